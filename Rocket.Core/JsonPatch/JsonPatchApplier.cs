@@ -1,0 +1,370 @@
+using System;
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Rocket.JsonPatch;
+
+/// <summary>
+/// Applies operations to a <see cref="JsonNode"/> tree in place, keeping an undo log so that a failure restores the
+/// tree exactly (same node instances, same member order) before the exception leaves.
+/// </summary>
+internal static class JsonPatchApplier
+{
+    public static JsonNode? Apply(JsonPatchOperation[] operations, JsonNode? document)
+    {
+        var undo = new UndoLog();
+        var root = document;
+        var index = 0;
+        try
+        {
+            for (; index < operations.Length; index++)
+            {
+                root = ApplyOne(operations[index], index, root, ref undo);
+            }
+
+            return root;
+        }
+        catch (JsonPatchException)
+        {
+            undo.Rollback();
+            throw;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // System.Text.Json.Nodes refuses some trees (for example a cycle) with these; the caller only ever sees
+            // JsonPatchException, and only after the document is restored.
+            undo.Rollback();
+            throw new JsonPatchException(JsonPatchError.InvalidTarget, index, $"Operation {index} cannot be applied: {e.Message}", e);
+        }
+        finally
+        {
+            undo.Dispose();
+        }
+    }
+
+    private static JsonNode? ApplyOne(JsonPatchOperation operation, int index, JsonNode? root, ref UndoLog undo)
+    {
+        switch (operation.Op)
+        {
+            case JsonPatchOperationType.Add:
+                return Add(root, operation.Path, CreateNode(operation.Value), operation, index, ref undo);
+
+            case JsonPatchOperationType.Remove:
+                if (operation.Path.IsRoot)
+                {
+                    Fail(JsonPatchError.InvalidTarget, operation, index, "the whole document cannot be removed; replace it instead");
+                }
+
+                Remove(root, operation.Path, operation, index, ref undo);
+                return root;
+
+            case JsonPatchOperationType.Replace:
+                return Replace(root, operation.Path, CreateNode(operation.Value), operation, index, ref undo);
+
+            case JsonPatchOperationType.Move:
+                if (operation.From == operation.Path)
+                {
+                    // RFC 6902 section 4.4: the source must exist; moving a value onto itself changes nothing.
+                    _ = Get(root, operation.From, operation, index, "from");
+                    return root;
+                }
+
+                if (operation.From.IsProperPrefixOf(operation.Path))
+                {
+                    Fail(JsonPatchError.InvalidTarget, operation, index, "a value cannot be moved into one of its own children");
+                }
+
+                var moved = Remove(root, operation.From, operation, index, ref undo, "from");
+                return Add(root, operation.Path, moved, operation, index, ref undo);
+
+            case JsonPatchOperationType.Copy:
+                var source = Get(root, operation.From, operation, index, "from");
+                return Add(root, operation.Path, source?.DeepClone(), operation, index, ref undo);
+
+            case JsonPatchOperationType.Test:
+                var actual = Get(root, operation.Path, operation, index, "path");
+                if (!JsonValueEquality.Equals(actual, operation.Value))
+                {
+                    Fail(JsonPatchError.TestFailed, operation, index, "the value at the path is not equal to the expected value");
+                }
+
+                return root;
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(operation));
+        }
+    }
+
+    private static JsonNode? Add(JsonNode? root, JsonPointer path, JsonNode? value, JsonPatchOperation operation, int index, ref UndoLog undo)
+    {
+        if (path.IsRoot)
+        {
+            undo.Push(new UndoEntry(UndoKind.SetRoot, null, 0, null, root));
+            return value;
+        }
+
+        var container = GetParent(root, path, operation, index, "path");
+        var name = path.LastSegment;
+        if (container is JsonObject obj)
+        {
+            var at = obj.IndexOf(name);
+            if (at >= 0)
+            {
+                var old = obj.GetAt(at).Value;
+                obj.SetAt(at, value);
+                undo.Push(new UndoEntry(UndoKind.ObjectSetAt, obj, at, null, old));
+            }
+            else
+            {
+                obj.Add(name, value);
+                undo.Push(new UndoEntry(UndoKind.ObjectRemove, obj, 0, name, null));
+            }
+
+            return root;
+        }
+
+        var array = (JsonArray)container;
+        int position;
+        if (name == "-")
+        {
+            position = array.Count;
+        }
+        else if (!JsonPointer.TryParseArrayIndex(name, out position))
+        {
+            Fail(JsonPatchError.InvalidTarget, operation, index, $"'{name}' is not an array index (digits, no leading zeros) nor '-'");
+        }
+        else if (position > array.Count)
+        {
+            Fail(JsonPatchError.InvalidTarget, operation, index, $"index {position} is past the end of an array of {array.Count}");
+        }
+
+        array.Insert(position, value);
+        undo.Push(new UndoEntry(UndoKind.ArrayRemoveAt, array, position, null, null));
+        return root;
+    }
+
+    private static JsonNode? Remove(JsonNode? root, JsonPointer path, JsonPatchOperation operation, int index, ref UndoLog undo, string member = "path")
+    {
+        var container = GetParent(root, path, operation, index, member);
+        var name = path.LastSegment;
+        if (container is JsonObject obj)
+        {
+            var at = obj.IndexOf(name);
+            if (at < 0)
+            {
+                Fail(JsonPatchError.PathNotFound, operation, index, $"the {member} does not exist");
+            }
+
+            var old = obj.GetAt(at).Value;
+            obj.RemoveAt(at);
+            undo.Push(new UndoEntry(UndoKind.ObjectInsert, obj, at, name, old));
+            return old;
+        }
+
+        var array = (JsonArray)container;
+        var position = ArrayIndex(array, name, operation, index, member);
+        var removed = array[position];
+        array.RemoveAt(position);
+        undo.Push(new UndoEntry(UndoKind.ArrayInsert, array, position, null, removed));
+        return removed;
+    }
+
+    private static JsonNode? Replace(JsonNode? root, JsonPointer path, JsonNode? value, JsonPatchOperation operation, int index, ref UndoLog undo)
+    {
+        if (path.IsRoot)
+        {
+            undo.Push(new UndoEntry(UndoKind.SetRoot, null, 0, null, root));
+            return value;
+        }
+
+        var container = GetParent(root, path, operation, index, "path");
+        var name = path.LastSegment;
+        if (container is JsonObject obj)
+        {
+            var at = obj.IndexOf(name);
+            if (at < 0)
+            {
+                Fail(JsonPatchError.PathNotFound, operation, index, "the path does not exist");
+            }
+
+            var old = obj.GetAt(at).Value;
+            obj.SetAt(at, value);
+            undo.Push(new UndoEntry(UndoKind.ObjectSetAt, obj, at, null, old));
+            return root;
+        }
+
+        var array = (JsonArray)container;
+        var position = ArrayIndex(array, name, operation, index, "path");
+        var previous = array[position];
+        array[position] = value;
+        undo.Push(new UndoEntry(UndoKind.ArraySet, array, position, null, previous));
+        return root;
+    }
+
+    private static JsonNode? Get(JsonNode? root, JsonPointer path, JsonPatchOperation operation, int index, string member)
+    {
+        if (path.IsRoot)
+        {
+            return root;
+        }
+
+        var container = GetParent(root, path, operation, index, member);
+        var name = path.LastSegment;
+        if (container is JsonObject obj)
+        {
+            if (!obj.TryGetPropertyValue(name, out var value))
+            {
+                Fail(JsonPatchError.PathNotFound, operation, index, $"the {member} does not exist");
+            }
+
+            return value;
+        }
+
+        var array = (JsonArray)container;
+        return array[ArrayIndex(array, name, operation, index, member)];
+    }
+
+    /// <summary>Walks every token but the last; the result is the object or array that holds the target.</summary>
+    private static JsonNode GetParent(JsonNode? root, JsonPointer path, JsonPatchOperation operation, int index, string member)
+    {
+        var segments = path.SegmentSpan;
+        var current = root;
+        for (var i = 0; i < segments.Length - 1; i++)
+        {
+            switch (current)
+            {
+                case JsonObject obj:
+                    if (!obj.TryGetPropertyValue(segments[i], out current))
+                    {
+                        Fail(JsonPatchError.PathNotFound, operation, index, $"the {member} does not exist");
+                    }
+
+                    break;
+                case JsonArray array:
+                    current = array[ArrayIndex(array, segments[i], operation, index, member)];
+                    break;
+                default:
+                    Fail(JsonPatchError.PathNotFound, operation, index, $"the {member} does not exist");
+                    break;
+            }
+        }
+
+        if (current is not (JsonObject or JsonArray))
+        {
+            Fail(JsonPatchError.PathNotFound, operation, index, $"the {member} does not exist (its parent is not an object or an array)");
+        }
+
+        return current;
+    }
+
+    /// <summary>An existing element's index: digits only, no leading zeros, below the count; <c>-</c> is refused here.</summary>
+    private static int ArrayIndex(JsonArray array, string token, JsonPatchOperation operation, int index, string member)
+    {
+        if (!JsonPointer.TryParseArrayIndex(token, out var position))
+        {
+            Fail(JsonPatchError.InvalidTarget, operation, index, $"the {member} uses '{token}' on an array, which is not an index of an existing element");
+        }
+
+        if (position >= array.Count)
+        {
+            Fail(JsonPatchError.PathNotFound, operation, index, $"the {member} has index {position}, past the end of an array of {array.Count}");
+        }
+
+        return position;
+    }
+
+    private static JsonNode? CreateNode(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Object => JsonObject.Create(value),
+        JsonValueKind.Array => JsonArray.Create(value),
+        JsonValueKind.Null => null,
+        _ => JsonValue.Create(value),
+    };
+
+    [DoesNotReturn]
+    private static void Fail(JsonPatchError error, JsonPatchOperation operation, int index, string reason)
+    {
+        var target = operation.HasFrom ? $"{operation.From} to {operation.Path}" : operation.Path.ToString();
+        ThrowHelper.ThrowPatch(error, index, $"Operation {index} ({JsonPatchOperation.GetName(operation.Op)} \"{target}\") failed: {reason}.");
+    }
+
+    private enum UndoKind : byte
+    {
+        SetRoot,
+        ObjectRemove,
+        ObjectInsert,
+        ObjectSetAt,
+        ArrayRemoveAt,
+        ArrayInsert,
+        ArraySet,
+    }
+
+    private readonly record struct UndoEntry(UndoKind Kind, JsonNode? Container, int Index, string? Key, JsonNode? Node);
+
+    /// <summary>The inverse of every change made so far, in a pooled array.</summary>
+    private struct UndoLog : IDisposable
+    {
+        private UndoEntry[]? _entries;
+        private int _count;
+
+        public void Push(UndoEntry entry)
+        {
+            if (_entries is null || _count == _entries.Length)
+            {
+                var larger = ArrayPool<UndoEntry>.Shared.Rent(Math.Max(8, _count * 2));
+                if (_entries is not null)
+                {
+                    _entries.AsSpan(0, _count).CopyTo(larger);
+                    ArrayPool<UndoEntry>.Shared.Return(_entries, clearArray: true);
+                }
+
+                _entries = larger;
+            }
+
+            _entries[_count++] = entry;
+        }
+
+        public readonly void Rollback()
+        {
+            for (var i = _count - 1; i >= 0; i--)
+            {
+                var entry = _entries![i];
+                switch (entry.Kind)
+                {
+                    case UndoKind.SetRoot:
+                        // The root is a local of the apply; the caller still holds its own document.
+                        break;
+                    case UndoKind.ObjectRemove:
+                        ((JsonObject)entry.Container!).Remove(entry.Key!);
+                        break;
+                    case UndoKind.ObjectInsert:
+                        ((JsonObject)entry.Container!).Insert(entry.Index, entry.Key!, entry.Node);
+                        break;
+                    case UndoKind.ObjectSetAt:
+                        ((JsonObject)entry.Container!).SetAt(entry.Index, entry.Node);
+                        break;
+                    case UndoKind.ArrayRemoveAt:
+                        ((JsonArray)entry.Container!).RemoveAt(entry.Index);
+                        break;
+                    case UndoKind.ArrayInsert:
+                        ((JsonArray)entry.Container!).Insert(entry.Index, entry.Node);
+                        break;
+                    case UndoKind.ArraySet:
+                        ((JsonArray)entry.Container!)[entry.Index] = entry.Node;
+                        break;
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_entries is not null)
+            {
+                ArrayPool<UndoEntry>.Shared.Return(_entries, clearArray: true);
+                _entries = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using System;
+using System.Text.Json;
+
+namespace Rocket.JsonPatch;
+
+/// <summary>
+/// One immutable RFC 6902 operation. Build one with the factory methods, or get them from
+/// <see cref="JsonPatchDocument.Parse(ReadOnlySpan{byte})"/>.
+/// </summary>
+public sealed class JsonPatchOperation : IEquatable<JsonPatchOperation>
+{
+    private JsonPatchOperation(JsonPatchOperationType op, JsonPointer path, JsonPointer from, JsonElement value)
+    {
+        Op = op;
+        Path = path;
+        From = from;
+        Value = value;
+    }
+
+    /// <summary>Which of the six operations this is.</summary>
+    public JsonPatchOperationType Op { get; }
+
+    /// <summary>The target location (<c>path</c>).</summary>
+    public JsonPointer Path { get; }
+
+    /// <summary>The source location (<c>from</c>) of a <c>move</c> or <c>copy</c>; <see cref="JsonPointer.Root"/> for the others.</summary>
+    public JsonPointer From { get; }
+
+    /// <summary>
+    /// The <c>value</c> of an <c>add</c>, <c>replace</c> or <c>test</c> (a JSON <c>null</c> is a value);
+    /// <see cref="JsonValueKind.Undefined"/> for the others.
+    /// </summary>
+    public JsonElement Value { get; }
+
+    /// <summary>Whether the operation has a <c>value</c> member.</summary>
+    public bool HasValue => Op is JsonPatchOperationType.Add or JsonPatchOperationType.Replace or JsonPatchOperationType.Test;
+
+    /// <summary>Whether the operation has a <c>from</c> member.</summary>
+    public bool HasFrom => Op is JsonPatchOperationType.Move or JsonPatchOperationType.Copy;
+
+    /// <summary>An <c>add</c> of <paramref name="value"/> (copied) at <paramref name="path"/>.</summary>
+    public static JsonPatchOperation Add(JsonPointer path, JsonElement value) => WithValue(JsonPatchOperationType.Add, path, value);
+
+    /// <summary>A <c>replace</c> of the value at <paramref name="path"/> by <paramref name="value"/> (copied).</summary>
+    public static JsonPatchOperation Replace(JsonPointer path, JsonElement value) => WithValue(JsonPatchOperationType.Replace, path, value);
+
+    /// <summary>A <c>test</c> that the value at <paramref name="path"/> equals <paramref name="value"/> (copied).</summary>
+    public static JsonPatchOperation Test(JsonPointer path, JsonElement value) => WithValue(JsonPatchOperationType.Test, path, value);
+
+    /// <summary>A <c>remove</c> of the value at <paramref name="path"/>.</summary>
+    public static JsonPatchOperation Remove(JsonPointer path) => new(JsonPatchOperationType.Remove, path, default, default);
+
+    /// <summary>A <c>move</c> from <paramref name="from"/> to <paramref name="path"/>.</summary>
+    public static JsonPatchOperation Move(JsonPointer from, JsonPointer path) => new(JsonPatchOperationType.Move, path, from, default);
+
+    /// <summary>A <c>copy</c> from <paramref name="from"/> to <paramref name="path"/>.</summary>
+    public static JsonPatchOperation Copy(JsonPointer from, JsonPointer path) => new(JsonPatchOperationType.Copy, path, from, default);
+
+    // The parser hands over elements of a document it owns and never changes, so no copy is needed.
+    internal static JsonPatchOperation CreateUnsafe(JsonPatchOperationType op, JsonPointer path, JsonPointer from, JsonElement value) => new(op, path, from, value);
+
+    private static JsonPatchOperation WithValue(JsonPatchOperationType op, JsonPointer path, JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Undefined)
+        {
+            throw new ArgumentException("An add, replace or test needs a value; use a JSON null for null.", nameof(value));
+        }
+
+        return new(op, path, default, value.Clone());
+    }
+
+    /// <summary>The operation's name as it appears on the wire: <c>add</c>, <c>remove</c> and so on.</summary>
+    public static string GetName(JsonPatchOperationType op) => op switch
+    {
+        JsonPatchOperationType.Add => "add",
+        JsonPatchOperationType.Remove => "remove",
+        JsonPatchOperationType.Replace => "replace",
+        JsonPatchOperationType.Move => "move",
+        JsonPatchOperationType.Copy => "copy",
+        JsonPatchOperationType.Test => "test",
+        _ => throw new ArgumentOutOfRangeException(nameof(op)),
+    };
+
+    /// <summary>Equal when op, path, from and value are equal (values compared as JSON, see <see cref="JsonElement.DeepEquals"/>).</summary>
+    public bool Equals(JsonPatchOperation? other) =>
+        other is not null
+        && Op == other.Op
+        && Path == other.Path
+        && From == other.From
+        && (!HasValue || JsonElement.DeepEquals(Value, other.Value));
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as JsonPatchOperation);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Op, Path, From);
+
+    /// <summary>The operation as one line of JSON, for messages and debugging.</summary>
+    public override string ToString()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new JsonPatchWriter(buffer))
+        {
+            writer.WriteOperation(this);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}
