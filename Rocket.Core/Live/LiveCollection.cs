@@ -1,0 +1,537 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Threading;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rocket.JsonPatch;
+using Rocket.Transports;
+
+namespace Rocket.Live;
+
+/// <summary>
+/// A live collection: records keyed by string id and held as UTF-8 JSON, an event log with a bounded history, and the
+/// subscribers the events fan out to. The document it serves is <c>{"&lt;name&gt;":{"&lt;id&gt;":record, ...}}</c>;
+/// every event is a JSON Patch against it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// One lock makes the collection single-writer: applying a change set checks it, updates the records, encodes the event
+/// once, appends it to the history and enqueues it to every subscriber, all before any snapshot or subscribe can look.
+/// So a snapshot and its cursor always agree, and a subscribe with a cursor replays and goes live with no gap and no
+/// duplicate. Nothing under the lock waits for a subscriber: enqueueing is a counter check and a queue write.
+/// </para>
+/// <para>
+/// Each event is framed at most once per transport kind, and every subscriber of that kind is handed the same bytes,
+/// so fan-out allocates nothing per subscriber.
+/// </para>
+/// </remarks>
+[SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A collection is the REST domain term (GET /messages), the name users know; it is not a .NET collection type.")]
+public sealed class LiveCollection : IDisposable
+{
+    // Paths longer than this are built in a pooled array instead of on the stack.
+    private const int StackPathLimit = 256;
+
+    private readonly Lock _lock = new();
+    private readonly OrderedDictionary<string, byte[]> _records = new(StringComparer.Ordinal);
+    private readonly LiveEvent[] _history;
+    private readonly List<Subscription> _subscriptions = [];
+    private readonly ArrayBufferWriter<byte> _patchBuffer = new(1024);
+    private readonly ArrayBufferWriter<byte> _frameBuffer = new(1024);
+    private readonly JsonPatchWriter _patchWriter;
+    private readonly string _pathPrefix;
+    private readonly long _historyMaxBytes;
+    private readonly int _queueMaxEvents;
+    private readonly long _queueMaxBytes;
+    private readonly TimeSpan _closeTimeout;
+    private readonly UpdateEncoding _updateEncoding;
+    private readonly CloseReason _slowConsumer;
+    private readonly ILogger _logger;
+    private int _historyStart;
+    private int _historyCount;
+    private long _historyBytes;
+    private long _sequence;
+    private LiveEvent? _reset;
+    private bool _disposed;
+
+    /// <summary>Creates an empty collection.</summary>
+    /// <param name="name">The collection's name: the member of the document and the first segment of every path.</param>
+    /// <param name="options">Its settings; <see langword="null"/> for the defaults. Read once, here.</param>
+    /// <param name="logger">Where slow consumers and transport failures are logged; none by default.</param>
+    public LiveCollection(string name, LiveCollectionOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        options ??= new LiveCollectionOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.HistoryMaxEvents, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.HistoryMaxBytes, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.SubscriberQueueMaxEvents, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.SubscriberQueueMaxBytes, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.CloseTimeout, TimeSpan.Zero, nameof(options));
+
+        Name = name;
+        Epoch = options.Epoch ?? Cursor.NewEpoch();
+        _history = new LiveEvent[options.HistoryMaxEvents];
+        _historyMaxBytes = options.HistoryMaxBytes;
+        _queueMaxEvents = options.SubscriberQueueMaxEvents;
+        _queueMaxBytes = options.SubscriberQueueMaxBytes;
+        _closeTimeout = options.CloseTimeout;
+        _updateEncoding = options.UpdateEncoding;
+        _slowConsumer = CloseReason.SlowConsumer(_queueMaxEvents, _queueMaxBytes);
+        _logger = logger ?? NullLogger.Instance;
+        _pathPrefix = "/" + JsonPointer.Escape(name) + "/";
+
+        // Values were checked when each RecordChange was built; checking them again on the writer would only cost time.
+        _patchWriter = new JsonPatchWriter(_patchBuffer, skipValueValidation: true);
+    }
+
+    /// <summary>The collection's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The epoch of this collection's cursors.</summary>
+    public uint Epoch { get; }
+
+    /// <summary>The cursor of the current state.</summary>
+    public Cursor Cursor
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new Cursor(Epoch, _sequence);
+            }
+        }
+    }
+
+    /// <summary>How many records the collection holds.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _records.Count;
+            }
+        }
+    }
+
+    /// <summary>How many subscriptions are registered.</summary>
+    public int SubscriberCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _subscriptions.Count;
+            }
+        }
+    }
+
+    /// <summary>How many events the history holds now (for diagnostics).</summary>
+    public int HistoryCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _historyCount;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies <paramref name="changes"/> all or nothing, publishes them as one event, and returns its cursor.
+    /// </summary>
+    /// <exception cref="ChangeRefusedException">
+    /// A change cannot apply (a create of an id that exists, an update or destroy of one that does not); nothing changed.
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">The collection was disposed.</exception>
+    public Cursor Apply(ChangeSet changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Check(changes);
+            return Publish(changes);
+        }
+    }
+
+    /// <summary>Creates record <paramref name="id"/>; see <see cref="Apply"/>.</summary>
+    public Cursor Create(string id, ReadOnlySpan<byte> utf8Json) => Apply(ChangeSet.Create(RecordChange.Create(id, utf8Json)));
+
+    /// <summary>Replaces record <paramref name="id"/> with a new value; see <see cref="Apply"/>.</summary>
+    public Cursor Update(string id, ReadOnlySpan<byte> utf8Json) => Apply(ChangeSet.Create(RecordChange.Update(id, utf8Json)));
+
+    /// <summary>Removes record <paramref name="id"/>; see <see cref="Apply"/>.</summary>
+    public Cursor Delete(string id) => Apply(ChangeSet.Create(RecordChange.Destroy(id)));
+
+    /// <summary>
+    /// Applies a JSON Patch to record <paramref name="id"/> (its <c>test</c> ops see the record as it is now, under the
+    /// writer lock) and publishes the result as an update.
+    /// </summary>
+    /// <exception cref="ChangeRefusedException">
+    /// The record does not exist (<see cref="ChangeRefusal.RecordNotFound"/>), or the patch failed
+    /// (<see cref="ChangeRefusal.PatchFailed"/>, with the <see cref="JsonPatchException"/> inside); nothing changed.
+    /// </exception>
+    public Cursor Patch(string id, JsonPatchDocument patch)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(patch);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_records.TryGetValue(id, out var current))
+            {
+                ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, id, 0, $"Collection '{Name}' has no record '{id}'.");
+            }
+
+            byte[] patched;
+            try
+            {
+                patched = patch.ApplyToUtf8(current);
+            }
+            catch (JsonPatchException exception)
+            {
+                throw new ChangeRefusedException(ChangeRefusal.PatchFailed, id, 0, $"The patch of record '{id}' was refused: {exception.Message}", exception);
+            }
+
+            return Publish(ChangeSet.Create(RecordChange.Update(id, patched)));
+        }
+    }
+
+    /// <summary>Gets record <paramref name="id"/> as UTF-8 JSON; the bytes are immutable and may be kept.</summary>
+    public bool TryGet(string id, out ReadOnlyMemory<byte> utf8Json)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        lock (_lock)
+        {
+            if (_records.TryGetValue(id, out var value))
+            {
+                utf8Json = value;
+                return true;
+            }
+        }
+
+        utf8Json = default;
+        return false;
+    }
+
+    /// <summary>Reads the records and the cursor of that state together.</summary>
+    public Snapshot GetSnapshot()
+    {
+        lock (_lock)
+        {
+            var records = new KeyValuePair<string, ReadOnlyMemory<byte>>[_records.Count];
+            var i = 0;
+            foreach (var record in _records)
+            {
+                records[i++] = new(record.Key, record.Value);
+            }
+
+            return new Snapshot(Name, new Cursor(Epoch, _sequence), records);
+        }
+    }
+
+    /// <summary>
+    /// Subscribes <paramref name="transport"/> to the collection's events.
+    /// </summary>
+    /// <param name="transport">Where the events go.</param>
+    /// <param name="cursor">
+    /// The client's last cursor (<c>Last-Event-ID</c>), or <see langword="null"/>. A cursor still in the history yields
+    /// exactly the events after it, then live ones. No cursor, or one that is too old, from another epoch, from the
+    /// future or garbage, yields a reset first: <c>[{"op":"replace","path":"","value":{keyed document}}]</c>. A replay
+    /// too large for the subscriber's queue is also replaced by a reset. Never throws for a bad cursor.
+    /// </param>
+    /// <param name="cancellationToken">Ends the subscription (normally, leaving the transport to the host) when canceled.</param>
+    /// <returns>The running subscription; dispose it to end it.</returns>
+    public Subscription Subscribe(ITransport transport, string? cursor = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        var framer = transport.Framer ?? throw new ArgumentException("The transport has no framer.", nameof(transport));
+        var parsed = Cursor.TryParse(cursor, out var from);
+        var subscription = new Subscription(this, transport, _queueMaxEvents, _queueMaxBytes, _closeTimeout, _logger);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!(parsed && TryReplay(subscription, framer, from)))
+            {
+                var reset = GetReset();
+                subscription.TryEnqueue(reset.GetFrame(framer, _frameBuffer));
+                subscription.StartedWithReset = true;
+                subscription.StartCursor = reset.Cursor;
+            }
+
+            subscription.Index = _subscriptions.Count;
+            _subscriptions.Add(subscription);
+        }
+
+        subscription.Start(cancellationToken);
+        return subscription;
+    }
+
+    /// <summary>Ends every subscription with <see cref="CloseReason.ShuttingDown"/>; later calls throw.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            for (var i = _subscriptions.Count - 1; i >= 0; i--)
+            {
+                var subscription = _subscriptions[i];
+                subscription.Index = -1;
+                subscription.End(CloseReason.ShuttingDown);
+            }
+
+            _subscriptions.Clear();
+            _patchWriter.Dispose();
+        }
+    }
+
+    internal void Unregister(Subscription subscription)
+    {
+        lock (_lock)
+        {
+            var index = subscription.Index;
+            if (index < 0)
+            {
+                return;
+            }
+
+            // Swap-remove: O(1), and the fan-out loop walks backwards so a swap never skips anyone.
+            var last = _subscriptions[^1];
+            _subscriptions[index] = last;
+            last.Index = index;
+            _subscriptions.RemoveAt(_subscriptions.Count - 1);
+            subscription.Index = -1;
+        }
+    }
+
+    // Refuses a change set that cannot apply, before anything is touched.
+    private void Check(ChangeSet changes)
+    {
+        // Changes of one set see the ones before them; only sets of several changes need the overlay.
+        Dictionary<string, bool>? staged = changes.Count > 1 ? new(StringComparer.Ordinal) : null;
+        for (var i = 0; i < changes.Count; i++)
+        {
+            var change = changes[i];
+            var exists = staged is not null && staged.TryGetValue(change.Id, out var stagedExists)
+                ? stagedExists
+                : _records.ContainsKey(change.Id);
+            switch (change.Kind)
+            {
+                case RecordChangeKind.Create when exists:
+                    ThrowHelper.ThrowRefused(ChangeRefusal.RecordAlreadyExists, change.Id, i, $"Collection '{Name}' already has a record '{change.Id}'.");
+                    break;
+                case RecordChangeKind.Update or RecordChangeKind.Destroy when !exists:
+                    ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, change.Id, i, $"Collection '{Name}' has no record '{change.Id}'.");
+                    break;
+            }
+
+            staged?[change.Id] = change.Kind != RecordChangeKind.Destroy;
+        }
+    }
+
+    // Under the lock, after Check: nothing here can fail on account of the changes, so state and event stay in step.
+    private Cursor Publish(ChangeSet changes)
+    {
+        _patchBuffer.ResetWrittenCount();
+        _patchWriter.Reset(_patchBuffer);
+        _patchWriter.WriteStartPatch();
+        Span<char> stackPath = stackalloc char[StackPathLimit];
+        foreach (var change in changes)
+        {
+            var id = change.Id;
+            var length = _pathPrefix.Length + JsonPointer.GetEscapedLength(id);
+            char[]? rented = null;
+            var path = length <= StackPathLimit
+                ? stackPath
+                : (rented = ArrayPool<char>.Shared.Rent(length));
+            _pathPrefix.CopyTo(path);
+            var written = _pathPrefix.Length + JsonPointer.Escape(id, path[_pathPrefix.Length..]);
+            path = path[..written];
+
+            switch (change.Kind)
+            {
+                case RecordChangeKind.Create:
+                    _patchWriter.WriteAdd(path, change.ValueArray);
+                    _records.Add(id, change.ValueArray);
+                    break;
+                case RecordChangeKind.Update:
+                    if (_updateEncoding == UpdateEncoding.Diff)
+                    {
+                        WriteDiff(_records[id], change.ValueArray, path);
+                    }
+                    else
+                    {
+                        _patchWriter.WriteReplace(path, change.ValueArray);
+                    }
+
+                    // The indexer keeps the record's place, so the list form keeps insertion order.
+                    _records[id] = change.ValueArray;
+                    break;
+                default:
+                    _patchWriter.WriteRemove(path);
+                    _records.Remove(id);
+                    break;
+            }
+
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+
+        _patchWriter.WriteEndPatch();
+        _patchWriter.Flush();
+
+        var liveEvent = new LiveEvent(Name, new Cursor(Epoch, ++_sequence), _patchBuffer.WrittenSpan.ToArray(), isReset: false);
+        _reset = null;
+        AppendToHistory(liveEvent);
+        FanOut(liveEvent);
+        return liveEvent.Cursor;
+    }
+
+    private void WriteDiff(byte[] source, byte[] target, ReadOnlySpan<char> path)
+    {
+        using var before = JsonDocument.Parse(source);
+        using var after = JsonDocument.Parse(target);
+        JsonPatchDiff.Write(before.RootElement, after.RootElement, _patchWriter, path);
+    }
+
+    private void AppendToHistory(LiveEvent liveEvent)
+    {
+        if (_history.Length == 0)
+        {
+            return;
+        }
+
+        var size = liveEvent.Patch.Length;
+        while (_historyCount > 0 && (_historyCount == _history.Length || _historyBytes + size > _historyMaxBytes))
+        {
+            EvictOldest();
+        }
+
+        if (size > _historyMaxBytes)
+        {
+            // Larger than the whole history may hold: keep nothing, so older cursors get a reset rather than a gap.
+            return;
+        }
+
+        _history[(_historyStart + _historyCount) % _history.Length] = liveEvent;
+        _historyCount++;
+        _historyBytes += size;
+    }
+
+    private void EvictOldest()
+    {
+        _historyBytes -= _history[_historyStart].Patch.Length;
+        _history[_historyStart] = null!;
+        _historyStart = (_historyStart + 1) % _history.Length;
+        _historyCount--;
+    }
+
+    private void FanOut(LiveEvent liveEvent)
+    {
+        IEventFramer? lastFramer = null;
+        byte[]? lastFrame = null;
+        for (var i = _subscriptions.Count - 1; i >= 0; i--)
+        {
+            var subscription = _subscriptions[i];
+            var framer = subscription.Transport.Framer;
+            if (!ReferenceEquals(framer, lastFramer))
+            {
+                lastFrame = liveEvent.GetFrame(framer, _frameBuffer);
+                lastFramer = framer;
+            }
+
+            if (!subscription.TryEnqueue(lastFrame))
+            {
+                Unregister(subscription);
+                if (subscription.End(_slowConsumer))
+                {
+                    Log.SlowConsumer(_logger, Name, subscription.Transport.Descriptor.Name, _slowConsumer.Description);
+                }
+            }
+        }
+    }
+
+    // Enqueues the events after `from` if they are all still in the history and fit the queue; false means "reset".
+    private bool TryReplay(Subscription subscription, IEventFramer framer, Cursor from)
+    {
+        if (from.Epoch != Epoch || from.Sequence > _sequence)
+        {
+            return false;
+        }
+
+        var missing = _sequence - from.Sequence;
+        if (missing == 0)
+        {
+            subscription.StartCursor = from;
+            return true;
+        }
+
+        if (missing > _historyCount)
+        {
+            return false;
+        }
+
+        var first = _historyCount - (int)missing;
+        long bytes = 0;
+        for (var i = first; i < _historyCount; i++)
+        {
+            bytes += _history[(_historyStart + i) % _history.Length].GetFrame(framer, _frameBuffer).Length;
+        }
+
+        if (!subscription.Fits((int)missing, bytes))
+        {
+            return false;
+        }
+
+        for (var i = first; i < _historyCount; i++)
+        {
+            subscription.TryEnqueue(_history[(_historyStart + i) % _history.Length].GetFrame(framer, _frameBuffer));
+        }
+
+        subscription.StartCursor = from;
+        return true;
+    }
+
+    // One reset per state, shared by every subscriber that needs it until the next change.
+    private LiveEvent GetReset()
+    {
+        if (_reset is not null)
+        {
+            return _reset;
+        }
+
+        _patchBuffer.ResetWrittenCount();
+        _patchWriter.Reset(_patchBuffer);
+        _patchWriter.WriteStartPatch();
+        _patchWriter.WriteReplace(string.Empty, this, static (json, self) => self.WriteKeyedDocument(json));
+        _patchWriter.WriteEndPatch();
+        _patchWriter.Flush();
+        _reset = new LiveEvent(Name, new Cursor(Epoch, _sequence), _patchBuffer.WrittenSpan.ToArray(), isReset: true);
+        return _reset;
+    }
+
+    private void WriteKeyedDocument(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteStartObject(Name);
+        foreach (var record in _records)
+        {
+            json.WritePropertyName(record.Key);
+            json.WriteRawValue(record.Value, skipInputValidation: true);
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+}

@@ -1,0 +1,72 @@
+using System;
+
+namespace Rocket.Live;
+
+/// <summary>
+/// The settings of one <see cref="LiveCollection"/>. The defaults are property initializers, so a collection made with
+/// <c>new</c> and one made through <c>AddRocket().AddCollection(...)</c> behave the same; each says why it is what it is.
+/// </summary>
+public sealed class LiveCollectionOptions
+{
+    /// <summary>Default of <see cref="HistoryMaxEvents"/>: 1,000 events.</summary>
+    public const int DefaultHistoryMaxEvents = 1_000;
+
+    /// <summary>Default of <see cref="HistoryMaxBytes"/>: 4 MiB.</summary>
+    public const long DefaultHistoryMaxBytes = 4L * 1024 * 1024;
+
+    /// <summary>Default of <see cref="SubscriberQueueMaxEvents"/>: 1,024 events.</summary>
+    public const int DefaultSubscriberQueueMaxEvents = 1_024;
+
+    /// <summary>Default of <see cref="SubscriberQueueMaxBytes"/>: 1 MiB.</summary>
+    public const long DefaultSubscriberQueueMaxBytes = 1024L * 1024;
+
+    /// <summary>
+    /// How many recent events the collection keeps so a reconnecting client can resume instead of being reset.
+    /// Default <see cref="DefaultHistoryMaxEvents"/> (1,000): at a hundred changes a second that covers a ten-second
+    /// reconnect, which is what browsers and mobile networks need; past it a reset is always correct, only larger.
+    /// 0 keeps no history: every cursor but the current one gets a reset.
+    /// </summary>
+    public int HistoryMaxEvents { get; set; } = DefaultHistoryMaxEvents;
+
+    /// <summary>
+    /// The most encoded JSON Patch bytes the history keeps, whatever the event count. Default
+    /// <see cref="DefaultHistoryMaxBytes"/> (4 MiB): bounds memory per collection when records are large; each transport
+    /// kind in use keeps one framed copy of each event beside it, of about the same size.
+    /// </summary>
+    public long HistoryMaxBytes { get; set; } = DefaultHistoryMaxBytes;
+
+    /// <summary>
+    /// How many events may wait for one subscriber before it is closed as a slow consumer. Default
+    /// <see cref="DefaultSubscriberQueueMaxEvents"/> (1,024): matches Centrifugo's per-client queue, and is just above
+    /// the default history, so a client that falls this far behind would be reset on reconnect anyway.
+    /// </summary>
+    public int SubscriberQueueMaxEvents { get; set; } = DefaultSubscriberQueueMaxEvents;
+
+    /// <summary>
+    /// How many framed bytes may wait for one subscriber (written-but-unacknowledged ones included) before it is closed
+    /// as a slow consumer. Default <see cref="DefaultSubscriberQueueMaxBytes"/> (1 MiB, Centrifugo's limit): bounds
+    /// memory per connection whatever the client does. An event larger than this is still accepted into an empty queue,
+    /// so a large reset can always be sent.
+    /// </summary>
+    public long SubscriberQueueMaxBytes { get; set; } = DefaultSubscriberQueueMaxBytes;
+
+    /// <summary>
+    /// How updates are encoded. Default <see cref="Live.UpdateEncoding.Replace"/>: one op per update, no parsing on the
+    /// writer; choose <see cref="Live.UpdateEncoding.Diff"/> for large records that change a field at a time.
+    /// </summary>
+    public UpdateEncoding UpdateEncoding { get; set; } = UpdateEncoding.Replace;
+
+    /// <summary>
+    /// The epoch of the collection's cursors. Default <see langword="null"/>: a fresh random epoch per collection instance
+    /// (so per process), because the in-memory history does not survive a restart. A durable log that does survive one
+    /// supplies its own epoch here, so its clients' cursors stay valid.
+    /// </summary>
+    public uint? Epoch { get; set; }
+
+    /// <summary>
+    /// How long Rocket waits for a transport to close when it ends a subscription itself (slow consumer, shutdown).
+    /// Default 5 seconds: long enough for a close frame on a healthy link, short enough that a dead peer frees its
+    /// resources promptly.
+    /// </summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

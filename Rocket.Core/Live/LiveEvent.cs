@@ -1,0 +1,114 @@
+using System;
+using System.Buffers;
+using Rocket.Transports;
+
+namespace Rocket.Live;
+
+/// <summary>
+/// One event of a collection's stream: its cursor and its JSON Patch, encoded once as compact UTF-8 JSON.
+/// </summary>
+/// <remarks>
+/// An event is immutable. The collection frames it at most once per transport kind (<see cref="IEventFramer.Kind"/>)
+/// and hands the same framed bytes to every subscriber of that kind; the bytes are owned by the event (plain arrays, not
+/// pooled), so a transport may hold them as long as it likes and nothing is ever returned to a pool too early.
+/// </remarks>
+public sealed class LiveEvent
+{
+    private readonly byte[] _patch;
+    private IEventFramer? _framer0;
+    private byte[]? _frame0;
+    private (IEventFramer Framer, byte[] Frame)[]? _moreFrames;
+
+    /// <summary>Creates an event.</summary>
+    /// <param name="collection">The name of the collection it belongs to.</param>
+    /// <param name="cursor">Its cursor.</param>
+    /// <param name="utf8Patch">The JSON Patch array, as UTF-8 JSON on one line; the event keeps this array, not a copy.</param>
+    /// <param name="isReset">Whether it is a reset (one <c>replace</c> of the whole keyed document).</param>
+    public LiveEvent(string collection, Cursor cursor, byte[] utf8Patch, bool isReset)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(utf8Patch);
+        Collection = collection;
+        Cursor = cursor;
+        _patch = utf8Patch;
+        IsReset = isReset;
+    }
+
+    /// <summary>The name of the collection the event belongs to.</summary>
+    public string Collection { get; }
+
+    /// <summary>The cursor of the state after the event.</summary>
+    public Cursor Cursor { get; }
+
+    /// <summary>The JSON Patch array as compact UTF-8 JSON, with no line break.</summary>
+    public ReadOnlyMemory<byte> Patch => _patch;
+
+    /// <summary>
+    /// Whether the event is a reset: <c>[{"op":"replace","path":"","value":{"&lt;collection&gt;":{...}}}]</c>, sent
+    /// first to a subscriber that had no usable cursor.
+    /// </summary>
+    public bool IsReset { get; }
+
+    // Called only under the owning collection's lock, so the cache needs no synchronization of its own.
+    internal byte[] GetFrame(IEventFramer framer, ArrayBufferWriter<byte> scratch)
+    {
+        if (ReferenceEquals(framer, _framer0))
+        {
+            return _frame0!;
+        }
+
+        if (_framer0 is not null && SameKind(framer, _framer0))
+        {
+            return _frame0!;
+        }
+
+        if (_moreFrames is not null)
+        {
+            foreach (var (known, frame) in _moreFrames)
+            {
+                if (ReferenceEquals(framer, known) || SameKind(framer, known))
+                {
+                    return frame;
+                }
+            }
+        }
+
+        scratch.ResetWrittenCount();
+        framer.Frame(this, scratch);
+        var framed = scratch.WrittenSpan.ToArray();
+        if (_framer0 is null)
+        {
+            _framer0 = framer;
+            _frame0 = framed;
+        }
+        else
+        {
+            // Rare: a second transport kind on the same collection. A tiny array, grown by one.
+            var more = _moreFrames ?? [];
+            Array.Resize(ref more, more.Length + 1);
+            more[^1] = (framer, framed);
+            _moreFrames = more;
+        }
+
+        return framed;
+    }
+
+    internal int FramedBytes
+    {
+        get
+        {
+            var total = _frame0?.Length ?? 0;
+            if (_moreFrames is not null)
+            {
+                foreach (var (_, frame) in _moreFrames)
+                {
+                    total += frame.Length;
+                }
+            }
+
+            return total;
+        }
+    }
+
+    private static bool SameKind(IEventFramer a, IEventFramer b) => string.Equals(a.Kind, b.Kind, StringComparison.Ordinal);
+}

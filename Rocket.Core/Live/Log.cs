@@ -1,0 +1,17 @@
+using System;
+using Microsoft.Extensions.Logging;
+
+namespace Rocket.Live;
+
+// Source-generated logging with stable event ids and names, as ASP.NET Core does.
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Subscriber of collection '{Collection}' on transport '{Transport}' closed: {Reason}", EventName = "SlowConsumer")]
+    public static partial void SlowConsumer(ILogger logger, string collection, string transport, string reason);
+
+    [LoggerMessage(2, LogLevel.Debug, "Subscriber of collection '{Collection}' on transport '{Transport}' ended: a write failed", EventName = "TransportFailed")]
+    public static partial void TransportFailed(ILogger logger, string collection, string transport, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Debug, "Closing a subscriber of collection '{Collection}' on transport '{Transport}' failed", EventName = "CloseFailed")]
+    public static partial void CloseFailed(ILogger logger, string collection, string transport, Exception exception);
+}

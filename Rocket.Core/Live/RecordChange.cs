@@ -1,0 +1,96 @@
+using System;
+using System.Text;
+using System.Text.Json;
+
+namespace Rocket.Live;
+
+/// <summary>
+/// One change to one record: create, update (the whole new value) or destroy. Values are UTF-8 JSON, checked and
+/// copied when the change is built, so a change is immutable and every subscriber is sent exactly what was checked.
+/// </summary>
+public sealed class RecordChange
+{
+    private readonly byte[] _value;
+
+    private RecordChange(RecordChangeKind kind, string id, byte[] value)
+    {
+        Kind = kind;
+        Id = id;
+        _value = value;
+    }
+
+    /// <summary>What the change does.</summary>
+    public RecordChangeKind Kind { get; }
+
+    /// <summary>The record's id, as it appears (RFC 6901-escaped) in the event's path <c>/&lt;collection&gt;/&lt;id&gt;</c>.</summary>
+    public string Id { get; }
+
+    /// <summary>The new value as UTF-8 JSON; empty for <see cref="RecordChangeKind.Destroy"/>.</summary>
+    public ReadOnlyMemory<byte> Value => _value;
+
+    internal byte[] ValueArray => _value;
+
+    /// <summary>A create of record <paramref name="id"/> with the value <paramref name="utf8Json"/>.</summary>
+    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    public static RecordChange Create(string id, ReadOnlySpan<byte> utf8Json) => new(RecordChangeKind.Create, CheckId(id), CheckJson(id, utf8Json));
+
+    /// <summary>A create of record <paramref name="id"/> with the value <paramref name="json"/>.</summary>
+    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    public static RecordChange Create(string id, string json) => Create(id, ToUtf8(json));
+
+    /// <summary>An update of record <paramref name="id"/> to the value <paramref name="utf8Json"/>.</summary>
+    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    public static RecordChange Update(string id, ReadOnlySpan<byte> utf8Json) => new(RecordChangeKind.Update, CheckId(id), CheckJson(id, utf8Json));
+
+    /// <summary>An update of record <paramref name="id"/> to the value <paramref name="json"/>.</summary>
+    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    public static RecordChange Update(string id, string json) => Update(id, ToUtf8(json));
+
+    /// <summary>A destroy of record <paramref name="id"/>.</summary>
+    /// <exception cref="ChangeRefusedException">The id is empty.</exception>
+    public static RecordChange Destroy(string id) => new(RecordChangeKind.Destroy, CheckId(id), []);
+
+    /// <inheritdoc/>
+    public override string ToString() => Kind == RecordChangeKind.Destroy
+        ? $"{Kind} {Id}"
+        : $"{Kind} {Id} {Encoding.UTF8.GetString(_value)}";
+
+    private static byte[] ToUtf8(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return Encoding.UTF8.GetBytes(json);
+    }
+
+    private static string CheckId(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (id.Length == 0)
+        {
+            // "" is a valid RFC 6901 token, but "/messages/" as a record's URL is a trap for every client and router.
+            ThrowHelper.ThrowRefused(ChangeRefusal.InvalidId, id, -1, "A record id must not be empty.");
+        }
+
+        return id;
+    }
+
+    private static byte[] CheckJson(string id, ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        bool valid;
+        try
+        {
+            valid = reader.Read() && reader.TrySkip() && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            valid = false;
+        }
+
+        if (!valid)
+        {
+            ThrowHelper.ThrowRefused(ChangeRefusal.InvalidJson, id, -1, $"The value of record '{id}' is not one well-formed JSON value.");
+        }
+
+        return utf8Json.ToArray();
+    }
+}

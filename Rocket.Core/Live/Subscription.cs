@@ -1,0 +1,221 @@
+using System;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Rocket.Transports;
+
+namespace Rocket.Live;
+
+/// <summary>
+/// One subscriber of a collection: a bounded queue of framed events and a loop that drains it into one
+/// <see cref="ITransport"/>. Made by <see cref="LiveCollection.Subscribe(ITransport, string?, CancellationToken)"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The collection's writer only ever enqueues (never waits): a subscriber that stops reading costs the writer one
+/// counter check per event. Everything pending when the loop wakes is written with one
+/// <see cref="ITransport.WriteManyAsync"/>, so one write and one flush.
+/// </para>
+/// <para>
+/// Events count against the queue's limits until the transport has taken them. When an event would go over a limit the
+/// subscription ends with <see cref="CloseStatus.SlowConsumer"/>: what was queued is dropped, the transport is closed
+/// with the reason, and the client resumes by cursor. Disposing, or canceling the token given to <c>Subscribe</c>,
+/// unregisters it at once.
+/// </para>
+/// </remarks>
+public sealed class Subscription : IDisposable, IAsyncDisposable
+{
+    // Grown on demand up to the queue's event limit; most subscribers never have more than a few events pending.
+    private const int InitialBatchCapacity = 4;
+
+    private readonly LiveCollection _owner;
+    private readonly Channel<ReadOnlyMemory<byte>> _queue;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly int _maxEvents;
+    private readonly long _maxBytes;
+    private readonly TimeSpan _closeTimeout;
+    private readonly ILogger _logger;
+    private CancellationTokenRegistration _callerRegistration;
+    private CloseReason? _closeReason;
+    private int _queuedEvents;
+    private long _queuedBytes;
+
+    internal Subscription(LiveCollection owner, ITransport transport, int maxEvents, long maxBytes, TimeSpan closeTimeout, ILogger logger)
+    {
+        _owner = owner;
+        Transport = transport;
+        _maxEvents = maxEvents;
+        _maxBytes = maxBytes;
+        _closeTimeout = closeTimeout;
+        _logger = logger;
+
+        // One reader (the loop); writes happen under the collection's lock, but completion may come from elsewhere.
+        _queue = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        Completion = Task.CompletedTask;
+    }
+
+    /// <summary>The transport this subscription writes to.</summary>
+    public ITransport Transport { get; }
+
+    /// <summary>Whether the subscription started with a reset (no usable cursor) rather than a replay or nothing.</summary>
+    public bool StartedWithReset { get; internal set; }
+
+    /// <summary>The cursor the subscription started from: the reset's, or the client's own.</summary>
+    public Cursor StartCursor { get; internal set; }
+
+    /// <summary>Why the subscription ended, or <see langword="null"/> while it runs.</summary>
+    public CloseReason? CloseReason => Volatile.Read(ref _closeReason);
+
+    /// <summary>Completes (never faults) when the subscription has ended and its loop has stopped.</summary>
+    public Task Completion { get; private set; }
+
+    // The subscription's position in its collection's list, or -1 when not registered; guarded by the collection's lock.
+    internal int Index { get; set; } = -1;
+
+    /// <summary>Ends the subscription and unregisters it; the transport is left to the host.</summary>
+    public void Dispose()
+    {
+        End(CloseReason.Normal);
+        _owner.Unregister(this);
+    }
+
+    /// <summary>Ends the subscription, unregisters it, and waits for its loop to stop.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Dispose();
+        await Completion.ConfigureAwait(false);
+    }
+
+    // Called under the collection's lock. Never blocks: false means "over a limit", and the caller ends the subscription.
+    internal bool TryEnqueue(ReadOnlyMemory<byte> frame)
+    {
+        if (Volatile.Read(ref _closeReason) is not null)
+        {
+            return true;
+        }
+
+        var events = Volatile.Read(ref _queuedEvents);
+        // An empty queue takes any event, so a reset larger than the byte limit can still be sent.
+        if (events > 0 && (events >= _maxEvents || Interlocked.Read(ref _queuedBytes) + frame.Length > _maxBytes))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _queuedEvents);
+        Interlocked.Add(ref _queuedBytes, frame.Length);
+        _queue.Writer.TryWrite(frame);
+        return true;
+    }
+
+    // Whether frames totalling `bytes` fit into the (still empty) queue: decides between a replay and a reset.
+    internal bool Fits(int events, long bytes) => events <= _maxEvents && (events <= 1 || bytes <= _maxBytes);
+
+    internal void Start(CancellationToken cancellationToken)
+    {
+        Completion = Task.Run(RunAsync, CancellationToken.None);
+        if (cancellationToken.CanBeCanceled)
+        {
+            // Registered after the loop starts so an already-canceled token ends it through the same path.
+            _callerRegistration = cancellationToken.Register(static state => ((Subscription)state!).Dispose(), this);
+        }
+    }
+
+    // May be called from the collection's writer under its lock, so it must not run anything inline: the channel runs
+    // its continuations asynchronously, and CancelAsync runs the token's callbacks on the thread pool.
+    internal bool End(CloseReason reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null)
+        {
+            return false;
+        }
+
+        _queue.Writer.TryComplete();
+        _ = _stop.CancelAsync();
+        return true;
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new ReadOnlyMemory<byte>[InitialBatchCapacity];
+        var reader = _queue.Reader;
+        var token = _stop.Token;
+        try
+        {
+            while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                var count = 0;
+                long bytes = 0;
+                while (reader.TryRead(out var frame))
+                {
+                    if (count == batch.Length)
+                    {
+                        Array.Resize(ref batch, batch.Length * 2);
+                    }
+
+                    batch[count++] = frame;
+                    bytes += frame.Length;
+                }
+
+                if (Volatile.Read(ref _closeReason) is not null)
+                {
+                    break;
+                }
+
+                if (count == 1)
+                {
+                    await Transport.WriteAsync(batch[0], token).ConfigureAwait(false);
+                }
+                else if (count > 1)
+                {
+                    await Transport.WriteManyAsync(batch.AsMemory(0, count), token).ConfigureAwait(false);
+                }
+
+                // Drop the references so a long-idle subscriber does not keep old events alive.
+                Array.Clear(batch, 0, count);
+                Interlocked.Add(ref _queuedBytes, -bytes);
+                Interlocked.Add(ref _queuedEvents, -count);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Cancellation at the transport's edge is a normal end: the reason is already set.
+        }
+#pragma warning disable CA1031 // A failing transport ends its own subscription, never the collection or the host.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            if (End(new CloseReason(CloseStatus.TransportFailed, "a write to the transport failed")))
+            {
+                Log.TransportFailed(_logger, _owner.Name, Transport.Descriptor.Name, exception);
+            }
+        }
+        finally
+        {
+            End(CloseReason.Normal);
+            _owner.Unregister(this);
+            await _callerRegistration.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var reason = Volatile.Read(ref _closeReason)!;
+        if (reason.Status is CloseStatus.SlowConsumer or CloseStatus.ShuttingDown)
+        {
+            await CloseTransportAsync(reason).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CloseTransportAsync(CloseReason reason)
+    {
+        using var timeout = new CancellationTokenSource(_closeTimeout);
+        try
+        {
+            await Transport.CloseAsync(reason, timeout.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The peer is being dropped anyway; a failed close is logged, not thrown into nowhere.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            Log.CloseFailed(_logger, _owner.Name, Transport.Descriptor.Name, exception);
+        }
+    }
+}

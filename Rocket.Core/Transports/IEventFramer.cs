@@ -1,0 +1,22 @@
+using System.Buffers;
+using Rocket.Live;
+
+namespace Rocket.Transports;
+
+/// <summary>
+/// Turns an event into the bytes one kind of transport puts on the wire (an SSE <c>event:/id:/data:</c> block, a
+/// WebSocket text message, a SignalR hub message). A collection calls it at most once per event and kind, and every
+/// subscriber of that kind gets the same bytes, so a framer must depend on nothing but the event.
+/// </summary>
+/// <remarks>Implementations are stateless singletons, shared by every transport of their kind.</remarks>
+public interface IEventFramer
+{
+    /// <summary>
+    /// The kind of framing, e.g. <c>sse</c>. Two framers with the same kind must produce the same bytes: the collection
+    /// caches frames by kind.
+    /// </summary>
+    string Kind { get; }
+
+    /// <summary>Writes the framed bytes of <paramref name="liveEvent"/> to <paramref name="output"/>.</summary>
+    void Frame(LiveEvent liveEvent, IBufferWriter<byte> output);
+}
