@@ -1,0 +1,64 @@
+using System;
+using System.Collections.Generic;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Rocket.Live;
+
+namespace Rocket;
+
+/// <summary>
+/// The live collections registered with <see cref="RocketBuilderExtensions.AddCollection"/>, created once, when the
+/// registry is first resolved, and disposed with the container (which ends their subscriptions).
+/// </summary>
+/// <remarks>
+/// An app without a database of its own uses a collection as its store (<see cref="LiveCollection.Create"/>,
+/// <see cref="LiveCollection.Update"/>, <see cref="LiveCollection.Patch"/>, <see cref="LiveCollection.Delete"/>); an app
+/// with one publishes what it wrote through <see cref="IRocketPublisher"/>.
+/// </remarks>
+public sealed class CollectionRegistry : IDisposable
+{
+    private readonly Dictionary<string, LiveCollection> _collections = new(StringComparer.Ordinal);
+
+    // Internal: the registrations are an implementation detail, so AddRocket registers a factory.
+    internal CollectionRegistry(IEnumerable<CollectionRegistration> registrations, IOptionsMonitor<LiveCollectionOptions> options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(registrations);
+        ArgumentNullException.ThrowIfNull(options);
+        var logger = loggerFactory?.CreateLogger<LiveCollection>();
+        foreach (var registration in registrations)
+        {
+            if (_collections.ContainsKey(registration.Name))
+            {
+                throw new InvalidOperationException($"The collection '{registration.Name}' is registered twice; call AddCollection once per name.");
+            }
+
+            _collections.Add(registration.Name, new LiveCollection(registration.Name, options.Get(registration.Name), logger));
+        }
+    }
+
+    /// <summary>The registered collections.</summary>
+    public IReadOnlyCollection<LiveCollection> Collections => _collections.Values;
+
+    /// <summary>The collection named <paramref name="name"/>.</summary>
+    /// <exception cref="InvalidOperationException">No collection has that name.</exception>
+    public LiveCollection GetCollection(string name) =>
+        TryGetCollection(name, out var collection)
+            ? collection
+            : throw new InvalidOperationException($"No collection named '{name}' is registered; add it with AddRocket().AddCollection(\"{name}\").");
+
+    /// <summary>Finds the collection named <paramref name="name"/>.</summary>
+    public bool TryGetCollection(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out LiveCollection? collection)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _collections.TryGetValue(name, out collection);
+    }
+
+    /// <summary>Disposes every collection, ending their subscriptions with <see cref="Transports.CloseReason.ShuttingDown"/>.</summary>
+    public void Dispose()
+    {
+        foreach (var collection in _collections.Values)
+        {
+            collection.Dispose();
+        }
+    }
+}

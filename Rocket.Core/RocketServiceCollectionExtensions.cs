@@ -1,0 +1,29 @@
+using System;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Rocket.Live;
+
+namespace Rocket;
+
+/// <summary>Registers Rocket in a service collection.</summary>
+public static class RocketServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds Rocket's core services: the <see cref="CollectionRegistry"/> of live collections and the
+    /// <see cref="IRocketPublisher"/>. Calling it again is harmless (services are added with <c>TryAdd</c>).
+    /// </summary>
+    /// <returns>A builder to add collections and transports with.</returns>
+    public static IRocketBuilder AddRocket(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions();
+        services.TryAddSingleton(static provider => new CollectionRegistry(
+            provider.GetServices<CollectionRegistration>(),
+            provider.GetRequiredService<IOptionsMonitor<LiveCollectionOptions>>(),
+            provider.GetService<ILoggerFactory>()));
+        services.TryAddSingleton<IRocketPublisher, RocketPublisher>();
+        return new RocketBuilder(services);
+    }
+}
