@@ -49,6 +49,7 @@ public sealed class LiveCollection : IDisposable
     private readonly UpdateEncoding _updateEncoding;
     private readonly CloseReason _slowConsumer;
     private readonly ILogger _logger;
+    private readonly ITimer? _heartbeat;
     private int _historyStart;
     private int _historyCount;
     private long _historyBytes;
@@ -84,6 +85,13 @@ public sealed class LiveCollection : IDisposable
 
         // Values were checked when each RecordChange was built; checking them again on the writer would only cost time.
         _patchWriter = new JsonPatchWriter(_patchBuffer, skipValueValidation: true);
+
+        var heartbeat = options.HeartbeatInterval;
+        if (heartbeat > TimeSpan.Zero && heartbeat != Timeout.InfiniteTimeSpan)
+        {
+            // One timer per collection, not one per subscriber: 10,000 idle subscribers cost one tick.
+            _heartbeat = TimeProvider.System.CreateTimer(static state => ((LiveCollection)state!).Heartbeat(), this, heartbeat, heartbeat);
+        }
     }
 
     /// <summary>The collection's name.</summary>
@@ -292,6 +300,8 @@ public sealed class LiveCollection : IDisposable
             _subscriptions.Clear();
             _patchWriter.Dispose();
         }
+
+        _heartbeat?.Dispose();
     }
 
     internal void Unregister(Subscription subscription)
@@ -310,6 +320,17 @@ public sealed class LiveCollection : IDisposable
             last.Index = index;
             _subscriptions.RemoveAt(_subscriptions.Count - 1);
             subscription.Index = -1;
+        }
+    }
+
+    private void Heartbeat()
+    {
+        lock (_lock)
+        {
+            foreach (var subscription in _subscriptions)
+            {
+                subscription.TryHeartbeat();
+            }
         }
     }
 

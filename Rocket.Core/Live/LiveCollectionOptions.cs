@@ -69,4 +69,13 @@ public sealed class LiveCollectionOptions
     /// resources promptly.
     /// </summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How often a subscriber that was sent nothing is sent a heartbeat (<see cref="Transports.ITransport.HeartbeatAsync"/>:
+    /// an SSE comment, a WebSocket ping). Default 15 seconds: proxies commonly cut connections idle for 30 to 60 seconds
+    /// (nginx's <c>proxy_read_timeout</c> is 60), and a dead peer is noticed within two heartbeats. The collection sends
+    /// them, not the host, because only the subscription's loop may write to its transport.
+    /// <see cref="TimeSpan.Zero"/> or <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> turns them off.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
 }

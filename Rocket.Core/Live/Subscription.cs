@@ -39,6 +39,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     private CancellationTokenRegistration _callerRegistration;
     private CloseReason? _closeReason;
     private int _queuedEvents;
+    private int _wroteSinceHeartbeat;
     private long _queuedBytes;
 
     internal Subscription(LiveCollection owner, ITransport transport, int maxEvents, long maxBytes, TimeSpan closeTimeout, ILogger logger)
@@ -108,6 +109,16 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         return true;
     }
 
+    // Called by the collection's heartbeat tick under its lock. An empty frame in the queue means "heartbeat"; it is sent
+    // only to a subscriber that was written nothing since the last tick and has nothing waiting.
+    internal void TryHeartbeat()
+    {
+        if (Interlocked.Exchange(ref _wroteSinceHeartbeat, 0) == 0 && Volatile.Read(ref _queuedEvents) == 0 && Volatile.Read(ref _closeReason) is null)
+        {
+            _queue.Writer.TryWrite(ReadOnlyMemory<byte>.Empty);
+        }
+    }
+
     // Whether frames totalling `bytes` fit into the (still empty) queue: decides between a replay and a reset.
     internal bool Fits(int events, long bytes) => events <= _maxEvents && (events <= 1 || bytes <= _maxBytes);
 
@@ -146,8 +157,15 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
             {
                 var count = 0;
                 long bytes = 0;
+                var heartbeat = false;
                 while (reader.TryRead(out var frame))
                 {
+                    if (frame.IsEmpty)
+                    {
+                        heartbeat = true;
+                        continue;
+                    }
+
                     if (count == batch.Length)
                     {
                         Array.Resize(ref batch, batch.Length * 2);
@@ -162,11 +180,22 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                     break;
                 }
 
+                if (count == 0)
+                {
+                    if (heartbeat)
+                    {
+                        await Transport.HeartbeatAsync(token).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                Volatile.Write(ref _wroteSinceHeartbeat, 1);
                 if (count == 1)
                 {
                     await Transport.WriteAsync(batch[0], token).ConfigureAwait(false);
                 }
-                else if (count > 1)
+                else
                 {
                     await Transport.WriteManyAsync(batch.AsMemory(0, count), token).ConfigureAwait(false);
                 }

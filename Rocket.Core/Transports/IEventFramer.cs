@@ -17,6 +17,6 @@ public interface IEventFramer
     /// </summary>
     string Kind { get; }
 
-    /// <summary>Writes the framed bytes of <paramref name="liveEvent"/> to <paramref name="output"/>.</summary>
+    /// <summary>Writes the framed bytes of <paramref name="liveEvent"/> to <paramref name="output"/>: at least one byte (an empty frame means "heartbeat" to a subscription's queue).</summary>
     void Frame(LiveEvent liveEvent, IBufferWriter<byte> output);
 }

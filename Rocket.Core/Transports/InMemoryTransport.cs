@@ -15,6 +15,7 @@ public sealed class InMemoryTransport : ITransport
     private readonly List<byte[]>? _frames;
     private readonly Action<ReadOnlyMemory<byte>>? _onFrame;
     private readonly List<(int Count, TaskCompletionSource Signal)> _waiters = [];
+    private readonly List<(int Count, TaskCompletionSource Signal)> _heartbeatWaiters = [];
     private readonly TaskCompletionSource<CloseReason> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource? _stall;
     private int _frameCount;
@@ -149,8 +150,40 @@ public sealed class InMemoryTransport : ITransport
     /// <inheritdoc/>
     public ValueTask HeartbeatAsync(CancellationToken cancellationToken = default)
     {
-        Interlocked.Increment(ref _heartbeatCount);
+        List<TaskCompletionSource>? ready = null;
+        lock (_lock)
+        {
+            _heartbeatCount++;
+            for (var i = _heartbeatWaiters.Count - 1; i >= 0; i--)
+            {
+                if (_heartbeatWaiters[i].Count <= _heartbeatCount)
+                {
+                    (ready ??= []).Add(_heartbeatWaiters[i].Signal);
+                    _heartbeatWaiters.RemoveAt(i);
+                }
+            }
+        }
+
+        ready?.ForEach(static signal => signal.TrySetResult());
         return default;
+    }
+
+    /// <summary>Completes when at least <paramref name="count"/> heartbeats have been sent.</summary>
+    public Task WaitForHeartbeatsAsync(int count, CancellationToken cancellationToken = default)
+    {
+        TaskCompletionSource signal;
+        lock (_lock)
+        {
+            if (_heartbeatCount >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _heartbeatWaiters.Add((count, signal));
+        }
+
+        return signal.Task.WaitAsync(cancellationToken);
     }
 
     /// <inheritdoc/>

@@ -318,6 +318,24 @@ public class SubscriptionTests
         await LiveTest.WaitForEventsAsync(good, 2);
     }
 
+    [Fact]
+    public async Task Heartbeat_IdleSubscriber_GetsHeartbeatsThroughItsOwnLoop()
+    {
+        using var collection = NewCollection(static o => o.HeartbeatInterval = TimeSpan.FromMilliseconds(20));
+        var transport = new InMemoryTransport();
+        using var subscription = collection.Subscribe(transport);
+
+        await transport.WaitForHeartbeatsAsync(2).WaitAsync(LiveTest.Timeout);
+        collection.Create("1", "1"u8);
+
+        var events = await LiveTest.WaitForEventsAsync(transport, 2);
+        Assert.Equal([0L, 1], events.Select(static e => e.Cursor.Sequence));
+    }
+
+    [Fact]
+    public void Options_HeartbeatDefault_Is15Seconds() =>
+        Assert.Equal(TimeSpan.FromSeconds(15), new LiveCollectionOptions().HeartbeatInterval);
+
     private sealed class FailingTransport : ITransport
     {
         public TransportDescriptor Descriptor { get; } = new("failing");
