@@ -26,6 +26,8 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         CommentHandling = JsonCommentHandling.Disallow,
     };
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private readonly JsonPatchOperation[] _operations;
 
     private JsonPatchDocument(JsonPatchOperation[] operations) => _operations = operations;
@@ -61,7 +63,18 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
     public static JsonPatchDocument Parse(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        return Parse(Encoding.UTF8.GetBytes(json), JsonPatchParseOptions.Default);
+        byte[] utf8;
+        try
+        {
+            utf8 = StrictUtf8.GetBytes(json);
+        }
+        catch (EncoderFallbackException e)
+        {
+            // Encoding.UTF8 would silently turn an unpaired surrogate into U+FFFD, changing a path or a value.
+            throw new JsonPatchException(JsonPatchError.MalformedPatch, -1, "The JSON Patch is not valid Unicode text: it has an unpaired surrogate.", e);
+        }
+
+        return Parse(utf8, JsonPatchParseOptions.Default);
     }
 
     /// <summary>Parses a JSON Patch document from UTF-8 JSON, within the limits of <paramref name="options"/>.</summary>
@@ -86,6 +99,12 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         catch (JsonException e)
         {
             throw new JsonPatchException(JsonPatchError.MalformedPatch, -1, $"The JSON Patch is not valid JSON: {e.Message}", e);
+        }
+
+        if (!JsonElementChecks.IsUnicodeText(utf8Json))
+        {
+            // The reader accepts both; left in, they pass through to every client or throw a non-patch exception later.
+            ThrowHelper.ThrowPatch(JsonPatchError.MalformedPatch, -1, "The JSON Patch is not valid Unicode text: it has bytes that are not UTF-8 or a \\u escape of an unpaired surrogate (RFC 8259 section 8).");
         }
 
         if (root.ValueKind != JsonValueKind.Array)
@@ -275,6 +294,12 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         catch (JsonException e)
         {
             throw new JsonPatchException(JsonPatchError.MalformedDocument, -1, $"The document to patch is not valid JSON: {e.Message}", e);
+        }
+
+        if (!JsonElementChecks.IsUnicodeText(utf8Document))
+        {
+            // Same reason as in Parse: checked up front so that writing the result below cannot fail half-way.
+            ThrowHelper.ThrowPatch(JsonPatchError.MalformedDocument, -1, "The document to patch is not valid Unicode text: it has bytes that are not UTF-8 or a \\u escape of an unpaired surrogate (RFC 8259 section 8).");
         }
 
         var result = ApplyTo(document);

@@ -204,6 +204,38 @@ public sealed class JsonPatchParseTests
         Assert.IsType<JsonPatchException>(error);
     }
 
+    [Theory]
+    [InlineData("""[{"op":"add","path":"/\ud800","value":1}]""")]
+    [InlineData("""[{"op":"\udc00","path":"/a","value":1}]""")]
+    [InlineData("""[{"op":"add","path":"/a","value":"x\ud800"}]""")]
+    [InlineData("""[{"op":"add","path":"/a","value":"\ud800\u0041"}]""")]
+    [InlineData("""[{"op":"add","path":"/a","value":{"\udfff":1}}]""")]
+    [InlineData("""[{"op":"move","from":"/\ud83d","path":"/a"}]""")]
+    public void Parse_EscapedUnpairedSurrogate_MalformedPatch(string json)
+    {
+        // RFC 8259 section 8.2: such a string is not Unicode text; System.Text.Json cannot read it back as a string.
+        AssertRefused(json, JsonPatchError.MalformedPatch, -1);
+    }
+
+    [Fact]
+    public void Parse_EscapedSurrogatePairAndEscapedBackslash_Accepted()
+    {
+        var patch = JsonPatchDocument.Parse("""[{"op":"add","path":"/\ud83d\ude80","value":"\\ud800 \\\u0041"}]""");
+
+        Assert.Equal("\U0001F680", patch[0].Path.LastSegment);
+        Assert.Equal("\\ud800 \\A", patch[0].Value.GetString());
+    }
+
+    [Fact]
+    public void ParseString_UnpairedSurrogateChar_MalformedPatchNotReplaced()
+    {
+        // Encoding.UTF8 would quietly make it U+FFFD, a different path.
+        var error = Assert.Throws<JsonPatchException>(() => JsonPatchDocument.Parse("[{\"op\":\"add\",\"path\":\"/a\ud800\",\"value\":1}]"));
+
+        Assert.Equal(JsonPatchError.MalformedPatch, error.Error);
+        Assert.Equal(-1, error.OperationIndex);
+    }
+
     [Fact]
     public void Parse_MaxDepth_CountsArrayAndOperationAsTwoLevels()
     {
