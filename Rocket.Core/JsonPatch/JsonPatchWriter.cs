@@ -133,13 +133,13 @@ public sealed class JsonPatchWriter : IDisposable
         switch (operation.Op)
         {
             case JsonPatchOperationType.Add:
-                WriteAdd(path, operation.Value);
+                WriteAdd(path, operation, static (json, op) => op.ValueData.WriteTo(json));
                 break;
             case JsonPatchOperationType.Remove:
                 WriteRemove(path);
                 break;
             case JsonPatchOperationType.Replace:
-                WriteReplace(path, operation.Value);
+                WriteReplace(path, operation, static (json, op) => op.ValueData.WriteTo(json));
                 break;
             case JsonPatchOperationType.Move:
                 WriteMove(operation.From.ToString(), path);
@@ -148,7 +148,7 @@ public sealed class JsonPatchWriter : IDisposable
                 WriteCopy(operation.From.ToString(), path);
                 break;
             case JsonPatchOperationType.Test:
-                WriteTest(path, operation.Value);
+                WriteTest(path, operation, static (json, op) => op.ValueData.WriteTo(json));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(operation));
