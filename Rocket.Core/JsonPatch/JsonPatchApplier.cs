@@ -49,7 +49,7 @@ internal static class JsonPatchApplier
         switch (operation.Op)
         {
             case JsonPatchOperationType.Add:
-                return Add(root, operation.Path, CreateNode(operation.Value), operation, index, ref undo);
+                return Add(root, operation.Path, operation.ValueData.CreateNode(), operation, index, ref undo);
 
             case JsonPatchOperationType.Remove:
                 if (operation.Path.IsRoot)
@@ -61,7 +61,7 @@ internal static class JsonPatchApplier
                 return root;
 
             case JsonPatchOperationType.Replace:
-                return Replace(root, operation.Path, CreateNode(operation.Value), operation, index, ref undo);
+                return Replace(root, operation.Path, operation.ValueData.CreateNode(), operation, index, ref undo);
 
             case JsonPatchOperationType.Move:
                 if (operation.From == operation.Path)
@@ -85,7 +85,7 @@ internal static class JsonPatchApplier
 
             case JsonPatchOperationType.Test:
                 var actual = Get(root, operation.Path, operation, index, "path");
-                if (!JsonValueEquality.Equals(actual, operation.Value))
+                if (!operation.ValueData.EqualsNode(actual))
                 {
                     Fail(JsonPatchError.TestFailed, operation, index, "the value at the path is not equal to the expected value");
                 }
@@ -274,14 +274,6 @@ internal static class JsonPatchApplier
 
         return position;
     }
-
-    private static JsonNode? CreateNode(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Object => JsonObject.Create(value),
-        JsonValueKind.Array => JsonArray.Create(value),
-        JsonValueKind.Null => null,
-        _ => JsonValue.Create(value),
-    };
 
     [DoesNotReturn]
     private static void Fail(JsonPatchError error, JsonPatchOperation operation, int index, string reason)

@@ -2,7 +2,7 @@ using System;
 using System.Buffers;
 using System.Collections;
 using System.Collections.Generic;
-using System.Runtime.CompilerServices;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -25,6 +25,8 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         AllowDuplicateProperties = false,
         CommentHandling = JsonCommentHandling.Disallow,
     };
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly JsonPatchOperation[] _operations;
 
@@ -61,7 +63,18 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
     public static JsonPatchDocument Parse(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        return Parse(Encoding.UTF8.GetBytes(json), JsonPatchParseOptions.Default);
+        byte[] utf8;
+        try
+        {
+            utf8 = StrictUtf8.GetBytes(json);
+        }
+        catch (EncoderFallbackException e)
+        {
+            // Encoding.UTF8 would silently turn an unpaired surrogate into U+FFFD, changing a path or a value.
+            throw new JsonPatchException(JsonPatchError.MalformedPatch, -1, "The JSON Patch is not valid Unicode text: it has an unpaired surrogate.", e);
+        }
+
+        return Parse(utf8, JsonPatchParseOptions.Default);
     }
 
     /// <summary>Parses a JSON Patch document from UTF-8 JSON, within the limits of <paramref name="options"/>.</summary>
@@ -69,176 +82,277 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
     public static JsonPatchDocument Parse(ReadOnlySpan<byte> utf8Json, JsonPatchParseOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        JsonElement root;
+        if (!JsonElementChecks.IsUnicodeText(utf8Json))
+        {
+            // The reader accepts both; left in, they pass through to every client or throw a non-patch exception later.
+            ThrowHelper.ThrowPatch(JsonPatchError.MalformedPatch, -1, "The JSON Patch is not valid Unicode text: it has bytes that are not UTF-8 or a \\u escape of an unpaired surrogate (RFC 8259 section 8).");
+        }
+
+        var readerOptions = new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = options.MaxDepth };
+        var pending = ArrayPool<JsonPatchOperation>.Shared.Rent(16);
+        var count = 0;
         try
         {
-            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions
+            // One pass of the reader, building operations as it goes: no JsonDocument for the patch as a whole.
+            var reader = new Utf8JsonReader(utf8Json, readerOptions);
+            if (!reader.Read())
             {
-                CommentHandling = JsonCommentHandling.Disallow,
-                MaxDepth = options.MaxDepth,
-            });
-            root = JsonElement.ParseValue(ref reader);
-            if (reader.Read())
-            {
-                throw new JsonException("Unexpected content after the patch document's closing ']'.");
+                throw new JsonException("The input is empty.");
             }
+
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                reader.Skip();
+                EnsureEnd(ref reader);
+                ThrowHelper.ThrowPatch(JsonPatchError.MalformedPatch, -1, $"A JSON Patch must be a JSON array of operations, not {Describe(reader.TokenType)}.");
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (count == options.MaxOperations)
+                {
+                    ThrowHelper.ThrowPatch(JsonPatchError.MalformedPatch, -1, $"The JSON Patch has more than {options.MaxOperations} operations, the limit.");
+                }
+
+                if (count == pending.Length)
+                {
+                    var larger = ArrayPool<JsonPatchOperation>.Shared.Rent(count * 2);
+                    pending.AsSpan(0, count).CopyTo(larger);
+                    ArrayPool<JsonPatchOperation>.Shared.Return(pending, clearArray: true);
+                    pending = larger;
+                }
+
+                pending[count] = ParseOperation(ref reader, count);
+                count++;
+            }
+
+            EnsureEnd(ref reader);
+            return count == 0 ? Empty : new JsonPatchDocument(pending.AsSpan(0, count).ToArray());
         }
         catch (JsonException e)
         {
-            throw new JsonPatchException(JsonPatchError.MalformedPatch, -1, $"The JSON Patch is not valid JSON: {e.Message}", e);
+            throw Malformed(e);
         }
-
-        if (root.ValueKind != JsonValueKind.Array)
+        catch (JsonPatchException e) when (e.OperationIndex >= 0 && !IsWellFormed(utf8Json, readerOptions, out var syntaxError))
         {
-            ThrowHelper.ThrowPatch(JsonPatchError.MalformedPatch, -1, $"A JSON Patch must be a JSON array of operations, not {Describe(root.ValueKind)}.");
+            // A patch that is not JSON at all is reported as such, whichever of its operations the reader reached first.
+            throw Malformed(syntaxError);
         }
-
-        var count = root.GetArrayLength();
-        if (count > options.MaxOperations)
+        finally
         {
-            ThrowHelper.ThrowPatch(JsonPatchError.MalformedPatch, -1, $"The JSON Patch has {count} operations; the limit is {options.MaxOperations}.");
+            ArrayPool<JsonPatchOperation>.Shared.Return(pending, clearArray: true);
         }
-
-        if (count == 0)
-        {
-            return Empty;
-        }
-
-        var operations = new JsonPatchOperation[count];
-        var index = 0;
-        foreach (var element in root.EnumerateArray())
-        {
-            operations[index] = ParseOperation(element, index);
-            index++;
-        }
-
-        return new JsonPatchDocument(operations);
     }
 
-    private static JsonPatchOperation ParseOperation(JsonElement element, int index)
+    private static JsonPatchException Malformed(JsonException e) =>
+        new(JsonPatchError.MalformedPatch, -1, $"The JSON Patch is not valid JSON: {e.Message}", e);
+
+    private static void EnsureEnd(ref Utf8JsonReader reader)
     {
-        if (element.ValueKind != JsonValueKind.Object)
+        if (reader.Read())
         {
-            ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} must be a JSON object, not {Describe(element.ValueKind)}.");
+            throw new JsonException("Unexpected content after the patch document's closing ']'.");
+        }
+    }
+
+    private static bool IsWellFormed(ReadOnlySpan<byte> utf8Json, JsonReaderOptions options, [NotNullWhen(false)] out JsonException? error)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8Json, options);
+            if (!reader.Read())
+            {
+                throw new JsonException("The input is empty.");
+            }
+
+            reader.Skip();
+            EnsureEnd(ref reader);
+            error = null;
+            return true;
+        }
+        catch (JsonException e)
+        {
+            error = e;
+            return false;
+        }
+    }
+
+    private static JsonPatchOperation ParseOperation(ref Utf8JsonReader reader, int index)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} must be a JSON object, not {Describe(reader.TokenType)}.");
         }
 
-        JsonElement op = default, path = default, from = default, value = default;
-        foreach (var member in element.EnumerateObject())
+        Member op = default, path = default, from = default, value = default;
+        var type = default(JsonPatchOperationType);
+        string? unknownOp = null;
+        JsonPointer pathPointer = default, fromPointer = default;
+        string? pathError = null, fromError = null;
+        var patchValue = PatchValue.None;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             // RFC 6902 section 4: members other than these are ignored. RFC 8259 section 4: names SHOULD be unique,
             // and a patch whose meaning depends on which duplicate a parser keeps is refused.
-            ref var slot = ref member.NameEquals("op"u8) ? ref op
-                : ref member.NameEquals("path"u8) ? ref path
-                : ref member.NameEquals("from"u8) ? ref from
-                : ref member.NameEquals("value"u8) ? ref value
-                : ref Unsafe.NullRef<JsonElement>();
-            if (Unsafe.IsNullRef(ref slot))
+            if (reader.ValueTextEquals("op"u8))
             {
+                op = ReadMember(ref reader, op, "op", index);
+                if (op.Token == JsonTokenType.String && !TryParseOperationType(ref reader, out type))
+                {
+                    unknownOp = reader.GetString();
+                }
+            }
+            else if (reader.ValueTextEquals("path"u8))
+            {
+                path = ReadMember(ref reader, path, "path", index);
+                pathError = path.Token == JsonTokenType.String ? ReadPointer(ref reader, out pathPointer) : null;
+            }
+            else if (reader.ValueTextEquals("from"u8))
+            {
+                from = ReadMember(ref reader, from, "from", index);
+                fromError = from.Token == JsonTokenType.String ? ReadPointer(ref reader, out fromPointer) : null;
+            }
+            else if (reader.ValueTextEquals("value"u8))
+            {
+                value = ReadMember(ref reader, value, "value", index);
+                patchValue = ReadValue(ref reader);
                 continue;
             }
-
-            if (slot.ValueKind != JsonValueKind.Undefined)
+            else
             {
-                ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has more than one '{member.Name}' member.");
+                reader.Read();
             }
 
-            slot = member.Value;
+            // Whatever was not consumed above (an object or array in the wrong place) is stepped over.
+            reader.Skip();
         }
 
-        if (op.ValueKind == JsonValueKind.Undefined)
+        if (!op.Present)
         {
             ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has no 'op' member.");
         }
 
-        if (op.ValueKind != JsonValueKind.String)
+        if (op.Token != JsonTokenType.String)
         {
-            ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has an 'op' that is {Describe(op.ValueKind)}, not a string.");
+            ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has an 'op' that is {Describe(op.Token)}, not a string.");
         }
 
-        var type = ParseOperationType(op, index);
-        var pathPointer = ParsePointer(path, "path", index);
-        var fromPointer = JsonPointer.Root;
+        if (unknownOp is not null)
+        {
+            var hint = unknownOp == "update" ? " ('update' is not JSON Patch; an update is 'replace')" : string.Empty;
+            ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has the unknown op '{unknownOp}'{hint}; RFC 6902 defines add, remove, replace, move, copy and test.");
+        }
+
+        CheckPointer(path, pathError, "path", index);
         if (type is JsonPatchOperationType.Move or JsonPatchOperationType.Copy)
         {
-            fromPointer = ParsePointer(from, "from", index);
+            CheckPointer(from, fromError, "from", index);
+        }
+        else
+        {
+            fromPointer = JsonPointer.Root;
         }
 
         if (type is JsonPatchOperationType.Add or JsonPatchOperationType.Replace or JsonPatchOperationType.Test)
         {
-            if (value.ValueKind == JsonValueKind.Undefined)
+            if (!value.Present)
             {
                 ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} ({JsonPatchOperation.GetName(type)}) has no 'value' member; write \"value\": null for null.");
             }
 
-            if (JsonElementChecks.FindDuplicateProperty(value) is { } duplicate)
+            if (patchValue.Kind == PatchValueKind.Element && JsonElementChecks.FindDuplicateProperty(patchValue.ToElement()) is { } duplicate)
             {
                 ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has a value with more than one '{duplicate}' member.");
             }
         }
         else
         {
-            value = default;
+            patchValue = PatchValue.None;
         }
 
-        return JsonPatchOperation.CreateUnsafe(type, pathPointer, fromPointer, value);
+        return JsonPatchOperation.CreateUnsafe(type, pathPointer, fromPointer, patchValue);
     }
 
-    private static JsonPatchOperationType ParseOperationType(JsonElement op, int index)
+    /// <summary>Steps from a member's name to its value, refusing a second member of the same name.</summary>
+    private static Member ReadMember(ref Utf8JsonReader reader, Member seen, string name, int index)
     {
-        if (op.ValueEquals("add"u8))
+        if (seen.Present)
         {
-            return JsonPatchOperationType.Add;
+            ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has more than one '{name}' member.");
         }
 
-        if (op.ValueEquals("remove"u8))
-        {
-            return JsonPatchOperationType.Remove;
-        }
-
-        if (op.ValueEquals("replace"u8))
-        {
-            return JsonPatchOperationType.Replace;
-        }
-
-        if (op.ValueEquals("move"u8))
-        {
-            return JsonPatchOperationType.Move;
-        }
-
-        if (op.ValueEquals("copy"u8))
-        {
-            return JsonPatchOperationType.Copy;
-        }
-
-        if (op.ValueEquals("test"u8))
-        {
-            return JsonPatchOperationType.Test;
-        }
-
-        var name = op.GetString();
-        var hint = name == "update" ? " ('update' is not JSON Patch; an update is 'replace')" : string.Empty;
-        throw new JsonPatchException(JsonPatchError.InvalidOperation, index, $"Operation {index} has the unknown op '{name}'{hint}; RFC 6902 defines add, remove, replace, move, copy and test.");
+        reader.Read();
+        return new Member(true, reader.TokenType);
     }
 
-    private static JsonPointer ParsePointer(JsonElement element, string member, int index)
+    private static PatchValue ReadValue(ref Utf8JsonReader reader) => reader.TokenType switch
     {
-        if (element.ValueKind == JsonValueKind.Undefined)
+        JsonTokenType.String => PatchValue.FromString(reader.GetString()!),
+        JsonTokenType.Number => PatchValue.FromNumberToken(ref reader),
+        JsonTokenType.True => PatchValue.FromBoolean(true),
+        JsonTokenType.False => PatchValue.FromBoolean(false),
+        JsonTokenType.Null => PatchValue.Null,
+        _ => PatchValue.FromElement(JsonElement.ParseValue(ref reader)),
+    };
+
+    private static string? ReadPointer(ref Utf8JsonReader reader, out JsonPointer pointer)
+    {
+        const int StackLimit = 256;
+        if (reader.ValueSpan.Length > StackLimit)
         {
-            ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has no '{member}' member.");
+            return JsonPointer.TryParse(reader.GetString(), out pointer, out var longError) ? null : longError;
         }
 
-        if (element.ValueKind != JsonValueKind.String)
-        {
-            ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has a '{member}' that is {Describe(element.ValueKind)}, not a string.");
-        }
-
-        if (!JsonPointer.TryParse(element.GetString(), out var pointer, out var error))
-        {
-            ThrowHelper.ThrowPatch(JsonPatchError.InvalidPointer, index, $"Operation {index} has an invalid '{member}': {error}");
-        }
-
-        return pointer;
+        Span<byte> utf8 = stackalloc byte[StackLimit];
+        var length = reader.CopyString(utf8);
+        Span<char> text = stackalloc char[StackLimit];
+        var chars = Encoding.UTF8.GetChars(utf8[..length], text);
+        return JsonPointer.TryParseCached(text[..chars], out pointer, out var error) ? null : error;
     }
+
+    private static void CheckPointer(Member member, string? error, string name, int index)
+    {
+        if (!member.Present)
+        {
+            ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has no '{name}' member.");
+        }
+
+        if (member.Token != JsonTokenType.String)
+        {
+            ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has a '{name}' that is {Describe(member.Token)}, not a string.");
+        }
+
+        if (error is not null)
+        {
+            ThrowHelper.ThrowPatch(JsonPatchError.InvalidPointer, index, $"Operation {index} has an invalid '{name}': {error}");
+        }
+    }
+
+    private static bool TryParseOperationType(ref Utf8JsonReader reader, out JsonPatchOperationType type)
+    {
+        type = reader.ValueTextEquals("add"u8) ? JsonPatchOperationType.Add
+            : reader.ValueTextEquals("remove"u8) ? JsonPatchOperationType.Remove
+            : reader.ValueTextEquals("replace"u8) ? JsonPatchOperationType.Replace
+            : reader.ValueTextEquals("move"u8) ? JsonPatchOperationType.Move
+            : reader.ValueTextEquals("copy"u8) ? JsonPatchOperationType.Copy
+            : reader.ValueTextEquals("test"u8) ? JsonPatchOperationType.Test
+            : (JsonPatchOperationType)(-1);
+        return type >= 0;
+    }
+
+    private static string Describe(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        _ => "missing",
+    };
+
+    /// <summary>Whether a member was seen, and the token its value started with.</summary>
+    private readonly record struct Member(bool Present, JsonTokenType Token);
 
     internal static string Describe(JsonValueKind kind) => kind switch
     {
@@ -275,6 +389,12 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         catch (JsonException e)
         {
             throw new JsonPatchException(JsonPatchError.MalformedDocument, -1, $"The document to patch is not valid JSON: {e.Message}", e);
+        }
+
+        if (!JsonElementChecks.IsUnicodeText(utf8Document))
+        {
+            // Same reason as in Parse: checked up front so that writing the result below cannot fail half-way.
+            ThrowHelper.ThrowPatch(JsonPatchError.MalformedDocument, -1, "The document to patch is not valid Unicode text: it has bytes that are not UTF-8 or a \\u escape of an unpaired surrogate (RFC 8259 section 8).");
         }
 
         var result = ApplyTo(document);

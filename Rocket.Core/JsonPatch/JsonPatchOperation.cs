@@ -9,12 +9,14 @@ namespace Rocket.JsonPatch;
 /// </summary>
 public sealed class JsonPatchOperation : IEquatable<JsonPatchOperation>
 {
-    private JsonPatchOperation(JsonPatchOperationType op, JsonPointer path, JsonPointer from, JsonElement value)
+    private readonly PatchValue _value;
+
+    private JsonPatchOperation(JsonPatchOperationType op, JsonPointer path, JsonPointer from, PatchValue value)
     {
         Op = op;
         Path = path;
         From = from;
-        Value = value;
+        _value = value;
     }
 
     /// <summary>Which of the six operations this is.</summary>
@@ -30,7 +32,10 @@ public sealed class JsonPatchOperation : IEquatable<JsonPatchOperation>
     /// The <c>value</c> of an <c>add</c>, <c>replace</c> or <c>test</c> (a JSON <c>null</c> is a value);
     /// <see cref="JsonValueKind.Undefined"/> for the others.
     /// </summary>
-    public JsonElement Value { get; }
+    /// <remarks>Scalars are held compactly and turned into an element on each read of this property.</remarks>
+    public JsonElement Value => _value.ToElement();
+
+    internal PatchValue ValueData => _value;
 
     /// <summary>Whether the operation has a <c>value</c> member.</summary>
     public bool HasValue => Op is JsonPatchOperationType.Add or JsonPatchOperationType.Replace or JsonPatchOperationType.Test;
@@ -56,8 +61,8 @@ public sealed class JsonPatchOperation : IEquatable<JsonPatchOperation>
     /// <summary>A <c>copy</c> from <paramref name="from"/> to <paramref name="path"/>.</summary>
     public static JsonPatchOperation Copy(JsonPointer from, JsonPointer path) => new(JsonPatchOperationType.Copy, path, from, default);
 
-    // The parser hands over elements of a document it owns and never changes, so no copy is needed.
-    internal static JsonPatchOperation CreateUnsafe(JsonPatchOperationType op, JsonPointer path, JsonPointer from, JsonElement value) => new(op, path, from, value);
+    // The parser hands over values whose elements belong to documents it owns and never changes, so no copy is needed.
+    internal static JsonPatchOperation CreateUnsafe(JsonPatchOperationType op, JsonPointer path, JsonPointer from, PatchValue value) => new(op, path, from, value);
 
     private static JsonPatchOperation WithValue(JsonPatchOperationType op, JsonPointer path, JsonElement value)
     {
@@ -66,7 +71,7 @@ public sealed class JsonPatchOperation : IEquatable<JsonPatchOperation>
             throw new ArgumentException("An add, replace or test needs a value; use a JSON null for null.", nameof(value));
         }
 
-        return new(op, path, default, value.Clone());
+        return new(op, path, default, PatchValue.FromElement(value.Clone()));
     }
 
     /// <summary>The operation's name as it appears on the wire: <c>add</c>, <c>remove</c> and so on.</summary>

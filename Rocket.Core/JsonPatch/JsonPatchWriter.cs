@@ -22,7 +22,7 @@ namespace Rocket.JsonPatch;
 /// </para>
 /// <para>
 /// Paths are given in their RFC 6901 string form and are checked (empty or starting with <c>/</c>, every <c>~</c>
-/// followed by <c>0</c> or <c>1</c>); a bad one throws <see cref="ArgumentException"/> before anything is written.
+/// followed by <c>0</c> or <c>1</c>, no unpaired surrogate); a bad one throws <see cref="ArgumentException"/> before anything is written.
 /// </para>
 /// </remarks>
 public sealed class JsonPatchWriter : IDisposable
@@ -133,13 +133,13 @@ public sealed class JsonPatchWriter : IDisposable
         switch (operation.Op)
         {
             case JsonPatchOperationType.Add:
-                WriteAdd(path, operation.Value);
+                WriteAdd(path, operation, static (json, op) => op.ValueData.WriteTo(json));
                 break;
             case JsonPatchOperationType.Remove:
                 WriteRemove(path);
                 break;
             case JsonPatchOperationType.Replace:
-                WriteReplace(path, operation.Value);
+                WriteReplace(path, operation, static (json, op) => op.ValueData.WriteTo(json));
                 break;
             case JsonPatchOperationType.Move:
                 WriteMove(operation.From.ToString(), path);
@@ -148,7 +148,7 @@ public sealed class JsonPatchWriter : IDisposable
                 WriteCopy(operation.From.ToString(), path);
                 break;
             case JsonPatchOperationType.Test:
-                WriteTest(path, operation.Value);
+                WriteTest(path, operation, static (json, op) => op.ValueData.WriteTo(json));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(operation));
@@ -173,15 +173,43 @@ public sealed class JsonPatchWriter : IDisposable
 
     private void WriteWithRawValue(JsonEncodedText op, ReadOnlySpan<char> path, ReadOnlySpan<byte> utf8JsonValue)
     {
-        if (!_skipValueValidation && !IsOneJsonValue(utf8JsonValue))
+        // Not-UTF-8 bytes and unpaired \u escapes pass the reader, so they are checked on their own (RFC 8259 section 8).
+        if (!_skipValueValidation && !(IsOneJsonValue(utf8JsonValue) && JsonElementChecks.IsUnicodeText(utf8JsonValue)))
         {
-            throw new ArgumentException("The value is not one well-formed JSON value.", nameof(utf8JsonValue));
+            throw new ArgumentException("The value is not one well-formed JSON value in valid Unicode text.", nameof(utf8JsonValue));
         }
 
-        WriteHead(op, path);
-        _json.WritePropertyName(ValueName);
-        _json.WriteRawValue(utf8JsonValue, skipInputValidation: true);
-        _json.WriteEndObject();
+        // Insignificant whitespace may hold line breaks, and the output must stay on one line (an SSE data: line): such
+        // a value is rewritten compactly. JSON strings cannot hold a raw line break, so the check is exact.
+        var hasLineBreak = utf8JsonValue.IndexOfAny((byte)'\r', (byte)'\n') >= 0;
+        JsonDocument? compact = null;
+        if (hasLineBreak)
+        {
+            try
+            {
+                compact = JsonDocument.Parse(utf8JsonValue.ToArray());
+            }
+            catch (JsonException e)
+            {
+                throw new ArgumentException("The value is not one well-formed JSON value.", nameof(utf8JsonValue), e);
+            }
+        }
+
+        using (compact)
+        {
+            WriteHead(op, path);
+            _json.WritePropertyName(ValueName);
+            if (compact is null)
+            {
+                _json.WriteRawValue(utf8JsonValue, skipInputValidation: true);
+            }
+            else
+            {
+                compact.RootElement.WriteTo(_json);
+            }
+
+            _json.WriteEndObject();
+        }
     }
 
     private void WriteWithElement(JsonEncodedText op, ReadOnlySpan<char> path, JsonElement value)
@@ -242,6 +270,12 @@ public sealed class JsonPatchWriter : IDisposable
             return false;
         }
 
+        // An unpaired surrogate is not Unicode text; Utf8JsonWriter drops it silently, which would write another path.
+        if (pointer.IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && !HasOnlyPairedSurrogates(pointer))
+        {
+            return false;
+        }
+
         var tilde = pointer.IndexOf('~');
         while (tilde >= 0)
         {
@@ -252,6 +286,23 @@ public sealed class JsonPatchWriter : IDisposable
 
             var next = pointer[(tilde + 2)..].IndexOf('~');
             tilde = next < 0 ? -1 : tilde + 2 + next;
+        }
+
+        return true;
+    }
+
+    private static bool HasOnlyPairedSurrogates(ReadOnlySpan<char> text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
         }
 
         return true;

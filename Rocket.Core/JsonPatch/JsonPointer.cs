@@ -1,8 +1,10 @@
 using System;
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using System.Threading;
 
 namespace Rocket.JsonPatch;
 
@@ -25,34 +27,32 @@ public readonly struct JsonPointer : IEquatable<JsonPointer>
 {
     private static readonly string[] NoSegments = [];
 
-    private readonly string? _text;
-    private readonly string[]? _segments;
+    // One reference, so a pointer is as cheap to hold and copy as a string (operations hold two).
+    private readonly Data? _data;
 
-    private JsonPointer(string text, string[] segments)
-    {
-        _text = text;
-        _segments = segments;
-    }
+    private JsonPointer(string text, string[] segments) => _data = new Data(text, segments);
+
+    private string[]? SegmentArray => _data?.Segments;
 
     /// <summary>The pointer <c>""</c>, which refers to the whole document.</summary>
     public static JsonPointer Root => default;
 
     /// <summary>The unescaped reference tokens, outermost first. Empty for <see cref="Root"/>.</summary>
-    public IReadOnlyList<string> Segments => _segments ?? NoSegments;
+    public IReadOnlyList<string> Segments => SegmentArray ?? NoSegments;
 
     /// <summary>The number of reference tokens.</summary>
-    public int Count => _segments?.Length ?? 0;
+    public int Count => SegmentArray?.Length ?? 0;
 
     /// <summary>Whether this is the pointer <c>""</c> to the whole document.</summary>
     public bool IsRoot => Count == 0;
 
     /// <summary>The last reference token. Throws for <see cref="Root"/>, which has none.</summary>
-    public string LastSegment => Count > 0 ? _segments![^1] : throw new InvalidOperationException("The root pointer has no segments.");
+    public string LastSegment => Count > 0 ? SegmentArray![^1] : throw new InvalidOperationException("The root pointer has no segments.");
 
     /// <summary>The unescaped reference token at <paramref name="index"/>.</summary>
-    public string this[int index] => (_segments ?? NoSegments)[index];
+    public string this[int index] => (SegmentArray ?? NoSegments)[index];
 
-    internal ReadOnlySpan<string> SegmentSpan => _segments ?? NoSegments;
+    internal ReadOnlySpan<string> SegmentSpan => SegmentArray ?? NoSegments;
 
     /// <summary>Parses an RFC 6901 pointer.</summary>
     /// <exception cref="FormatException">The text is not a valid JSON Pointer; the message says why.</exception>
@@ -121,6 +121,38 @@ public readonly struct JsonPointer : IEquatable<JsonPointer>
         return true;
     }
 
+    /// <summary>
+    /// Parses a pointer through a bounded cache of recently parsed ones. Patches against records reuse the same few
+    /// paths (<c>/text</c>, <c>/tags/0</c>) request after request; a hit costs no allocation. The cache holds at most
+    /// <see cref="CacheCapacity"/> pointers of at most <see cref="CacheMaxLength"/> characters, and stops growing
+    /// when full, so hostile input can neither grow it without bound nor evict what is there.
+    /// </summary>
+    internal static bool TryParseCached(ReadOnlySpan<char> text, out JsonPointer result, [NotNullWhen(false)] out string? error)
+    {
+        if (Cache.Lookup.TryGetValue(text, out result))
+        {
+            error = null;
+            return true;
+        }
+
+        var owned = text.ToString();
+        if (!TryParse(owned, out result, out error))
+        {
+            return false;
+        }
+
+        if (owned.Length <= CacheMaxLength && Volatile.Read(ref Cache.Count) < CacheCapacity && Cache.Entries.TryAdd(owned, result))
+        {
+            Interlocked.Increment(ref Cache.Count);
+        }
+
+        return true;
+    }
+
+    internal const int CacheCapacity = 4096;
+
+    internal const int CacheMaxLength = 256;
+
     /// <summary>Builds a pointer from unescaped reference tokens.</summary>
     public static JsonPointer Create(params ReadOnlySpan<string> segments)
     {
@@ -163,7 +195,7 @@ public readonly struct JsonPointer : IEquatable<JsonPointer>
             }
 
             var text = ToString();
-            return new JsonPointer(text[..text.LastIndexOf('/')], _segments![..^1]);
+            return new JsonPointer(text[..text.LastIndexOf('/')], SegmentArray![..^1]);
         }
     }
 
@@ -315,7 +347,7 @@ public readonly struct JsonPointer : IEquatable<JsonPointer>
     }
 
     /// <summary>The pointer in its RFC 6901 string form.</summary>
-    public override string ToString() => _text ?? string.Empty;
+    public override string ToString() => _data?.Text ?? string.Empty;
 
     /// <inheritdoc/>
     public bool Equals(JsonPointer other) => string.Equals(ToString(), other.ToString(), StringComparison.Ordinal);
@@ -331,4 +363,21 @@ public readonly struct JsonPointer : IEquatable<JsonPointer>
 
     /// <summary>Ordinal inequality of the string forms.</summary>
     public static bool operator !=(JsonPointer left, JsonPointer right) => !left.Equals(right);
+
+    private sealed class Data(string text, string[] segments)
+    {
+        public string Text { get; } = text;
+
+        public string[] Segments { get; } = segments;
+    }
+
+    private static class Cache
+    {
+        public static readonly ConcurrentDictionary<string, JsonPointer> Entries = new(StringComparer.Ordinal);
+
+        public static readonly ConcurrentDictionary<string, JsonPointer>.AlternateLookup<ReadOnlySpan<char>> Lookup =
+            Entries.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        public static int Count;
+    }
 }

@@ -18,7 +18,9 @@ namespace Rocket.JsonPatch;
 /// JavaScript string literals, and <c>JSON.parse</c> always accepted them.
 /// </para>
 /// <para>
-/// Invalid UTF-16 (a lone surrogate) is never written: System.Text.Json refuses to transcode it and throws.
+/// Invalid UTF-16 (an unpaired surrogate) is not reliably refused by <see cref="System.Text.Json.Utf8JsonWriter"/>: it can
+/// be dropped without an error (a path <c>"/a\uD800"</c> came out as <c>"/a"</c>). So <see cref="JsonPatchWriter"/> refuses
+/// such paths itself, and <see cref="JsonPatchDocument"/> refuses such text when it parses.
 /// </para>
 /// </remarks>
 public sealed class MinimalJsonEncoder : JavaScriptEncoder

@@ -8,7 +8,7 @@ internal static class ThrowHelper
 {
     [DoesNotReturn]
     public static void ThrowInvalidPointerArgument(string paramName) =>
-        throw new ArgumentException("The value is not a valid RFC 6901 JSON Pointer: it must be empty or start with '/', and every '~' must be followed by '0' or '1'.", paramName);
+        throw new ArgumentException("The value is not a valid RFC 6901 JSON Pointer: it must be empty or start with '/', every '~' must be followed by '0' or '1', and it must be Unicode text (no unpaired surrogate).", paramName);
 
     [DoesNotReturn]
     public static void ThrowPatch(JsonPatchError error, int operationIndex, string message) =>
