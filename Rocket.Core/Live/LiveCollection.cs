@@ -254,6 +254,7 @@ public sealed class LiveCollection : IDisposable
     /// </param>
     /// <param name="cancellationToken">Ends the subscription (normally, leaving the transport to the host) when canceled.</param>
     /// <returns>The running subscription; dispose it to end it.</returns>
+    /// <exception cref="ObjectDisposedException">The collection was disposed.</exception>
     public Subscription Subscribe(ITransport transport, string? cursor = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
