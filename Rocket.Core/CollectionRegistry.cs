@@ -12,7 +12,7 @@ namespace Rocket;
 /// </summary>
 /// <remarks>
 /// An app without a database of its own uses a collection as its store (<see cref="LiveCollection.Create"/>,
-/// <see cref="LiveCollection.Update"/>, <see cref="LiveCollection.Patch"/>, <see cref="LiveCollection.Delete"/>); an app
+/// <see cref="LiveCollection.Update(string, System.ReadOnlySpan{byte})"/>, <see cref="LiveCollection.Patch(string, Rocket.JsonPatch.JsonPatchDocument)"/>, <see cref="LiveCollection.Delete(string)"/>); an app
 /// with one publishes what it wrote through <see cref="IRocketPublisher"/>.
 /// </remarks>
 public sealed class CollectionRegistry : IDisposable

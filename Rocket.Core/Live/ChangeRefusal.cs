@@ -20,4 +20,10 @@ public enum ChangeRefusal
     /// operation and why (HTTP 409 for a failed <c>test</c>, 400 otherwise).
     /// </summary>
     PatchFailed,
+
+    /// <summary>
+    /// A conditional update, patch or destroy found the record changed since the caller read it (HTTP 412 for a failed
+    /// <c>If-Match</c>).
+    /// </summary>
+    PreconditionFailed,
 }

@@ -176,6 +176,54 @@ public sealed class LiveCollection : IDisposable
     public Cursor Delete(string id) => Apply(ChangeSet.Create(RecordChange.Destroy(id)));
 
     /// <summary>
+    /// Replaces record <paramref name="id"/> only if its current value is, byte for byte, <paramref name="expected"/>
+    /// (what the caller read, for an HTTP <c>If-Match</c>): the comparison and the write happen under the writer lock.
+    /// </summary>
+    /// <exception cref="ChangeRefusedException">
+    /// <see cref="ChangeRefusal.RecordNotFound"/>, or <see cref="ChangeRefusal.PreconditionFailed"/> when the record
+    /// changed; nothing changed.
+    /// </exception>
+    public Cursor Update(string id, ReadOnlySpan<byte> utf8Json, ReadOnlySpan<byte> expected)
+    {
+        var changes = ChangeSet.Create(RecordChange.Update(id, utf8Json));
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfNotExpected(id, expected);
+            return Publish(changes);
+        }
+    }
+
+    /// <summary>
+    /// Removes record <paramref name="id"/> only if its current value is, byte for byte, <paramref name="expected"/>;
+    /// see <see cref="Update(string, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.
+    /// </summary>
+    /// <exception cref="ChangeRefusedException"><see cref="ChangeRefusal.RecordNotFound"/> or <see cref="ChangeRefusal.PreconditionFailed"/>; nothing changed.</exception>
+    public Cursor Delete(string id, ReadOnlySpan<byte> expected)
+    {
+        var changes = ChangeSet.Create(RecordChange.Destroy(id));
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfNotExpected(id, expected);
+            return Publish(changes);
+        }
+    }
+
+    private void ThrowIfNotExpected(string id, ReadOnlySpan<byte> expected)
+    {
+        if (!_records.TryGetValue(id, out var current))
+        {
+            ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, id, 0, $"Collection '{Name}' has no record '{id}'.");
+        }
+
+        if (!expected.SequenceEqual(current))
+        {
+            ThrowHelper.ThrowRefused(ChangeRefusal.PreconditionFailed, id, 0, $"Record '{id}' of collection '{Name}' changed since it was read.");
+        }
+    }
+
+    /// <summary>
     /// Applies a JSON Patch to record <paramref name="id"/> (its <c>test</c> ops see the record as it is now, under the
     /// writer lock) and publishes the result as an update.
     /// </summary>
@@ -183,7 +231,14 @@ public sealed class LiveCollection : IDisposable
     /// The record does not exist (<see cref="ChangeRefusal.RecordNotFound"/>), or the patch failed
     /// (<see cref="ChangeRefusal.PatchFailed"/>, with the <see cref="JsonPatchException"/> inside); nothing changed.
     /// </exception>
-    public Cursor Patch(string id, JsonPatchDocument patch)
+    public Cursor Patch(string id, JsonPatchDocument patch) => Patch(id, patch, out _);
+
+    /// <summary>
+    /// Applies a JSON Patch to record <paramref name="id"/> and publishes the result as an update, returning the record
+    /// as this patch left it (what an HTTP <c>PATCH</c> answers with, even if another write follows at once).
+    /// </summary>
+    /// <exception cref="ChangeRefusedException">As <see cref="Patch(string, JsonPatchDocument)"/>.</exception>
+    public Cursor Patch(string id, JsonPatchDocument patch, out ReadOnlyMemory<byte> record)
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(patch);
@@ -205,6 +260,7 @@ public sealed class LiveCollection : IDisposable
                 throw new ChangeRefusedException(ChangeRefusal.PatchFailed, id, 0, $"The patch of record '{id}' was refused: {exception.Message}", exception);
             }
 
+            record = patched;
             return Publish(ChangeSet.Create(RecordChange.Update(id, patched)));
         }
     }
