@@ -33,6 +33,7 @@ function pointerTo(id) {
 let browser;
 const pageErrors = [];
 const consoleLines = [];
+const failedResponses = [];
 
 async function main() {
   browser = await chromium.launch({
@@ -47,6 +48,8 @@ async function main() {
   page.setDefaultTimeout(WaitTimeoutMs);
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+  // Diagnostics only (a missing favicon is not a failure): the console names no URL, this does.
+  page.on('response', (response) => { if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.url()}`); });
 
   const response = await page.goto(`${baseUrl}/`, { waitUntil: 'load' });
   check(response?.status() === 200, `GET / answered ${response?.status()}`);
@@ -114,6 +117,7 @@ async function finish(error) {
     console.error(`browser-interop: FAIL: ${error instanceof Mismatch ? error.message : error?.stack ?? String(error)}`);
     if (pageErrors.length) console.error(`page errors: ${pageErrors.join('; ')}`);
     if (consoleLines.length) console.error(`page console:\n  ${consoleLines.join('\n  ')}`);
+    if (failedResponses.length) console.error(`failed responses: ${failedResponses.join('; ')}`);
     process.exit(1);
   }
   process.exit(0);
