@@ -1,6 +1,7 @@
 using System;
 using System.Text;
 using System.Text.Json;
+using Rocket.JsonPatch;
 
 namespace Rocket.Live;
 
@@ -75,22 +76,35 @@ public sealed class RecordChange
 
     private static byte[] CheckJson(string id, ReadOnlySpan<byte> utf8Json)
     {
-        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
-        bool valid;
+        // One parse checks the syntax, the depth and duplicate member names; records with duplicates could not be
+        // patched later (JSON Patch needs one meaning per name), so they are refused here, where they come in.
+        var copy = utf8Json.ToArray();
+        string? problem = null;
         try
         {
-            valid = reader.Read() && reader.TrySkip() && !reader.Read();
+            using var document = JsonDocument.Parse(copy, StrictOptions);
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            valid = false;
+            problem = e.Message;
         }
 
-        if (!valid)
+        if (problem is null && !JsonElementChecks.IsUnicodeText(copy))
         {
-            ThrowHelper.ThrowRefused(ChangeRefusal.InvalidJson, id, -1, $"The value of record '{id}' is not one well-formed JSON value.");
+            problem = "it is not valid Unicode text (bytes that are not UTF-8, or an escaped unpaired surrogate)";
         }
 
-        return utf8Json.ToArray();
+        if (problem is not null)
+        {
+            ThrowHelper.ThrowRefused(ChangeRefusal.InvalidJson, id, -1, $"The value of record '{id}' is not one well-formed JSON value: {problem}");
+        }
+
+        return copy;
     }
+
+    private static readonly JsonDocumentOptions StrictOptions = new()
+    {
+        AllowDuplicateProperties = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+    };
 }

@@ -9,8 +9,31 @@ public static class Program
     // BenchmarkDotNet exits 0 even when a benchmark throws: report failure through the exit code ourselves.
     public static int Main(string[] args)
     {
-        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(ExpandQuickMode(args));
         var failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
         return failed ? 1 : 0;
+    }
+
+    // `--quick` runs every benchmark once with BenchmarkDotNet's short job: a fast smoke run of the whole suite, not
+    // figures to publish. Other arguments pass through, so `--quick --filter '*Patch*'` narrows it again.
+    private static string[] ExpandQuickMode(string[] args)
+    {
+        if (!args.Contains("--quick", StringComparer.Ordinal))
+        {
+            return args;
+        }
+
+        var rest = args.Where(a => !string.Equals(a, "--quick", StringComparison.Ordinal)).ToList();
+        if (!rest.Contains("--filter", StringComparer.Ordinal) && !rest.Contains("-f", StringComparer.Ordinal))
+        {
+            rest.AddRange(["--filter", "*"]);
+        }
+
+        if (!rest.Contains("--job", StringComparer.Ordinal) && !rest.Contains("-j", StringComparer.Ordinal))
+        {
+            rest.AddRange(["--job", "short"]);
+        }
+
+        return [.. rest];
     }
 }

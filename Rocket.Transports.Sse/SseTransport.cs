@@ -1,0 +1,91 @@
+using System;
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Rocket.JsonPatch;
+using Rocket.Transports;
+
+namespace Rocket.Transports.Sse;
+
+/// <summary>
+/// An SSE connection over any <see cref="PipeWriter"/>: no ASP.NET Core types, so a custom server can host Rocket's
+/// stream. Frames are written as they are (they are shared with every other SSE subscriber) and flushed once per batch.
+/// </summary>
+/// <remarks>
+/// SSE has no close frame. When Rocket ends a subscription it sends <c>event: close</c> with
+/// <c>data: {"status":"SlowConsumer","reason":"…"}</c> first; generic clients ignore it (they listen to
+/// <c>patch</c>), reconnect, and resume from their last cursor.
+/// </remarks>
+public sealed class SseTransport : ITransport
+{
+    private static readonly TransportDescriptor SseDescriptor = new("sse", "text/event-stream");
+    private static readonly SseEventType CloseEvent = new("close");
+
+    private readonly PipeWriter _output;
+
+    /// <summary>Creates a transport writing to <paramref name="output"/> (an HTTP response body, a socket's pipe).</summary>
+    public SseTransport(PipeWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        _output = output;
+    }
+
+    /// <inheritdoc/>
+    public TransportDescriptor Descriptor => SseDescriptor;
+
+    /// <inheritdoc/>
+    public IEventFramer Framer => SseEventFramer.Instance;
+
+    /// <inheritdoc/>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken = default)
+    {
+        _output.Write(frame.Span);
+        return FlushAsync(cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask WriteManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken = default)
+    {
+        foreach (var frame in frames.Span)
+        {
+            _output.Write(frame.Span);
+        }
+
+        return FlushAsync(cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask HeartbeatAsync(CancellationToken cancellationToken = default)
+    {
+        // A bare comment line: the smallest thing proxies see as traffic and every client ignores.
+        _output.Write(":\n"u8);
+        return FlushAsync(cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask CloseAsync(CloseReason reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        var data = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(data, JsonPatchWriter.WriterOptions))
+        {
+            json.WriteStartObject();
+            json.WriteString("status"u8, reason.Status.ToString());
+            json.WriteString("reason"u8, reason.Description);
+            json.WriteEndObject();
+        }
+
+        SseFrameWriter.WriteEvent(_output, CloseEvent, default, data.WrittenSpan);
+        return FlushAsync(cancellationToken);
+    }
+
+    private ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        var flush = _output.FlushAsync(cancellationToken);
+        return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitFlushAsync(flush);
+
+        static async ValueTask AwaitFlushAsync(ValueTask<FlushResult> pending) => await pending.ConfigureAwait(false);
+    }
+}
