@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
@@ -30,10 +29,8 @@ internal sealed class SampleServer : IAsyncDisposable
     /// <summary>Starts the sample; <paramref name="extraArgs"/> are appended to its command line.</summary>
     public static async Task<SampleServer> StartAsync(params string[] extraArgs)
     {
-        // The page is served from the source tree's wwwroot: the sample's content root is its own output folder, and the
-        // test's output folder holds no wwwroot.
-        var webRoot = Path.Combine(RepositoryRoot.Path, "samples", "Rocket.Sample", "wwwroot");
-        string[] args = ["--urls", "http://127.0.0.1:0", "--webroot", webRoot, .. extraArgs];
+        // The sample's content root is its assembly's folder (here the test's output, where its wwwroot is copied too).
+        string[] args = ["--urls", "http://127.0.0.1:0", .. extraArgs];
         var app = SampleApp.Create(args);
         try
         {
