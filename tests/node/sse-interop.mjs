@@ -10,9 +10,11 @@
 //      once the copy's cursor reaches the GET's Last-Event-ID;
 //   2. close, change things over HTTP, reconnect with the last cursor as the `lastEventId` query parameter: the first
 //      event must not be a reset, it must be the event right after the cursor, and the copy must converge again;
-//   3. the same with the cursor in the `Last-Event-ID` request header (set through the eventsource `fetch` option);
+//   3. the same with the cursor in the `Last-Event-ID` request header (set through the eventsource `fetch` option),
+//      beside a garbage `lastEventId` query parameter (the header wins);
 //   4. close, change things, reconnect with a cursor of another epoch: the first event must be a reset, and the copy
-//      must equal the server's document.
+//      must equal the server's document;
+//   5. the same with a garbage cursor.
 // Prints one JSON summary line and exits 0, or prints why and exits 1. Bounded: 20 s overall, 5 s per wait.
 import { EventSource } from 'eventsource';
 import fastJsonPatch from 'fast-json-patch';
@@ -78,6 +80,8 @@ function openStream(label, { cursor, via } = {}) {
   let url = `${baseUrl}/messages`;
   const init = {};
   if (cursor && via === 'query') url += `?lastEventId=${encodeURIComponent(cursor)}`;
+  // The header wins over the query parameter: a garbage parameter beside a good header must not cause a reset.
+  if (cursor && via === 'header') url += '?lastEventId=not-a-cursor';
   if (cursor && via === 'header') {
     init.fetch = (input, options) =>
       globalThis.fetch(input, { ...options, headers: { ...options.headers, 'Last-Event-ID': cursor } });
@@ -239,24 +243,30 @@ async function main() {
     summary[label] = { from: cursor, events: resumed.events.length, cursor: after.cursor };
   }
 
-  // 4. A cursor of another epoch: a reset, which alone brings the stale copy to the server's document.
-  const live = [...openStreams];
-  live.forEach((stream) => stream.close());
+  // 4. and 5. A cursor of another epoch, then a garbage one: a reset, which alone brings the stale copy to the
+  // server's document.
   const current = parseCursor(copy.cursor);
   const otherEpoch = ((parseInt(current.epoch, 16) ^ 0x1) >>> 0).toString(16).padStart(8, '0');
-  const foreignCursor = `${otherEpoch}.${current.sequence}`;
-  const lateRecord = await create('made before the reset');
-  await http('DELETE', `/messages/${encodeURIComponent(c.id)}`, { expect: 204 });
-  const appliedBefore = copy.applied;
-  const reset = openStream('reset', { cursor: foreignCursor, via: 'header' });
-  await waitFor(reset, () => reset.events.length >= 1, `the first event after connecting with ${foreignCursor}`);
-  check(isReset(reset.events[0].ops), `reset: a cursor of another epoch (${foreignCursor}) did not start with a reset: ${JSON.stringify(reset.events[0].ops)}`);
-  const afterReset = await converge(reset);
-  check(copy.applied === appliedBefore + reset.events.length, 'reset: events were applied from a closed stream');
-  check(Object.hasOwn(copy.document.messages, lateRecord.id) && !Object.hasOwn(copy.document.messages, c.id),
-    'reset: the copy does not show the changes made while away');
-  reset.close();
-  summary.reset = { from: foreignCursor, events: reset.events.length, cursor: afterReset.cursor, records: Object.keys(copy.document.messages).length };
+  const resets = [
+    { label: 'reset-epoch', cursor: `${otherEpoch}.${current.sequence}`, via: 'header' },
+    { label: 'reset-garbage', cursor: 'garbage', via: 'query' },
+  ];
+  for (const { label, cursor, via } of resets) {
+    [...openStreams].forEach((stream) => stream.close());
+    const lateRecord = await create(`made before ${label}`);
+    const gone = Object.keys(copy.document.messages)[0];
+    await http('DELETE', `/messages/${encodeURIComponent(gone)}`, { expect: 204 });
+    const appliedBefore = copy.applied;
+    const reset = openStream(label, { cursor, via });
+    await waitFor(reset, () => reset.events.length >= 1, `the first event after connecting with ${cursor}`);
+    check(isReset(reset.events[0].ops), `${label}: the cursor ${cursor} did not start with a reset: ${JSON.stringify(reset.events[0].ops)}`);
+    const after = await converge(reset);
+    check(copy.applied === appliedBefore + reset.events.length, `${label}: events were applied from a closed stream`);
+    check(Object.hasOwn(copy.document.messages, lateRecord.id) && !Object.hasOwn(copy.document.messages, gone),
+      `${label}: the copy does not show the changes made while away`);
+    summary[label] = { from: cursor, events: reset.events.length, cursor: after.cursor, records: Object.keys(copy.document.messages).length };
+  }
+  [...openStreams].forEach((stream) => stream.close());
 
   summary.ok = true;
   summary.applied = copy.applied;
