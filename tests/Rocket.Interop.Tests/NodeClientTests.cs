@@ -9,8 +9,8 @@ namespace Rocket.Interop.Tests;
 /// </summary>
 public sealed class NodeClientTests
 {
-    // Each script bounds itself (20 s and 30 s); this is the backstop that kills a hung process.
-    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(60);
+    // Each script bounds itself (30 s and 60 s); this is the backstop that kills a hung process.
+    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
 
     [Fact]
     public async Task EventSourceWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument()

@@ -19,7 +19,7 @@ namespace Rocket.Interop.Tests;
 /// </summary>
 public sealed class SseParserTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
     public Task SseParser_ResetAddRemoveOverHttp11_FramesAreByteExact() =>
