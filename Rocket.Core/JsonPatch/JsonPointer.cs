@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Threading;
@@ -26,6 +27,7 @@ namespace Rocket.JsonPatch;
 public readonly struct JsonPointer : IEquatable<JsonPointer>
 {
     private static readonly string[] NoSegments = [];
+    private static readonly ReadOnlyCollection<string> NoSegmentsView = new(NoSegments);
 
     // One reference, so a pointer is as cheap to hold and copy as a string (operations hold two).
     private readonly Data? _data;
@@ -38,7 +40,7 @@ public readonly struct JsonPointer : IEquatable<JsonPointer>
     public static JsonPointer Root => default;
 
     /// <summary>The unescaped reference tokens, outermost first. Empty for <see cref="Root"/>.</summary>
-    public IReadOnlyList<string> Segments => SegmentArray ?? NoSegments;
+    public IReadOnlyList<string> Segments => _data?.ReadOnlySegments ?? NoSegmentsView;
 
     /// <summary>The number of reference tokens.</summary>
     public int Count => SegmentArray?.Length ?? 0;
@@ -366,9 +368,14 @@ public readonly struct JsonPointer : IEquatable<JsonPointer>
 
     private sealed class Data(string text, string[] segments)
     {
+        private ReadOnlyCollection<string>? _readOnlySegments;
+
         public string Text { get; } = text;
 
         public string[] Segments { get; } = segments;
+
+        // Pointers are shared (the parser caches them), so callers get a view they cannot cast back and change.
+        public ReadOnlyCollection<string> ReadOnlySegments => _readOnlySegments ??= new ReadOnlyCollection<string>(Segments);
     }
 
     private static class Cache
