@@ -1,0 +1,36 @@
+using System;
+using System.Threading.Tasks;
+
+namespace Rocket.Interop.Tests;
+
+/// <summary>
+/// The sample server against JavaScript clients no one here wrote: the scripts in tests/node drive them and exit 0
+/// only when everything they checked held (see the comment at the top of each script).
+/// </summary>
+public sealed class NodeClientTests
+{
+    // Each script bounds itself (30 s and 60 s); this is the backstop that kills a hung process.
+    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public async Task EventSourceWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument()
+    {
+        await using var server = await SampleServer.StartAsync();
+
+        var result = await NodeScript.RunAsync("sse-interop.mjs", ScriptTimeout, server.BaseUrl);
+
+        Assert.True(result.ExitCode == 0, $"sse-interop.mjs failed against {server.BaseUrl}: {result}");
+        Assert.Contains("\"ok\":true", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChromiumOnSamplePage_RecordCreatedAndDeleted_PageShowsItAndEventSourceGetsAddAndRemove()
+    {
+        await using var server = await SampleServer.StartAsync();
+
+        var result = await NodeScript.RunAsync("browser-interop.mjs", ScriptTimeout, server.BaseUrl);
+
+        Assert.True(result.ExitCode == 0, $"browser-interop.mjs failed against {server.BaseUrl}: {result}");
+        Assert.Contains("\"ok\":true", result.StandardOutput, StringComparison.Ordinal);
+    }
+}
