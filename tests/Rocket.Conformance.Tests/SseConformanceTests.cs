@@ -1,0 +1,11 @@
+namespace Rocket.Conformance.Tests;
+
+public sealed class SseConformanceTests : TransportConformanceTests
+{
+    protected override ITransportUnderTest Transport { get; } = new SseUnderTest();
+}
+
+public sealed class SseHeartbeatConformanceTests : HeartbeatConformanceTests
+{
+    protected override ITransportUnderTest Transport { get; } = new SseUnderTest();
+}

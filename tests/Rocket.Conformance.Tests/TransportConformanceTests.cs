@@ -1,0 +1,255 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net.Http;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading;
+using System.Threading.Tasks;
+using Rocket.JsonPatch;
+using Rocket.Live;
+
+namespace Rocket.Conformance.Tests;
+
+/// <summary>
+/// The meaning every transport must carry (DESIGN.md decision 9), written once: each transport's test class derives
+/// from this one and says how to reach it. Every test runs a real server on 127.0.0.1:0 and waits for events with a
+/// timeout, never for a fixed time.
+/// </summary>
+public abstract class TransportConformanceTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    protected abstract ITransportUnderTest Transport { get; }
+
+    [Fact]
+    public async Task Stream_NoCursor_StartsWithResetEqualToTheDocumentAndItsCursor()
+    {
+        await using var server = await ConformanceServer.StartAsync(Transport);
+        server.Collection.Create("a", """{"id":"a","n":1}"""u8);
+        server.Collection.Create("b/c~d", """{"id":"b/c~d","text":"é <b>"}"""u8);
+        var (document, cursor) = await GetKeyedAsync(server);
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        await using var client = await Transport.ConnectAsync(server.BaseAddress, "messages", null, timeout.Token);
+        var first = await NextPatchAsync(client, timeout.Token);
+
+        Assert.Equal(cursor, first.Cursor);
+        var reset = JsonPatchDocument.Parse(first.Patch!);
+        Assert.Single(reset);
+        Assert.Equal(JsonPatchOperationType.Replace, reset[0].Op);
+        Assert.True(reset[0].Path.IsRoot);
+        Assert.True(JsonNode.DeepEquals(document, JsonNode.Parse(reset[0].Value.GetRawText())), $"{Transport.Name}: the reset is not the document");
+    }
+
+    [Fact]
+    public async Task Stream_FromTheDocumentsCursor_GetsExactlyTheLaterChanges()
+    {
+        await using var server = await ConformanceServer.StartAsync(Transport);
+        server.Collection.Create("a", """{"id":"a"}"""u8);
+        var (document, cursor) = await GetKeyedAsync(server);
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        await using var client = await Transport.ConnectAsync(server.BaseAddress, "messages", cursor, timeout.Token);
+        var next = server.Collection.Create("b", """{"id":"b"}"""u8);
+        var message = await NextPatchAsync(client, timeout.Token);
+
+        Assert.Equal(next.ToString(), message.Cursor);
+        Assert.Equal("""[{"op":"add","path":"/messages/b","value":{"id":"b"}}]""", message.Patch);
+        var rebuilt = JsonPatchDocument.Parse(message.Patch!).ApplyTo(document);
+        Assert.True(JsonNode.DeepEquals((await GetKeyedAsync(server)).Document, rebuilt));
+    }
+
+    [Fact]
+    public async Task Stream_ResumedFromACursor_GetsExactlyWhatAnUninterruptedStreamGot()
+    {
+        await using var server = await ConformanceServer.StartAsync(Transport);
+        using var timeout = new CancellationTokenSource(Timeout);
+        await using var uninterrupted = await Transport.ConnectAsync(server.BaseAddress, "messages", null, timeout.Token);
+        await NextPatchAsync(uninterrupted, timeout.Token); // the reset
+
+        StreamMessage firstEvent;
+        await using (var interrupted = await Transport.ConnectAsync(server.BaseAddress, "messages", null, timeout.Token))
+        {
+            await NextPatchAsync(interrupted, timeout.Token); // the reset
+            server.Collection.Create("1", """{"n":1}"""u8);
+            firstEvent = await NextPatchAsync(interrupted, timeout.Token);
+        }
+
+        server.Collection.Update("1", """{"n":2}"""u8);
+        server.Collection.Create("2", """{"n":3}"""u8);
+        server.Collection.Delete("1");
+
+        await using var resumed = await Transport.ConnectAsync(server.BaseAddress, "messages", firstEvent.Cursor, timeout.Token);
+        var seen = new List<StreamMessage>();
+        for (var i = 0; i < 4; i++)
+        {
+            seen.Add(await NextPatchAsync(uninterrupted, timeout.Token));
+        }
+
+        // Same cursors and bytes: the interrupted stream's first event, then exactly what it missed.
+        Assert.Equal(seen[0], firstEvent);
+        for (var i = 1; i < seen.Count; i++)
+        {
+            Assert.Equal(seen[i], await NextPatchAsync(resumed, timeout.Token));
+        }
+    }
+
+    [Theory]
+    [InlineData("00000001.1")]
+    [InlineData("ffffffff.99999")]
+    [InlineData("garbage")]
+    [InlineData("1.2.3")]
+    public async Task Stream_CursorFromAnotherEpochOrGarbage_StartsWithAReset(string cursor)
+    {
+        await using var server = await ConformanceServer.StartAsync(Transport);
+        server.Collection.Create("a", """{"id":"a"}"""u8);
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        await using var client = await Transport.ConnectAsync(server.BaseAddress, "messages", cursor, timeout.Token);
+        var first = await NextPatchAsync(client, timeout.Token);
+
+        Assert.Equal(server.Collection.Cursor.ToString(), first.Cursor);
+        Assert.StartsWith("""[{"op":"replace","path":"","value":""", first.Patch, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Stream_ManyChanges_ArriveInOrderAndRebuildTheDocument()
+    {
+        await using var server = await ConformanceServer.StartAsync(Transport);
+        using var timeout = new CancellationTokenSource(Timeout);
+        await using var client = await Transport.ConnectAsync(server.BaseAddress, "messages", null, timeout.Token);
+        var reset = await NextPatchAsync(client, timeout.Token);
+        JsonNode? copy = JsonPatchDocument.Parse(reset.Patch!).ApplyTo(null);
+
+        var random = new Random(7);
+        for (var i = 0; i < 200; i++)
+        {
+            var id = random.Next(20).ToString(CultureInfo.InvariantCulture);
+            var json = Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","n":{{i}}}""");
+            if (!server.Collection.TryGet(id, out _))
+            {
+                server.Collection.Create(id, json);
+            }
+            else if (random.Next(3) == 0)
+            {
+                server.Collection.Delete(id);
+            }
+            else
+            {
+                server.Collection.Update(id, json);
+            }
+        }
+
+        var last = Cursor(reset.Cursor!);
+        var final = server.Collection.Cursor;
+        while (last != final)
+        {
+            var message = await NextPatchAsync(client, timeout.Token);
+            var cursor = Cursor(message.Cursor!);
+            Assert.Equal(last.Epoch, cursor.Epoch);
+            Assert.Equal(last.Sequence + 1, cursor.Sequence); // strictly increasing, no gap, no duplicate
+            copy = JsonPatchDocument.Parse(message.Patch!).ApplyTo(copy);
+            last = cursor;
+        }
+
+        Assert.True(JsonNode.DeepEquals((await GetKeyedAsync(server)).Document, copy));
+    }
+
+    [Fact]
+    public async Task StalledSubscriber_IsClosed_WhileAnotherReceivesEverything()
+    {
+        await using var server = await ConformanceServer.StartAsync(Transport, options =>
+        {
+            options.SubscriberQueueMaxEvents = 32;
+            options.SubscriberQueueMaxBytes = 256 * 1024;
+        });
+        using var timeout = new CancellationTokenSource(Timeout * 2);
+        await using var healthy = await Transport.ConnectAsync(server.BaseAddress, "messages", null, timeout.Token);
+        var reset = await NextPatchAsync(healthy, timeout.Token);
+        await using var stalled = await Transport.ConnectStalledAsync(server.BaseAddress, "messages", timeout.Token);
+        await WaitUntilAsync(() => server.Collection.SubscriberCount == 2, timeout.Token);
+
+        // The writer publishes far more than the stalled client's socket buffers and queue hold, in rounds the healthy
+        // client keeps up with (a round is under its queue limit), so only the stalled one can fall behind.
+        const int Events = 800;
+        const int Round = 5; // 80 KiB: even counted twice (a round still flushing while the next is queued) it fits the queue
+        var received = new List<string>();
+        var text = new string('x', 16 * 1024);
+        for (var i = 0; i < Events; i++)
+        {
+            server.Collection.Create(i.ToString(CultureInfo.InvariantCulture), Encoding.UTF8.GetBytes($$"""{"text":"{{text}}"}"""));
+            if ((i + 1) % Round == 0)
+            {
+                while (received.Count < i + 1)
+                {
+                    received.Add((await NextPatchAsync(healthy, timeout.Token)).Cursor!);
+                }
+            }
+        }
+
+        var cursors = received;
+        Assert.Equal(Enumerable.Range(1, Events).Select(i => new Cursor(Cursor(reset.Cursor!).Epoch, i).ToString()), cursors);
+        await WaitUntilAsync(() => server.Collection.SubscriberCount == 1, timeout.Token);
+    }
+
+    [Fact]
+    public async Task Server_Shutdown_EndsTheStream()
+    {
+        var server = await ConformanceServer.StartAsync(Transport);
+        using var timeout = new CancellationTokenSource(Timeout);
+        await using var client = await Transport.ConnectAsync(server.BaseAddress, "messages", null, timeout.Token);
+        await NextPatchAsync(client, timeout.Token);
+
+        var stopping = server.DisposeAsync().AsTask();
+        StreamMessage message;
+        do
+        {
+            message = await client.ReadAsync(timeout.Token);
+        }
+        while (message.Kind is StreamMessageKind.Heartbeat);
+
+        Assert.True(message.Kind is StreamMessageKind.End or StreamMessageKind.Close, $"{Transport.Name}: got {message} after shutdown");
+        await stopping.WaitAsync(timeout.Token);
+    }
+
+    protected static async Task<StreamMessage> NextPatchAsync(IStreamClient client, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var message = await client.ReadAsync(cancellationToken);
+            switch (message.Kind)
+            {
+                case StreamMessageKind.Patch:
+                    return message;
+                case StreamMessageKind.Heartbeat:
+                    continue;
+                default:
+                    throw new InvalidOperationException($"The stream ended while a patch was expected: {message}");
+            }
+        }
+    }
+
+    protected static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)
+    {
+        // Polls a condition the server exposes (not an event on the wire), with the test's timeout.
+        while (!condition())
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    protected static async Task<(JsonNode? Document, string Cursor)> GetKeyedAsync(ConformanceServer server)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var response = await http.GetAsync("/messages?form=keyed");
+        response.EnsureSuccessStatusCode();
+        var cursor = response.Headers.GetValues("Last-Event-ID").Single();
+        return (JsonNode.Parse(await response.Content.ReadAsStringAsync()), cursor);
+    }
+
+    private static Cursor Cursor(string text) =>
+        Live.Cursor.TryParse(text, out var cursor) ? cursor : throw new InvalidOperationException($"'{text}' is not a cursor.");
+}
