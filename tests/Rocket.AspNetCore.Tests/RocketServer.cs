@@ -140,15 +140,24 @@ internal sealed class RocketServer : IAsyncDisposable
     /// <summary>Opens the collection's event stream (response headers read, body not yet).</summary>
     public async Task<HttpResponseMessage> OpenStreamAsync(string? lastEventIdHeader = null, string? query = null, HttpClient? client = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Collection + query);
+        client ??= Client;
+        // A hand-made request does not take the client's default version: set it, or HTTP/2-only servers answer 400.
+        using var request = new HttpRequestMessage(HttpMethod.Get, Collection + query)
+        {
+            Version = client.DefaultRequestVersion,
+            VersionPolicy = client.DefaultVersionPolicy,
+        };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         if (lastEventIdHeader is not null)
         {
             request.Headers.TryAddWithoutValidation(RocketHeaders.LastEventId, lastEventIdHeader);
         }
 
-        var response = await (client ?? Client).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            Assert.Fail($"{response.StatusCode} {response.Version}: {await response.Content.ReadAsStringAsync()} {string.Join("; ", Logs.Entries.Select(static e => e.ToString()))}");
+        }
         return response;
     }
 

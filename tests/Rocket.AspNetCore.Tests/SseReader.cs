@@ -83,6 +83,29 @@ internal sealed partial class SseReader : IDisposable
         return text;
     }
 
+    /// <summary>
+    /// Reads everything until the stream ends, cleanly or by a connection reset; returns the text and whether it was a reset.
+    /// </summary>
+    public async Task<(string Text, bool Reset)> ReadToEndOrResetAsync(TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? DefaultTimeout);
+        var reset = false;
+        try
+        {
+            while (await FillAsync(deadline.Token))
+            {
+            }
+        }
+        catch (IOException)
+        {
+            reset = true;
+        }
+
+        var text = _pending.ToString();
+        _pending.Clear();
+        return (text, reset);
+    }
+
     /// <summary>The <c>id:</c> of an event's text.</summary>
     public static string IdOf(string frame) => IdPattern().Match(frame) is { Success: true } match
         ? match.Groups[1].Value
