@@ -312,11 +312,13 @@ internal sealed class CollectionEndpoints
             return null;
         }
 
-        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        var kind = document.RootElement.ValueKind;
+        if (kind != JsonValueKind.Object)
         {
+            // Read the kind before disposing: a disposed document's RootElement throws ObjectDisposedException.
             document.Dispose();
             await Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "not-an-object", "A record is a JSON object",
-                $"The body must be a JSON object, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.").ConfigureAwait(false);
+                $"The body must be a JSON object, not {kind.ToString().ToLowerInvariant()}.").ConfigureAwait(false);
             return null;
         }
 
