@@ -21,9 +21,11 @@ public static class SampleApp
 
         builder.Services.AddRocket()
             .AddCollection("messages")
-            .AddSseTransport();
+            .AddSseTransport()
+            .AddWebSocketTransport();
 
         var app = builder.Build();
+        app.UseWebSockets();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapRocketCollection("messages");

@@ -1,0 +1,156 @@
+using System;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Rocket.AspNetCore;
+using Rocket.JsonPatch;
+using Rocket.Live;
+
+namespace Rocket.Transports.WebSockets;
+
+/// <summary>
+/// Serves a collection's stream over a WebSocket to a <c>GET</c> of the collection's URL with an Upgrade, through ASP.NET
+/// Core's WebSocket support (<c>app.UseWebSockets()</c>).
+/// </summary>
+/// <remarks>
+/// A client that offers <c>rocket.jsonpatch.v1</c> in <c>Sec-WebSocket-Protocol</c> gets it selected; a client that
+/// offers no subprotocol is accepted too (a plain <c>new WebSocket(url)</c> works); a client that offers only others is
+/// refused with 400 before the upgrade, since it would speak something else. The cursor is the <c>Last-Event-ID</c>
+/// header, else the <c>lastEventId</c> query parameter (a browser's WebSocket cannot set headers); else the client may
+/// send it as its first message. Keep-alive pings are set at accept time; the server stopping closes with 1001.
+/// </remarks>
+internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
+{
+    private readonly WebSocketTransportOptions _options;
+    private readonly IHostApplicationLifetime? _lifetime;
+    private readonly ILogger _logger;
+
+    public WebSocketStreamEndpoint(IOptions<WebSocketTransportOptions> options, IHostApplicationLifetime? lifetime = null, ILogger<WebSocketStreamEndpoint>? logger = null)
+    {
+        _options = options.Value;
+        _lifetime = lifetime;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    public string Name => "websocket";
+
+    public bool CanAccept(HttpContext context) =>
+        context.WebSockets.IsWebSocketRequest || (context.Features.Get<IHttpWebSocketFeature>() is null && LooksLikeUpgrade(context.Request));
+
+    public async Task ExecuteAsync(HttpContext context, LiveCollection collection)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            Log.MiddlewareMissing(_logger);
+            await WriteProblemAsync(context, StatusCodes.Status500InternalServerError, "websockets-not-enabled", "WebSockets are not enabled",
+                "The WebSocket transport is registered but the app does not call app.UseWebSockets() before mapping Rocket's collections.").ConfigureAwait(false);
+            return;
+        }
+
+        var offered = context.WebSockets.WebSocketRequestedProtocols;
+        string? subprotocol = null;
+        if (offered.Count > 0)
+        {
+            foreach (var protocol in offered)
+            {
+                if (string.Equals(protocol, RocketWebSocketProtocol.Subprotocol, StringComparison.Ordinal))
+                {
+                    subprotocol = protocol;
+                }
+            }
+
+            if (subprotocol is null)
+            {
+                await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "unsupported-subprotocol", "Unsupported WebSocket subprotocol",
+                    $"This URL speaks the WebSocket subprotocol '{RocketWebSocketProtocol.Subprotocol}' (or none); the request offers only '{string.Join("', '", offered)}'.").ConfigureAwait(false);
+                return;
+            }
+        }
+
+        var cursor = GetCursor(context.Request);
+        WebSocket socket;
+        try
+        {
+            socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = subprotocol,
+                KeepAliveInterval = _options.KeepAliveInterval,
+                KeepAliveTimeout = _options.KeepAliveTimeout,
+                // Events are small JSON Patches framed once for every subscriber; per-message compression would redo
+                // the work per connection and is a known side channel (CRIME/BREACH) when secrets share a stream.
+                DangerousEnableCompression = false,
+            }).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is WebSocketException or InvalidOperationException or System.IO.IOException)
+        {
+            Log.AcceptFailed(_logger, exception);
+            return;
+        }
+
+        using (socket)
+        {
+            var stopping = _lifetime?.ApplicationStopping ?? CancellationToken.None;
+            await WebSocketSession.RunAsync(socket, collection, cursor, _options, _logger, stopping).ConfigureAwait(false);
+        }
+    }
+
+    private static string? GetCursor(HttpRequest request)
+    {
+        var header = request.Headers[RocketHeaders.LastEventId];
+        if (!StringValues.IsNullOrEmpty(header))
+        {
+            return header[0];
+        }
+
+        var query = request.Query[RocketWebSocketProtocol.CursorQueryParameter];
+        return StringValues.IsNullOrEmpty(query) ? null : query[0];
+    }
+
+    private static bool LooksLikeUpgrade(HttpRequest request)
+    {
+        foreach (var value in request.Headers.Upgrade)
+        {
+            if (value is not null && value.Contains("websocket", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static async Task WriteProblemAsync(HttpContext context, int status, string type, string title, string detail)
+    {
+        var response = context.Response;
+        response.StatusCode = status;
+        response.ContentType = "application/problem+json; charset=utf-8";
+        using (var json = new Utf8JsonWriter(response.BodyWriter, JsonPatchWriter.WriterOptions))
+        {
+            json.WriteStartObject();
+            json.WriteString("type"u8, "urn:rocket:problem:" + type);
+            json.WriteString("title"u8, title);
+            json.WriteNumber("status"u8, status);
+            json.WriteString("detail"u8, detail);
+            json.WriteEndObject();
+        }
+
+        await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(10, LogLevel.Error, "A WebSocket request reached Rocket but the app does not call app.UseWebSockets(); answered 500", EventName = "WebSocketMiddlewareMissing")]
+        public static partial void MiddlewareMissing(ILogger logger);
+
+        [LoggerMessage(11, LogLevel.Debug, "Accepting a WebSocket failed", EventName = "AcceptFailed")]
+        public static partial void AcceptFailed(ILogger logger, Exception exception);
+    }
+}

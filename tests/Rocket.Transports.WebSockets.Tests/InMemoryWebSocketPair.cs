@@ -1,0 +1,88 @@
+using System;
+using System.IO;
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Rocket.Transports.WebSockets.Tests;
+
+/// <summary>
+/// A server and a client WebSocket joined by two in-memory pipes, no sockets (as ASP.NET Core's WebSocketPair). The
+/// pipes pause a writer at <c>pauseBytes</c> unread bytes, so a client that stops reading stalls the server's sends.
+/// </summary>
+internal sealed class InMemoryWebSocketPair : IDisposable
+{
+    private InMemoryWebSocketPair(WebSocket server, WebSocket client)
+    {
+        Server = server;
+        Client = client;
+    }
+
+    public WebSocket Server { get; }
+
+    public WebSocket Client { get; }
+
+    public static InMemoryWebSocketPair Create(long pauseBytes = 64 * 1024)
+    {
+        var options = new PipeOptions(pauseWriterThreshold: pauseBytes, resumeWriterThreshold: pauseBytes / 2, useSynchronizationContext: false);
+        var toClient = new Pipe(options);
+        var toServer = new Pipe(options);
+        var server = WebSocket.CreateFromStream(new DuplexStream(toServer.Reader, toClient.Writer), new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        var client = WebSocket.CreateFromStream(new DuplexStream(toClient.Reader, toServer.Writer), new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
+        return new InMemoryWebSocketPair(server, client);
+    }
+
+    public void Dispose()
+    {
+        Server.Dispose();
+        Client.Dispose();
+    }
+
+    private sealed class DuplexStream(PipeReader reader, PipeWriter writer) : Stream
+    {
+        private readonly Stream _input = reader.AsStream();
+        private readonly Stream _output = writer.AsStream();
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush() => _output.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => _output.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => _input.Read(buffer, offset, count);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _input.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _input.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override void Write(byte[] buffer, int offset, int count) => _output.Write(buffer, offset, count);
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _output.WriteAsync(buffer, cancellationToken);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _output.WriteAsync(buffer, offset, count, cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                reader.Complete();
+                writer.Complete();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

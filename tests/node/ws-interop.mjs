@@ -1,0 +1,273 @@
+// Interop: a client no one here wrote keeps a copy of Rocket's keyed document over a WebSocket (rocket.jsonpatch.v1).
+//
+//   node ws-interop.mjs <baseUrl>        e.g. node ws-interop.mjs http://127.0.0.1:5080
+//
+// The stream is read by the `ws` package and every patch is applied by `fast-json-patch` with validation on, so an op
+// that does not fit the local copy fails the run. The scenario (the same as sse-interop.mjs), against `messages`:
+//   1. connect with no cursor (sending nothing: the server's resume window passes): the first message must be a reset;
+//      creates, a PUT, a PATCH and a DELETE over HTTP must arrive as exactly add, add, add, replace, replace, remove,
+//      and the copy must equal GET /messages?form=keyed once the copy's cursor reaches the GET's Last-Event-ID;
+//   2. drop the connection, change things over HTTP, reconnect with the last cursor as the `lastEventId` query
+//      parameter: the first event must be the one right after the cursor, and the copy must converge again;
+//   3. the same with the cursor in a first message {"type":"resume","lastEventId":"..."};
+//   4. drop, change things, reconnect with a cursor of another epoch: the first event must be a reset, and the copy
+//      must equal the server's document; then a client close is answered with a close frame.
+// Prints one JSON summary line and exits 0, or prints why and exits 1. Bounded: 20 s overall, 5 s per wait.
+import WebSocket from 'ws';
+import fastJsonPatch from 'fast-json-patch';
+
+const { applyPatch } = fastJsonPatch;
+const Subprotocol = 'rocket.jsonpatch.v1';
+const OverallTimeoutMs = 20_000;
+const WaitTimeoutMs = 5_000;
+const CursorPattern = /^([0-9a-f]{8})\.(\d+)$/;
+
+const baseUrl = (process.argv[2] ?? '').replace(/\/+$/, '');
+if (!/^https?:\/\//.test(baseUrl)) {
+  console.error('usage: node ws-interop.mjs <baseUrl>   (e.g. http://127.0.0.1:5080)');
+  process.exit(2);
+}
+const wsUrl = baseUrl.replace(/^http/, 'ws');
+
+const openStreams = new Set();
+const overall = setTimeout(() => fail(`the scenario did not finish within ${OverallTimeoutMs} ms`), OverallTimeoutMs);
+
+function fail(why) {
+  for (const stream of openStreams) stream.socket.terminate();
+  console.error(`ws-interop: FAIL: ${why}`);
+  process.exit(1);
+}
+
+class Mismatch extends Error {}
+
+function check(condition, why) {
+  if (!condition) throw new Mismatch(why);
+}
+
+function parseCursor(text) {
+  const match = CursorPattern.exec(text ?? '');
+  check(match, `cursor ${JSON.stringify(text)} is not <8 hex epoch>.<decimal sequence>`);
+  return { epoch: match[1], sequence: BigInt(match[2]) };
+}
+
+function isReset(ops) {
+  return ops.length === 1 && ops[0].op === 'replace' && ops[0].path === '';
+}
+
+function pointerTo(id) {
+  return `/messages/${String(id).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+}
+
+function deepEqual(a, b) {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  const bKeys = Object.keys(b);
+  if (aKeys.length !== bKeys.length) return false;
+  return aKeys.every((key) => Object.hasOwn(b, key) && deepEqual(a[key], b[key]));
+}
+
+const copy = { document: null, cursor: null, applied: 0 };
+
+// One WebSocket connection. `cursor` (optional) goes in the query or in a first resume message.
+function openStream(label, { cursor, via } = {}) {
+  let url = `${wsUrl}/messages`;
+  if (cursor && via === 'query') url += `?lastEventId=${encodeURIComponent(cursor)}`;
+  const socket = new WebSocket(url, [Subprotocol]);
+  const stream = {
+    label,
+    socket,
+    events: [],
+    waiters: new Set(),
+    error: null,
+    closed: null,
+    close() {
+      openStreams.delete(stream);
+      return new Promise((resolve) => {
+        if (socket.readyState === WebSocket.CLOSED) { resolve(); return; }
+        socket.once('close', () => resolve());
+        socket.close(1000, 'done');
+      });
+    },
+  };
+  openStreams.add(stream);
+  const wake = () => { for (const waiter of stream.waiters) waiter(); };
+
+  socket.on('open', () => {
+    if (socket.protocol !== Subprotocol) stream.error ??= `${label}: the server selected subprotocol ${JSON.stringify(socket.protocol)}`;
+    if (cursor && via === 'message') socket.send(JSON.stringify({ type: 'resume', lastEventId: cursor }));
+    wake();
+  });
+  socket.on('message', (data, isBinary) => {
+    try {
+      check(!isBinary, `${label}: a binary message`);
+      const message = JSON.parse(data.toString('utf8'));
+      check(message.type === 'patch', `${label}: unexpected message ${data}`);
+      const ops = message.patch;
+      check(Array.isArray(ops) && ops.length > 0, `${label}: patch is not a non-empty JSON Patch array: ${data}`);
+      const current = parseCursor(message.id);
+      const previous = stream.events.at(-1);
+      if (previous) {
+        const before = parseCursor(previous.id);
+        check(current.epoch === before.epoch && current.sequence > before.sequence, `${label}: cursor ${message.id} does not follow ${previous.id}`);
+      }
+      if (copy.document === null) check(isReset(ops), `${label}: the first event ever seen is not a reset: ${data}`);
+      const result = applyPatch(copy.document ?? {}, ops, true, false);
+      copy.document = result.newDocument;
+      copy.cursor = message.id;
+      copy.applied++;
+      stream.events.push({ id: message.id, ops });
+    } catch (error) {
+      stream.error ??= `${label}: ${error.message ?? error} (message ${data})`;
+    }
+    wake();
+  });
+  socket.on('close', (code, reason) => {
+    stream.closed = { code, reason: reason.toString('utf8') };
+    if (openStreams.has(stream)) stream.error ??= `${label}: the server closed the connection: ${code} ${reason}`;
+    wake();
+  });
+  socket.on('error', (error) => {
+    stream.error ??= `${label}: WebSocket error: ${error.message}`;
+    wake();
+  });
+  return stream;
+}
+
+function waitFor(stream, predicate, what) {
+  return new Promise((resolve, reject) => {
+    const settle = () => {
+      if (stream.error) { done(); reject(new Mismatch(stream.error)); return; }
+      let ok;
+      try { ok = predicate(); } catch (error) { done(); reject(error); return; }
+      if (ok) { done(); resolve(); }
+    };
+    const timer = setTimeout(() => { done(); reject(new Mismatch(`${stream.label}: timed out after ${WaitTimeoutMs} ms waiting for ${what}`)); }, WaitTimeoutMs);
+    const done = () => { clearTimeout(timer); stream.waiters.delete(settle); };
+    stream.waiters.add(settle);
+    settle();
+  });
+}
+
+async function http(method, path, { body, headers = {}, expect } = {}) {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  check(response.status === expect, `${method} ${path}: expected ${expect}, got ${response.status} ${text}`);
+  return { response, json: text ? JSON.parse(text) : undefined };
+}
+
+async function create(text) {
+  const { json } = await http('POST', '/messages', { body: { text }, expect: 201 });
+  check(typeof json?.id === 'string', `POST /messages: the stored record has no string id: ${JSON.stringify(json)}`);
+  return json;
+}
+
+async function serverKeyed() {
+  const { response, json } = await http('GET', '/messages?form=keyed', { expect: 200 });
+  const cursor = response.headers.get('last-event-id');
+  parseCursor(cursor);
+  return { document: json, cursor };
+}
+
+async function converge(stream) {
+  const server = await serverKeyed();
+  await waitFor(stream, () => copy.cursor === server.cursor, `the copy to reach the server's cursor ${server.cursor} (copy at ${copy.cursor})`);
+  check(deepEqual(copy.document, server.document),
+    `${stream.label}: at cursor ${server.cursor} the copy ${JSON.stringify(copy.document)} differs from the server's ${JSON.stringify(server.document)}`);
+  return server;
+}
+
+function expectOps(stream, from, expected) {
+  const got = stream.events.slice(from).map((event) => event.ops);
+  check(got.length === expected.length, `${stream.label}: expected ${expected.length} events after the reset, got ${got.length}: ${JSON.stringify(got)}`);
+  expected.forEach((want, i) => {
+    check(deepEqual(got[i], [want]), `${stream.label}: event ${from + i} is ${JSON.stringify(got[i])}, expected [${JSON.stringify(want)}]`);
+  });
+}
+
+async function closeAll() {
+  await Promise.all([...openStreams].map((stream) => stream.close()));
+}
+
+async function main() {
+  const summary = { baseUrl };
+
+  // 1. No cursor: a reset, then live events for every kind of change.
+  const first = openStream('first');
+  await waitFor(first, () => first.events.length >= 1, 'the reset that starts a stream opened with no cursor');
+  check(isReset(first.events[0].ops), `first: the first event is not a reset: ${JSON.stringify(first.events[0].ops)}`);
+  const a = await create('one');
+  const b = await create('two');
+  const c = await create('three ~/ "quoted" é');
+  const { json: bPut } = await http('PUT', `/messages/${encodeURIComponent(b.id)}`, { body: { id: b.id, text: 'two, replaced' }, expect: 200 });
+  const { json: cPatched } = await http('PATCH', `/messages/${encodeURIComponent(c.id)}`, {
+    body: [{ op: 'replace', path: '/text', value: 'three, patched' }],
+    headers: { 'Content-Type': 'application/json-patch+json' },
+    expect: 200,
+  });
+  await http('DELETE', `/messages/${encodeURIComponent(a.id)}`, { expect: 204 });
+  const afterFirst = await converge(first);
+  expectOps(first, 1, [
+    { op: 'add', path: pointerTo(a.id), value: a },
+    { op: 'add', path: pointerTo(b.id), value: b },
+    { op: 'add', path: pointerTo(c.id), value: c },
+    { op: 'replace', path: pointerTo(b.id), value: bPut },
+    { op: 'replace', path: pointerTo(c.id), value: cPatched },
+    { op: 'remove', path: pointerTo(a.id) },
+  ]);
+  summary.first = { events: first.events.length, cursor: afterFirst.cursor, records: Object.keys(copy.document.messages).length };
+
+  // 2. and 3. Drop the connection, change things while away, resume by cursor: no reset, exactly what was missed.
+  for (const via of ['query', 'message']) {
+    const label = `resume-${via}`;
+    await closeAll();
+    const cursor = copy.cursor;
+    const missed = await create(`made while away (${via})`);
+    await http('PUT', `/messages/${encodeURIComponent(b.id)}`, { body: { text: `two, replaced while away (${via})` }, expect: 200 });
+    const resumed = openStream(label, { cursor, via });
+    await waitFor(resumed, () => resumed.events.length >= 1, `the first event after resuming from ${cursor}`);
+    const firstEvent = resumed.events[0];
+    check(!isReset(firstEvent.ops), `${label}: resuming from ${cursor} (still in history) started with a reset`);
+    const from = parseCursor(cursor);
+    const next = parseCursor(firstEvent.id);
+    check(next.epoch === from.epoch && next.sequence === from.sequence + 1n,
+      `${label}: resuming from ${cursor}, the first event is ${firstEvent.id}, not the one right after it`);
+    check(deepEqual(firstEvent.ops, [{ op: 'add', path: pointerTo(missed.id), value: missed }]),
+      `${label}: the first resumed event is ${JSON.stringify(firstEvent.ops)}, expected the add of ${missed.id}`);
+    const after = await converge(resumed);
+    summary[label] = { from: cursor, events: resumed.events.length, cursor: after.cursor };
+  }
+
+  // 4. A cursor of another epoch: a reset, which alone brings the stale copy to the server's document.
+  await closeAll();
+  const current = parseCursor(copy.cursor);
+  const otherEpoch = ((parseInt(current.epoch, 16) ^ 0x1) >>> 0).toString(16).padStart(8, '0');
+  const foreignCursor = `${otherEpoch}.${current.sequence}`;
+  const lateRecord = await create('made before the reset');
+  await http('DELETE', `/messages/${encodeURIComponent(c.id)}`, { expect: 204 });
+  const appliedBefore = copy.applied;
+  const reset = openStream('reset', { cursor: foreignCursor, via: 'query' });
+  await waitFor(reset, () => reset.events.length >= 1, `the first event after connecting with ${foreignCursor}`);
+  check(isReset(reset.events[0].ops), `reset: a cursor of another epoch (${foreignCursor}) did not start with a reset: ${JSON.stringify(reset.events[0].ops)}`);
+  const afterReset = await converge(reset);
+  check(copy.applied === appliedBefore + reset.events.length, 'reset: events were applied from a closed stream');
+  check(Object.hasOwn(copy.document.messages, lateRecord.id) && !Object.hasOwn(copy.document.messages, c.id),
+    'reset: the copy does not show the changes made while away');
+  await reset.close();
+  check(reset.closed?.code === 1000, `reset: the server answered the client's close with ${JSON.stringify(reset.closed)}`);
+  summary.reset = { from: foreignCursor, events: reset.events.length, cursor: afterReset.cursor, records: Object.keys(copy.document.messages).length };
+
+  summary.ok = true;
+  summary.applied = copy.applied;
+  console.log(JSON.stringify(summary));
+}
+
+main().then(
+  () => { clearTimeout(overall); process.exit(0); },
+  (error) => fail(error instanceof Mismatch ? error.message : error?.stack ?? String(error)),
+);
