@@ -60,7 +60,8 @@ internal sealed class RocketHubEventJsonConverter : JsonConverter<RocketHubEvent
                 case "patch":
                     using (var document = JsonDocument.ParseValue(ref reader))
                     {
-                        patch = JsonSerializer.SerializeToUtf8Bytes(document.RootElement);
+                        // The text as sent, escapes and all: the same bytes every other transport carries.
+                        patch = Encoding.UTF8.GetBytes(document.RootElement.GetRawText());
                     }
 
                     break;
