@@ -21,12 +21,14 @@ public static class SampleApp
 
         builder.Services.AddRocket()
             .AddCollection("messages")
-            .AddSseTransport();
+            .AddSseTransport()
+            .AddSignalRTransport();
 
         var app = builder.Build();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapRocketCollection("messages");
+        app.MapRocketHub();
         return app;
     }
 }
