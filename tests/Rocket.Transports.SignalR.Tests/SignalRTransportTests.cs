@@ -102,6 +102,8 @@ public sealed class SignalRTransportTests
         var transport = new SignalRTransport("messages", streamBufferCapacity: 1);
         var subscription = collection.Subscribe(transport);
         var done = transport.CompleteWhenDoneAsync(subscription);
+        // The reset fills the one-item buffer; nothing reads it, so the next write waits like a full connection.
+        Assert.True(await transport.Reader.WaitToReadAsync().AsTask().WaitAsync(HubStream.Timeout));
 
         for (var i = 0; i < 10 && subscription.CloseReason is null; i++)
         {
