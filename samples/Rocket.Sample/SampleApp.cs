@@ -22,13 +22,15 @@ public static class SampleApp
         builder.Services.AddRocket()
             .AddCollection("messages")
             .AddSseTransport()
-            .AddWebSocketTransport();
+            .AddWebSocketTransport()
+            .AddSignalRTransport();
 
         var app = builder.Build();
         app.UseWebSockets();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapRocketCollection("messages");
+        app.MapRocketHub();
         return app;
     }
 }

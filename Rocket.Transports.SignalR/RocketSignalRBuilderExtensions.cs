@@ -1,0 +1,37 @@
+using System;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using Rocket.Transports.SignalR;
+
+namespace Rocket;
+
+/// <summary>Adds the SignalR transport to Rocket.</summary>
+public static class RocketSignalRBuilderExtensions
+{
+    /// <summary>
+    /// Adds SignalR (<c>services.AddSignalR()</c>, with its MessagePack hub protocol unless
+    /// <see cref="SignalRTransportOptions.AddMessagePackProtocol"/> is off) and <see cref="RocketHub"/>'s settings. Map
+    /// the hub with <c>app.MapRocketHub()</c>. SignalR's own settings (keep-alive, timeouts, JSON options) are
+    /// configured as usual, with <c>services.AddSignalR(...)</c> or <c>Configure&lt;HubOptions&gt;</c>.
+    /// </summary>
+    public static IRocketBuilder AddSignalRTransport(this IRocketBuilder builder, Action<SignalRTransportOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new SignalRTransportOptions();
+        configure?.Invoke(options);
+
+        builder.Services.AddOptions<SignalRTransportOptions>();
+        if (configure is not null)
+        {
+            builder.Services.Configure(configure);
+        }
+
+        var signalR = builder.Services.AddSignalR();
+        if (options.AddMessagePackProtocol)
+        {
+            signalR.AddMessagePackProtocol();
+        }
+
+        return builder;
+    }
+}
