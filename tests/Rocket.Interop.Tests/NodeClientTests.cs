@@ -4,8 +4,9 @@ using System.Threading.Tasks;
 namespace Rocket.Interop.Tests;
 
 /// <summary>
-/// The sample server against JavaScript clients no one here wrote: the scripts in tests/node drive them and exit 0
-/// only when everything they checked held (see the comment at the top of each script).
+/// The sample server (every transport registered) against JavaScript clients no one here wrote: eventsource, a real
+/// Chromium, ws, and @microsoft/signalr with the JSON and MessagePack protocols. The scripts in tests/node drive them
+/// and exit 0 only when everything they checked held (see the comment at the top of each script).
 /// </summary>
 public sealed class NodeClientTests
 {
@@ -32,5 +33,29 @@ public sealed class NodeClientTests
 
         Assert.True(result.ExitCode == 0, $"browser-interop.mjs failed against {server.BaseUrl}: {result}");
         Assert.Contains("\"ok\":true", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WsWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument()
+    {
+        await using var server = await SampleServer.StartAsync();
+
+        var result = await NodeScript.RunAsync("ws-interop.mjs", ScriptTimeout, server.BaseUrl);
+
+        Assert.True(result.ExitCode == 0, $"ws-interop.mjs failed against {server.BaseUrl}: {result}");
+        Assert.Contains("\"ok\":true", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("json")]
+    [InlineData("msgpack")]
+    public async Task SignalRClientWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument(string protocol)
+    {
+        await using var server = await SampleServer.StartAsync();
+
+        var result = await NodeScript.RunAsync("signalr-interop.mjs", ScriptTimeout, server.BaseUrl, protocol);
+
+        Assert.True(result.ExitCode == 0, $"signalr-interop.mjs ({protocol}) failed against {server.BaseUrl}: {result}");
+        Assert.Contains("documents equal", result.StandardOutput, StringComparison.Ordinal);
     }
 }
