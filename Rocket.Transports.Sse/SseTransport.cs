@@ -14,9 +14,10 @@ namespace Rocket.Transports.Sse;
 /// stream. Frames are written as they are (they are shared with every other SSE subscriber) and flushed once per batch.
 /// </summary>
 /// <remarks>
-/// SSE has no close frame. When Rocket ends a subscription it sends <c>event: close</c> with
-/// <c>data: {"status":"SlowConsumer","reason":"…"}</c> first; generic clients ignore it (they listen to
-/// <c>patch</c>), reconnect, and resume from their last cursor.
+/// SSE has no close frame. When Rocket ends a subscription it writes <c>event: close</c> with
+/// <c>data: {"status":"SlowConsumer","reason":"…"}</c> if the connection can still take it; generic clients ignore it
+/// (they listen to <c>patch</c>), reconnect, and resume from their last cursor. A client that stopped reading never
+/// sees it: the write Rocket was blocked in is canceled, and Kestrel aborts a connection whose flush is canceled.
 /// </remarks>
 public sealed class SseTransport : ITransport
 {
