@@ -407,7 +407,7 @@ public sealed class LiveCollectionClient : IAsyncDisposable
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-        SetState(ConnectionState.Connecting, null, null);
+        SetState(ConnectionState.Connecting, "starting", null);
         if (_options.FetchDocumentFirst)
         {
             var (document, cursor) = await FetchAsync(linked.Token).ConfigureAwait(false);
