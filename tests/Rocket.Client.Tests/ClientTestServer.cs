@@ -39,6 +39,9 @@ public sealed class ClientTestServer : IAsyncDisposable
 
     public int OpenStreams => _streams.Count;
 
+    /// <summary>Every request: method, path, and the X-Test, Authorization and Cookie headers it carried.</summary>
+    public ConcurrentQueue<string> Requests { get; } = new();
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -62,6 +65,7 @@ public sealed class ClientTestServer : IAsyncDisposable
         app.UseWebSockets();
         app.Use(async (context, next) =>
         {
+            server!.Requests.Enqueue($"{context.Request.Method} {context.Request.Path} x-test={context.Request.Headers["X-Test"]} auth={context.Request.Headers.Authorization} cookie={context.Request.Headers.Cookie}");
             var isStream = context.WebSockets.IsWebSocketRequest
                 || context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.Ordinal);
             if (!isStream)

@@ -263,6 +263,26 @@ public sealed class LiveCollectionClientTests
         Assert.Equal(["application/json Bearer t0ken yes", "text/event-stream Bearer t0ken yes"], seen);
     }
 
+    [Theory]
+    [MemberData(nameof(Transports.All), MemberType = typeof(Transports))]
+    public async Task Hooks_HeadersTokenAndCookies_ReachTheStreamRequest(string transport)
+    {
+        await using var server = await ClientTestServer.StartAsync();
+        var options = Transports.Options(server.CollectionUri, transport);
+        options.Headers.Add(new("X-Test", "yes"));
+        options.AccessTokenProvider = _ => ValueTask.FromResult<string?>("t0ken");
+        options.Cookies = new System.Net.CookieContainer();
+        options.Cookies.Add(new System.Net.Cookie("session", "c00kie", "/", "127.0.0.1"));
+        await using var client = new LiveCollectionClient(options);
+
+        await client.StartAsync();
+        await Transports.Eventually(() => server.Collection.SubscriberCount == 1, "the subscription");
+
+        var streamPath = transport.StartsWith("signalr", StringComparison.Ordinal) ? "/rocket" : "/messages";
+        Assert.Contains(server.Requests, r => r.StartsWith($"GET {streamPath} x-test=yes auth=Bearer t0ken cookie=session=c00kie", StringComparison.Ordinal));
+        Assert.Contains(server.Requests, r => r == "GET /messages x-test=yes auth=Bearer t0ken cookie=session=c00kie");
+    }
+
     [Fact]
     public async Task Dispose_StopsAndReportsStopped()
     {
