@@ -175,8 +175,11 @@ public sealed class LiveCollectionClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Every change from now on, until the client stops or <paramref name="cancellationToken"/> is canceled.</summary>
-    public async IAsyncEnumerable<CollectionChange> ReadChangesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Every change from this call on (the subscription is taken here, not at the first <c>MoveNextAsync</c>), until the
+    /// client stops or <paramref name="cancellationToken"/> is canceled. Buffered without bound: enumerate it.
+    /// </summary>
+    public IAsyncEnumerable<CollectionChange> ReadChangesAsync(CancellationToken cancellationToken = default)
     {
         var channel = Channel.CreateUnbounded<CollectionChange>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         void OnChanged(object? sender, CollectionChange change) => channel.Writer.TryWrite(change);
@@ -190,22 +193,30 @@ public sealed class LiveCollectionClient : IAsyncDisposable
 
         Changed += OnChanged;
         StateChanged += OnState;
-        try
+        if (State == ConnectionState.Stopped)
         {
-            if (State == ConnectionState.Stopped)
-            {
-                yield break;
-            }
-
-            await foreach (var change in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                yield return change;
-            }
+            channel.Writer.TryComplete();
         }
-        finally
+
+        return ReadCoreAsync(channel.Reader, () =>
         {
             Changed -= OnChanged;
             StateChanged -= OnState;
+        }, cancellationToken);
+
+        static async IAsyncEnumerable<CollectionChange> ReadCoreAsync(ChannelReader<CollectionChange> reader, Action unsubscribe, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            try
+            {
+                await foreach (var change in reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    yield return change;
+                }
+            }
+            finally
+            {
+                unsubscribe();
+            }
         }
     }
 

@@ -286,6 +286,34 @@ public sealed class LiveCollectionClientTests
     }
 
     [Fact]
+    public async Task ReadChangesAsync_YieldsChangesInOrder_EndsWhenStopped()
+    {
+        await using var server = await ClientTestServer.StartAsync();
+        var client = new LiveCollectionClient(Transports.Options(server.CollectionUri, "sse"));
+        await client.StartAsync();
+        var seen = new List<string>();
+        var changes = client.ReadChangesAsync();
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var change in changes)
+            {
+                seen.Add($"{change.Kind} {string.Join(",", change.RecordIds)}");
+                if (seen.Count == 2)
+                {
+                    await client.DisposeAsync();
+                }
+            }
+        });
+        await Transports.Eventually(() => server.Collection.SubscriberCount == 1, "the subscription");
+
+        server.Collection.Create("a", Json("1"));
+        server.Collection.Delete("a");
+
+        await reading.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(["Patch a", "Patch a"], seen);
+    }
+
+    [Fact]
     public async Task Dispose_StopsAndReportsStopped()
     {
         await using var server = await ClientTestServer.StartAsync();

@@ -36,6 +36,25 @@ public sealed class WatchCommandTests
 
     [Theory]
     [InlineData("sse")]
+    [InlineData("signalr", "--protocol", "messagepack")]
+    public async Task Watch_StreamOnly_PrintsTheResetThenChanges(string transport, params string[] more)
+    {
+        await using var server = await ClientTestServer.StartAsync();
+        server.Collection.Create("a", """{"text":"first"}"""u8);
+        var stdout = new StringWriter();
+
+        var run = WatchCommand.RunAsync([server.CollectionUri.ToString(), "--transport", transport, "--stream-only", "--count", "2", .. more], stdout, new StringWriter());
+        await Transports.Eventually(() => stdout.ToString().Contains("reset", StringComparison.Ordinal) || run.IsCompleted, "the reset");
+        server.Collection.Update("a", """{"text":"second"}"""u8);
+        var exit = await run.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(0, exit);
+        var epoch = server.Collection.Cursor.ToString()[..8];
+        Assert.Equal([$"{epoch}.1 reset 1 records", $"{epoch}.2 replace a", string.Empty], stdout.ToString().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("sse")]
     [InlineData("websocket")]
     [InlineData("signalr")]
     public async Task Watch_ConnectionRefused_OneLineErrorAndExit1(string transport)
