@@ -1,0 +1,167 @@
+using System;
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Rocket.Client;
+
+/// <summary>
+/// The <c>rocket.jsonpatch.v1</c> WebSocket subprotocol over <see cref="ClientWebSocket"/>: the collection's URL with
+/// <c>ws</c>/<c>wss</c>, the cursor in <c>?lastEventId=</c>, and WebSocket pings as the keep-alive.
+/// </summary>
+public sealed class WebSocketConnector : IStreamConnector
+{
+    /// <summary>The subprotocol offered.</summary>
+    public const string SubProtocol = "rocket.jsonpatch.v1";
+
+    private static readonly byte[] ResumeWithoutCursor = """{"type":"resume"}"""u8.ToArray();
+
+    /// <summary>Called on each socket's options before it connects (proxy, certificates, ...). Default null.</summary>
+    public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; set; }
+
+    /// <inheritdoc/>
+    public string Name => "websocket";
+
+    /// <inheritdoc/>
+    public ValueTask<IStreamConnection> ConnectAsync(StreamRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return ConnectCoreAsync(request, cancellationToken);
+    }
+
+    internal static Uri ToWebSocketUri(Uri collectionUri, string? lastEventId)
+    {
+        var builder = new UriBuilder(collectionUri)
+        {
+            Scheme = collectionUri.Scheme == Uri.UriSchemeHttps ? "wss" : collectionUri.Scheme == Uri.UriSchemeHttp ? "ws" : collectionUri.Scheme,
+        };
+        if (lastEventId is not null)
+        {
+            var query = builder.Query.TrimStart('?');
+            builder.Query = (query.Length > 0 ? query + "&" : string.Empty) + "lastEventId=" + Uri.EscapeDataString(lastEventId);
+        }
+
+        return builder.Uri;
+    }
+
+    private async ValueTask<IStreamConnection> ConnectCoreAsync(StreamRequest request, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        try
+        {
+            socket.Options.AddSubProtocol(SubProtocol);
+
+            // A dead server is noticed by our own pings: one every third of the idle timeout, and the rest of it to answer.
+            var interval = request.Options.IdleTimeout / 3;
+            socket.Options.KeepAliveInterval = interval;
+            socket.Options.KeepAliveTimeout = request.Options.IdleTimeout - interval;
+            foreach (var header in await request.GetHeadersAsync(cancellationToken).ConfigureAwait(false))
+            {
+                socket.Options.SetRequestHeader(header.Key, header.Value);
+            }
+
+            if (request.Cookies is { } cookies)
+            {
+                socket.Options.Cookies = cookies;
+            }
+
+            ConfigureWebSocket?.Invoke(socket.Options);
+            await socket.ConnectAsync(ToWebSocketUri(request.CollectionUri, request.LastEventId), cancellationToken).ConfigureAwait(false);
+            if (request.LastEventId is null)
+            {
+                // Without a cursor the server waits up to a second for a resume message; saying "none" skips the wait.
+                await socket.SendAsync(ResumeWithoutCursor, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            }
+
+            return new Connection(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class Connection : IStreamConnection
+    {
+        private readonly ClientWebSocket _socket;
+        private readonly ArrayBufferWriter<byte> _message = new(4096);
+
+        public Connection(ClientWebSocket socket) => _socket = socket;
+
+        public string? CloseReason { get; private set; }
+
+        public TimeSpan? RetryInterval => null;
+
+        public long? LastActivityTimestamp => null;
+
+        public async ValueTask<StreamEvent?> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            while (true)
+            {
+                _message.ResetWrittenCount();
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await _socket.ReceiveAsync(_message.GetMemory(4096), cancellationToken).ConfigureAwait(false);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        CloseReason ??= $"{_socket.CloseStatus}: {_socket.CloseStatusDescription}";
+                        return null;
+                    }
+
+                    _message.Advance(result.Count);
+                }
+                while (!result.EndOfMessage);
+
+                if (result.MessageType == WebSocketMessageType.Text && Parse(_message.WrittenSpan) is { } item)
+                {
+                    return item;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_socket.State == WebSocketState.Open)
+            {
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+                {
+                    // The peer is gone or slow: the socket is aborted below either way.
+                }
+            }
+
+            _socket.Dispose();
+        }
+
+        private StreamEvent? Parse(ReadOnlySpan<byte> message)
+        {
+            using var document = JsonDocument.Parse(message.ToArray());
+            var root = document.RootElement;
+            var type = root.TryGetProperty("type"u8, out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            switch (type)
+            {
+                case "patch":
+                    var id = root.TryGetProperty("id"u8, out var i) ? i.GetString() : null;
+                    var patch = root.GetProperty("patch"u8);
+                    return new StreamEvent(id, Encoding.UTF8.GetBytes(patch.GetRawText()));
+                case "close" or "error":
+                    var status = root.TryGetProperty("status"u8, out var s) ? s.GetString() : null;
+                    var reason = root.TryGetProperty("reason"u8, out var r) ? r.GetString() : null;
+                    CloseReason = $"{status}: {reason}";
+                    return null;
+                default:
+                    // Unknown types are for future versions (the protocol says to ignore them).
+                    return null;
+            }
+        }
+    }
+}

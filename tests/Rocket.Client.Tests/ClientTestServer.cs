@@ -1,0 +1,125 @@
+using System;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Rocket.Live;
+
+namespace Rocket.Client.Tests;
+
+/// <summary>
+/// A real Kestrel server with the <c>messages</c> collection on every transport (SSE with a short <c>retry:</c>), and a
+/// hook that cuts every open stream's TCP connection (<see cref="HttpContext.Abort"/>), as a failing network would.
+/// </summary>
+public sealed class ClientTestServer : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<HttpContext, byte> _streams = new();
+
+    private ClientTestServer(WebApplication app, int port)
+    {
+        App = app;
+        Port = port;
+        Collection = app.Services.GetRequiredService<CollectionRegistry>().GetCollection("messages");
+    }
+
+    public WebApplication App { get; private set; }
+
+    public int Port { get; }
+
+    public Uri CollectionUri => new($"http://127.0.0.1:{Port}/messages");
+
+    public LiveCollection Collection { get; }
+
+    public int OpenStreams => _streams.Count;
+
+    /// <summary>Every request: method, path, and the X-Test, Authorization and Cookie headers it carried.</summary>
+    public ConcurrentQueue<string> Requests { get; } = new();
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task<ClientTestServer> StartAsync(int port = 0, Action<LiveCollectionOptions>? configure = null)
+    {
+        port = port == 0 ? FreePort() : port;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddRocket()
+            .AddCollection("messages", configure)
+            .AddSseTransport(o => o.RetryInterval = TimeSpan.FromMilliseconds(50))
+            .AddWebSocketTransport()
+            .AddSignalRTransport();
+        var app = builder.Build();
+        ClientTestServer? server = null;
+        app.UseWebSockets();
+        app.Use(async (context, next) =>
+        {
+            server!.Requests.Enqueue($"{context.Request.Method} {context.Request.Path} x-test={context.Request.Headers["X-Test"]} auth={context.Request.Headers.Authorization} cookie={context.Request.Headers.Cookie}");
+            var isStream = context.WebSockets.IsWebSocketRequest
+                || context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.Ordinal);
+            if (!isStream)
+            {
+                await next(context);
+                return;
+            }
+
+            server!._streams[context] = 0;
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                server._streams.TryRemove(context, out _);
+            }
+        });
+        app.MapRocketCollection("messages");
+        app.MapRocketHub();
+        server = new ClientTestServer(app, port);
+        await app.StartAsync();
+        return server;
+    }
+
+    /// <summary>Aborts every open stream connection (SSE, WebSocket, SignalR's WebSocket) at the TCP level.</summary>
+    public int CutStreams()
+    {
+        var cut = 0;
+        foreach (var context in _streams.Keys)
+        {
+            context.Abort();
+            cut++;
+        }
+
+        return cut;
+    }
+
+    public async Task<JsonNode> GetKeyedAsync()
+    {
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync(new Uri(CollectionUri + "?form=keyed"));
+        return JsonNode.Parse(text)!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await App.StopAsync();
+        }
+        finally
+        {
+            await App.DisposeAsync();
+        }
+    }
+}
