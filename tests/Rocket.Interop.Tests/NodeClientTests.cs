@@ -58,4 +58,17 @@ public sealed class NodeClientTests
         Assert.True(result.ExitCode == 0, $"signalr-interop.mjs ({protocol}) failed against {server.BaseUrl}: {result}");
         Assert.Contains("documents equal", result.StandardOutput, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task SamplePageJsonPatchApplier_ConformanceSuites_EveryCasePasses()
+    {
+        // The page applies the stream's patches with its own small applier (no build step): it must be right too.
+        var suite = System.IO.Path.GetFullPath(System.IO.Path.Combine(RepositoryRoot.Path, "..", "shared", "conformance", "json-patch-tests"));
+        Assert.True(System.IO.Directory.Exists(suite), $"The shared conformance suite is missing at {suite}.");
+
+        var result = await NodeScript.RunAsync("page-jsonpatch.mjs", ScriptTimeout, suite);
+
+        Assert.True(result.ExitCode == 0, $"page-jsonpatch.mjs failed: {result}");
+        Assert.Contains("\"ok\":true", result.StandardOutput, StringComparison.Ordinal);
+    }
 }

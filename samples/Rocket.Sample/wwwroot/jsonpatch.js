@@ -89,6 +89,9 @@ function equal(a, b) {
 }
 
 function applyOperation(root, op, index) {
+  if (typeof op?.path !== 'string') throw new Error(`operation ${index}: no 'path'`);
+  if (['add', 'replace', 'test'].includes(op.op) && !('value' in op)) throw new Error(`operation ${index}: no 'value'`);
+  if (['move', 'copy'].includes(op.op) && typeof op.from !== 'string') throw new Error(`operation ${index}: no 'from'`);
   const path = parsePointer(op.path);
   switch (op.op) {
     case 'add': return add(root, path, structuredClone(op.value));
