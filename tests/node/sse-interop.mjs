@@ -17,12 +17,10 @@
 //   5. the same with a garbage cursor.
 // Prints one JSON summary line and exits 0, or prints why and exits 1. Bounded: 30 s overall, 10 s per wait (generous: CI machines are shared).
 import { EventSource } from 'eventsource';
-import fastJsonPatch from 'fast-json-patch';
+import { Mismatch, check, parseCursor, isReset, pointerTo, deepEqual, scenario } from './lib/interop.mjs';
 
-const { applyPatch } = fastJsonPatch;
 const OverallTimeoutMs = 30_000;
 const WaitTimeoutMs = 10_000;
-const CursorPattern = /^([0-9a-f]{8})\.(\d+)$/;
 
 const baseUrl = (process.argv[2] ?? '').replace(/\/+$/, '');
 if (!/^https?:\/\//.test(baseUrl)) {
@@ -30,7 +28,7 @@ if (!/^https?:\/\//.test(baseUrl)) {
   process.exit(2);
 }
 
-const openStreams = new Set();
+const { copy, openStreams, newStream, accept, waitFor, http, create, converge, expectOps } = scenario({ baseUrl, waitTimeoutMs: WaitTimeoutMs });
 const overall = setTimeout(() => fail(`the scenario did not finish within ${OverallTimeoutMs} ms`), OverallTimeoutMs);
 
 function fail(why) {
@@ -38,41 +36,6 @@ function fail(why) {
   console.error(`sse-interop: FAIL: ${why}`);
   process.exit(1);
 }
-
-// A failed expectation: reported by its message alone (anything else thrown is a bug here, reported with its stack).
-class Mismatch extends Error {}
-
-function check(condition, why) {
-  if (!condition) throw new Mismatch(why);
-}
-
-function parseCursor(text) {
-  const match = CursorPattern.exec(text ?? '');
-  check(match, `cursor ${JSON.stringify(text)} is not <8 hex epoch>.<decimal sequence>`);
-  return { epoch: match[1], sequence: BigInt(match[2]) };
-}
-
-function isReset(ops) {
-  return ops.length === 1 && ops[0].op === 'replace' && ops[0].path === '';
-}
-
-// RFC 6901: '~' is '~0' and '/' is '~1' in a reference token.
-function pointerTo(id) {
-  return `/messages/${String(id).replaceAll('~', '~0').replaceAll('/', '~1')}`;
-}
-
-function deepEqual(a, b) {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const aKeys = Object.keys(a);
-  const bKeys = Object.keys(b);
-  if (aKeys.length !== bKeys.length) return false;
-  return aKeys.every((key) => Object.hasOwn(b, key) && deepEqual(a[key], b[key]));
-}
-
-// The local copy of the keyed document and the cursor of the last event applied to it, shared by every stream.
-const copy = { document: null, cursor: null, applied: 0 };
 
 // One EventSource connection. `cursor` (optional) is sent as the lastEventId query parameter or the Last-Event-ID
 // request header. Every `patch` event is checked (cursor format, strictly increasing) and applied to `copy`.
@@ -87,109 +50,24 @@ function openStream(label, { cursor, via } = {}) {
       globalThis.fetch(input, { ...options, headers: { ...options.headers, 'Last-Event-ID': cursor } });
   }
   const source = new EventSource(url, init);
-  const stream = {
-    label,
-    events: [],
-    waiters: new Set(),
-    error: null,
-    close() {
-      source.close();
-      openStreams.delete(stream);
-    },
+  const stream = newStream(label);
+  stream.close = () => {
+    source.close();
+    openStreams.delete(stream);
   };
-  openStreams.add(stream);
-  const wake = () => { for (const waiter of stream.waiters) waiter(); };
 
   source.addEventListener('patch', (event) => {
-    try {
-      const ops = JSON.parse(event.data);
-      check(Array.isArray(ops) && ops.length > 0, `${label}: event data is not a non-empty JSON Patch array: ${event.data}`);
-      const current = parseCursor(event.lastEventId);
-      const previous = stream.events.at(-1);
-      if (previous) {
-        const before = parseCursor(previous.id);
-        check(current.epoch === before.epoch && current.sequence > before.sequence,
-          `${label}: cursor ${event.lastEventId} does not follow ${previous.id}`);
-      }
-      if (copy.document === null) check(isReset(ops), `${label}: the first event ever seen is not a reset: ${event.data}`);
-      // validateOperation = true: an op that does not fit the copy throws (fast-json-patch's JsonPatchError).
-      const result = applyPatch(copy.document ?? {}, ops, true, false);
-      copy.document = result.newDocument;
-      copy.cursor = event.lastEventId;
-      copy.applied++;
-      stream.events.push({ id: event.lastEventId, ops });
-    } catch (error) {
-      stream.error ??= `${label}: ${error.message ?? error} (event id ${event.lastEventId}, data ${event.data})`;
-    }
-    wake();
+    let ops;
+    try { ops = JSON.parse(event.data); } catch { ops = null; }
+    accept(stream, event.lastEventId, ops, event.data);
   });
   // The scenario never expects the connection to fail: any error (a refused request, a wrong content type, a
   // dropped stream the client would reconnect by itself) is reported, not silently retried.
   source.addEventListener('error', (event) => {
     stream.error ??= `${label}: EventSource error (readyState ${source.readyState}): ${event.message ?? event.code ?? 'connection failed'}`;
-    wake();
+    stream.wake();
   });
   return stream;
-}
-
-function waitFor(stream, predicate, what) {
-  return new Promise((resolve, reject) => {
-    const settle = () => {
-      if (stream.error) { done(); reject(new Mismatch(stream.error)); return; }
-      let ok;
-      try { ok = predicate(); } catch (error) { done(); reject(error); return; }
-      if (ok) { done(); resolve(); }
-    };
-    const timer = setTimeout(() => { done(); reject(new Mismatch(`${stream.label}: timed out after ${WaitTimeoutMs} ms waiting for ${what}`)); }, WaitTimeoutMs);
-    const done = () => { clearTimeout(timer); stream.waiters.delete(settle); };
-    stream.waiters.add(settle);
-    settle();
-  });
-}
-
-async function http(method, path, { body, headers = {}, expect } = {}) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  check(response.status === expect, `${method} ${path}: expected ${expect}, got ${response.status} ${text}`);
-  return { response, json: text ? JSON.parse(text) : undefined };
-}
-
-async function create(text) {
-  const { response, json } = await http('POST', '/messages', { body: { text }, expect: 201 });
-  check(typeof json?.id === 'string', `POST /messages: the stored record has no string id: ${JSON.stringify(json)}`);
-  const location = response.headers.get('location');
-  check(location !== null && new URL(location, baseUrl).href === `${baseUrl}/messages/${encodeURIComponent(json.id)}`,
-    `POST /messages: Location ${location} does not name /messages/${json.id}`);
-  return json;
-}
-
-async function serverKeyed() {
-  const { response, json } = await http('GET', '/messages?form=keyed', { expect: 200 });
-  const cursor = response.headers.get('last-event-id');
-  parseCursor(cursor);
-  return { document: json, cursor };
-}
-
-// Waits until the copy has applied the event of the server's current cursor, then requires equal documents.
-async function converge(stream) {
-  const server = await serverKeyed();
-  await waitFor(stream, () => copy.cursor === server.cursor, `the copy to reach the server's cursor ${server.cursor} (copy at ${copy.cursor})`);
-  check(deepEqual(copy.document, server.document),
-    `${stream.label}: at cursor ${server.cursor} the copy ${JSON.stringify(copy.document)} differs from the server's ${JSON.stringify(server.document)}`);
-  return server;
-}
-
-function expectOps(stream, from, expected) {
-  const got = stream.events.slice(from).map((event) => event.ops);
-  check(got.length === expected.length,
-    `${stream.label}: expected ${expected.length} events after the reset, got ${got.length}: ${JSON.stringify(got)}`);
-  expected.forEach((want, i) => {
-    check(deepEqual(got[i], [want]), `${stream.label}: event ${from + i} is ${JSON.stringify(got[i])}, expected [${JSON.stringify(want)}]`);
-  });
 }
 
 async function main() {

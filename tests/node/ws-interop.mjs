@@ -14,13 +14,11 @@
 //      must equal the server's document; then a client close is answered with a close frame.
 // Prints one JSON summary line and exits 0, or prints why and exits 1. Bounded: 20 s overall, 5 s per wait.
 import WebSocket from 'ws';
-import fastJsonPatch from 'fast-json-patch';
+import { Mismatch, check, parseCursor, isReset, pointerTo, deepEqual, scenario } from './lib/interop.mjs';
 
-const { applyPatch } = fastJsonPatch;
 const Subprotocol = 'rocket.jsonpatch.v1';
 const OverallTimeoutMs = 20_000;
 const WaitTimeoutMs = 5_000;
-const CursorPattern = /^([0-9a-f]{8})\.(\d+)$/;
 
 const baseUrl = (process.argv[2] ?? '').replace(/\/+$/, '');
 if (!/^https?:\/\//.test(baseUrl)) {
@@ -29,7 +27,7 @@ if (!/^https?:\/\//.test(baseUrl)) {
 }
 const wsUrl = baseUrl.replace(/^http/, 'ws');
 
-const openStreams = new Set();
+const { copy, openStreams, newStream, accept, waitFor, http, create, converge, expectOps } = scenario({ baseUrl, waitTimeoutMs: WaitTimeoutMs });
 const overall = setTimeout(() => fail(`the scenario did not finish within ${OverallTimeoutMs} ms`), OverallTimeoutMs);
 
 function fail(why) {
@@ -38,156 +36,49 @@ function fail(why) {
   process.exit(1);
 }
 
-class Mismatch extends Error {}
-
-function check(condition, why) {
-  if (!condition) throw new Mismatch(why);
-}
-
-function parseCursor(text) {
-  const match = CursorPattern.exec(text ?? '');
-  check(match, `cursor ${JSON.stringify(text)} is not <8 hex epoch>.<decimal sequence>`);
-  return { epoch: match[1], sequence: BigInt(match[2]) };
-}
-
-function isReset(ops) {
-  return ops.length === 1 && ops[0].op === 'replace' && ops[0].path === '';
-}
-
-function pointerTo(id) {
-  return `/messages/${String(id).replaceAll('~', '~0').replaceAll('/', '~1')}`;
-}
-
-function deepEqual(a, b) {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const aKeys = Object.keys(a);
-  const bKeys = Object.keys(b);
-  if (aKeys.length !== bKeys.length) return false;
-  return aKeys.every((key) => Object.hasOwn(b, key) && deepEqual(a[key], b[key]));
-}
-
-const copy = { document: null, cursor: null, applied: 0 };
-
 // One WebSocket connection. `cursor` (optional) goes in the query or in a first resume message.
 function openStream(label, { cursor, via } = {}) {
   let url = `${wsUrl}/messages`;
   if (cursor && via === 'query') url += `?lastEventId=${encodeURIComponent(cursor)}`;
   const socket = new WebSocket(url, [Subprotocol]);
-  const stream = {
-    label,
-    socket,
-    events: [],
-    waiters: new Set(),
-    error: null,
-    closed: null,
-    close() {
-      openStreams.delete(stream);
-      return new Promise((resolve) => {
-        if (socket.readyState === WebSocket.CLOSED) { resolve(); return; }
-        socket.once('close', () => resolve());
-        socket.close(1000, 'done');
-      });
-    },
+  const stream = newStream(label);
+  stream.socket = socket;
+  stream.closed = null;
+  stream.close = () => {
+    openStreams.delete(stream);
+    return new Promise((resolve) => {
+      if (socket.readyState === WebSocket.CLOSED) { resolve(); return; }
+      socket.once('close', () => resolve());
+      socket.close(1000, 'done');
+    });
   };
-  openStreams.add(stream);
-  const wake = () => { for (const waiter of stream.waiters) waiter(); };
 
   socket.on('open', () => {
     if (socket.protocol !== Subprotocol) stream.error ??= `${label}: the server selected subprotocol ${JSON.stringify(socket.protocol)}`;
     if (cursor && via === 'message') socket.send(JSON.stringify({ type: 'resume', lastEventId: cursor }));
-    wake();
+    stream.wake();
   });
   socket.on('message', (data, isBinary) => {
-    try {
-      check(!isBinary, `${label}: a binary message`);
-      const message = JSON.parse(data.toString('utf8'));
-      check(message.type === 'patch', `${label}: unexpected message ${data}`);
-      const ops = message.patch;
-      check(Array.isArray(ops) && ops.length > 0, `${label}: patch is not a non-empty JSON Patch array: ${data}`);
-      const current = parseCursor(message.id);
-      const previous = stream.events.at(-1);
-      if (previous) {
-        const before = parseCursor(previous.id);
-        check(current.epoch === before.epoch && current.sequence > before.sequence, `${label}: cursor ${message.id} does not follow ${previous.id}`);
-      }
-      if (copy.document === null) check(isReset(ops), `${label}: the first event ever seen is not a reset: ${data}`);
-      const result = applyPatch(copy.document ?? {}, ops, true, false);
-      copy.document = result.newDocument;
-      copy.cursor = message.id;
-      copy.applied++;
-      stream.events.push({ id: message.id, ops });
-    } catch (error) {
-      stream.error ??= `${label}: ${error.message ?? error} (message ${data})`;
+    const raw = data.toString('utf8');
+    let message = null;
+    try { message = isBinary ? null : JSON.parse(raw); } catch { message = null; }
+    if (message?.type !== 'patch') {
+      stream.error ??= `${label}: unexpected ${isBinary ? 'binary ' : ''}message ${raw}`;
+      stream.wake();
+      return;
     }
-    wake();
+    accept(stream, message.id, message.patch, raw);
   });
   socket.on('close', (code, reason) => {
     stream.closed = { code, reason: reason.toString('utf8') };
     if (openStreams.has(stream)) stream.error ??= `${label}: the server closed the connection: ${code} ${reason}`;
-    wake();
+    stream.wake();
   });
   socket.on('error', (error) => {
     stream.error ??= `${label}: WebSocket error: ${error.message}`;
-    wake();
+    stream.wake();
   });
   return stream;
-}
-
-function waitFor(stream, predicate, what) {
-  return new Promise((resolve, reject) => {
-    const settle = () => {
-      if (stream.error) { done(); reject(new Mismatch(stream.error)); return; }
-      let ok;
-      try { ok = predicate(); } catch (error) { done(); reject(error); return; }
-      if (ok) { done(); resolve(); }
-    };
-    const timer = setTimeout(() => { done(); reject(new Mismatch(`${stream.label}: timed out after ${WaitTimeoutMs} ms waiting for ${what}`)); }, WaitTimeoutMs);
-    const done = () => { clearTimeout(timer); stream.waiters.delete(settle); };
-    stream.waiters.add(settle);
-    settle();
-  });
-}
-
-async function http(method, path, { body, headers = {}, expect } = {}) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  check(response.status === expect, `${method} ${path}: expected ${expect}, got ${response.status} ${text}`);
-  return { response, json: text ? JSON.parse(text) : undefined };
-}
-
-async function create(text) {
-  const { json } = await http('POST', '/messages', { body: { text }, expect: 201 });
-  check(typeof json?.id === 'string', `POST /messages: the stored record has no string id: ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function serverKeyed() {
-  const { response, json } = await http('GET', '/messages?form=keyed', { expect: 200 });
-  const cursor = response.headers.get('last-event-id');
-  parseCursor(cursor);
-  return { document: json, cursor };
-}
-
-async function converge(stream) {
-  const server = await serverKeyed();
-  await waitFor(stream, () => copy.cursor === server.cursor, `the copy to reach the server's cursor ${server.cursor} (copy at ${copy.cursor})`);
-  check(deepEqual(copy.document, server.document),
-    `${stream.label}: at cursor ${server.cursor} the copy ${JSON.stringify(copy.document)} differs from the server's ${JSON.stringify(server.document)}`);
-  return server;
-}
-
-function expectOps(stream, from, expected) {
-  const got = stream.events.slice(from).map((event) => event.ops);
-  check(got.length === expected.length, `${stream.label}: expected ${expected.length} events after the reset, got ${got.length}: ${JSON.stringify(got)}`);
-  expected.forEach((want, i) => {
-    check(deepEqual(got[i], [want]), `${stream.label}: event ${from + i} is ${JSON.stringify(got[i])}, expected [${JSON.stringify(want)}]`);
-  });
 }
 
 async function closeAll() {
