@@ -133,9 +133,10 @@ internal static class BenchServer
     {
         if (collect)
         {
-            GC.Collect();
+            // Aggressive: compacts and gives freed memory back to the OS, so the RSS that follows is what is live.
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
-            GC.Collect();
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
 
         using var process = Process.GetCurrentProcess();
@@ -175,7 +176,7 @@ internal sealed class Baselines
     private static ReadOnlySpan<byte> Hello => ": hello\n\n"u8;
 
     private readonly ConcurrentDictionary<int, Channel<byte[]>> _sse = new();
-    private readonly ConcurrentDictionary<int, Socket> _raw = new();
+    private readonly ConcurrentDictionary<int, RawClient> _raw = new();
     private int _nextId;
 
     public int SseCount => _sse.Count;
@@ -239,29 +240,48 @@ internal sealed class Baselines
 
             socket.NoDelay = true;
             var id = Interlocked.Increment(ref _nextId);
-            _raw[id] = socket;
+            var client = new RawClient(socket);
+            _raw[id] = client;
             _ = Task.Run(() => WatchRawAsync(id, socket, cancellationToken), cancellationToken);
+            _ = Task.Run(() => WriteRawAsync(id, client, cancellationToken), cancellationToken);
         }
     }
 
-    /// <summary>The floor: the same pre-framed bytes written to every socket, one send per socket per event.</summary>
-    public async Task PublishRawAsync(byte[] frame)
+    /// <summary>
+    /// The floor: the same pre-framed bytes queued for every socket; each socket's writer sends whatever is pending in
+    /// one system call (no formatting, no HTTP, no framing per subscriber: only the copy and the write).
+    /// </summary>
+    public Task PublishRawAsync(byte[] frame)
     {
-        foreach (var (id, socket) in _raw)
+        foreach (var client in _raw.Values)
         {
-            try
+            client.Pending.Writer.TryWrite(frame);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task WriteRawAsync(int id, RawClient client, CancellationToken cancellationToken)
+    {
+        var batch = new ArrayBufferWriter<byte>(64 * 1024);
+        try
+        {
+            while (await client.Pending.Reader.WaitToReadAsync(cancellationToken))
             {
-                await socket.SendAsync(frame, SocketFlags.None);
-            }
-            catch (SocketException)
-            {
-                Drop(id);
-            }
-            catch (ObjectDisposedException)
-            {
-                Drop(id);
+                batch.ResetWrittenCount();
+                while (batch.WrittenCount < 256 * 1024 && client.Pending.Reader.TryRead(out var frame))
+                {
+                    batch.Write(frame);
+                }
+
+                await client.Socket.SendAsync(batch.WrittenMemory, SocketFlags.None, cancellationToken);
             }
         }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+
+        Drop(id);
     }
 
     private static async IAsyncEnumerable<SseItem<byte[]>> Items(ChannelReader<byte[]> reader, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -291,9 +311,17 @@ internal sealed class Baselines
 
     private void Drop(int id)
     {
-        if (_raw.TryRemove(id, out var socket))
+        if (_raw.TryRemove(id, out var client))
         {
-            socket.Dispose();
+            client.Pending.Writer.TryComplete();
+            client.Socket.Dispose();
         }
+    }
+
+    private sealed class RawClient(Socket socket)
+    {
+        public Socket Socket { get; } = socket;
+
+        public Channel<byte[]> Pending { get; } = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     }
 }
