@@ -263,18 +263,28 @@ internal sealed class Baselines
 
     private async Task WriteRawAsync(int id, RawClient client, CancellationToken cancellationToken)
     {
-        var batch = new ArrayBufferWriter<byte>(64 * 1024);
         try
         {
             while (await client.Pending.Reader.WaitToReadAsync(cancellationToken))
             {
-                batch.ResetWrittenCount();
-                while (batch.WrittenCount < 256 * 1024 && client.Pending.Reader.TryRead(out var frame))
+                // Rented per batch, so an idle connection holds no buffer (as Kestrel's own transports do).
+                var batch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+                var written = 0;
+                while (client.Pending.Reader.TryPeek(out var frame) && written + frame.Length <= batch.Length)
                 {
-                    batch.Write(frame);
+                    client.Pending.Reader.TryRead(out _);
+                    frame.CopyTo(batch.AsSpan(written));
+                    written += frame.Length;
                 }
 
-                await client.Socket.SendAsync(batch.WrittenMemory, SocketFlags.None, cancellationToken);
+                try
+                {
+                    await client.Socket.SendAsync(batch.AsMemory(0, written), SocketFlags.None, cancellationToken);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(batch);
+                }
             }
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)

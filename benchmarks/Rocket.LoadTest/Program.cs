@@ -18,7 +18,7 @@ internal static class Program
         }
 
         var named = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 1; i + 1 < args.Length; i += 2)
+        for (var i = args[0] == "report" ? 2 : 1; i + 1 < args.Length; i += 2)
         {
             named[args[i]] = args[i + 1];
         }
@@ -43,6 +43,8 @@ internal static class Program
                 }
 
                 return await LoadRunner.RunAsync(options);
+            case "report" when args.Length >= 2:
+                return Report.Run(args[1], named.GetValueOrDefault("--charts"));
             default:
                 return Usage();
         }
@@ -53,7 +55,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: server --port P | load --server http://127.0.0.1:P --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--timeout S]");
+        Console.Error.WriteLine("usage: server --port P | load --server http://127.0.0.1:P --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--timeout S] | report results.jsonl [--charts DIR]");
         return 1;
     }
 }
