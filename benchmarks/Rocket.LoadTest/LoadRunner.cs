@@ -27,6 +27,8 @@ internal static class LoadRunner
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(options.TimeoutSeconds));
         var ct = timeout.Token;
+        // Control requests after the connections are up use CancellationToken.None (bounded by the control client's
+        // 30 s timeout): a run that reaches its deadline still reports what was delivered instead of crashing.
         // Receive loops end when this is canceled, at the end of the run or at the deadline.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var target = options.Transport switch
@@ -84,7 +86,7 @@ internal static class LoadRunner
         {
             var paced = new LatencyHistogram();
             state.Histogram = paced;
-            await PublishAsync(control, target, options.PacedEvents, options.Rate, seq, ct);
+            await PublishAsync(control, target, options.PacedEvents, options.Rate, seq, CancellationToken.None);
             seq += options.PacedEvents;
             expected += (long)options.PacedEvents * options.Subscribers;
             var complete = await WaitForDeliveriesAsync(state, expected, ct);
@@ -98,13 +100,13 @@ internal static class LoadRunner
         // Phase 2: a flood, for throughput and the server's cost per delivery.
         var flood = new LatencyHistogram();
         state.Histogram = flood;
-        var before = await StatsAsync(control, collect: false, ct);
+        var before = await StatsAsync(control, collect: false, CancellationToken.None);
         var loadCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var start = Stopwatch.GetTimestamp();
-        await PublishAsync(control, target, options.Events, 0, seq, ct);
+        await PublishAsync(control, target, options.Events, 0, seq, CancellationToken.None);
         expected += (long)options.Events * options.Subscribers;
         var floodComplete = await WaitForDeliveriesAsync(state, expected, ct);
-        var after = await StatsAsync(control, collect: false, ct);
+        var after = await StatsAsync(control, collect: false, CancellationToken.None);
         var loadCpu = Process.GetCurrentProcess().TotalProcessorTime - loadCpuBefore;
         var seconds = Stopwatch.GetElapsedTime(start, state.LastDelivery).TotalSeconds;
         var deliveries = (double)options.Events * options.Subscribers;
