@@ -100,6 +100,7 @@ internal static class LoadRunner
         // Phase 2: a flood, for throughput and the server's cost per delivery.
         var flood = new LatencyHistogram();
         state.Histogram = flood;
+        var deliveredBefore = state.Delivered;
         var before = await StatsAsync(control, collect: false, CancellationToken.None);
         var loadCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var start = Stopwatch.GetTimestamp();
@@ -109,7 +110,8 @@ internal static class LoadRunner
         var after = await StatsAsync(control, collect: false, CancellationToken.None);
         var loadCpu = Process.GetCurrentProcess().TotalProcessorTime - loadCpuBefore;
         var seconds = Stopwatch.GetElapsedTime(start, state.LastDelivery).TotalSeconds;
-        var deliveries = (double)options.Events * options.Subscribers;
+        // What arrived, not what was sent: an incomplete run (floodComplete false) still reports honest rates.
+        var deliveries = (double)Math.Max(1, state.Delivered - deliveredBefore);
 
         result["events"] = options.Events;
         result["floodComplete"] = floodComplete;
