@@ -1,0 +1,337 @@
+using System;
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.ServerSentEvents;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Rocket.Live;
+
+namespace Rocket.LoadTest;
+
+/// <summary>
+/// The server process: Rocket's collection <c>bench</c> on every transport, the baselines on their own routes, the raw
+/// socket floor on port+1 and the control API. Loopback only.
+/// </summary>
+internal static class BenchServer
+{
+    public static async Task<int> RunAsync(int port)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.Services.AddRocket()
+            .AddCollection(Payload.Collection, static o =>
+            {
+                // A flood of up to a few thousand events must not close subscribers as slow consumers: the baselines
+                // have back-pressure instead, and a closed subscriber would only measure the close path.
+                o.SubscriberQueueMaxEvents = 16_384;
+                o.SubscriberQueueMaxBytes = 64L * 1024 * 1024;
+            })
+            .AddSseTransport()
+            .AddWebSocketTransport()
+            .AddSignalRTransport();
+        builder.Services.AddSingleton<Baselines>();
+
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.MapRocketCollection(Payload.Collection);
+        app.MapRocketHub();
+        app.MapHub<BaselineHub>("/baseline/signalr");
+
+        var baselines = app.Services.GetRequiredService<Baselines>();
+        app.MapGet("/baseline/sse", baselines.ServeSseAsync);
+
+        var publisher = app.Services.GetRequiredService<IRocketPublisher>();
+        var registry = app.Services.GetRequiredService<CollectionRegistry>();
+        var hub = app.Services.GetRequiredService<IHubContext<BaselineHub>>();
+        await publisher.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Create(Payload.RecordId, Payload.Record(0, 0))));
+
+        app.MapGet("/control/subscribers", (string target) => Results.Json(new { count = Subscribers(target) }));
+        app.MapGet("/control/stats", (bool? collect) => Results.Json(Stats(collect ?? false)));
+        app.MapPost("/control/publish", (string target, int count, double? rate, long seqBase) =>
+        {
+            if (count is < 1 or > 1_000_000 || Subscribers(target) < 0)
+            {
+                return Results.BadRequest();
+            }
+
+            _ = Task.Run(() => PublishAsync(target, count, rate ?? 0, seqBase, app.Lifetime.ApplicationStopping));
+            return Results.Accepted();
+        });
+
+        using var listener = new TcpListener(IPAddress.Loopback, port + 1);
+        listener.Start(8192);
+        _ = Task.Run(() => baselines.AcceptRawAsync(listener, app.Lifetime.ApplicationStopping));
+
+        await app.RunAsync();
+        return 0;
+
+        int Subscribers(string target) => target switch
+        {
+            "rocket" => registry.GetCollection(Payload.Collection).SubscriberCount,
+            "baseline-sse" => baselines.SseCount,
+            "baseline-signalr" => BaselineHub.Connected,
+            "raw" => baselines.RawCount,
+            _ => -1,
+        };
+
+        async Task PublishAsync(string target, int count, double rate, long seqBase, CancellationToken cancellationToken)
+        {
+            var start = Stopwatch.GetTimestamp();
+            for (var i = 1; i <= count && !cancellationToken.IsCancellationRequested; i++)
+            {
+                if (rate > 0)
+                {
+                    var due = start + (long)(i / rate * Stopwatch.Frequency);
+                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, cancellationToken);
+                    }
+                }
+
+                var seq = seqBase + i;
+                var ts = Stopwatch.GetTimestamp();
+                switch (target)
+                {
+                    case "rocket":
+                        await publisher.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Update(Payload.RecordId, Payload.Record(seq, ts))), cancellationToken);
+                        break;
+                    case "baseline-sse":
+                        await baselines.PublishSseAsync(Payload.Patch(seq, ts));
+                        break;
+                    case "baseline-signalr":
+                        await hub.Clients.All.SendAsync("event", Encoding.UTF8.GetString(Payload.Patch(seq, ts)), cancellationToken);
+                        break;
+                    case "raw":
+                        await baselines.PublishRawAsync(Payload.SseFrame(seq, ts));
+                        break;
+                    default:
+                        return;
+                }
+            }
+        }
+    }
+
+    private static object Stats(bool collect)
+    {
+        if (collect)
+        {
+            // Aggressive: compacts and gives freed memory back to the OS, so the RSS that follows is what is live.
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
+
+        using var process = Process.GetCurrentProcess();
+        return new
+        {
+            allocatedBytes = GC.GetTotalAllocatedBytes(precise: true),
+            gen0 = GC.CollectionCount(0),
+            cpuMs = process.TotalProcessorTime.TotalMilliseconds,
+            rssBytes = process.WorkingSet64,
+        };
+    }
+}
+
+/// <summary>Plain SignalR: the server calls <c>Clients.All.SendAsync("event", payload)</c>; default options and buffers.</summary>
+internal sealed class BaselineHub : Hub
+{
+    private static int s_connected;
+
+    public static int Connected => Volatile.Read(ref s_connected);
+
+    public override Task OnConnectedAsync()
+    {
+        Interlocked.Increment(ref s_connected);
+        return base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        Interlocked.Decrement(ref s_connected);
+        return base.OnDisconnectedAsync(exception);
+    }
+}
+
+/// <summary>The naive SSE endpoint and the raw-socket floor.</summary>
+internal sealed class Baselines
+{
+    private static ReadOnlySpan<byte> Hello => ": hello\n\n"u8;
+
+    private readonly ConcurrentDictionary<int, Channel<byte[]>> _sse = new();
+    private readonly ConcurrentDictionary<int, RawClient> _raw = new();
+    private int _nextId;
+
+    public int SseCount => _sse.Count;
+
+    public int RawCount => _raw.Count;
+
+    /// <summary>
+    /// What a user writes with what ASP.NET Core offers: a channel per subscriber, <see cref="SseFormatter"/> formatting
+    /// every event for every subscriber, and (inside SseFormatter) a flush per event.
+    /// </summary>
+    public async Task ServeSseAsync(HttpContext context)
+    {
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await context.Response.Body.WriteAsync(Hello.ToArray(), context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+
+        var channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(16_384) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        var id = Interlocked.Increment(ref _nextId);
+        _sse[id] = channel;
+        try
+        {
+            await SseFormatter.WriteAsync(
+                Items(channel.Reader, context.RequestAborted),
+                context.Response.Body,
+                static (item, writer) => writer.Write(item.Data),
+                context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away: a normal end.
+        }
+        finally
+        {
+            _sse.TryRemove(id, out _);
+        }
+    }
+
+    public async Task PublishSseAsync(byte[] patch)
+    {
+        foreach (var channel in _sse.Values)
+        {
+            await channel.Writer.WriteAsync(patch);
+        }
+    }
+
+    public async Task AcceptRawAsync(TcpListener listener, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptSocketAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            socket.NoDelay = true;
+            var id = Interlocked.Increment(ref _nextId);
+            var client = new RawClient(socket);
+            _raw[id] = client;
+            _ = Task.Run(() => WatchRawAsync(id, socket, cancellationToken), cancellationToken);
+            _ = Task.Run(() => WriteRawAsync(id, client, cancellationToken), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The floor: the same pre-framed bytes queued for every socket; each socket's writer sends whatever is pending in
+    /// one system call (no formatting, no HTTP, no framing per subscriber: only the copy and the write).
+    /// </summary>
+    public Task PublishRawAsync(byte[] frame)
+    {
+        foreach (var client in _raw.Values)
+        {
+            client.Pending.Writer.TryWrite(frame);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task WriteRawAsync(int id, RawClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await client.Pending.Reader.WaitToReadAsync(cancellationToken))
+            {
+                // Rented per batch, so an idle connection holds no buffer (as Kestrel's own transports do).
+                var batch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+                var written = 0;
+                while (client.Pending.Reader.TryPeek(out var frame) && written + frame.Length <= batch.Length)
+                {
+                    client.Pending.Reader.TryRead(out _);
+                    frame.CopyTo(batch.AsSpan(written));
+                    written += frame.Length;
+                }
+
+                try
+                {
+                    await client.Socket.SendAsync(batch.AsMemory(0, written), SocketFlags.None, cancellationToken);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(batch);
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+
+        Drop(id);
+    }
+
+    private static async IAsyncEnumerable<SseItem<byte[]>> Items(ChannelReader<byte[]> reader, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var patch in reader.ReadAllAsync(cancellationToken))
+        {
+            yield return new SseItem<byte[]>(patch, "patch");
+        }
+    }
+
+    // The client never sends; a read returning 0 (or failing) means it closed.
+    private async Task WatchRawAsync(int id, Socket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16];
+        try
+        {
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+
+        Drop(id);
+    }
+
+    private void Drop(int id)
+    {
+        if (_raw.TryRemove(id, out var client))
+        {
+            client.Pending.Writer.TryComplete();
+            client.Socket.Dispose();
+        }
+    }
+
+    private sealed class RawClient(Socket socket)
+    {
+        public Socket Socket { get; } = socket;
+
+        public Channel<byte[]> Pending { get; } = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    }
+}

@@ -1,0 +1,229 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Rocket.LoadTest;
+
+/// <summary>Options of the <c>load</c> mode.</summary>
+internal sealed record LoadOptions(Uri Server, string Transport, int Subscribers, int Events, double Rate, int PacedEvents, int TimeoutSeconds);
+
+/// <summary>
+/// The load process: opens N receivers, waits until the server counts them all, then (1) publishes a paced phase at a
+/// fixed rate for latency, (2) publishes a flood as fast as the server goes for throughput, and prints one JSON line.
+/// </summary>
+internal static class LoadRunner
+{
+    // Connecting thousands of clients at once would overflow the listen backlog; this many connect at a time.
+    private const int ConnectConcurrency = 64;
+
+    public static async Task<int> RunAsync(LoadOptions options)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(options.TimeoutSeconds));
+        var ct = timeout.Token;
+        // Control requests after the connections are up use CancellationToken.None (bounded by the control client's
+        // 30 s timeout): a run that reaches its deadline still reports what was delivered instead of crashing.
+        // Receive loops end when this is canceled, at the end of the run or at the deadline.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var target = options.Transport switch
+        {
+            "sse" or "websocket" or "signalr" => "rocket",
+            "baseline-sse" or "baseline-signalr" or "raw" => options.Transport,
+            _ => throw new ArgumentException($"Unknown transport '{options.Transport}'.", nameof(options)),
+        };
+
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var streams = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        using var control = new HttpClient { BaseAddress = options.Server, Timeout = TimeSpan.FromSeconds(30) };
+
+        // Leftovers of an earlier run must be gone, or they would be counted as this run's subscribers.
+        await WaitForSubscribersAsync(control, target, 0, ct);
+        var idleBefore = await StatsAsync(control, collect: true, ct);
+
+        var state = new RunState(DateTimeOffset.UtcNow.ToUnixTimeSeconds() * 1_000_000);
+        var receivers = new List<Receiver>(options.Subscribers);
+        for (var i = 0; i < options.Subscribers; i++)
+        {
+            receivers.Add(Create(options, state, streams));
+        }
+
+        var connect = Stopwatch.StartNew();
+        using (var gate = new SemaphoreSlim(ConnectConcurrency))
+        {
+            var starts = new List<Task>(receivers.Count);
+            foreach (var receiver in receivers)
+            {
+                await gate.WaitAsync(ct);
+                starts.Add(StartAsync(receiver, gate, stop.Token));
+            }
+
+            await Task.WhenAll(starts);
+        }
+
+        await WaitForSubscribersAsync(control, target, options.Subscribers, ct);
+        var connectSeconds = connect.Elapsed.TotalSeconds;
+        var idle = await StatsAsync(control, collect: true, ct);
+
+        var result = new Dictionary<string, object?>
+        {
+            ["transport"] = options.Transport,
+            ["subscribers"] = options.Subscribers,
+            ["connectSeconds"] = Math.Round(connectSeconds, 3),
+            ["idleRssBytesPerConnection"] = (idle.RssBytes - idleBefore.RssBytes) / options.Subscribers,
+        };
+
+        long expected = 0;
+        var seq = state.SeqBase;
+
+        // Phase 1: a fixed rate, for latency.
+        if (options.PacedEvents > 0 && options.Rate > 0)
+        {
+            var paced = new LatencyHistogram();
+            state.Histogram = paced;
+            await PublishAsync(control, target, options.PacedEvents, options.Rate, seq, CancellationToken.None);
+            seq += options.PacedEvents;
+            expected += (long)options.PacedEvents * options.Subscribers;
+            var complete = await WaitForDeliveriesAsync(state, expected, ct);
+            result["rate"] = options.Rate;
+            result["pacedEvents"] = options.PacedEvents;
+            result["pacedComplete"] = complete;
+            result["p50Us"] = paced.Percentile(0.50);
+            result["p99Us"] = paced.Percentile(0.99);
+        }
+
+        // Phase 2: a flood, for throughput and the server's cost per delivery.
+        var flood = new LatencyHistogram();
+        state.Histogram = flood;
+        var deliveredBefore = state.Delivered;
+        var before = await StatsAsync(control, collect: false, CancellationToken.None);
+        var loadCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var start = Stopwatch.GetTimestamp();
+        await PublishAsync(control, target, options.Events, 0, seq, CancellationToken.None);
+        expected += (long)options.Events * options.Subscribers;
+        var floodComplete = await WaitForDeliveriesAsync(state, expected, ct);
+        var after = await StatsAsync(control, collect: false, CancellationToken.None);
+        var loadCpu = Process.GetCurrentProcess().TotalProcessorTime - loadCpuBefore;
+        var seconds = Stopwatch.GetElapsedTime(start, state.LastDelivery).TotalSeconds;
+        // What arrived, not what was sent: an incomplete run (floodComplete false) still reports honest rates.
+        var deliveries = (double)Math.Max(1, state.Delivered - deliveredBefore);
+
+        result["events"] = options.Events;
+        result["floodComplete"] = floodComplete;
+        result["delivered"] = state.Delivered;
+        result["expected"] = expected;
+        result["gaps"] = state.Gaps;
+        result["deliveriesPerSecond"] = Math.Round(deliveries / seconds);
+        result["floodSeconds"] = Math.Round(seconds, 4);
+        result["floodP50Us"] = flood.Percentile(0.50);
+        result["floodP99Us"] = flood.Percentile(0.99);
+        result["serverAllocatedBytesPerDelivery"] = Math.Round((after.AllocatedBytes - before.AllocatedBytes) / deliveries, 2);
+        result["serverGen0PerMillionDeliveries"] = Math.Round((after.Gen0 - before.Gen0) * 1_000_000 / deliveries, 2);
+        result["serverCpuNsPerDelivery"] = Math.Round((after.CpuMs - before.CpuMs) * 1_000_000 / deliveries, 1);
+        // The receivers share the two cores with the server: their cost bounds what any transport can show.
+        result["loadCpuNsPerDelivery"] = Math.Round(loadCpu.TotalMilliseconds * 1_000_000 / deliveries, 1);
+
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        await stop.CancelAsync();
+        var disposals = new List<Task>(receivers.Count);
+        foreach (var receiver in receivers)
+        {
+            disposals.Add(receiver.DisposeAsync().AsTask());
+        }
+
+        try
+        {
+            // Closing is not measured; a slow close must not keep the process alive past its run.
+            await Task.WhenAll(disposals).WaitAsync(TimeSpan.FromSeconds(15), CancellationToken.None);
+        }
+        catch (TimeoutException)
+        {
+            Console.Error.WriteLine("warning: receivers did not close within 15 s");
+        }
+
+        return floodComplete && state.Gaps == 0 ? 0 : 2;
+    }
+
+    private static Receiver Create(LoadOptions options, RunState state, HttpClient streams)
+    {
+        var server = options.Server;
+        return options.Transport switch
+        {
+            "sse" => new SseReceiver(state, streams, new Uri(server, "/" + Payload.Collection)),
+            "baseline-sse" => new SseReceiver(state, streams, new Uri(server, "/baseline/sse")),
+            "websocket" => new WebSocketReceiver(state, new UriBuilder(server) { Scheme = "ws", Path = "/" + Payload.Collection }.Uri),
+            "signalr" => new SignalRReceiver(state, new Uri(server, "/rocket"), rocket: true),
+            "baseline-signalr" => new SignalRReceiver(state, new Uri(server, "/baseline/signalr"), rocket: false),
+            "raw" => new RawReceiver(state, new IPEndPoint(IPAddress.Loopback, server.Port + 1)),
+            _ => throw new ArgumentException($"Unknown transport '{options.Transport}'.", nameof(options)),
+        };
+    }
+
+    private static async Task StartAsync(Receiver receiver, SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await receiver.StartAsync(cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private static async Task PublishAsync(HttpClient control, string target, int count, double rate, long seqBase, CancellationToken cancellationToken)
+    {
+        var uri = string.Create(CultureInfo.InvariantCulture, $"/control/publish?target={target}&count={count}&rate={rate}&seqBase={seqBase}");
+        using var response = await control.PostAsync(new Uri(uri, UriKind.Relative), content: null, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private static async Task WaitForSubscribersAsync(HttpClient control, string target, int count, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var answer = await control.GetFromJsonAsync<JsonElement>(new Uri("/control/subscribers?target=" + target, UriKind.Relative), cancellationToken);
+            if (answer.GetProperty("count").GetInt32() == count)
+            {
+                return;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    // Returns false when the run's deadline passes first; a run that misses deliveries still reports what arrived.
+    private static async Task<bool> WaitForDeliveriesAsync(RunState state, long expected, CancellationToken cancellationToken)
+    {
+        while (state.Delivered < expected)
+        {
+            try
+            {
+                await Task.Delay(1, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static async Task<ServerStats> StatsAsync(HttpClient control, bool collect, CancellationToken cancellationToken)
+    {
+        var json = await control.GetFromJsonAsync<JsonElement>(new Uri("/control/stats?collect=" + (collect ? "true" : "false"), UriKind.Relative), cancellationToken);
+        return new ServerStats(
+            json.GetProperty("allocatedBytes").GetInt64(),
+            json.GetProperty("gen0").GetInt32(),
+            json.GetProperty("cpuMs").GetDouble(),
+            json.GetProperty("rssBytes").GetInt64());
+    }
+
+    private sealed record ServerStats(long AllocatedBytes, int Gen0, double CpuMs, long RssBytes);
+}

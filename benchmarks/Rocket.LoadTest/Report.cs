@@ -1,0 +1,151 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+
+namespace Rocket.LoadTest;
+
+/// <summary>
+/// <c>report results.jsonl [--charts DIR]</c>: the medians (and min–max over repetitions) per transport and N as a
+/// Markdown table, and SVG charts of throughput and paced p99 against subscribers, generated from the JSON lines.
+/// </summary>
+internal static class Report
+{
+    private static readonly string[] Order = ["sse", "websocket", "signalr", "baseline-sse", "baseline-signalr", "raw"];
+    private static readonly string[] Colors = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#7f7f7f"];
+
+    public static int Run(string path, string? chartDirectory)
+    {
+        var runs = File.ReadLines(path)
+            .Where(static l => l.Length > 0)
+            .Select(static l => JsonDocument.Parse(l).RootElement.Clone())
+            .ToList();
+        var groups = runs
+            .GroupBy(static r => (Transport: r.GetProperty("transport").GetString()!, N: r.GetProperty("subscribers").GetInt32()))
+            .OrderBy(static g => g.Key.N)
+            .ThenBy(static g => Array.IndexOf(Order, g.Key.Transport))
+            .ToList();
+
+        var table = new StringBuilder();
+        table.AppendLine("| N | transport | runs ok | delivered/s: median (min–max) | paced p50 µs | paced p99 µs: median (min–max) | flood p99 ms | server alloc B/delivery | server gen-0 per 10⁶ deliveries | server CPU ns/delivery | load CPU ns/delivery | idle RSS/connection |");
+        table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var g in groups)
+        {
+            var ok = g.Where(static r => Bool(r, "floodComplete") && Num(r, "gaps") == 0).ToList();
+            table.Append(CultureInfo.InvariantCulture, $"| {g.Key.N:N0} | {g.Key.Transport} | {ok.Count}/{g.Count()} ");
+            table.Append(CultureInfo.InvariantCulture, $"| {Spread(ok, "deliveriesPerSecond", 1)} | {Median(ok, "p50Us"):N0} | {Spread(ok, "p99Us", 1)} ");
+            table.Append(CultureInfo.InvariantCulture, $"| {Median(ok, "floodP99Us") / 1000:N0} | {Median(ok, "serverAllocatedBytesPerDelivery"):N1} ");
+            table.Append(CultureInfo.InvariantCulture, $"| {Median(ok, "serverGen0PerMillionDeliveries"):N0} | {Median(ok, "serverCpuNsPerDelivery"):N0} | {Median(ok, "loadCpuNsPerDelivery"):N0} ");
+            table.AppendLine(CultureInfo.InvariantCulture, $"| {(g.Key.N >= 1000 ? (Median(ok, "idleRssBytesPerConnection") / 1024).ToString("N1", CultureInfo.InvariantCulture) + " KiB" : "n/a")} |");
+        }
+
+        Console.Write(table.ToString());
+
+        if (chartDirectory is not null)
+        {
+            Directory.CreateDirectory(chartDirectory);
+            var ok = runs.Where(static r => Bool(r, "floodComplete") && Num(r, "gaps") == 0).ToList();
+            File.WriteAllText(Path.Combine(chartDirectory, "load-throughput.svg"), Chart(ok, "deliveriesPerSecond", "delivered events per second (flood, median)"));
+            File.WriteAllText(Path.Combine(chartDirectory, "load-p99.svg"), Chart(ok, "p99Us", "p99 latency µs at the paced rate (median)"));
+        }
+
+        return 0;
+    }
+
+    private static string Spread(List<JsonElement> runs, string name, double scale)
+    {
+        if (runs.Count == 0)
+        {
+            return "–";
+        }
+
+        var values = runs.Select(r => Num(r, name) * scale).ToList();
+        return string.Create(CultureInfo.InvariantCulture, $"{Median(values):N0} ({values.Min():N0}–{values.Max():N0})");
+    }
+
+    private static double Median(List<JsonElement> runs, string name) => Median(runs.Select(r => Num(r, name)).ToList());
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        values.Sort();
+        var mid = values.Count / 2;
+        return values.Count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+    }
+
+    private static double Num(JsonElement run, string name) =>
+        run.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : double.NaN;
+
+    private static bool Bool(JsonElement run, string name) =>
+        run.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.True;
+
+    // A log-log line chart: x = subscribers, y = the metric's median per transport.
+    private static string Chart(List<JsonElement> runs, string metric, string title)
+    {
+        const int Width = 720, Height = 420, Left = 80, Right = 170, Top = 40, Bottom = 50;
+        var series = Order
+            .Select(t => (Transport: t, Points: runs
+                .Where(r => r.GetProperty("transport").GetString() == t)
+                .GroupBy(static r => r.GetProperty("subscribers").GetInt32())
+                .Select(g => (N: (double)g.Key, Y: Median(g.ToList(), metric)))
+                .Where(static p => p.Y > 0)
+                .OrderBy(static p => p.N)
+                .ToList()))
+            .Where(static s => s.Points.Count > 0)
+            .ToList();
+        var all = series.SelectMany(static s => s.Points).ToList();
+        if (all.Count == 0)
+        {
+            return "<svg xmlns=\"http://www.w3.org/2000/svg\"/>";
+        }
+
+        double xMin = Math.Log10(all.Min(static p => p.N)), xMax = Math.Max(xMin + 1, Math.Log10(all.Max(static p => p.N)));
+        double yMin = Math.Floor(Math.Log10(all.Min(static p => p.Y))), yMax = Math.Ceiling(Math.Log10(all.Max(static p => p.Y)));
+        if (yMax <= yMin)
+        {
+            yMax = yMin + 1;
+        }
+
+        double X(double n) => Left + ((Math.Log10(n) - xMin) / (xMax - xMin) * (Width - Left - Right));
+        double Y(double v) => Height - Bottom - ((Math.Log10(v) - yMin) / (yMax - yMin) * (Height - Top - Bottom));
+
+        var svg = new StringBuilder();
+        svg.AppendLine(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" font-family=\"sans-serif\" font-size=\"12\">");
+        svg.AppendLine(CultureInfo.InvariantCulture, $"<rect width=\"{Width}\" height=\"{Height}\" fill=\"white\"/><text x=\"{Left}\" y=\"24\" font-size=\"14\">{title}</text>");
+        for (var e = yMin; e <= yMax; e++)
+        {
+            var y = Y(Math.Pow(10, e));
+            svg.AppendLine(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{y:F1}\" y2=\"{y:F1}\" stroke=\"#ddd\"/><text x=\"{Left - 8}\" y=\"{y + 4:F1}\" text-anchor=\"end\">{Math.Pow(10, e):N0}</text>");
+        }
+
+        foreach (var n in all.Select(static p => p.N).Distinct().Order())
+        {
+            var x = X(n);
+            svg.AppendLine(CultureInfo.InvariantCulture, $"<line x1=\"{x:F1}\" x2=\"{x:F1}\" y1=\"{Top}\" y2=\"{Height - Bottom}\" stroke=\"#eee\"/><text x=\"{x:F1}\" y=\"{Height - Bottom + 18}\" text-anchor=\"middle\">{n:N0}</text>");
+        }
+
+        svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{(Left + Width - Right) / 2}\" y=\"{Height - 10}\" text-anchor=\"middle\">subscribers (log scale)</text>");
+        for (var i = 0; i < series.Count; i++)
+        {
+            var color = Colors[Array.IndexOf(Order, series[i].Transport)];
+            var points = string.Join(' ', series[i].Points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{X(p.N):F1},{Y(p.Y):F1}")));
+            svg.AppendLine(CultureInfo.InvariantCulture, $"<polyline points=\"{points}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>");
+            foreach (var p in series[i].Points)
+            {
+                svg.AppendLine(CultureInfo.InvariantCulture, $"<circle cx=\"{X(p.N):F1}\" cy=\"{Y(p.Y):F1}\" r=\"3\" fill=\"{color}\"/>");
+            }
+
+            svg.AppendLine(CultureInfo.InvariantCulture, $"<rect x=\"{Width - Right + 15}\" y=\"{Top + (i * 20)}\" width=\"12\" height=\"3\" fill=\"{color}\"/><text x=\"{Width - Right + 32}\" y=\"{Top + (i * 20) + 5}\">{series[i].Transport}</text>");
+        }
+
+        svg.AppendLine("</svg>");
+        return svg.ToString();
+    }
+}

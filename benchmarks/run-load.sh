@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# End-to-end fan-out over loopback: one server process, one load process per run (docs/benchmarks.md).
+#   benchmarks/run-load.sh                      # N in 1 100 1000, 3 repetitions, all transports
+#   SUBSCRIBERS="1 100 1000 5000" REPS=3 EVENTS=1000 benchmarks/run-load.sh
+# Every step is bounded by `timeout`; the server is stopped by its PID. Results: benchmarks/results/load-<date>.jsonl
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUBSCRIBERS=${SUBSCRIBERS:-"1 100 1000"}
+REPS=${REPS:-3}
+EVENTS=${EVENTS:-1000}      # flood phase; at most the subscriber queue the server configures (16,384 events)
+PACED=${PACED:-200}         # paced phase, for latency
+RATE=${RATE:-100}           # events per second in the paced phase
+RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+TRANSPORTS=(sse websocket signalr baseline-sse baseline-signalr raw)
+
+limit=$(ulimit -n)
+for n in $SUBSCRIBERS; do
+  if (( n + 200 > limit )); then echo "N=$n needs more than ulimit -n ($limit) file descriptors" >&2; exit 1; fi
+done
+
+timeout 300 dotnet build benchmarks/Rocket.LoadTest -c Release -v q -nologo >/dev/null
+BIN=benchmarks/Rocket.LoadTest/bin/Release/net10.0/Rocket.LoadTest
+
+# A free loopback port P whose neighbour P+1 (the raw-socket floor) is free too.
+port=$(python3 - <<'PY'
+import random, socket
+for _ in range(100):
+    p = random.randint(20000, 59000)
+    try:
+        for q in (p, p + 1):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+        print(p); break
+    except OSError:
+        pass
+PY
+)
+
+mkdir -p benchmarks/results
+out="benchmarks/results/load-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+log="${out%.jsonl}.server.log"
+
+timeout $(( 60 + REPS * 6 * ${#TRANSPORTS[@]} * RUN_TIMEOUT )) "$BIN" server --port "$port" >"$log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$port/control/stats" >/dev/null && break
+  sleep 0.1
+done
+
+echo "server pid $server on 127.0.0.1:$port; results in $out" >&2
+for rep in $(seq "$REPS"); do
+  for n in $SUBSCRIBERS; do
+    # Alternate the order: forward on odd repetitions, reversed on even ones.
+    order=("${TRANSPORTS[@]}")
+    if (( rep % 2 == 0 )); then
+      order=(); for (( i=${#TRANSPORTS[@]}-1; i>=0; i-- )); do order+=("${TRANSPORTS[i]}"); done
+    fi
+    for t in "${order[@]}"; do
+      line=$(timeout $(( RUN_TIMEOUT + 20 )) "$BIN" load --server "http://127.0.0.1:$port" --transport "$t" \
+        --subscribers "$n" --events "$EVENTS" --paced "$PACED" --rate "$RATE" --timeout "$RUN_TIMEOUT" || true)
+      if [[ -z "$line" ]]; then
+        line="{\"transport\":\"$t\",\"subscribers\":$n,\"failed\":true}"
+      fi
+      echo "{\"rep\":$rep,${line#\{}" | tee -a "$out"
+    done
+  done
+done
+
+kill "$server"
+wait "$server" 2>/dev/null || true
+trap - EXIT
+echo "done: $out" >&2
