@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Threading.Tasks;
 
 namespace Rocket.Interop.Tests;
@@ -13,62 +14,48 @@ public sealed class NodeClientTests
     // Each script bounds itself (30 s and 60 s); this is the backstop that kills a hung process.
     private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
 
-    [Fact]
-    public async Task EventSourceWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument()
-    {
-        await using var server = await SampleServer.StartAsync();
-
-        var result = await NodeScript.RunAsync("sse-interop.mjs", ScriptTimeout, server.BaseUrl);
-
-        Assert.True(result.ExitCode == 0, $"sse-interop.mjs failed against {server.BaseUrl}: {result}");
-        Assert.Contains("\"ok\":true", result.StandardOutput, StringComparison.Ordinal);
-    }
+    private const string Ok = "\"ok\":true";
 
     [Fact]
-    public async Task ChromiumOnSamplePage_RecordCreatedAndDeleted_PageShowsItAndEventSourceGetsAddAndRemove()
-    {
-        await using var server = await SampleServer.StartAsync();
-
-        var result = await NodeScript.RunAsync("browser-interop.mjs", ScriptTimeout, server.BaseUrl);
-
-        Assert.True(result.ExitCode == 0, $"browser-interop.mjs failed against {server.BaseUrl}: {result}");
-        Assert.Contains("\"ok\":true", result.StandardOutput, StringComparison.Ordinal);
-    }
+    public Task EventSourceWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument() =>
+        AssertPassesAgainstSampleAsync("sse-interop.mjs", Ok);
 
     [Fact]
-    public async Task WsWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument()
-    {
-        await using var server = await SampleServer.StartAsync();
+    public Task ChromiumOnSamplePage_RecordCreatedAndDeleted_PageShowsItAndEventSourceGetsAddAndRemove() =>
+        AssertPassesAgainstSampleAsync("browser-interop.mjs", Ok);
 
-        var result = await NodeScript.RunAsync("ws-interop.mjs", ScriptTimeout, server.BaseUrl);
-
-        Assert.True(result.ExitCode == 0, $"ws-interop.mjs failed against {server.BaseUrl}: {result}");
-        Assert.Contains("\"ok\":true", result.StandardOutput, StringComparison.Ordinal);
-    }
+    [Fact]
+    public Task WsWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument() =>
+        AssertPassesAgainstSampleAsync("ws-interop.mjs", Ok);
 
     [Theory]
     [InlineData("json")]
     [InlineData("msgpack")]
-    public async Task SignalRClientWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument(string protocol)
-    {
-        await using var server = await SampleServer.StartAsync();
-
-        var result = await NodeScript.RunAsync("signalr-interop.mjs", ScriptTimeout, server.BaseUrl, protocol);
-
-        Assert.True(result.ExitCode == 0, $"signalr-interop.mjs ({protocol}) failed against {server.BaseUrl}: {result}");
-        Assert.Contains("documents equal", result.StandardOutput, StringComparison.Ordinal);
-    }
+    public Task SignalRClientWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument(string protocol) =>
+        AssertPassesAgainstSampleAsync("signalr-interop.mjs", "documents equal", protocol);
 
     [Fact]
     public async Task SamplePageJsonPatchApplier_ConformanceSuites_EveryCasePasses()
     {
         // The page applies the stream's patches with its own small applier (no build step): it must be right too.
-        var suite = System.IO.Path.GetFullPath(System.IO.Path.Combine(RepositoryRoot.Path, "..", "shared", "conformance", "json-patch-tests"));
-        Assert.True(System.IO.Directory.Exists(suite), $"The shared conformance suite is missing at {suite}.");
+        var suite = Path.GetFullPath(Path.Combine(RepositoryRoot.Path, "..", "shared", "conformance", "json-patch-tests"));
+        Assert.True(Directory.Exists(suite), $"The shared conformance suite is missing at {suite}.");
 
-        var result = await NodeScript.RunAsync("page-jsonpatch.mjs", ScriptTimeout, suite);
+        await AssertPassesAsync("page-jsonpatch.mjs", Ok, suite);
+    }
 
-        Assert.True(result.ExitCode == 0, $"page-jsonpatch.mjs failed: {result}");
-        Assert.Contains("\"ok\":true", result.StandardOutput, StringComparison.Ordinal);
+    // Starts the sample, runs the script with its base URL (and any further arguments), and requires a clean exit.
+    private static async Task AssertPassesAgainstSampleAsync(string script, string expectedOutput, params string[] args)
+    {
+        await using var server = await SampleServer.StartAsync();
+        await AssertPassesAsync(script, expectedOutput, [server.BaseUrl, .. args]);
+    }
+
+    private static async Task AssertPassesAsync(string script, string expectedOutput, params string[] args)
+    {
+        var result = await NodeScript.RunAsync(script, ScriptTimeout, args);
+
+        Assert.True(result.ExitCode == 0, $"{script} {string.Join(' ', args)} failed: {result}");
+        Assert.Contains(expectedOutput, result.StandardOutput, StringComparison.Ordinal);
     }
 }
