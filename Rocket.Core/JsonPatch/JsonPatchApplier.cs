@@ -112,9 +112,7 @@ internal static class JsonPatchApplier
             var at = obj.IndexOf(name);
             if (at >= 0)
             {
-                var old = obj.GetAt(at).Value;
-                obj.SetAt(at, value);
-                undo.Push(new UndoEntry(UndoKind.ObjectSetAt, obj, at, null, old));
+                SetMember(obj, at, value, ref undo);
             }
             else
             {
@@ -189,9 +187,7 @@ internal static class JsonPatchApplier
                 Fail(JsonPatchError.PathNotFound, operation, index, "the path does not exist");
             }
 
-            var old = obj.GetAt(at).Value;
-            obj.SetAt(at, value);
-            undo.Push(new UndoEntry(UndoKind.ObjectSetAt, obj, at, null, old));
+            SetMember(obj, at, value, ref undo);
             return root;
         }
 
@@ -201,6 +197,14 @@ internal static class JsonPatchApplier
         array[position] = value;
         undo.Push(new UndoEntry(UndoKind.ArraySet, array, position, null, previous));
         return root;
+    }
+
+    // Overwrites an existing member in place (same position), remembering the old value for a rollback.
+    private static void SetMember(JsonObject obj, int at, JsonNode? value, ref UndoLog undo)
+    {
+        var old = obj.GetAt(at).Value;
+        obj.SetAt(at, value);
+        undo.Push(new UndoEntry(UndoKind.ObjectSetAt, obj, at, null, old));
     }
 
     private static JsonNode? Get(JsonNode? root, JsonPointer path, JsonPatchOperation operation, int index, string member)
