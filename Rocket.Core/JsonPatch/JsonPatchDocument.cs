@@ -190,11 +190,13 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         JsonPointer pathPointer = default, fromPointer = default;
         string? pathError = null, fromError = null;
         var patchValue = PatchValue.None;
+        string? duplicate = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             // RFC 6902 section 4: members other than these are ignored. RFC 8259 section 4: names SHOULD be unique,
             // and a patch whose meaning depends on which duplicate a parser keeps is refused.
-            if (reader.ValueTextEquals("op"u8))
+            var name = ClassifyMember(ref reader);
+            if (name == MemberName.Op)
             {
                 op = ReadMember(ref reader, op, "op", index);
                 if (op.Token == JsonTokenType.String && !TryParseOperationType(ref reader, out type))
@@ -202,20 +204,20 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
                     unknownOp = reader.GetString();
                 }
             }
-            else if (reader.ValueTextEquals("path"u8))
+            else if (name == MemberName.Path)
             {
                 path = ReadMember(ref reader, path, "path", index);
                 pathError = path.Token == JsonTokenType.String ? ReadPointer(ref reader, out pathPointer) : null;
             }
-            else if (reader.ValueTextEquals("from"u8))
+            else if (name == MemberName.From)
             {
                 from = ReadMember(ref reader, from, "from", index);
                 fromError = from.Token == JsonTokenType.String ? ReadPointer(ref reader, out fromPointer) : null;
             }
-            else if (reader.ValueTextEquals("value"u8))
+            else if (name == MemberName.Value)
             {
                 value = ReadMember(ref reader, value, "value", index);
-                patchValue = ReadValue(ref reader);
+                patchValue = ReadValue(ref reader, ref duplicate);
                 continue;
             }
             else
@@ -260,7 +262,7 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
                 ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} ({JsonPatchOperation.GetName(type)}) has no 'value' member; write \"value\": null for null.");
             }
 
-            if (patchValue.Kind == PatchValueKind.Element && JsonElementChecks.FindDuplicateProperty(patchValue.ToElement()) is { } duplicate)
+            if (duplicate is not null)
             {
                 ThrowHelper.ThrowPatch(JsonPatchError.InvalidOperation, index, $"Operation {index} has a value with more than one '{duplicate}' member.");
             }
@@ -285,29 +287,34 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         return new Member(true, reader.TokenType);
     }
 
-    private static PatchValue ReadValue(ref Utf8JsonReader reader) => reader.TokenType switch
+    private static PatchValue ReadValue(ref Utf8JsonReader reader, ref string? duplicate) => reader.TokenType switch
     {
         JsonTokenType.String => PatchValue.FromString(reader.GetString()!),
         JsonTokenType.Number => PatchValue.FromNumberToken(ref reader),
         JsonTokenType.True => PatchValue.FromBoolean(true),
         JsonTokenType.False => PatchValue.FromBoolean(false),
         JsonTokenType.Null => PatchValue.Null,
-        _ => PatchValue.FromElement(JsonElement.ParseValue(ref reader)),
+        _ => PatchValue.FromContainer(PatchContainer.Read(ref reader, ref duplicate)),
     };
 
     private static string? ReadPointer(ref Utf8JsonReader reader, out JsonPointer pointer)
     {
+        string? error;
+        if (!reader.ValueIsEscaped)
+        {
+            // The common case: the bytes in the patch are the pointer's UTF-8, looked up as they are.
+            return JsonPointer.TryParseCached(reader.ValueSpan, out pointer, out error) ? null : error;
+        }
+
         const int StackLimit = 256;
         if (reader.ValueSpan.Length > StackLimit)
         {
-            return JsonPointer.TryParse(reader.GetString(), out pointer, out var longError) ? null : longError;
+            return JsonPointer.TryParse(reader.GetString(), out pointer, out error) ? null : error;
         }
 
         Span<byte> utf8 = stackalloc byte[StackLimit];
         var length = reader.CopyString(utf8);
-        Span<char> text = stackalloc char[StackLimit];
-        var chars = Encoding.UTF8.GetChars(utf8[..length], text);
-        return JsonPointer.TryParseCached(text[..chars], out pointer, out var error) ? null : error;
+        return JsonPointer.TryParseCached(utf8[..length], out pointer, out error) ? null : error;
     }
 
     private static void CheckPointer(Member member, string? error, string name, int index)
@@ -328,15 +335,54 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         }
     }
 
+    /// <summary>Which member of an operation the reader's property name is; unescaped names are matched on their bytes.</summary>
+    private static MemberName ClassifyMember(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped)
+        {
+            return reader.ValueTextEquals("op"u8) ? MemberName.Op
+                : reader.ValueTextEquals("path"u8) ? MemberName.Path
+                : reader.ValueTextEquals("from"u8) ? MemberName.From
+                : reader.ValueTextEquals("value"u8) ? MemberName.Value
+                : MemberName.Other;
+        }
+
+        var name = reader.ValueSpan;
+        return name.Length switch
+        {
+            2 when name.SequenceEqual("op"u8) => MemberName.Op,
+            4 when name.SequenceEqual("path"u8) => MemberName.Path,
+            4 when name.SequenceEqual("from"u8) => MemberName.From,
+            5 when name.SequenceEqual("value"u8) => MemberName.Value,
+            _ => MemberName.Other,
+        };
+    }
+
     private static bool TryParseOperationType(ref Utf8JsonReader reader, out JsonPatchOperationType type)
     {
-        type = reader.ValueTextEquals("add"u8) ? JsonPatchOperationType.Add
-            : reader.ValueTextEquals("remove"u8) ? JsonPatchOperationType.Remove
-            : reader.ValueTextEquals("replace"u8) ? JsonPatchOperationType.Replace
-            : reader.ValueTextEquals("move"u8) ? JsonPatchOperationType.Move
-            : reader.ValueTextEquals("copy"u8) ? JsonPatchOperationType.Copy
-            : reader.ValueTextEquals("test"u8) ? JsonPatchOperationType.Test
-            : (JsonPatchOperationType)(-1);
+        if (reader.ValueIsEscaped)
+        {
+            type = reader.ValueTextEquals("add"u8) ? JsonPatchOperationType.Add
+                : reader.ValueTextEquals("remove"u8) ? JsonPatchOperationType.Remove
+                : reader.ValueTextEquals("replace"u8) ? JsonPatchOperationType.Replace
+                : reader.ValueTextEquals("move"u8) ? JsonPatchOperationType.Move
+                : reader.ValueTextEquals("copy"u8) ? JsonPatchOperationType.Copy
+                : reader.ValueTextEquals("test"u8) ? JsonPatchOperationType.Test
+                : (JsonPatchOperationType)(-1);
+            return type >= 0;
+        }
+
+        var op = reader.ValueSpan;
+        type = op.Length switch
+        {
+            3 when op.SequenceEqual("add"u8) => JsonPatchOperationType.Add,
+            4 when op.SequenceEqual("test"u8) => JsonPatchOperationType.Test,
+            4 when op.SequenceEqual("move"u8) => JsonPatchOperationType.Move,
+            4 when op.SequenceEqual("copy"u8) => JsonPatchOperationType.Copy,
+            6 when op.SequenceEqual("remove"u8) => JsonPatchOperationType.Remove,
+            7 when op.SequenceEqual("replace"u8) => JsonPatchOperationType.Replace,
+            _ => (JsonPatchOperationType)(-1),
+        };
         return type >= 0;
     }
 
@@ -350,6 +396,15 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         JsonTokenType.Null => "null",
         _ => "missing",
     };
+
+    private enum MemberName
+    {
+        Other,
+        Op,
+        Path,
+        From,
+        Value,
+    }
 
     /// <summary>Whether a member was seen, and the token its value started with.</summary>
     private readonly record struct Member(bool Present, JsonTokenType Token);

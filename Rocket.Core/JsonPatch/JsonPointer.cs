@@ -1,11 +1,9 @@
 using System;
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
-using System.Threading;
 
 namespace Rocket.JsonPatch;
 
@@ -28,6 +26,7 @@ public readonly struct JsonPointer : IEquatable<JsonPointer>
 {
     private static readonly string[] NoSegments = [];
     private static readonly ReadOnlyCollection<string> NoSegmentsView = new(NoSegments);
+    private static readonly Utf8KeyedCache<JsonPointer> Cache = new(CacheCapacity, CacheMaxLength);
 
     // One reference, so a pointer is as cheap to hold and copy as a string (operations hold two).
     private readonly Data? _data;
@@ -124,30 +123,27 @@ public readonly struct JsonPointer : IEquatable<JsonPointer>
     }
 
     /// <summary>
-    /// Parses a pointer through a bounded cache of recently parsed ones. Patches against records reuse the same few
-    /// paths (<c>/text</c>, <c>/tags/0</c>) request after request; a hit costs no allocation. The cache holds at most
-    /// <see cref="CacheCapacity"/> pointers of at most <see cref="CacheMaxLength"/> characters, and stops growing
-    /// when full, so hostile input can neither grow it without bound nor evict what is there.
+    /// Parses a pointer, given as the UTF-8 bytes of its (unescaped) JSON string, through a bounded cache of recently
+    /// parsed ones. Patches against records reuse the same few paths (<c>/text</c>, <c>/tags/0</c>) request after
+    /// request; a hit is looked up by the bytes the reader holds and costs neither a transcoding nor an allocation.
+    /// The cache holds at most <see cref="CacheCapacity"/> pointers of at most <see cref="CacheMaxLength"/> bytes and
+    /// stops growing when full (see <see cref="Utf8KeyedCache{TValue}"/>). Invalid pointers are never cached.
+    /// <paramref name="utf8"/> must be valid UTF-8 (the parser checks the whole patch first).
     /// </summary>
-    internal static bool TryParseCached(ReadOnlySpan<char> text, out JsonPointer result, [NotNullWhen(false)] out string? error)
+    internal static bool TryParseCached(ReadOnlySpan<byte> utf8, out JsonPointer result, [NotNullWhen(false)] out string? error)
     {
-        if (Cache.Lookup.TryGetValue(text, out result))
+        if (Cache.TryGetValue(utf8, out result))
         {
             error = null;
             return true;
         }
 
-        var owned = text.ToString();
-        if (!TryParse(owned, out result, out error))
+        if (!TryParse(Encoding.UTF8.GetString(utf8), out result, out error))
         {
             return false;
         }
 
-        if (owned.Length <= CacheMaxLength && Volatile.Read(ref Cache.Count) < CacheCapacity && Cache.Entries.TryAdd(owned, result))
-        {
-            Interlocked.Increment(ref Cache.Count);
-        }
-
+        Cache.TryAdd(utf8, result);
         return true;
     }
 
@@ -376,15 +372,5 @@ public readonly struct JsonPointer : IEquatable<JsonPointer>
 
         // Pointers are shared (the parser caches them), so callers get a view they cannot cast back and change.
         public ReadOnlyCollection<string> ReadOnlySegments => _readOnlySegments ??= new ReadOnlyCollection<string>(Segments);
-    }
-
-    private static class Cache
-    {
-        public static readonly ConcurrentDictionary<string, JsonPointer> Entries = new(StringComparer.Ordinal);
-
-        public static readonly ConcurrentDictionary<string, JsonPointer>.AlternateLookup<ReadOnlySpan<char>> Lookup =
-            Entries.GetAlternateLookup<ReadOnlySpan<char>>();
-
-        public static int Count;
     }
 }

@@ -7,9 +7,10 @@ using System.Text.Json.Nodes;
 namespace Rocket.JsonPatch;
 
 /// <summary>
-/// The <c>value</c> of an operation, held compactly: literals and integers in place, strings as strings, and only
-/// objects, arrays and other numbers as a <see cref="JsonElement"/>. Most patches set scalars, and this keeps parsing
-/// them free of a <see cref="JsonDocument"/> per value.
+/// The <c>value</c> of an operation, held compactly: literals and integers in place, strings as strings, objects and
+/// arrays the parser read as a <see cref="PatchContainer"/> tree of these, and only other numbers (and values given
+/// as elements by the factory methods) as a <see cref="JsonElement"/>. Parsing a patch builds no
+/// <see cref="JsonDocument"/> unless a number needs one.
 /// </summary>
 internal readonly struct PatchValue
 {
@@ -17,7 +18,7 @@ internal readonly struct PatchValue
     private static readonly JsonElement TrueElement = JsonElement.Parse("true"u8);
     private static readonly JsonElement FalseElement = JsonElement.Parse("false"u8);
 
-    // A string for String; a boxed JsonElement for Element; null otherwise.
+    // A string for String; a boxed JsonElement for Element; a PatchContainer for Container; null otherwise.
     private readonly object? _reference;
     private readonly long _integer;
 
@@ -39,6 +40,8 @@ internal readonly struct PatchValue
     public static PatchValue FromString(string value) => new(PatchValueKind.String, value, 0);
 
     public static PatchValue FromInteger(long value) => new(PatchValueKind.Integer, null, value);
+
+    public static PatchValue FromContainer(PatchContainer value) => new(PatchValueKind.Container, value, 0);
 
     /// <summary>Holds an element; the caller guarantees its document is never changed or disposed.</summary>
     public static PatchValue FromElement(JsonElement value) => value.ValueKind switch
@@ -78,6 +81,7 @@ internal readonly struct PatchValue
         PatchValueKind.Integer => JsonValue.Create(_integer),
         PatchValueKind.String => JsonValue.Create((string)_reference!),
         PatchValueKind.Element => CreateNode((JsonElement)_reference!),
+        PatchValueKind.Container => ((PatchContainer)_reference!).CreateNode(),
         _ => throw new InvalidOperationException("The operation has no value."),
     };
 
@@ -103,6 +107,8 @@ internal readonly struct PatchValue
                 return FalseElement;
             case PatchValueKind.Element:
                 return (JsonElement)_reference!;
+            case PatchValueKind.Container:
+                return ((PatchContainer)_reference!).ToElement();
             default:
                 var buffer = new ArrayBufferWriter<byte>();
                 using (var writer = new Utf8JsonWriter(buffer, JsonPatchWriter.WriterOptions))
@@ -135,6 +141,9 @@ internal readonly struct PatchValue
                 break;
             case PatchValueKind.Element:
                 ((JsonElement)_reference!).WriteTo(writer);
+                break;
+            case PatchValueKind.Container:
+                ((PatchContainer)_reference!).WriteTo(writer);
                 break;
             default:
                 throw new InvalidOperationException("The operation has no value.");
@@ -179,6 +188,8 @@ internal readonly struct PatchValue
                 return number.GetValueKind() == JsonValueKind.Number && JsonValueEquality.Equals(node, ToElement());
             case PatchValueKind.Element:
                 return JsonValueEquality.Equals(node, (JsonElement)_reference!);
+            case PatchValueKind.Container:
+                return ((PatchContainer)_reference!).EqualsNode(node);
             default:
                 return false;
         }
@@ -194,4 +205,5 @@ internal enum PatchValueKind : byte
     Integer,
     String,
     Element,
+    Container,
 }

@@ -1,0 +1,177 @@
+using System;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Rocket.JsonPatch;
+
+namespace Rocket.Core.Tests.JsonPatch;
+
+/// <summary>
+/// How the parser holds object and array values (read once into a tree, names from a cache) and looks pointers up by
+/// their UTF-8 bytes: every path through it gives the same patch as the plain reading would.
+/// </summary>
+public sealed class ParsedValueTests
+{
+    [Fact]
+    public void Parse_DuplicateMemberInALargeObject_Refused()
+    {
+        // Past the pairwise limit the check uses a set: a duplicate of the first member, twenty members later.
+        var members = string.Join(',', Enumerable.Range(0, 20).Select(static i => $"\"m{i}\":{i}"));
+        var json = """[{"op":"add","path":"/a","value":{""" + members + ""","m0":true}}]""";
+
+        var e = Assert.Throws<JsonPatchException>(() => JsonPatchDocument.Parse(json));
+
+        Assert.Equal(JsonPatchError.InvalidOperation, e.Error);
+        Assert.Equal(0, e.OperationIndex);
+        Assert.Contains("'m0'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_LargeObjectWithoutDuplicates_KeepsEveryMemberInOrder()
+    {
+        var members = string.Join(',', Enumerable.Range(0, 40).Select(static i => $"\"m{i}\":{i}"));
+        var patch = JsonPatchDocument.Parse("""[{"op":"add","path":"/a","value":{""" + members + "}}]");
+
+        var added = patch.ApplyTo(new JsonObject())!["a"]!.AsObject();
+
+        Assert.Equal(Enumerable.Range(0, 40).Select(static i => $"m{i}"), added.Select(static m => m.Key));
+        Assert.Equal(39, added["m39"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public void Parse_DuplicateInAValueTheOperationIgnores_Accepted()
+    {
+        // A remove has no value: RFC 6902 ignores the member, duplicates inside it included.
+        var patch = JsonPatchDocument.Parse("""[{"op":"remove","path":"/a","value":{"k":1,"k":2}}]""");
+
+        Assert.False(patch[0].HasValue);
+    }
+
+    [Theory]
+    [InlineData("/a\\u002fb", new[] { "a", "b" })] // an escaped '/' is a separator once unescaped
+    [InlineData("/x\\u007e1y", new[] { "x/y" })] // an escaped '~' still starts an RFC 6901 escape
+    [InlineData("/caf\\u00e9", new[] { "café" })]
+    public void Parse_EscapedPointer_SameAsItsUnescapedText(string escapedPath, string[] segments)
+    {
+        var patch = JsonPatchDocument.Parse($$"""[{"op":"remove","path":"{{escapedPath}}"}]""");
+
+        Assert.Equal(segments, patch[0].Path.Segments);
+    }
+
+    [Fact]
+    public void Parse_SamePointerEscapedAndNot_BothCorrectWhicheverCameFirst()
+    {
+        var escapedFirst = JsonPatchDocument.Parse("""[{"op":"remove","path":"/p\u0071/r"},{"op":"remove","path":"/pq/r"}]""");
+        var plainFirst = JsonPatchDocument.Parse("""[{"op":"remove","path":"/st/u"},{"op":"remove","path":"/s\u0074/u"}]""");
+
+        Assert.All(escapedFirst, static o => Assert.Equal("/pq/r", o.Path.ToString()));
+        Assert.All(plainFirst, static o => Assert.Equal("/st/u", o.Path.ToString()));
+    }
+
+    [Fact]
+    public void Parse_InvalidPointer_RefusedEveryTime()
+    {
+        // Invalid pointers are never cached: the second parse must refuse it just the same.
+        for (var i = 0; i < 2; i++)
+        {
+            var e = Assert.Throws<JsonPatchException>(() => JsonPatchDocument.Parse("""[{"op":"remove","path":"/a/~2"}]"""));
+            Assert.Equal(JsonPatchError.InvalidPointer, e.Error);
+        }
+    }
+
+    [Fact]
+    public void Value_OfAnObject_IsTheCompactJsonAndStableAcrossReads()
+    {
+        var patch = JsonPatchDocument.Parse("""[{"op":"add","path":"/a","value": { "b" : [ 1, 2.50, "\u00e9", null, true, {} ], "c" : { } } }]""");
+
+        var first = patch[0].Value;
+        var second = patch[0].Value;
+
+        Assert.Equal("""{"b":[1,2.50,"é",null,true,{}],"c":{}}""", first.GetRawText());
+        Assert.True(JsonElement.DeepEquals(first, second));
+    }
+
+    [Fact]
+    public void Apply_ObjectValue_FreshNodesOnEveryApplication()
+    {
+        var patch = JsonPatchDocument.Parse("""[{"op":"add","path":"/a","value":{"tags":["x"],"n":1}}]""");
+
+        var one = patch.ApplyTo(new JsonObject())!;
+        var two = patch.ApplyTo(new JsonObject())!;
+        one["a"]!["tags"]!.AsArray().Add("y");
+
+        Assert.Equal("""{"a":{"tags":["x","y"],"n":1}}""", one.ToJsonString());
+        Assert.Equal("""{"a":{"tags":["x"],"n":1}}""", two.ToJsonString());
+        Assert.Equal("""[{"op":"add","path":"/a","value":{"tags":["x"],"n":1}}]""", patch.ToString());
+    }
+
+    [Theory]
+    [InlineData("""{"b":{"y":1.0,"x":[1,"1"]},"a":null}""", true)] // member order ignored, numbers by value
+    [InlineData("""{"a":null,"b":{"x":[1,"1"],"y":1}}""", true)]
+    [InlineData("""{"a":null,"b":{"x":[1,1],"y":1}}""", false)] // "1" is not 1
+    [InlineData("""{"a":null,"b":{"x":["1",1],"y":1}}""", false)] // array order counts
+    [InlineData("""{"a":null,"b":{"x":[1,"1"],"y":1,"z":0}}""", false)] // an extra member
+    [InlineData("""{"a":null,"b":{"x":[1,"1"]}}""", false)] // a missing member
+    [InlineData("""{"a":false,"b":{"x":[1,"1"],"y":1}}""", false)]
+    public void Test_ObjectValue_ComparesAsJson(string document, bool equal)
+    {
+        var patch = JsonPatchDocument.Parse("""[{"op":"test","path":"","value":{"a":null,"b":{"x":[1,"1"],"y":1e0}}}]""");
+        var node = JsonNode.Parse(document);
+
+        if (equal)
+        {
+            Assert.Same(node, patch.ApplyTo(node));
+        }
+        else
+        {
+            var e = Assert.Throws<JsonPatchException>(() => patch.ApplyTo(node));
+            Assert.Equal(JsonPatchError.TestFailed, e.Error);
+        }
+    }
+
+    [Fact]
+    public void Parse_DeepValueUnderARaisedLimit_ReadableAppliedAndWritten()
+    {
+        const int Depth = 150;
+        var value = new StringBuilder().Insert(0, "[", Depth).Append('1').Insert(Depth + 1, "]", Depth).ToString();
+        var json = $$"""[{"op":"add","path":"/a","value":{{value}}}]""";
+
+        var patch = JsonPatchDocument.Parse(Encoding.UTF8.GetBytes(json), new JsonPatchParseOptions { MaxDepth = Depth + 10 });
+
+        Assert.Equal(value, patch[0].Value.GetRawText());
+        Assert.Equal(json, patch.ToString());
+        var applied = patch.ApplyTo(new JsonObject())!;
+        Assert.Equal($$"""{"a":{{value}}}""", applied.ToJsonString(new JsonSerializerOptions { MaxDepth = Depth + 10 }));
+    }
+
+    [Fact]
+    public void Parse_EscapedAndLongMemberNames_KeptExactly()
+    {
+        var longName = new string('n', 100); // longer than the name cache keeps
+        var patch = JsonPatchDocument.Parse("[{\"op\":\"add\",\"path\":\"/a\",\"value\":{\"\\u0061b\":1,\"" + longName + "\":2,\"ab\\n\":3}}]");
+
+        var added = patch.ApplyTo(new JsonObject())!["a"]!.AsObject();
+
+        Assert.Equal(["ab", longName, "ab\n"], added.Select(static m => m.Key));
+    }
+
+    [Fact]
+    public void Utf8KeyedCache_StopsGrowingWhenFull_AndKeepsWhatItHas()
+    {
+        var cache = new Utf8KeyedCache<string>(capacity: 2, maxKeyLength: 4);
+
+        cache.TryAdd("a"u8, "A");
+        cache.TryAdd("toolong"u8, "X");
+        cache.TryAdd("b"u8, "B");
+        cache.TryAdd("c"u8, "C");
+        cache.TryAdd("a"u8, "other");
+
+        Assert.Equal(2, cache.Count);
+        Assert.True(cache.TryGetValue("a"u8, out var a));
+        Assert.Equal("A", a);
+        Assert.True(cache.TryGetValue("b"u8, out _));
+        Assert.False(cache.TryGetValue("c"u8, out _));
+        Assert.False(cache.TryGetValue("toolong"u8, out _));
+    }
+}
