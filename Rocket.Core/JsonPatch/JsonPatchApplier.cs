@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -12,7 +13,7 @@ namespace Rocket.JsonPatch;
 /// </summary>
 internal static class JsonPatchApplier
 {
-    public static JsonNode? Apply(JsonPatchOperation[] operations, JsonNode? document)
+    public static JsonNode? Apply(ReadOnlySpan<OperationData> operations, JsonNode? document)
     {
         var undo = new UndoLog();
         var root = document;
@@ -21,7 +22,7 @@ internal static class JsonPatchApplier
         {
             for (; index < operations.Length; index++)
             {
-                root = ApplyOne(operations[index], index, root, ref undo);
+                root = ApplyOne(in operations[index], index, root, ref undo);
             }
 
             return root;
@@ -44,12 +45,12 @@ internal static class JsonPatchApplier
         }
     }
 
-    private static JsonNode? ApplyOne(JsonPatchOperation operation, int index, JsonNode? root, ref UndoLog undo)
+    private static JsonNode? ApplyOne(in OperationData operation, int index, JsonNode? root, ref UndoLog undo)
     {
         switch (operation.Op)
         {
             case JsonPatchOperationType.Add:
-                return Add(root, operation.Path, operation.ValueData.CreateNode(), operation, index, ref undo);
+                return Add(root, operation.Path, operation.Value.CreateNode(), operation, index, ref undo);
 
             case JsonPatchOperationType.Remove:
                 if (operation.Path.IsRoot)
@@ -61,7 +62,7 @@ internal static class JsonPatchApplier
                 return root;
 
             case JsonPatchOperationType.Replace:
-                return Replace(root, operation.Path, operation.ValueData.CreateNode(), operation, index, ref undo);
+                return Replace(root, operation.Path, operation.Value.CreateNode(), operation, index, ref undo);
 
             case JsonPatchOperationType.Move:
                 if (operation.From == operation.Path)
@@ -85,7 +86,7 @@ internal static class JsonPatchApplier
 
             case JsonPatchOperationType.Test:
                 var actual = Get(root, operation.Path, operation, index, "path");
-                if (!operation.ValueData.EqualsNode(actual))
+                if (!operation.Value.EqualsNode(actual))
                 {
                     Fail(JsonPatchError.TestFailed, operation, index, "the value at the path is not equal to the expected value");
                 }
@@ -97,7 +98,7 @@ internal static class JsonPatchApplier
         }
     }
 
-    private static JsonNode? Add(JsonNode? root, JsonPointer path, JsonNode? value, JsonPatchOperation operation, int index, ref UndoLog undo)
+    private static JsonNode? Add(JsonNode? root, JsonPointer path, JsonNode? value, in OperationData operation, int index, ref UndoLog undo)
     {
         if (path.IsRoot)
         {
@@ -143,7 +144,7 @@ internal static class JsonPatchApplier
         return root;
     }
 
-    private static JsonNode? Remove(JsonNode? root, JsonPointer path, JsonPatchOperation operation, int index, ref UndoLog undo, string member = "path")
+    private static JsonNode? Remove(JsonNode? root, JsonPointer path, in OperationData operation, int index, ref UndoLog undo, string member = "path")
     {
         var container = GetParent(root, path, operation, index, member);
         var name = path.LastSegment;
@@ -169,7 +170,7 @@ internal static class JsonPatchApplier
         return removed;
     }
 
-    private static JsonNode? Replace(JsonNode? root, JsonPointer path, JsonNode? value, JsonPatchOperation operation, int index, ref UndoLog undo)
+    private static JsonNode? Replace(JsonNode? root, JsonPointer path, JsonNode? value, in OperationData operation, int index, ref UndoLog undo)
     {
         if (path.IsRoot)
         {
@@ -207,7 +208,7 @@ internal static class JsonPatchApplier
         undo.Push(new UndoEntry(UndoKind.ObjectSetAt, obj, at, null, old));
     }
 
-    private static JsonNode? Get(JsonNode? root, JsonPointer path, JsonPatchOperation operation, int index, string member)
+    private static JsonNode? Get(JsonNode? root, JsonPointer path, in OperationData operation, int index, string member)
     {
         if (path.IsRoot)
         {
@@ -231,7 +232,7 @@ internal static class JsonPatchApplier
     }
 
     /// <summary>Walks every token but the last; the result is the object or array that holds the target.</summary>
-    private static JsonNode GetParent(JsonNode? root, JsonPointer path, JsonPatchOperation operation, int index, string member)
+    private static JsonNode GetParent(JsonNode? root, JsonPointer path, in OperationData operation, int index, string member)
     {
         var segments = path.SegmentSpan;
         var current = root;
@@ -264,7 +265,7 @@ internal static class JsonPatchApplier
     }
 
     /// <summary>An existing element's index: digits only, no leading zeros, below the count; <c>-</c> is refused here.</summary>
-    private static int ArrayIndex(JsonArray array, string token, JsonPatchOperation operation, int index, string member)
+    private static int ArrayIndex(JsonArray array, string token, in OperationData operation, int index, string member)
     {
         if (!JsonPointer.TryParseArrayIndex(token, out var position))
         {
@@ -280,7 +281,7 @@ internal static class JsonPatchApplier
     }
 
     [DoesNotReturn]
-    private static void Fail(JsonPatchError error, JsonPatchOperation operation, int index, string reason)
+    private static void Fail(JsonPatchError error, in OperationData operation, int index, string reason)
     {
         var target = operation.HasFrom ? $"{operation.From} to {operation.Path}" : operation.Path.ToString();
         ThrowHelper.ThrowPatch(error, index, $"Operation {index} ({JsonPatchOperation.GetName(operation.Op)} \"{target}\") failed: {reason}.");
@@ -299,23 +300,36 @@ internal static class JsonPatchApplier
 
     private readonly record struct UndoEntry(UndoKind Kind, JsonNode? Container, int Index, string? Key, JsonNode? Node);
 
-    /// <summary>The inverse of every change made so far, in a pooled array.</summary>
+    /// <summary>
+    /// The inverse of every change made so far: the first eight on the stack (most patches are short), the rest in a
+    /// pooled array.
+    /// </summary>
     private struct UndoLog : IDisposable
     {
+        private const int InlineCount = 8;
+
+        private InlineEntries _inline;
         private UndoEntry[]? _entries;
         private int _count;
 
         public void Push(UndoEntry entry)
         {
-            if (_entries is null || _count == _entries.Length)
+            if (_entries is null)
             {
-                var larger = ArrayPool<UndoEntry>.Shared.Rent(Math.Max(8, _count * 2));
-                if (_entries is not null)
+                if (_count < InlineCount)
                 {
-                    _entries.AsSpan(0, _count).CopyTo(larger);
-                    ArrayPool<UndoEntry>.Shared.Return(_entries, clearArray: true);
+                    _inline[_count++] = entry;
+                    return;
                 }
 
+                _entries = ArrayPool<UndoEntry>.Shared.Rent(InlineCount * 2);
+                ((ReadOnlySpan<UndoEntry>)_inline).CopyTo(_entries);
+            }
+            else if (_count == _entries.Length)
+            {
+                var larger = ArrayPool<UndoEntry>.Shared.Rent(_count * 2);
+                _entries.AsSpan(0, _count).CopyTo(larger);
+                ArrayPool<UndoEntry>.Shared.Return(_entries, clearArray: true);
                 _entries = larger;
             }
 
@@ -324,9 +338,10 @@ internal static class JsonPatchApplier
 
         public readonly void Rollback()
         {
+            ReadOnlySpan<UndoEntry> entries = _entries is null ? _inline : _entries;
             for (var i = _count - 1; i >= 0; i--)
             {
-                var entry = _entries![i];
+                var entry = entries[i];
                 switch (entry.Kind)
                 {
                     case UndoKind.SetRoot:
@@ -362,5 +377,11 @@ internal static class JsonPatchApplier
                 _entries = null;
             }
         }
+    }
+
+    [InlineArray(8)]
+    private struct InlineEntries
+    {
+        private UndoEntry _first;
     }
 }

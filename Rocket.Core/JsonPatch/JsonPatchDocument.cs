@@ -3,9 +3,11 @@ using System.Buffers;
 using System.Collections;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading;
 
 namespace Rocket.JsonPatch;
 
@@ -28,9 +30,16 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private readonly JsonPatchOperation[] _operations;
+    private readonly OperationData[] _operations;
 
-    private JsonPatchDocument(JsonPatchOperation[] operations) => _operations = operations;
+    // The public operation objects, created when first asked for: parsing and applying never need them.
+    private JsonPatchOperation?[]? _objects;
+
+    private JsonPatchDocument(OperationData[] operations, JsonPatchOperation?[]? objects = null)
+    {
+        _operations = operations;
+        _objects = objects;
+    }
 
     /// <summary>The empty patch, which changes nothing.</summary>
     public static JsonPatchDocument Empty { get; } = new([]);
@@ -39,19 +48,37 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
     public int Count => _operations.Length;
 
     /// <summary>The operation at <paramref name="index"/>.</summary>
-    public JsonPatchOperation this[int index] => _operations[index];
+    public JsonPatchOperation this[int index]
+    {
+        get
+        {
+            var data = _operations[index];
+            var objects = Volatile.Read(ref _objects)
+                ?? Interlocked.CompareExchange(ref _objects, new JsonPatchOperation?[_operations.Length], null)
+                ?? _objects;
+
+            // Created once per index, so every caller sees the same instance.
+            return Volatile.Read(ref objects[index])
+                ?? Interlocked.CompareExchange(ref objects[index], new JsonPatchOperation(data), null)
+                ?? objects[index]!;
+        }
+    }
+
+    internal ReadOnlySpan<OperationData> Operations => _operations;
 
     /// <summary>Builds a patch from operations, in order.</summary>
     public static JsonPatchDocument Create(IEnumerable<JsonPatchOperation> operations)
     {
         ArgumentNullException.ThrowIfNull(operations);
-        var array = new List<JsonPatchOperation>(operations).ToArray();
-        foreach (var operation in array)
+        var objects = new List<JsonPatchOperation>(operations).ToArray();
+        var data = new OperationData[objects.Length];
+        for (var i = 0; i < objects.Length; i++)
         {
-            ArgumentNullException.ThrowIfNull(operation, nameof(operations));
+            ArgumentNullException.ThrowIfNull(objects[i], nameof(operations));
+            data[i] = objects[i].Data;
         }
 
-        return new JsonPatchDocument(array);
+        return new JsonPatchDocument(data, objects!);
     }
 
     /// <summary>Parses a JSON Patch document from UTF-8 JSON, with the default <see cref="JsonPatchParseOptions"/>.</summary>
@@ -89,7 +116,10 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         }
 
         var readerOptions = new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = options.MaxDepth };
-        var pending = ArrayPool<JsonPatchOperation>.Shared.Rent(16);
+        // Operations collect on the stack; only a patch of more than 16 spills into pooled arrays.
+        var inline = default(InlineOperations);
+        Span<OperationData> pending = inline;
+        OperationData[]? rented = null;
         var count = 0;
         try
         {
@@ -116,10 +146,14 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
 
                 if (count == pending.Length)
                 {
-                    var larger = ArrayPool<JsonPatchOperation>.Shared.Rent(count * 2);
-                    pending.AsSpan(0, count).CopyTo(larger);
-                    ArrayPool<JsonPatchOperation>.Shared.Return(pending, clearArray: true);
-                    pending = larger;
+                    var larger = ArrayPool<OperationData>.Shared.Rent(count * 2);
+                    pending[..count].CopyTo(larger);
+                    if (rented is not null)
+                    {
+                        ArrayPool<OperationData>.Shared.Return(rented, clearArray: true);
+                    }
+
+                    pending = rented = larger;
                 }
 
                 pending[count] = ParseOperation(ref reader, count);
@@ -127,7 +161,7 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
             }
 
             EnsureEnd(ref reader);
-            return count == 0 ? Empty : new JsonPatchDocument(pending.AsSpan(0, count).ToArray());
+            return count == 0 ? Empty : new JsonPatchDocument(pending[..count].ToArray());
         }
         catch (JsonException e)
         {
@@ -140,7 +174,10 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         }
         finally
         {
-            ArrayPool<JsonPatchOperation>.Shared.Return(pending, clearArray: true);
+            if (rented is not null)
+            {
+                ArrayPool<OperationData>.Shared.Return(rented, clearArray: true);
+            }
         }
     }
 
@@ -177,7 +214,7 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         }
     }
 
-    private static JsonPatchOperation ParseOperation(ref Utf8JsonReader reader, int index)
+    private static OperationData ParseOperation(ref Utf8JsonReader reader, int index)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -272,7 +309,8 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
             patchValue = PatchValue.None;
         }
 
-        return JsonPatchOperation.CreateUnsafe(type, pathPointer, fromPointer, patchValue);
+        // The values are the parser's own and never change, so no copy is needed.
+        return new OperationData(type, pathPointer, fromPointer, patchValue);
     }
 
     /// <summary>Steps from a member's name to its value, refusing a second member of the same name.</summary>
@@ -406,6 +444,12 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         Value,
     }
 
+    [InlineArray(16)]
+    private struct InlineOperations
+    {
+        private OperationData _first;
+    }
+
     /// <summary>Whether a member was seen, and the token its value started with.</summary>
     private readonly record struct Member(bool Present, JsonTokenType Token);
 
@@ -489,7 +533,13 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
     public override string ToString() => Encoding.UTF8.GetString(ToUtf8Bytes());
 
     /// <inheritdoc/>
-    public IEnumerator<JsonPatchOperation> GetEnumerator() => ((IEnumerable<JsonPatchOperation>)_operations).GetEnumerator();
+    public IEnumerator<JsonPatchOperation> GetEnumerator()
+    {
+        for (var i = 0; i < _operations.Length; i++)
+        {
+            yield return this[i];
+        }
+    }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

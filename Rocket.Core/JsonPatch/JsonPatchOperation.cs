@@ -9,39 +9,37 @@ namespace Rocket.JsonPatch;
 /// </summary>
 public sealed class JsonPatchOperation : IEquatable<JsonPatchOperation>
 {
-    private readonly PatchValue _value;
+    private JsonPatchOperation(JsonPatchOperationType op, JsonPointer path, JsonPointer from, PatchValue value) =>
+        Data = new OperationData(op, path, from, value);
 
-    private JsonPatchOperation(JsonPatchOperationType op, JsonPointer path, JsonPointer from, PatchValue value)
-    {
-        Op = op;
-        Path = path;
-        From = from;
-        _value = value;
-    }
+    internal JsonPatchOperation(in OperationData data) => Data = data;
 
     /// <summary>Which of the six operations this is.</summary>
-    public JsonPatchOperationType Op { get; }
+    public JsonPatchOperationType Op => Data.Op;
 
     /// <summary>The target location (<c>path</c>).</summary>
-    public JsonPointer Path { get; }
+    public JsonPointer Path => Data.Path;
 
     /// <summary>The source location (<c>from</c>) of a <c>move</c> or <c>copy</c>; <see cref="JsonPointer.Root"/> for the others.</summary>
-    public JsonPointer From { get; }
+    public JsonPointer From => Data.From;
 
     /// <summary>
     /// The <c>value</c> of an <c>add</c>, <c>replace</c> or <c>test</c> (a JSON <c>null</c> is a value);
     /// <see cref="JsonValueKind.Undefined"/> for the others.
     /// </summary>
     /// <remarks>Scalars are held compactly and turned into an element on each read of this property.</remarks>
-    public JsonElement Value => _value.ToElement();
+    public JsonElement Value => Data.Value.ToElement();
 
-    internal PatchValue ValueData => _value;
+    internal PatchValue ValueData => Data.Value;
+
+    /// <summary>What a document holds for this operation (a parsed patch holds only these, not the objects).</summary>
+    internal OperationData Data { get; }
 
     /// <summary>Whether the operation has a <c>value</c> member.</summary>
-    public bool HasValue => Op is JsonPatchOperationType.Add or JsonPatchOperationType.Replace or JsonPatchOperationType.Test;
+    public bool HasValue => Data.HasValue;
 
     /// <summary>Whether the operation has a <c>from</c> member.</summary>
-    public bool HasFrom => Op is JsonPatchOperationType.Move or JsonPatchOperationType.Copy;
+    public bool HasFrom => Data.HasFrom;
 
     /// <summary>An <c>add</c> of <paramref name="value"/> (copied) at <paramref name="path"/>.</summary>
     public static JsonPatchOperation Add(JsonPointer path, JsonElement value) => WithValue(JsonPatchOperationType.Add, path, value);
@@ -60,9 +58,6 @@ public sealed class JsonPatchOperation : IEquatable<JsonPatchOperation>
 
     /// <summary>A <c>copy</c> from <paramref name="from"/> to <paramref name="path"/>.</summary>
     public static JsonPatchOperation Copy(JsonPointer from, JsonPointer path) => new(JsonPatchOperationType.Copy, path, from, default);
-
-    // The parser hands over values whose elements belong to documents it owns and never changes, so no copy is needed.
-    internal static JsonPatchOperation CreateUnsafe(JsonPatchOperationType op, JsonPointer path, JsonPointer from, PatchValue value) => new(op, path, from, value);
 
     private static JsonPatchOperation WithValue(JsonPatchOperationType op, JsonPointer path, JsonElement value)
     {
@@ -111,4 +106,23 @@ public sealed class JsonPatchOperation : IEquatable<JsonPatchOperation>
 
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+}
+
+/// <summary>
+/// One operation as a parsed patch stores it: a value in the document's array, so parsing allocates no object per
+/// operation. <see cref="JsonPatchOperation"/> wraps one for the public API, created when first asked for.
+/// </summary>
+internal readonly struct OperationData(JsonPatchOperationType op, JsonPointer path, JsonPointer from, PatchValue value)
+{
+    public JsonPatchOperationType Op { get; } = op;
+
+    public JsonPointer Path { get; } = path;
+
+    public JsonPointer From { get; } = from;
+
+    public PatchValue Value { get; } = value;
+
+    public bool HasValue => Op is JsonPatchOperationType.Add or JsonPatchOperationType.Replace or JsonPatchOperationType.Test;
+
+    public bool HasFrom => Op is JsonPatchOperationType.Move or JsonPatchOperationType.Copy;
 }

@@ -129,17 +129,22 @@ public sealed class JsonPatchWriter : IDisposable
     public void WriteOperation(JsonPatchOperation operation)
     {
         ArgumentNullException.ThrowIfNull(operation);
+        WriteOperation(operation.Data);
+    }
+
+    private void WriteOperation(OperationData operation)
+    {
         var path = operation.Path.ToString();
         switch (operation.Op)
         {
             case JsonPatchOperationType.Add:
-                WriteAdd(path, operation, static (json, op) => op.ValueData.WriteTo(json));
+                WriteAdd(path, operation, static (json, op) => op.Value.WriteTo(json));
                 break;
             case JsonPatchOperationType.Remove:
                 WriteRemove(path);
                 break;
             case JsonPatchOperationType.Replace:
-                WriteReplace(path, operation, static (json, op) => op.ValueData.WriteTo(json));
+                WriteReplace(path, operation, static (json, op) => op.Value.WriteTo(json));
                 break;
             case JsonPatchOperationType.Move:
                 WriteMove(operation.From.ToString(), path);
@@ -148,7 +153,7 @@ public sealed class JsonPatchWriter : IDisposable
                 WriteCopy(operation.From.ToString(), path);
                 break;
             case JsonPatchOperationType.Test:
-                WriteTest(path, operation, static (json, op) => op.ValueData.WriteTo(json));
+                WriteTest(path, operation, static (json, op) => op.Value.WriteTo(json));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(operation));
@@ -160,7 +165,7 @@ public sealed class JsonPatchWriter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(patch);
         WriteStartPatch();
-        foreach (var operation in patch)
+        foreach (var operation in patch.Operations)
         {
             WriteOperation(operation);
         }

@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading;
@@ -29,6 +30,10 @@ internal sealed class PatchContainer
     // The value as a JsonElement, built on the first request (operations expose one); a boxed element, or null.
     private object? _element;
 
+    // Empty containers hold nothing that could differ, so every parse shares these two.
+    private static readonly PatchContainer EmptyObject = new([], []);
+    private static readonly PatchContainer EmptyArray = new(null, []);
+
     private PatchContainer(string[]? names, PatchValue[] values)
     {
         _names = names;
@@ -45,8 +50,14 @@ internal sealed class PatchContainer
     {
         var isObject = reader.TokenType == JsonTokenType.StartObject;
         var end = isObject ? JsonTokenType.EndObject : JsonTokenType.EndArray;
-        var values = ArrayPool<PatchValue>.Shared.Rent(8);
-        var names = isObject ? ArrayPool<string>.Shared.Rent(8) : null;
+
+        // Members collect on the stack; only a container of more than eight spills into pooled arrays.
+        var inlineValues = default(InlineValues);
+        var inlineNames = default(InlineNames);
+        Span<PatchValue> values = inlineValues;
+        Span<string> names = inlineNames;
+        PatchValue[]? rentedValues = null;
+        string[]? rentedNames = null;
         HashSet<string>? seen = null;
         var count = 0;
         try
@@ -55,17 +66,14 @@ internal sealed class PatchContainer
             {
                 if (count == values.Length)
                 {
-                    Grow(ref values, count);
-                    if (names is not null)
-                    {
-                        Grow(ref names, count);
-                    }
+                    values = Grow(values, ref rentedValues, count);
+                    names = Grow(names, ref rentedNames, count);
                 }
 
-                if (names is not null)
+                if (isObject)
                 {
                     var name = ReadName(ref reader);
-                    if (duplicate is null && IsDuplicate(name, names.AsSpan(0, count), ref seen))
+                    if (duplicate is null && IsDuplicate(name, names[..count], ref seen))
                     {
                         duplicate = name;
                     }
@@ -85,24 +93,38 @@ internal sealed class PatchContainer
                 };
             }
 
-            return new PatchContainer(names?.AsSpan(0, count).ToArray(), values.AsSpan(0, count).ToArray());
+            if (count == 0)
+            {
+                return isObject ? EmptyObject : EmptyArray;
+            }
+
+            return new PatchContainer(isObject ? names[..count].ToArray() : null, values[..count].ToArray());
         }
         finally
         {
-            ArrayPool<PatchValue>.Shared.Return(values, clearArray: true);
-            if (names is not null)
+            if (rentedValues is not null)
             {
-                ArrayPool<string>.Shared.Return(names, clearArray: true);
+                ArrayPool<PatchValue>.Shared.Return(rentedValues, clearArray: true);
+            }
+
+            if (rentedNames is not null)
+            {
+                ArrayPool<string>.Shared.Return(rentedNames, clearArray: true);
             }
         }
     }
 
-    private static void Grow<T>(ref T[] array, int count)
+    private static Span<T> Grow<T>(Span<T> current, ref T[]? rented, int count)
     {
         var larger = ArrayPool<T>.Shared.Rent(count * 2);
-        array.AsSpan(0, count).CopyTo(larger);
-        ArrayPool<T>.Shared.Return(array, clearArray: true);
-        array = larger;
+        current[..count].CopyTo(larger);
+        if (rented is not null)
+        {
+            ArrayPool<T>.Shared.Return(rented, clearArray: true);
+        }
+
+        rented = larger;
+        return larger;
     }
 
     private static string ReadName(ref Utf8JsonReader reader)
@@ -252,5 +274,17 @@ internal sealed class PatchContainer
 
         var element = JsonElement.Parse(buffer.WrittenSpan, UnlimitedDepth);
         return (JsonElement)(Interlocked.CompareExchange(ref _element, element, null) ?? element);
+    }
+
+    [InlineArray(8)]
+    private struct InlineValues
+    {
+        private PatchValue _first;
+    }
+
+    [InlineArray(8)]
+    private struct InlineNames
+    {
+        private string _first;
     }
 }

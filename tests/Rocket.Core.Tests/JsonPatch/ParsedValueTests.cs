@@ -174,4 +174,58 @@ public sealed class ParsedValueTests
         Assert.False(cache.TryGetValue("c"u8, out _));
         Assert.False(cache.TryGetValue("toolong"u8, out _));
     }
+
+    [Theory]
+    [InlineData(16)]
+    [InlineData(17)] // past what the parser collects on the stack
+    [InlineData(100)]
+    public void Parse_ManyOperations_AllKeptInOrder(int count)
+    {
+        var json = "[" + string.Join(',', Enumerable.Range(0, count).Select(static i => $"{{\"op\":\"add\",\"path\":\"/k{i}\",\"value\":[{i},{{\"i\":{i}}}]}}")) + "]";
+
+        var patch = JsonPatchDocument.Parse(json);
+        var result = patch.ApplyTo(new JsonObject())!.AsObject();
+
+        Assert.Equal(count, patch.Count);
+        Assert.Equal(Enumerable.Range(0, count).Select(static i => $"/k{i}"), patch.Select(static o => o.Path.ToString()));
+        Assert.Equal(Enumerable.Range(0, count).Select(static i => $"k{i}"), result.Select(static m => m.Key));
+        Assert.Equal(json, patch.ToString());
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(8)]
+    [InlineData(9)] // past the undo entries kept on the stack
+    [InlineData(40)]
+    public void Apply_FailureAfterManyChanges_RestoresTheDocument(int changes)
+    {
+        var document = JsonNode.Parse("""{"list":[1,2,3],"o":{"x":1}}""")!;
+        var before = document.ToJsonString();
+        var operations = Enumerable.Range(0, changes).Select(static i => (i % 4) switch
+        {
+            0 => $$"""{"op":"add","path":"/list/0","value":{{i}}}""",
+            1 => """{"op":"replace","path":"/o/x","value":{"deep":[""" + i + "]}}",
+            2 => $$"""{"op":"add","path":"/n{{i}}","value":"v"}""",
+            _ => """{"op":"remove","path":"/list/1"}""",
+        });
+        var patch = JsonPatchDocument.Parse("[" + string.Join(',', operations) + """,{"op":"test","path":"/o","value":"never"}]""");
+
+        var e = Assert.Throws<JsonPatchException>(() => patch.ApplyTo(document));
+
+        Assert.Equal(changes, e.OperationIndex);
+        Assert.Equal(before, document.ToJsonString());
+    }
+
+    [Fact]
+    public void Indexer_ReturnsTheSameOperationEveryTime()
+    {
+        var parsed = JsonPatchDocument.Parse("""[{"op":"remove","path":"/a"},{"op":"add","path":"/b","value":1}]""");
+        var built = JsonPatchDocument.Create([JsonPatchOperation.Remove(JsonPointer.Parse("/x"))]);
+        var original = built[0];
+
+        Assert.Same(parsed[1], parsed[1]);
+        Assert.Same(parsed[0], parsed.Take(1).Single());
+        Assert.Same(original, built[0]);
+        Assert.Equal("/x", original.Path.ToString());
+    }
 }
