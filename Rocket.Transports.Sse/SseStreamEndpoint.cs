@@ -77,12 +77,12 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
         SseFrameWriter.WriteRetry(output, _options.RetryInterval);
         SseFrameWriter.WriteComment(output, "rocket");
 
-        using var stop = _lifetime is null
-            ? CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted)
-            : CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _lifetime.ApplicationStopping);
+        // No linked token source per connection: the subscription ends on the request's own token, and a server stop
+        // disposes it through one registration (an idle connection keeps fewer objects alive).
+        var aborted = context.RequestAborted;
         try
         {
-            await output.FlushAsync(stop.Token).ConfigureAwait(false);
+            await output.FlushAsync(aborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -90,11 +90,15 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
         }
 
         var cursor = GetCursor(context.Request);
-        var subscription = collection.Subscribe(new SseTransport(output), cursor, stop.Token);
+        var subscription = collection.Subscribe(new SseTransport(output), cursor, aborted);
         await using (subscription.ConfigureAwait(false))
         {
-            // Completes when the client goes, the server stops (both through the token) or Rocket closes the stream.
-            await subscription.Completion.ConfigureAwait(false);
+            var stopping = _lifetime?.ApplicationStopping ?? CancellationToken.None;
+            await using (stopping.UnsafeRegister(static state => ((Subscription)state!).Dispose(), subscription).ConfigureAwait(false))
+            {
+                // Completes when the client goes, the server stops or Rocket closes the stream.
+                await subscription.Completion.ConfigureAwait(false);
+            }
         }
     }
 

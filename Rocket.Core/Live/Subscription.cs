@@ -1,6 +1,5 @@
 using System;
 using System.Threading;
-using System.Threading.Channels;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Rocket.Transports;
@@ -26,11 +25,8 @@ namespace Rocket.Live;
 /// </remarks>
 public sealed class Subscription : IDisposable, IAsyncDisposable
 {
-    // Grown on demand up to the queue's event limit; most subscribers never have more than a few events pending.
-    private const int InitialBatchCapacity = 4;
-
     private readonly LiveCollection _owner;
-    private readonly Channel<ReadOnlyMemory<byte>> _queue;
+    private readonly SubscriberQueue _queue = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly int _maxEvents;
     private readonly long _maxBytes;
@@ -50,9 +46,6 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         _maxBytes = maxBytes;
         _closeTimeout = closeTimeout;
         _logger = logger;
-
-        // One reader (the loop); writes happen under the collection's lock, but completion may come from elsewhere.
-        _queue = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
         Completion = Task.CompletedTask;
     }
 
@@ -105,17 +98,17 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
         Interlocked.Increment(ref _queuedEvents);
         Interlocked.Add(ref _queuedBytes, frame.Length);
-        _queue.Writer.TryWrite(frame);
+        _queue.TryWrite(frame);
         return true;
     }
 
-    // Called by the collection's heartbeat tick under its lock. An empty frame in the queue means "heartbeat"; it is sent
-    // only to a subscriber that was written nothing since the last tick and has nothing waiting.
+    // Called by the collection's heartbeat tick under its lock. The heartbeat is sent only to a subscriber that was written
+    // nothing since the last tick and has nothing waiting.
     internal void TryHeartbeat()
     {
         if (Interlocked.Exchange(ref _wroteSinceHeartbeat, 0) == 0 && Volatile.Read(ref _queuedEvents) == 0 && Volatile.Read(ref _closeReason) is null)
         {
-            _queue.Writer.TryWrite(ReadOnlyMemory<byte>.Empty);
+            _queue.RequestHeartbeat();
         }
     }
 
@@ -132,8 +125,8 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         }
     }
 
-    // May be called from the collection's writer under its lock, so it must not run anything inline: the channel runs
-    // its continuations asynchronously, and CancelAsync runs the token's callbacks on the thread pool.
+    // May be called from the collection's writer under its lock, so it must not run anything inline: the queue runs its
+    // reader's continuation on the thread pool, and CancelAsync runs the token's callbacks there too.
     internal bool End(CloseReason reason)
     {
         if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null)
@@ -141,38 +134,29 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
             return false;
         }
 
-        _queue.Writer.TryComplete();
+        _queue.Complete();
         _ = _stop.CancelAsync();
         return true;
     }
 
     private async Task RunAsync()
     {
-        var batch = new ReadOnlyMemory<byte>[InitialBatchCapacity];
-        var reader = _queue.Reader;
+        // The loop's half of the queue's double buffer: swapped with the pending array on each take, so it starts empty
+        // and grows only for a subscriber that ever has several events pending.
+        ReadOnlyMemory<byte>[] batch = [];
         var token = _stop.Token;
         try
         {
-            while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            while (true)
             {
-                var count = 0;
-                long bytes = 0;
-                var heartbeat = false;
-                while (reader.TryRead(out var frame))
+                if (!_queue.TryTake(ref batch, out var count, out _))
                 {
-                    if (frame.IsEmpty)
+                    if (!await _queue.WaitAsync().ConfigureAwait(false))
                     {
-                        heartbeat = true;
-                        continue;
+                        break;
                     }
 
-                    if (count == batch.Length)
-                    {
-                        Array.Resize(ref batch, batch.Length * 2);
-                    }
-
-                    batch[count++] = frame;
-                    bytes += frame.Length;
+                    continue;
                 }
 
                 if (Volatile.Read(ref _closeReason) is not null)
@@ -182,12 +166,15 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
                 if (count == 0)
                 {
-                    if (heartbeat)
-                    {
-                        await Transport.HeartbeatAsync(token).ConfigureAwait(false);
-                    }
-
+                    // A heartbeat asked for while nothing was queued; events sent instead keep the link alive as well.
+                    await Transport.HeartbeatAsync(token).ConfigureAwait(false);
                     continue;
+                }
+
+                long bytes = 0;
+                for (var i = 0; i < count; i++)
+                {
+                    bytes += batch[i].Length;
                 }
 
                 Volatile.Write(ref _wroteSinceHeartbeat, 1);
@@ -200,8 +187,14 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                     await Transport.WriteManyAsync(batch.AsMemory(0, count), token).ConfigureAwait(false);
                 }
 
-                // Drop the references so a long-idle subscriber does not keep old events alive.
+                // Drop the references so a long-idle subscriber does not keep old events alive, and a flood's large array
+                // with them.
                 Array.Clear(batch, 0, count);
+                if (batch.Length > SubscriberQueue.RetainedCapacity)
+                {
+                    batch = [];
+                }
+
                 Interlocked.Add(ref _queuedBytes, -bytes);
                 Interlocked.Add(ref _queuedEvents, -count);
             }

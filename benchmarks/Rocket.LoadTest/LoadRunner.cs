@@ -76,6 +76,9 @@ internal static class LoadRunner
             ["subscribers"] = options.Subscribers,
             ["connectSeconds"] = Math.Round(connectSeconds, 3),
             ["idleRssBytesPerConnection"] = (idle.RssBytes - idleBefore.RssBytes) / options.Subscribers,
+            // The managed heap's share of it (live objects after the same forced collection), and what the GC commits.
+            ["idleManagedBytesPerConnection"] = (idle.ManagedBytes - idleBefore.ManagedBytes) / options.Subscribers,
+            ["idleGcCommittedBytesPerConnection"] = (idle.GcCommittedBytes - idleBefore.GcCommittedBytes) / options.Subscribers,
         };
 
         long expected = 0;
@@ -123,6 +126,11 @@ internal static class LoadRunner
         result["floodP50Us"] = flood.Percentile(0.50);
         result["floodP99Us"] = flood.Percentile(0.99);
         result["serverAllocatedBytesPerDelivery"] = Math.Round((after.AllocatedBytes - before.AllocatedBytes) / deliveries, 2);
+        // The bench server's own event building, measured where it happens: already included in the figure above, so
+        // the server's (Rocket + Kestrel) share is the difference.
+        result["harnessAllocatedBytesPerDelivery"] = Math.Round((after.HarnessAllocatedBytes - before.HarnessAllocatedBytes) / deliveries, 2);
+        result["serverThreadPoolWorkItemsPerDelivery"] = Math.Round((after.ThreadPoolWorkItems - before.ThreadPoolWorkItems) / deliveries, 3);
+        result["serverLockContentionsPerMillionDeliveries"] = Math.Round((after.LockContentions - before.LockContentions) * 1_000_000 / deliveries, 1);
         result["serverGen0PerMillionDeliveries"] = Math.Round((after.Gen0 - before.Gen0) * 1_000_000 / deliveries, 2);
         result["serverCpuNsPerDelivery"] = Math.Round((after.CpuMs - before.CpuMs) * 1_000_000 / deliveries, 1);
         // The receivers share the two cores with the server: their cost bounds what any transport can show.
@@ -222,8 +230,22 @@ internal static class LoadRunner
             json.GetProperty("allocatedBytes").GetInt64(),
             json.GetProperty("gen0").GetInt32(),
             json.GetProperty("cpuMs").GetDouble(),
-            json.GetProperty("rssBytes").GetInt64());
+            json.GetProperty("rssBytes").GetInt64(),
+            json.GetProperty("managedBytes").GetInt64(),
+            json.GetProperty("gcCommittedBytes").GetInt64(),
+            json.GetProperty("harnessAllocatedBytes").GetInt64(),
+            json.GetProperty("threadPoolWorkItems").GetInt64(),
+            json.GetProperty("lockContentions").GetInt64());
     }
 
-    private sealed record ServerStats(long AllocatedBytes, int Gen0, double CpuMs, long RssBytes);
+    private sealed record ServerStats(
+        long AllocatedBytes,
+        int Gen0,
+        double CpuMs,
+        long RssBytes,
+        long ManagedBytes,
+        long GcCommittedBytes,
+        long HarnessAllocatedBytes,
+        long ThreadPoolWorkItems,
+        long LockContentions);
 }

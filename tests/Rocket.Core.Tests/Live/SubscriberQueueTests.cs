@@ -1,0 +1,104 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using Rocket.Live;
+using Rocket.Transports;
+
+namespace Rocket.Core.Tests.Live;
+
+public class SubscriberQueueTests
+{
+    private static ReadOnlyMemory<byte> Frame(int i) => new byte[] { (byte)i };
+
+    [Fact]
+    public void NewQueue_HoldsNoArray()
+    {
+        var queue = new SubscriberQueue();
+        Assert.Equal(0, queue.Capacity);
+        ReadOnlyMemory<byte>[] batch = [];
+        Assert.False(queue.TryTake(ref batch, out _, out _));
+    }
+
+    [Fact]
+    public void TryWrite_GrowsByDoubling_TakeSwapsArraysWithoutCopy()
+    {
+        var queue = new SubscriberQueue();
+        for (var i = 0; i < 9; i++)
+        {
+            Assert.True(queue.TryWrite(Frame(i)));
+        }
+
+        Assert.Equal(16, queue.Capacity);
+        ReadOnlyMemory<byte>[] batch = [];
+        Assert.True(queue.TryTake(ref batch, out var count, out var heartbeat));
+        Assert.Equal(9, count);
+        Assert.False(heartbeat);
+        Assert.Equal(Enumerable.Range(0, 9), batch.Take(count).Select(static f => (int)f.Span[0]));
+
+        // The reader's (empty) array became the pending one.
+        Assert.Equal(0, queue.Capacity);
+        Assert.Equal(0, queue.Count);
+    }
+
+    [Fact]
+    public async Task WaitAsync_ParkedReader_IsWokenByWrite_HeartbeatAndComplete()
+    {
+        var queue = new SubscriberQueue();
+        ReadOnlyMemory<byte>[] batch = [];
+
+        var wait = queue.WaitAsync().AsTask();
+        Assert.False(wait.IsCompleted);
+        queue.TryWrite(Frame(1));
+        Assert.True(await wait.WaitAsync(LiveTest.Timeout));
+        Assert.True(queue.TryTake(ref batch, out var count, out _));
+        Assert.Equal(1, count);
+
+        wait = queue.WaitAsync().AsTask();
+        Assert.False(wait.IsCompleted);
+        queue.RequestHeartbeat();
+        queue.RequestHeartbeat();
+        Assert.True(await wait.WaitAsync(LiveTest.Timeout));
+        Assert.True(queue.TryTake(ref batch, out count, out var heartbeat));
+        Assert.Equal(0, count);
+        Assert.True(heartbeat);
+        Assert.False(queue.TryTake(ref batch, out _, out _));
+
+        wait = queue.WaitAsync().AsTask();
+        queue.Complete();
+        Assert.False(await wait.WaitAsync(LiveTest.Timeout));
+        Assert.False(queue.TryWrite(Frame(2)));
+        Assert.False(await queue.WaitAsync());
+    }
+
+    [Fact]
+    public async Task Subscription_BurstLargerThanRetainedArray_DeliversAllInOrder_LimitStillEnforced()
+    {
+        using var collection = new LiveCollection("messages", new LiveCollectionOptions { SubscriberQueueMaxEvents = 300 });
+        collection.Create("1", """{"n":0}"""u8);
+        var transport = new InMemoryTransport();
+        transport.Stall();
+        using var subscription = collection.Subscribe(transport, collection.Cursor.ToString());
+
+        // 200 events pile up behind the stalled write (one in flight, the rest pending): the arrays grow past what an
+        // idle subscriber keeps, and everything still arrives in order once the transport moves again.
+        for (var i = 1; i <= 200; i++)
+        {
+            collection.Update("1", System.Text.Encoding.UTF8.GetBytes($$"""{"n":{{i}}}"""));
+        }
+
+        transport.Resume();
+        var events = await LiveTest.WaitForEventsAsync(transport, 200);
+        Assert.Equal(Enumerable.Range(2, 200).Select(static i => (long)i), events.Select(static e => e.Cursor.Sequence));
+        Assert.Null(subscription.CloseReason);
+
+        // The limit still holds after the arrays grew and were dropped: 300 more behind a stall close it.
+        transport.Stall();
+        for (var i = 0; i < 310; i++)
+        {
+            collection.Update("1", """{"n":-1}"""u8);
+        }
+
+        var reason = await transport.Closed.WaitAsync(LiveTest.Timeout);
+        Assert.Equal(CloseStatus.SlowConsumer, reason.Status);
+    }
+}
