@@ -171,6 +171,12 @@ internal readonly struct PatchValue
                     return textElement.ValueKind == JsonValueKind.String && textElement.ValueEquals((string)_reference!);
                 }
 
+                if (text.TryGetValue<string>(out var own))
+                {
+                    // A node made from a .NET string (an earlier add or replace): compared without a round trip.
+                    return string.Equals(own, (string)_reference!, StringComparison.Ordinal);
+                }
+
                 return text.GetValueKind() == JsonValueKind.String && JsonValueEquality.Equals(node, ToElement());
             case PatchValueKind.Integer:
                 if (node is not JsonValue number)
@@ -183,6 +189,11 @@ internal readonly struct PatchValue
                     return numberElement.ValueKind == JsonValueKind.Number
                         && (numberElement.TryGetInt64(out var integer) ? integer == _integer
                             : numberElement.TryGetDecimal(out var exact) && exact == _integer);
+                }
+
+                if (number.TryGetValue<long>(out var own64))
+                {
+                    return own64 == _integer;
                 }
 
                 return number.GetValueKind() == JsonValueKind.Number && JsonValueEquality.Equals(node, ToElement());

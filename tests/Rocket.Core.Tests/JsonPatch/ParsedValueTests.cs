@@ -228,4 +228,50 @@ public sealed class ParsedValueTests
         Assert.Same(original, built[0]);
         Assert.Equal("/x", original.Path.ToString());
     }
+
+    [Theory]
+    [InlineData("\"x\"", "\"x\"", true)]
+    [InlineData("\"x\"", "\"y\"", false)]
+    [InlineData("7", "7", true)]
+    [InlineData("7", "7.0", true)] // numbers by value
+    [InlineData("7", "8", false)]
+    [InlineData("7", "\"7\"", false)]
+    [InlineData("\"7\"", "7", false)]
+    public void Test_AgainstAValueAnEarlierOperationSet_ComparesAsJson(string set, string expected, bool equal)
+    {
+        // The replaced value is a node made from a .NET string or integer, not one parsed from JSON.
+        var patch = JsonPatchDocument.Parse($$"""[{"op":"replace","path":"/a","value":{{set}}},{"op":"test","path":"/a","value":{{expected}}}]""");
+        var document = JsonNode.Parse("""{"a":null}""");
+
+        if (equal)
+        {
+            Assert.Equal($$"""{"a":{{set}}}""", patch.ApplyTo(document)!.ToJsonString());
+        }
+        else
+        {
+            Assert.Equal(JsonPatchError.TestFailed, Assert.Throws<JsonPatchException>(() => patch.ApplyTo(document)).Error);
+            Assert.Equal("""{"a":null}""", document!.ToJsonString());
+        }
+    }
+
+    [Theory]
+    [InlineData("1", true)]
+    [InlineData("1.5", false)]
+    [InlineData("\"1\"", false)]
+    public void Test_IntegerAgainstNodesMadeFromDotNetValues(string expected, bool equal)
+    {
+        var document = new JsonObject { ["i"] = 1, ["l"] = 1L, ["d"] = 1.0, ["m"] = 1m };
+        foreach (var member in new[] { "i", "l", "d", "m" })
+        {
+            var patch = JsonPatchDocument.Parse($$"""[{"op":"test","path":"/{{member}}","value":{{expected}}}]""");
+            if (equal)
+            {
+                Assert.Same(document, patch.ApplyTo(document));
+            }
+            else
+            {
+                Assert.Throws<JsonPatchException>(() => patch.ApplyTo(document));
+            }
+        }
+    }
 }

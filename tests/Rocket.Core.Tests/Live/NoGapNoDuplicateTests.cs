@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text.Json.Nodes;
+using System.Threading;
 using System.Threading.Tasks;
 using Rocket.Live;
 using Rocket.Transports;
@@ -17,6 +18,10 @@ public class NoGapNoDuplicateTests
     private const int Writers = 4;
     private const int ChangesPerWriter = 500;
     private const int Joiners = 20;
+
+    // Writers go on past ChangesPerWriter (up to this) until the joiners have resumed with events often enough: on a
+    // busy machine the writers could otherwise finish before the joiners were scheduled at all.
+    private const int MaxChangesPerWriter = 20_000;
 
     [Fact]
     public async Task ManyWritersAndJoiners_EverySubscriberConverges_ResumesMatchTheWitness()
@@ -33,8 +38,9 @@ public class NoGapNoDuplicateTests
         var witnessTransport = new InMemoryTransport();
         await using var witness = collection.Subscribe(witnessTransport);
 
-        var writing = Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(() => Write(collection, w))));
-        var joiners = Enumerable.Range(0, Joiners).Select(j => Task.Run(() => JoinAndLeaveAsync(collection, j, writing))).ToArray();
+        var progress = new Progress();
+        var writing = Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(() => Write(collection, w, progress))));
+        var joiners = Enumerable.Range(0, Joiners).Select(j => Task.Run(() => JoinAndLeaveAsync(collection, j, writing, progress))).ToArray();
         await writing.WaitAsync(LiveTest.Timeout);
         var results = await Task.WhenAll(joiners).WaitAsync(LiveTest.Timeout);
 
@@ -63,12 +69,12 @@ public class NoGapNoDuplicateTests
         Assert.Equal(1, collection.SubscriberCount);
     }
 
-    private static async Task Write(LiveCollection collection, int writer)
+    private static async Task Write(LiveCollection collection, int writer, Progress progress)
     {
         var random = new Random(writer);
         var live = new List<string>();
         var next = 0;
-        for (var i = 0; i < ChangesPerWriter; i++)
+        for (var i = 0; i < ChangesPerWriter || (Volatile.Read(ref progress.ResumesWithEvents) < Joiners && i < MaxChangesPerWriter); i++)
         {
             if (i % 8 == 0)
             {
@@ -99,7 +105,7 @@ public class NoGapNoDuplicateTests
         }
     }
 
-    private static async Task<JoinerResult> JoinAndLeaveAsync(LiveCollection collection, int joiner, Task writing)
+    private static async Task<JoinerResult> JoinAndLeaveAsync(LiveCollection collection, int joiner, Task writing, Progress progress)
     {
         var random = new Random(1000 + joiner);
         JsonNode? document = null;
@@ -136,6 +142,7 @@ public class NoGapNoDuplicateTests
                 if (events.Count > 0)
                 {
                     resumes++;
+                    Interlocked.Increment(ref progress.ResumesWithEvents);
                 }
             }
 
@@ -164,6 +171,11 @@ public class NoGapNoDuplicateTests
                 return new JoinerResult(document, liveEvents, resumes);
             }
         }
+    }
+
+    private sealed class Progress
+    {
+        public int ResumesWithEvents;
     }
 
     private sealed record JoinerResult(JsonNode? Document, List<(Cursor Cursor, string Patch)> LiveEvents, int Resumes);
