@@ -1,10 +1,12 @@
 using System;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
 using Rocket.Client;
 using Rocket.JsonPatch;
+using MicrosoftPatch = Microsoft.AspNetCore.JsonPatch.SystemTextJson.JsonPatchDocument;
 
 namespace Rocket.Benchmarks.Client;
 
@@ -15,6 +17,13 @@ namespace Rocket.Benchmarks.Client;
 /// ids). The stream leaves the copy as it found it, so every invocation does the same work. <c>EngineOnly</c> is the
 /// JSON Patch engine alone (parse + apply), to show what the client adds.
 /// </summary>
+/// <remarks>
+/// The anchor (<see cref="MicrosoftDeserializeAndApply"/>) is what a .NET client without Rocket would write for the
+/// same stream: Microsoft.AspNetCore.JsonPatch.SystemTextJson 10.0.12, <c>JsonSerializer.Deserialize</c> of its
+/// <c>JsonPatchDocument</c> from each event's bytes, then <c>ApplyTo</c> on its own <see cref="JsonObject"/> copy of
+/// the same keyed collection. It does less than the client: no lock, no all-or-nothing undo, no cursor, no change
+/// notification; <see cref="Setup"/> checks that it ends with the same document.
+/// </remarks>
 [MemoryDiagnoser]
 public class ClientApplyBenchmarks
 {
@@ -25,6 +34,7 @@ public class ClientApplyBenchmarks
     private StreamEvent[] _events = null!;
     private LiveCollectionClient _client = null!;
     private JsonNode _engineDocument = null!;
+    private JsonObject _microsoftDocument = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -49,6 +59,22 @@ public class ClientApplyBenchmarks
         _client = new LiveCollectionClient(new LiveCollectionClientOptions { CollectionUri = new Uri("http://127.0.0.1:1/messages") });
         _client.Replace(JsonNode.Parse(document.ToString())!.AsObject(), "0000abcd.0", null);
         _engineDocument = JsonNode.Parse(document.ToString())!;
+        _microsoftDocument = JsonNode.Parse(document.ToString())!.AsObject();
+
+        // Check the anchor on its own copy: after add + replace the record holds the replaced value, and the whole
+        // stream leaves the copy equal to the engine's.
+        for (var i = 0; i < 2; i++)
+        {
+            JsonSerializer.Deserialize<MicrosoftPatch>(_events[i].Patch.Span)!.ApplyTo(_microsoftDocument);
+        }
+
+        if (_microsoftDocument["messages"]?["new0"]?["n"]?.GetValue<int>() != 43)
+        {
+            throw new InvalidOperationException("The anchor's copy is wrong after add + replace.");
+        }
+
+        JsonSerializer.Deserialize<MicrosoftPatch>(_events[2].Patch.Span)!.ApplyTo(_microsoftDocument);
+        MicrosoftDeserializeAndApply();
 
         // Check: half way through a record is there with the replaced value, and a whole run leaves the copy as it was.
         for (var i = 0; i < 2; i++)
@@ -68,7 +94,8 @@ public class ClientApplyBenchmarks
         ApplyStream();
         EngineOnly();
         if (_client.Records.Count != BaseRecords || _client.Cursor != $"0000abcd.{Events}"
-            || !JsonNode.DeepEquals(JsonNode.Parse(_client.GetDocumentJson()), _engineDocument))
+            || !JsonNode.DeepEquals(JsonNode.Parse(_client.GetDocumentJson()), _engineDocument)
+            || !JsonNode.DeepEquals(_microsoftDocument, _engineDocument))
         {
             throw new InvalidOperationException("The copy is wrong after the stream.");
         }
@@ -93,8 +120,23 @@ public class ClientApplyBenchmarks
         return applied;
     }
 
-    /// <summary>The same 300 patches through the engine alone: parse, apply to a JsonNode.</summary>
+    /// <summary>
+    /// The anchor: the same 300 patches through Microsoft.AspNetCore.JsonPatch.SystemTextJson (deserialize, then
+    /// <c>ApplyTo</c> the JsonObject copy).
+    /// </summary>
     [Benchmark(OperationsPerInvoke = Events, Baseline = true)]
+    public JsonObject MicrosoftDeserializeAndApply()
+    {
+        foreach (var item in _events)
+        {
+            JsonSerializer.Deserialize<MicrosoftPatch>(item.Patch.Span)!.ApplyTo(_microsoftDocument);
+        }
+
+        return _microsoftDocument;
+    }
+
+    /// <summary>The same 300 patches through the engine alone: parse, apply to a JsonNode.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
     public JsonNode EngineOnly()
     {
         foreach (var item in _events)

@@ -1,5 +1,8 @@
 using System;
+using System.Text.Json;
 using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
 using Rocket.Live;
 using Rocket.Transports;
@@ -10,12 +13,25 @@ namespace Rocket.Benchmarks.Live;
 /// Publishing one change to 1, 100 and 10,000 in-memory subscribers, measured until every subscriber's transport has
 /// taken the event. Decision 6: the bytes allocated per event must not grow with the number of subscribers.
 /// </summary>
+/// <remarks>
+/// The anchor (<see cref="NaiveChannels"/>) is the naive per-subscriber design (the load test's baseline-sse without
+/// the HTTP): the event encoded with <c>JsonSerializer.SerializeToUtf8Bytes</c> of an operation array, then written
+/// to each subscriber's own bounded <see cref="Channel{T}"/> of <c>byte[]</c> (capacity 1,024, one reader task per
+/// subscriber that only counts, as Rocket's in-memory transport does). It shares the encoded bytes as Rocket does, so
+/// the difference is the queueing, not a copy. Rocket does more per event: it validates and copies the record,
+/// stores it, keeps it in the history, and checks each subscriber's queue limits (events and bytes).
+/// </remarks>
 [MemoryDiagnoser]
 public class LiveFanOutBenchmarks
 {
     private static readonly byte[] Value = """{"text":"hello, world","author":"ada","n":42}"""u8.ToArray();
 
+    private static readonly BoundedChannelOptions ChannelOptions = new(1_024) { SingleReader = true, SingleWriter = true };
+
     private readonly ManualResetEventSlim _allReceived = new();
+    private Channel<byte[]>[] _channels = [];
+    private Task[] _readers = [];
+    private JsonDocument _valueDocument = null!;
     private LiveCollection _collection = null!;
     private Subscription[] _subscriptions = [];
     private byte[]? _expectedPatch;
@@ -40,14 +56,22 @@ public class LiveFanOutBenchmarks
             _subscriptions[i] = _collection.Subscribe(transport, _collection.Cursor.ToString());
         }
 
-        // Check the output: every subscriber gets exactly the encoded event, once.
+        _valueDocument = JsonDocument.Parse(Value);
+        _channels = new Channel<byte[]>[Subscribers];
+        _readers = new Task[Subscribers];
+        for (var i = 0; i < Subscribers; i++)
+        {
+            _channels[i] = Channel.CreateBounded<byte[]>(ChannelOptions);
+            _readers[i] = ReadAsync(_channels[i].Reader);
+        }
+
+        // Check the output: every subscriber gets exactly the encoded event, once, on both paths.
         _expectedPatch = """[{"op":"replace","path":"/messages/1","value":{"text":"hello, world","author":"ada","n":42}}]"""u8.ToArray();
         Publish();
+        ThrowUnlessAllReceived(nameof(Publish));
+        NaiveChannels();
+        ThrowUnlessAllReceived(nameof(NaiveChannels));
         _expectedPatch = null;
-        if (Interlocked.Read(ref _mismatches) != 0 || Interlocked.Read(ref _received) != Subscribers)
-        {
-            throw new InvalidOperationException($"Fan-out is wrong: {_received} frames for {Subscribers} subscribers, {_mismatches} mismatches.");
-        }
 
         if (_collection.SubscriberCount != Subscribers)
         {
@@ -63,18 +87,76 @@ public class LiveFanOutBenchmarks
             subscription.Dispose();
         }
 
+        foreach (var channel in _channels)
+        {
+            channel.Writer.Complete();
+        }
+
+        Task.WaitAll(_readers);
         _collection.Dispose();
+        _valueDocument.Dispose();
         _allReceived.Dispose();
     }
 
+    /// <summary>
+    /// The anchor: encode with <c>JsonSerializer</c>, write the bytes to every subscriber's own bounded channel, and
+    /// wait until every reader has taken them.
+    /// </summary>
+    [Benchmark(Baseline = true)]
+    public void NaiveChannels()
+    {
+        Expect(Subscribers);
+        var patch = JsonSerializer.SerializeToUtf8Bytes(new[] { new LiveEncodingBenchmarks.Operation("replace", "/messages/1", _valueDocument.RootElement) });
+        foreach (var channel in _channels)
+        {
+            if (!channel.Writer.TryWrite(patch))
+            {
+                throw new InvalidOperationException("A subscriber's channel is full.");
+            }
+        }
+
+        Wait();
+    }
+
+    /// <summary>Rocket: one update published to every subscriber, measured until each transport has taken it.</summary>
     [Benchmark]
     public void Publish()
     {
         Expect(Subscribers);
         _collection.Update("1", Value);
+        Wait();
+    }
+
+    private void Wait()
+    {
         if (!_allReceived.Wait(TimeSpan.FromSeconds(30)))
         {
             throw new InvalidOperationException($"Only {_received} of {_target} subscribers received the event.");
+        }
+    }
+
+    private void ThrowUnlessAllReceived(string name)
+    {
+        if (Interlocked.Read(ref _mismatches) != 0 || Interlocked.Read(ref _received) != Subscribers)
+        {
+            throw new InvalidOperationException($"{name}: fan-out is wrong: {_received} frames for {Subscribers} subscribers, {_mismatches} mismatches.");
+        }
+    }
+
+    private async Task ReadAsync(ChannelReader<byte[]> reader)
+    {
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var patch))
+            {
+                var expected = _expectedPatch;
+                if (expected is not null && !patch.AsSpan().SequenceEqual(expected))
+                {
+                    Interlocked.Increment(ref _mismatches);
+                }
+
+                Count();
+            }
         }
     }
 
@@ -97,6 +179,11 @@ public class LiveFanOutBenchmarks
             }
         }
 
+        Count();
+    }
+
+    private void Count()
+    {
         if (Interlocked.Increment(ref _received) == _target)
         {
             _allReceived.Set();

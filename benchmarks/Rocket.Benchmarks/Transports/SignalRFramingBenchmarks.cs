@@ -1,7 +1,9 @@
 using System;
 using System.Buffers;
 using System.Text;
+using System.Text.Json;
 using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Rocket.Live;
 using Rocket.Transports.SignalR;
@@ -14,6 +16,15 @@ namespace Rocket.Benchmarks.Transports;
 /// hub protocol writing a <c>StreamItemMessage</c> for that connection (JSON or MessagePack). For comparison, the design
 /// not taken: the patch as an escaped JSON string in the JSON protocol (<see cref="JsonProtocol_PatchAsString"/>).
 /// </summary>
+/// <remarks>
+/// The anchor (<see cref="PlainSendToAll"/>) is what a plain hub pays for the same event when the server calls
+/// <c>Clients.All.SendAsync("event", patch)</c> with the patch as a string (the load test's baseline-signalr): the
+/// default lifetime manager builds one <see cref="InvocationMessage"/> and one <see cref="SerializedHubMessage"/> per
+/// call, serializes it once per protocol in use, and every connection copies those cached bytes. So it is a
+/// once-per-event cost, like <see cref="Frame"/>; what Rocket's hub stream pays per subscriber on top
+/// (<see cref="WrapItem"/> plus a protocol write) the plain broadcast does not, while the plain broadcast has no
+/// cursor, no resume and no per-subscriber queue.
+/// </remarks>
 [MemoryDiagnoser]
 public class SignalRFramingBenchmarks
 {
@@ -27,6 +38,7 @@ public class SignalRFramingBenchmarks
     private byte[] _frame = [];
     private StreamItemMessage _message = null!;
     private StreamItemMessage _stringMessage = null!;
+    private string _patchText = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -52,13 +64,32 @@ public class SignalRFramingBenchmarks
             throw new InvalidOperationException("The MessagePack stream item does not hold the patch text.");
         }
 
+        // The anchor writes the invocation a plain hub sends, with the patch as an escaped string argument.
+        _patchText = Encoding.UTF8.GetString(Patch);
+        var invocation = Encoding.UTF8.GetString(PlainSendToAll().Span);
+        using var parsed = JsonDocument.Parse(invocation.AsMemory(0, invocation.Length - 1));
+        var root = parsed.RootElement;
+        if (!invocation.EndsWith('\u001e') || root.GetProperty("type").GetInt32() != 1 || root.GetProperty("target").GetString() != "event"
+            || root.GetProperty("arguments").GetArrayLength() != 1 || root.GetProperty("arguments")[0].GetString() != _patchText)
+        {
+            throw new InvalidOperationException($"Unexpected JSON invocation: {invocation}");
+        }
+
         var asString = Write(_json, _stringMessage);
-        Console.WriteLine($"// bytes per event: patch {Patch.Length}, frame {_frame.Length}, JSON stream item {json.Length}, " +
+        Console.WriteLine($"// bytes per event: patch {Patch.Length}, frame {_frame.Length}, JSON stream item {json.Length}, JSON invocation {invocation.Length}, " +
             $"MessagePack stream item {messagePack.Length}, JSON with the patch as a string {asString.Length}");
     }
 
-    /// <summary>Once per event, shared by every SignalR subscriber.</summary>
+    /// <summary>
+    /// The anchor, once per event: a plain hub's <c>Clients.All.SendAsync("event", patch)</c>, one invocation message
+    /// serialized by the JSON protocol into the bytes every connection then copies.
+    /// </summary>
     [Benchmark(Baseline = true)]
+    public ReadOnlyMemory<byte> PlainSendToAll() =>
+        new SerializedHubMessage(new InvocationMessage("event", [_patchText])).GetSerializedMessage(_json);
+
+    /// <summary>Once per event, shared by every SignalR subscriber.</summary>
+    [Benchmark]
     public void Frame()
     {
         _output.ResetWrittenCount();
