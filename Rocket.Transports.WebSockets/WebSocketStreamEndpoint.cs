@@ -27,6 +27,11 @@ namespace Rocket.Transports.WebSockets;
 /// refused with 400 before the upgrade, since it would speak something else. The cursor is the <c>Last-Event-ID</c>
 /// header, else the <c>lastEventId</c> query parameter (a browser's WebSocket cannot set headers); else the client may
 /// send it as its first message. Keep-alive pings are set at accept time; the server stopping closes with 1001.
+/// <para>
+/// ASP.NET Core's middleware decides what is a WebSocket request (and checks its origin); over HTTP/1.1 the endpoint then
+/// answers the upgrade itself and writes events to the upgraded connection as the framer built them, a batch per write
+/// (docs/websocket-protocol.md, "How events are written"). Over HTTP/2 it accepts through <c>AcceptWebSocketAsync</c>.
+/// </para>
 /// </remarks>
 internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
 {
