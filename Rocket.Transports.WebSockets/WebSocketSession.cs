@@ -47,12 +47,12 @@ public sealed partial class WebSocketSession
     private readonly TaskCompletionSource<string?> _resume = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state;
 
-    private WebSocketSession(WebSocket socket, WebSocketTransportOptions options, ILogger logger)
+    private WebSocketSession(WebSocket socket, WebSocketConnectionStream? connection, WebSocketTransportOptions options, ILogger logger)
     {
         _socket = socket;
         _options = options;
         _logger = logger;
-        _transport = new WebSocketTransport(socket, options.WriteTimeout);
+        _transport = new WebSocketTransport(socket, connection, options.WriteTimeout);
     }
 
     /// <summary>
@@ -84,7 +84,25 @@ public sealed partial class WebSocketSession
             throw new ArgumentException("The WebSocket must be open.", nameof(webSocket));
         }
 
-        var session = new WebSocketSession(webSocket, options ?? new WebSocketTransportOptions(), logger ?? NullLogger.Instance);
+        var session = new WebSocketSession(webSocket, null, options ?? new WebSocketTransportOptions(), logger ?? NullLogger.Instance);
+        return session.RunCoreAsync(collection, cursor, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="RunAsync(WebSocket, LiveCollection, string?, WebSocketTransportOptions?, ILogger?, CancellationToken)"/>,
+    /// for a WebSocket created over <paramref name="connection"/>: events are written to the connection pre-framed, a
+    /// batch at a time.
+    /// </summary>
+    internal static Task RunUpgradedAsync(
+        WebSocket webSocket,
+        WebSocketConnectionStream connection,
+        LiveCollection collection,
+        string? cursor,
+        WebSocketTransportOptions options,
+        ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var session = new WebSocketSession(webSocket, connection, options, logger);
         return session.RunCoreAsync(collection, cursor, cancellationToken);
     }
 

@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -26,6 +27,11 @@ namespace Rocket.Transports.WebSockets;
 /// refused with 400 before the upgrade, since it would speak something else. The cursor is the <c>Last-Event-ID</c>
 /// header, else the <c>lastEventId</c> query parameter (a browser's WebSocket cannot set headers); else the client may
 /// send it as its first message. Keep-alive pings are set at accept time; the server stopping closes with 1001.
+/// <para>
+/// ASP.NET Core's middleware decides what is a WebSocket request (and checks its origin); over HTTP/1.1 the endpoint then
+/// answers the upgrade itself and writes events to the upgraded connection as the framer built them, a batch per write
+/// (docs/websocket-protocol.md, "How events are written"). Over HTTP/2 it accepts through <c>AcceptWebSocketAsync</c>.
+/// </para>
 /// </remarks>
 internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
 {
@@ -76,6 +82,17 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
         }
 
         var cursor = GetCursor(context.Request);
+        var stopping = _lifetime?.ApplicationStopping ?? CancellationToken.None;
+        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade
+            && WebSocketHandshake.IsSupportedVersion(context.Request.Headers.SecWebSocketVersion)
+            && WebSocketHandshake.TryGetAcceptKey(context.Request.Headers.SecWebSocketKey, out var accept))
+        {
+            await UpgradeAsync(context, upgrade, accept, subprotocol, collection, cursor, stopping).ConfigureAwait(false);
+            return;
+        }
+
+        // HTTP/2 (extended CONNECT, RFC 8441) or a server without an HTTP/1.1 upgrade: ASP.NET Core's WebSocket, and a
+        // message per event.
         WebSocket socket;
         try
         {
@@ -97,9 +114,52 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
 
         using (socket)
         {
-            var stopping = _lifetime?.ApplicationStopping ?? CancellationToken.None;
             await WebSocketSession.RunAsync(socket, collection, cursor, _options, _logger, stopping).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Accepts an HTTP/1.1 WebSocket itself (RFC 6455 section 4.2.2), so events can be written to the upgraded
+    /// connection already framed: every subscriber shares each event's whole frame, and a batch is one write. ASP.NET
+    /// Core's middleware has validated the request (<c>IsWebSocketRequest</c>) and checked its origin already.
+    /// </summary>
+    private async Task UpgradeAsync(
+        HttpContext context, IHttpUpgradeFeature upgrade, string accept, string? subprotocol, LiveCollection collection, string? cursor, CancellationToken stopping)
+    {
+        var headers = context.Response.Headers;
+        headers.Connection = "Upgrade";
+        headers.Upgrade = "websocket";
+        headers.SecWebSocketAccept = accept;
+        if (subprotocol is not null)
+        {
+            headers.SecWebSocketProtocol = subprotocol;
+        }
+
+        // No Sec-WebSocket-Extensions: per-message deflate is not negotiated (frames are shared by every subscriber, and
+        // compression of a stream that may mix secrets is a known side channel).
+        System.IO.Stream upgraded;
+        try
+        {
+            upgraded = await upgrade.UpgradeAsync().ConfigureAwait(false); // 101 Switching Protocols
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or System.IO.IOException)
+        {
+            Log.AcceptFailed(_logger, exception);
+            return;
+        }
+
+        // A request timeout, if the app set one, does not apply to a stream that lives as long as its client.
+        context.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
+        var connection = new WebSocketConnectionStream(upgraded, context.Abort);
+        using var socket = WebSocket.CreateFromStream(connection, new WebSocketCreationOptions
+        {
+            IsServer = true,
+            SubProtocol = subprotocol,
+            KeepAliveInterval = _options.KeepAliveInterval,
+            KeepAliveTimeout = _options.KeepAliveTimeout,
+        });
+        connection.Socket = socket;
+        await WebSocketSession.RunUpgradedAsync(socket, connection, collection, cursor, _options, _logger, stopping).ConfigureAwait(false);
     }
 
     private static string? GetCursor(HttpRequest request)

@@ -1,6 +1,9 @@
 using System;
 using System.Buffers;
+using System.IO;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
@@ -10,16 +13,19 @@ using Rocket.JsonPatch;
 namespace Rocket.Transports.WebSockets;
 
 /// <summary>
-/// The write side of one WebSocket connection speaking <c>rocket.jsonpatch.v1</c>, over any
-/// <see cref="WebSocket"/> (ASP.NET Core's, <see cref="WebSocket.CreateFromStream(System.IO.Stream, WebSocketCreationOptions)"/>
-/// in a custom server, an in-memory pair in tests): each frame is sent as one text message, as it is.
+/// The write side of one WebSocket connection speaking <c>rocket.jsonpatch.v1</c>. Over any <see cref="WebSocket"/>
+/// (ASP.NET Core's, <see cref="WebSocket.CreateFromStream(System.IO.Stream, WebSocketCreationOptions)"/> in a custom
+/// server, an in-memory pair in tests) each event is sent as one text message. On a connection the endpoint upgraded
+/// itself, the pre-framed events of a batch (<see cref="WebSocketEventFramer"/>) are written to the connection as they are,
+/// with one write and one flush.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Every send is bounded by the write timeout; when it expires the socket is aborted and the write throws
-/// <see cref="TimeoutException"/>. When the caller's token is canceled, the write returns at once but the send in
-/// flight is left to finish (bounded by the same timeout) rather than canceled, because canceling a send aborts a
-/// System.Net WebSocket: so a close frame can still follow it, e.g. to a slow consumer.
+/// Every write is bounded by the write timeout; when it expires the socket is aborted and the write throws
+/// <see cref="TimeoutException"/>. When the caller's token is canceled, the write returns at once but the write in
+/// flight is left to finish (bounded by the same timeout) rather than canceled, because canceling a write aborts the
+/// connection (a System.Net WebSocket aborts itself, Kestrel aborts a connection whose flush is canceled): so a close
+/// frame can still follow it, e.g. to a slow consumer.
 /// </para>
 /// <para>
 /// <see cref="HeartbeatAsync"/> sends nothing: the keep-alive is the WebSocket's own ping (set where the socket is
@@ -32,10 +38,15 @@ namespace Rocket.Transports.WebSockets;
 /// </remarks>
 public sealed class WebSocketTransport : ITransport, IDisposable
 {
+    // Kestrel's default response buffer (MaxResponseBufferSize): a write past it waits for the socket anyway, so a larger
+    // batch is written in pieces of this size rather than copied whole (which would hold a second copy per slow client).
+    private const int MaxCoalescedBytes = 64 * 1024;
+
     private static readonly TransportDescriptor WebSocketDescriptor = new(
         "websocket", null, RocketWebSocketProtocol.Subprotocol, TransportCapabilities.Bidirectional | TransportCapabilities.CloseReason);
 
     private readonly WebSocket _socket;
+    private readonly WebSocketConnectionStream? _connection;
     private readonly TimeSpan _writeTimeout;
     private readonly CancellationTokenSource _timeout = new();
     private Task _abandoned = Task.CompletedTask;
@@ -45,11 +56,21 @@ public sealed class WebSocketTransport : ITransport, IDisposable
     /// <param name="webSocket">An open WebSocket.</param>
     /// <param name="writeTimeout">The longest one send may take. Default 10 s (<see cref="WebSocketTransportOptions.WriteTimeout"/>).</param>
     public WebSocketTransport(WebSocket webSocket, TimeSpan? writeTimeout = null)
+        : this(webSocket, null, writeTimeout)
+    {
+    }
+
+    /// <summary>
+    /// Creates a transport that writes pre-framed events straight to <paramref name="connection"/>, the stream
+    /// <paramref name="webSocket"/> was created over; the WebSocket still writes its own control frames and the close.
+    /// </summary>
+    internal WebSocketTransport(WebSocket webSocket, WebSocketConnectionStream? connection, TimeSpan? writeTimeout)
     {
         ArgumentNullException.ThrowIfNull(webSocket);
         var timeout = writeTimeout ?? TimeSpan.FromSeconds(10);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, nameof(writeTimeout));
         _socket = webSocket;
+        _connection = connection;
         _writeTimeout = timeout;
     }
 
@@ -70,11 +91,16 @@ public sealed class WebSocketTransport : ITransport, IDisposable
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        return SendAsync(frame, cancellationToken);
+        return _connection is null
+            ? SendAsync(WebSocketFrame.GetPayload(frame), cancellationToken)
+            : WriteRawAsync(frame, null, cancellationToken);
     }
 
     /// <inheritdoc/>
-    /// <remarks>Each frame is its own text message: the subprotocol has one event per message.</remarks>
+    /// <remarks>
+    /// Each frame is its own text message: the subprotocol has one event per message. On a connection the endpoint
+    /// upgraded itself, the frames are copied together (up to 64 KiB at a time) and written with one write and one flush.
+    /// </remarks>
     public ValueTask WriteManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -82,7 +108,36 @@ public sealed class WebSocketTransport : ITransport, IDisposable
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        return WriteManyCoreAsync(frames, cancellationToken);
+        if (_connection is null)
+        {
+            return WriteManyCoreAsync(frames, cancellationToken);
+        }
+
+        if (frames.Length == 1)
+        {
+            return WriteRawAsync(frames.Span[0], null, cancellationToken);
+        }
+
+        long total = 0;
+        foreach (var frame in frames.Span)
+        {
+            total += frame.Length;
+        }
+
+        if (total > MaxCoalescedBytes)
+        {
+            return WriteRawChunkedAsync(frames, cancellationToken);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent((int)total);
+        var length = 0;
+        foreach (var frame in frames.Span)
+        {
+            frame.Span.CopyTo(buffer.AsSpan(length));
+            length += frame.Length;
+        }
+
+        return WriteRawAsync(buffer.AsMemory(0, length), buffer, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -158,8 +213,20 @@ public sealed class WebSocketTransport : ITransport, IDisposable
             json.WriteEndObject();
         }
 
-        await SendAsync(message.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        await WaitForAbandonedAsync(cancellationToken).ConfigureAwait(false);
+        if (_connection is null)
+        {
+            await SendAsync(message.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await WaitForAbandonedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // Once per connection: a frame of its own rather than a rented buffer.
+            var frame = new byte[WebSocketFrame.GetHeaderLength(message.WrittenCount) + message.WrittenCount];
+            var header = WebSocketFrame.WriteTextHeader(frame, message.WrittenCount);
+            message.WrittenSpan.CopyTo(frame.AsSpan(header));
+            await WriteRawAsync(frame, null, cancellationToken).ConfigureAwait(false);
+        }
+
         // CloseOutputAsync, not CloseAsync: the receive loop is the one reader, and it sees the client's close frame.
         // Canceling it (the close timeout) aborts the socket, which is the right end for a peer that does not read.
         await _socket.CloseOutputAsync(code, TruncateReason(reason), cancellationToken).ConfigureAwait(false);
@@ -184,7 +251,212 @@ public sealed class WebSocketTransport : ITransport, IDisposable
     {
         for (var i = 0; i < frames.Length; i++)
         {
-            await SendAsync(frames.Span[i], cancellationToken).ConfigureAwait(false);
+            // The WebSocket writes its own header.
+            await SendAsync(WebSocketFrame.GetPayload(frames.Span[i]), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // A batch over 64 KiB: pieces of up to 64 KiB, each one write; a frame that large on its own is written as it is.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteRawChunkedAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken)
+    {
+        byte[]? chunk = null;
+        var used = 0;
+        for (var i = 0; i < frames.Length; i++)
+        {
+            var frame = frames.Span[i];
+            if (chunk is not null && frame.Length > chunk.Length - used)
+            {
+                // The write owns the buffer from here on (it may outlive a canceled caller).
+                var full = chunk;
+                chunk = null;
+                await WriteRawAsync(full.AsMemory(0, used), full, cancellationToken).ConfigureAwait(false);
+                used = 0;
+            }
+
+            if (chunk is null && frame.Length >= MaxCoalescedBytes)
+            {
+                await WriteRawAsync(frame, null, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            chunk ??= ArrayPool<byte>.Shared.Rent(MaxCoalescedBytes);
+            frame.Span.CopyTo(chunk.AsSpan(used));
+            used += frame.Length;
+        }
+
+        if (chunk is not null)
+        {
+            await WriteRawAsync(chunk.AsMemory(0, used), chunk, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="bytes"/> (whole frames) to the upgraded connection and flushes, holding its write lock;
+    /// returns <paramref name="rented"/> to the pool when the write is over, which may be after a canceled caller returns.
+    /// </summary>
+    private ValueTask WriteRawAsync(ReadOnlyMemory<byte> bytes, byte[]? rented, CancellationToken cancellationToken)
+    {
+        var connection = _connection!;
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            ReturnBuffer(rented);
+            return ValueTask.FromException(new WebSocketException(WebSocketError.InvalidState, $"The WebSocket is {_socket.State}; no more events can be sent."));
+        }
+
+        if (!connection.WriteLock.Wait(0, CancellationToken.None))
+        {
+            // The WebSocket is writing a control frame (a pong, a ping, the close): rare, so the slow path.
+            return AwaitRawWriteAsync(WriteRawContendedAsync(bytes, rented, cancellationToken), cancellationToken);
+        }
+
+        ValueTask write;
+        Task? flush = null;
+        try
+        {
+            write = connection.Inner.WriteAsync(bytes, _timeout.Token);
+            if (write.IsCompletedSuccessfully)
+            {
+                write.GetAwaiter().GetResult();
+
+                // Kestrel sends what each write of an upgraded stream carries; other servers may buffer it until a flush.
+                flush = connection.Inner.FlushAsync(_timeout.Token);
+                if (flush.IsCompletedSuccessfully)
+                {
+                    EndRawWrite(rented);
+                    return default;
+                }
+            }
+        }
+#pragma warning disable CA1031 // Handed to the caller as the write's outcome.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            EndRawWrite(rented);
+            return ValueTask.FromException(exception);
+        }
+
+        // The socket is behind: wait, bounded by the write timeout.
+        return AwaitRawWriteAsync(FinishRawWriteAsync(flush is null ? write : default, flush, rented), cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask AwaitRawWriteAsync(Task<Exception?> write, CancellationToken cancellationToken)
+    {
+        // The write itself is never canceled (see the type's remarks): the caller stops waiting for it.
+        var error = await write.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (error is not null)
+        {
+            ExceptionDispatchInfo.Throw(error);
+        }
+    }
+
+    private async Task<Exception?> WriteRawContendedAsync(ReadOnlyMemory<byte> bytes, byte[]? rented, CancellationToken cancellationToken)
+    {
+        var connection = _connection!;
+        ValueTask write;
+        try
+        {
+            if (!await connection.WriteLock.WaitAsync(_writeTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                ReturnBuffer(rented);
+                return TimedOut();
+            }
+        }
+#pragma warning disable CA1031 // Handed to the caller as the write's outcome.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            ReturnBuffer(rented);
+            return exception;
+        }
+
+        try
+        {
+            write = connection.Inner.WriteAsync(bytes, _timeout.Token);
+        }
+#pragma warning disable CA1031 // Handed to the caller as the write's outcome.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            EndRawWrite(rented);
+            return exception;
+        }
+
+        return await FinishRawWriteAsync(write, null, rented).ConfigureAwait(false);
+    }
+
+    // Never faults: the outcome is the returned exception, so nothing goes unobserved when the caller stopped waiting.
+    private async Task<Exception?> FinishRawWriteAsync(ValueTask write, Task? flush, byte[]? rented)
+    {
+        try
+        {
+            // Armed only now that the write waits: Kestrel watches the token while its flush is blocked, and aborts the
+            // connection when it fires. No timer change per write on the fast path.
+            _timeout.CancelAfter(_writeTimeout);
+            await write.ConfigureAwait(false);
+            await (flush ?? _connection!.Inner.FlushAsync(_timeout.Token)).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (IsTimedOut())
+        {
+            return TimedOut();
+        }
+#pragma warning disable CA1031 // Handed to the caller as the write's outcome.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            return exception;
+        }
+        finally
+        {
+            ResetTimeout();
+            EndRawWrite(rented);
+        }
+    }
+
+    private TimeoutException TimedOut()
+    {
+        _socket.Abort();
+        return new TimeoutException(
+            $"A WebSocket write did not complete within {_writeTimeout.TotalSeconds} s (the client stopped reading); the connection was aborted.");
+    }
+
+    private bool IsTimedOut()
+    {
+        try
+        {
+            return _timeout.IsCancellationRequested;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    private void ResetTimeout()
+    {
+        try
+        {
+            _timeout.TryReset();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session disposed the transport while a write it had stopped waiting for was still in flight.
+        }
+    }
+
+    private void EndRawWrite(byte[]? rented)
+    {
+        ReturnBuffer(rented);
+        _connection!.WriteLock.Release();
+    }
+
+    private static void ReturnBuffer(byte[]? rented)
+    {
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

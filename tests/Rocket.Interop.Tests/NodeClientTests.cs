@@ -28,6 +28,10 @@ public sealed class NodeClientTests
     public Task WsWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument() =>
         AssertPassesAgainstSampleAsync("ws-interop.mjs", Ok);
 
+    [Fact]
+    public Task ChromiumWebSocket_HandshakeLargeFrameAndClose_EveryEventIntactInOrder() =>
+        AssertPassesAgainstSampleAsync("browser-ws-interop.mjs", Ok);
+
     [Theory]
     [InlineData("json")]
     [InlineData("msgpack")]

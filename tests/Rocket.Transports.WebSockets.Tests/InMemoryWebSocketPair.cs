@@ -13,25 +13,38 @@ namespace Rocket.Transports.WebSockets.Tests;
 /// </summary>
 internal sealed class InMemoryWebSocketPair : IDisposable
 {
-    private InMemoryWebSocketPair(WebSocket server, WebSocket client)
+    private InMemoryWebSocketPair(WebSocket server, WebSocket client, WebSocketConnectionStream? connection)
     {
         Server = server;
         Client = client;
+        Connection = connection;
     }
 
     public WebSocket Server { get; }
 
     public WebSocket Client { get; }
 
-    public static InMemoryWebSocketPair Create(long pauseBytes = 64 * 1024)
+    /// <summary>The server's connection when made with <c>upgraded: true</c> (as the endpoint's own upgrade), else null.</summary>
+    public WebSocketConnectionStream? Connection { get; }
+
+    public static InMemoryWebSocketPair Create(long pauseBytes = 64 * 1024, bool upgraded = false)
     {
         var options = new PipeOptions(pauseWriterThreshold: pauseBytes, resumeWriterThreshold: pauseBytes / 2, useSynchronizationContext: false);
         var toClient = new Pipe(options);
         var toServer = new Pipe(options);
-        var server = WebSocket.CreateFromStream(new DuplexStream(toServer.Reader, toClient.Writer), new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        Stream serverStream = new DuplexStream(toServer.Reader, toClient.Writer);
+        var connection = upgraded ? new WebSocketConnectionStream(serverStream) : null;
+        var server = WebSocket.CreateFromStream(connection ?? serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        connection?.Socket = server;
         var client = WebSocket.CreateFromStream(new DuplexStream(toClient.Reader, toServer.Writer), new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
-        return new InMemoryWebSocketPair(server, client);
+        return new InMemoryWebSocketPair(server, client, connection);
     }
+
+    /// <summary>Runs a session on the server side: over the connection, pre-framed, when the pair was made upgraded.</summary>
+    public Task RunSessionAsync(Rocket.Live.LiveCollection collection, string? cursor, WebSocketTransportOptions options, CancellationToken cancellationToken = default) =>
+        Connection is null
+            ? WebSocketSession.RunAsync(Server, collection, cursor, options, cancellationToken: cancellationToken)
+            : WebSocketSession.RunUpgradedAsync(Server, Connection, collection, cursor, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancellationToken);
 
     public void Dispose()
     {
@@ -78,6 +91,8 @@ internal sealed class InMemoryWebSocketPair : IDisposable
         {
             if (disposing)
             {
+                // As a closed socket would: a read in progress ends now (a WebSocket disposes its stream when aborted).
+                reader.CancelPendingRead();
                 reader.Complete();
                 writer.Complete();
             }

@@ -68,15 +68,16 @@ public sealed class WebSocketSessionTests
     }
 
     [Theory]
-    [InlineData("not json", WebSocketCloseStatus.PolicyViolation)]
-    [InlineData("[1,2]", WebSocketCloseStatus.PolicyViolation)]
-    [InlineData("{\"type\":\"subscribe\"}", WebSocketCloseStatus.PolicyViolation)]
-    [InlineData("{\"type\":\"resume\",\"lastEventId\":42}", WebSocketCloseStatus.PolicyViolation)]
-    public async Task RunAsync_MalformedMessage_ErrorMessageThenCloseWithCode(string message, WebSocketCloseStatus expected)
+    [InlineData("not json", WebSocketCloseStatus.PolicyViolation, false)]
+    [InlineData("[1,2]", WebSocketCloseStatus.PolicyViolation, false)]
+    [InlineData("{\"type\":\"subscribe\"}", WebSocketCloseStatus.PolicyViolation, false)]
+    [InlineData("{\"type\":\"resume\",\"lastEventId\":42}", WebSocketCloseStatus.PolicyViolation, false)]
+    [InlineData("not json", WebSocketCloseStatus.PolicyViolation, true)]
+    public async Task RunAsync_MalformedMessage_ErrorMessageThenCloseWithCode(string message, WebSocketCloseStatus expected, bool upgraded)
     {
         using var collection = new LiveCollection("messages");
-        using var pair = InMemoryWebSocketPair.Create();
-        var session = WebSocketSession.RunAsync(pair.Server, collection, null, Options);
+        using var pair = InMemoryWebSocketPair.Create(upgraded: upgraded);
+        var session = pair.RunSessionAsync(collection, null, Options);
 
         await pair.Client.SendTextAsync(message);
         var error = await pair.Client.ReceiveAsync();
@@ -135,13 +136,15 @@ public sealed class WebSocketSessionTests
         await session.WaitAsync(Client.Timeout);
     }
 
-    [Fact]
-    public async Task RunAsync_Stopping_CloseMessageThen1001()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_Stopping_CloseMessageThen1001(bool upgraded)
     {
         using var collection = new LiveCollection("messages");
-        using var pair = InMemoryWebSocketPair.Create();
+        using var pair = InMemoryWebSocketPair.Create(upgraded: upgraded);
         using var stopping = new CancellationTokenSource();
-        var session = WebSocketSession.RunAsync(pair.Server, collection, "x", Options, cancellationToken: stopping.Token);
+        var session = pair.RunSessionAsync(collection, "x", Options, stopping.Token);
         Assert.True((await pair.Client.ReceiveAsync()).IsReset);
 
         await stopping.CancelAsync();
@@ -154,12 +157,14 @@ public sealed class WebSocketSessionTests
         await session.WaitAsync(Client.Timeout);
     }
 
-    [Fact]
-    public async Task RunAsync_ClientStopsReading_SlowConsumerClose4000AfterWhatWasSent()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_ClientStopsReading_SlowConsumerClose4000AfterWhatWasSent(bool upgraded)
     {
         using var collection = new LiveCollection("messages", new LiveCollectionOptions { SubscriberQueueMaxEvents = 8, CloseTimeout = TimeSpan.FromSeconds(30) });
-        using var pair = InMemoryWebSocketPair.Create(pauseBytes: 4096);
-        var session = WebSocketSession.RunAsync(pair.Server, collection, "x", new WebSocketTransportOptions { WriteTimeout = TimeSpan.FromSeconds(30) });
+        using var pair = InMemoryWebSocketPair.Create(pauseBytes: 4096, upgraded: upgraded);
+        var session = pair.RunSessionAsync(collection, "x", new WebSocketTransportOptions { WriteTimeout = TimeSpan.FromSeconds(30) });
         Assert.True((await pair.Client.ReceiveAsync()).IsReset);
 
         var record = System.Text.Encoding.UTF8.GetBytes("{\"text\":\"" + new string('a', 1000) + "\"}");
@@ -188,5 +193,32 @@ public sealed class WebSocketSessionTests
         Assert.StartsWith("slow consumer", close.CloseDescription, StringComparison.Ordinal);
         Assert.True(patches < collection.Cursor.Sequence);
         await session.WaitAsync(Client.Timeout);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_ClientStopsReading_WriteTimeoutAbortsTheSocket(bool upgraded)
+    {
+        // The queue is far too large to overflow first: only the write timeout can end this.
+        using var collection = new LiveCollection("messages", new LiveCollectionOptions { SubscriberQueueMaxEvents = 100_000, SubscriberQueueMaxBytes = 1L << 30 });
+        using var pair = InMemoryWebSocketPair.Create(pauseBytes: 4096, upgraded: upgraded);
+        var session = pair.RunSessionAsync(collection, "x", new WebSocketTransportOptions { WriteTimeout = TimeSpan.FromMilliseconds(200) });
+        Assert.True((await pair.Client.ReceiveAsync()).IsReset);
+
+        var record = System.Text.Encoding.UTF8.GetBytes("{\"text\":\"" + new string('a', 1000) + "\"}");
+        var deadline = DateTime.UtcNow + Client.Timeout;
+        for (var i = 0; collection.SubscriberCount > 0; i++)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the write never timed out");
+            collection.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), record);
+            if (i % 20 == 0)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        await session.WaitAsync(Client.Timeout);
+        Assert.Equal(WebSocketState.Aborted, pair.Server.State);
     }
 }

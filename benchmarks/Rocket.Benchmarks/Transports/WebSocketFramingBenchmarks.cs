@@ -10,7 +10,7 @@ using Rocket.Transports.WebSockets;
 namespace Rocket.Benchmarks.Transports;
 
 /// <summary>
-/// Framing one event for WebSocket (and SSE, to compare): <see cref="FrameOnce"/> is the framer alone into a reused
+/// Framing one event for WebSocket (a whole RFC 6455 frame, header included) and SSE, to compare: <see cref="FrameOnce"/> is the framer alone into a reused
 /// buffer; <see cref="FrameOnceShareWithSubscribers"/> is Rocket's path (frame once into an array, every subscriber is
 /// handed the same bytes); <see cref="FramePerSubscriber"/> is the naive path it replaces (frame and copy per
 /// subscriber). Decision 6: Rocket's bytes per event must not grow with the subscribers (0 B per subscriber).
@@ -39,21 +39,30 @@ public class WebSocketFramingBenchmarks
         _framer = Transport == "sse" ? SseEventFramer.Instance : WebSocketEventFramer.Instance;
         _delivered = new ReadOnlyMemory<byte>[Subscribers];
 
-        // Check the output before measuring it.
-        var expected = Transport == "sse"
+        // Check the output before measuring it. A WebSocket event is a whole RFC 6455 frame: FIN and text (0x81), then the
+        // payload's length (146 bytes here: 126 and a 16-bit length; a server never masks), then the message.
+        var message = Transport == "sse"
             ? "event: patch\nid: 7f3a09c1.42\ndata: " + Encoding.UTF8.GetString(Patch) + "\n\n"
             : "{\"type\":\"patch\",\"id\":\"7f3a09c1.42\",\"patch\":" + Encoding.UTF8.GetString(Patch) + "}";
-        FrameOnce();
-        var actual = Encoding.UTF8.GetString(_buffer.WrittenSpan);
-        if (actual != expected)
+        var messageBytes = Encoding.UTF8.GetBytes(message);
+        if (Transport != "sse" && messageBytes.Length is < 126 or > ushort.MaxValue)
         {
-            throw new InvalidOperationException($"{Transport} framing is wrong: {actual}");
+            throw new InvalidOperationException("The sample message no longer has a 16-bit length; update the expected header.");
+        }
+
+        byte[] expected = Transport == "sse"
+            ? messageBytes
+            : [0x81, 126, (byte)(messageBytes.Length >> 8), (byte)messageBytes.Length, .. messageBytes];
+        FrameOnce();
+        if (!_buffer.WrittenSpan.SequenceEqual(expected))
+        {
+            throw new InvalidOperationException($"{Transport} framing is wrong: {Convert.ToHexString(_buffer.WrittenSpan)}");
         }
 
         FrameOnceShareWithSubscribers();
         foreach (var frame in _delivered)
         {
-            if (!frame.Span.SequenceEqual(Encoding.UTF8.GetBytes(expected)))
+            if (!frame.Span.SequenceEqual(expected))
             {
                 throw new InvalidOperationException("A subscriber was handed the wrong bytes.");
             }

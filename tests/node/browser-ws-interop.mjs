@@ -1,0 +1,136 @@
+// Interop: a real browser's WebSocket (Debian's headless Chromium, driven by playwright-core) against Rocket's
+// WebSocket endpoint, whose HTTP/1.1 handshake and frames Rocket writes itself.
+//
+//   node browser-ws-interop.mjs <baseUrl>        e.g. node browser-ws-interop.mjs http://127.0.0.1:5080
+//
+// Opens the sample page (for an http origin), then in the page `new WebSocket(<ws url>/messages, 'rocket.jsonpatch.v1')`,
+// sends `{"type":"resume"}` and records every message. Node creates a small record, a record of 100,000 characters (a
+// frame with a 64-bit length) and ten more small ones, then deletes the large one; the browser must receive the reset
+// first and then an `add` for each record and the `remove`, in order, with increasing ids, each intact. Then the page
+// closes with 1000 and must see the server's close answer. Prints one JSON summary line and exits 0, or prints why and
+// exits 1. The browser is always closed. Bounded: 60 s overall, 20 s per wait.
+import { chromium } from 'playwright-core';
+
+const OverallTimeoutMs = 60_000;
+const WaitTimeoutMs = 20_000;
+const ChromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const Subprotocol = 'rocket.jsonpatch.v1';
+
+const baseUrl = (process.argv[2] ?? '').replace(/\/+$/, '');
+if (!/^https?:\/\//.test(baseUrl)) {
+  console.error('usage: node browser-ws-interop.mjs <baseUrl>   (e.g. http://127.0.0.1:5080)');
+  process.exit(2);
+}
+
+class Mismatch extends Error {}
+
+function check(condition, why) {
+  if (!condition) throw new Mismatch(why);
+}
+
+async function post(text) {
+  const response = await fetch(`${baseUrl}/messages`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ text }),
+  });
+  const record = await response.json();
+  check(response.status === 201 && typeof record.id === 'string', `POST /messages answered ${response.status}`);
+  return record;
+}
+
+function pointerTo(id) {
+  return `/messages/${String(id).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+}
+
+let browser;
+const pageErrors = [];
+
+async function main() {
+  browser = await chromium.launch({
+    executablePath: ChromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    timeout: WaitTimeoutMs,
+  });
+  const page = await browser.newPage();
+  page.setDefaultTimeout(WaitTimeoutMs);
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  const response = await page.goto(`${baseUrl}/`, { waitUntil: 'load' });
+  check(response?.status() === 200, `GET / answered ${response?.status()}`);
+
+  const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/messages`;
+  const protocol = await page.evaluate(([url, subprotocol]) => new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, subprotocol);
+    window.rocketSocket = socket;
+    window.wsMessages = [];
+    window.wsClose = null;
+    socket.onmessage = (event) => window.wsMessages.push(event.data);
+    socket.onclose = (event) => { window.wsClose = { code: event.code, wasClean: event.wasClean }; };
+    socket.onerror = () => reject(new Error('the WebSocket failed to open'));
+    socket.onopen = () => {
+      socket.send(JSON.stringify({ type: 'resume' }));
+      resolve(socket.protocol);
+    };
+  }), [wsUrl, Subprotocol]);
+  check(protocol === Subprotocol, `the browser's WebSocket selected ${JSON.stringify(protocol)}`);
+  await page.waitForFunction(() => window.wsMessages.length >= 1);
+
+  const large = 'L'.repeat(100_000);
+  const records = [await post('small before')];
+  records.push(await post(large));
+  for (let i = 0; i < 10; i++) records.push(await post(`small after ${i}`));
+  const deleted = await fetch(`${baseUrl}/messages/${encodeURIComponent(records[1].id)}`, { method: 'DELETE' });
+  check(deleted.ok, `DELETE answered ${deleted.status}`);
+
+  const expected = 1 + records.length + 1;
+  await page.waitForFunction((count) => window.wsMessages.length >= count, expected);
+  const messages = (await page.evaluate(() => window.wsMessages)).map((text) => JSON.parse(text));
+  check(messages.length === expected, `the browser received ${messages.length} messages, expected ${expected}`);
+  check(messages.every((m) => m.type === 'patch'), 'a message is not a patch');
+  check(messages[0].patch.length === 1 && messages[0].patch[0].op === 'replace' && messages[0].patch[0].path === '',
+    'the first message is not a reset');
+  records.forEach((record, i) => {
+    const op = messages[i + 1].patch[0];
+    check(op.op === 'add' && op.path === pointerTo(record.id), `message ${i + 1} is not the add of ${record.id}`);
+    check(op.value.text === record.text, `the add of ${record.id} carries ${String(op.value.text).length} characters, not ${record.text.length}`);
+  });
+  const remove = messages[expected - 1].patch[0];
+  check(remove.op === 'remove' && remove.path === pointerTo(records[1].id), 'the last message is not the remove');
+  const sequences = messages.map((m) => Number(m.id.split('.')[1]));
+  check(sequences.every((s, i) => i === 0 || s > sequences[i - 1]), `ids do not increase: ${messages.map((m) => m.id)}`);
+
+  await page.evaluate(() => window.rocketSocket.close(1000, 'bye'));
+  await page.waitForFunction(() => window.wsClose !== null);
+  const close = await page.evaluate(() => window.wsClose);
+  check(close.code === 1000 && close.wasClean, `the close ended with ${JSON.stringify(close)}`);
+  check(pageErrors.length === 0, `the page threw: ${pageErrors.join('; ')}`);
+
+  console.log(JSON.stringify({
+    ok: true,
+    baseUrl,
+    browser: `chromium ${browser.version()}`,
+    protocol,
+    messages: messages.length,
+    largest: Math.max(...messages.map((m) => JSON.stringify(m).length)),
+  }));
+}
+
+const overall = setTimeout(() => finish(new Mismatch(`the scenario did not finish within ${OverallTimeoutMs} ms`)), OverallTimeoutMs);
+let finished = false;
+
+async function finish(error) {
+  if (finished) return;
+  finished = true;
+  clearTimeout(overall);
+  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  if (error) {
+    console.error(`browser-ws-interop: FAIL: ${error instanceof Mismatch ? error.message : error?.stack ?? String(error)}`);
+    if (pageErrors.length) console.error(`page errors: ${pageErrors.join('; ')}`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
+main().then(() => finish(), (error) => finish(error ?? new Error('failed')));
