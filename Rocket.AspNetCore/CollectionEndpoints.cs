@@ -37,17 +37,23 @@ internal sealed class CollectionEndpoints
     private string Name => _collection.Name;
 
     /// <summary><c>GET /collection</c>: a registered stream if the request asks for one, else the document, else 406.</summary>
-    public async Task GetCollectionAsync(HttpContext context)
+    public Task GetCollectionAsync(HttpContext context)
     {
         foreach (var stream in _streams)
         {
             if (stream.CanAccept(context))
             {
-                await stream.ExecuteAsync(context, _collection).ConfigureAwait(false);
-                return;
+                // The stream's own task, not awaited here: a state machine around it would stay alive as long as the
+                // connection (136 bytes per idle subscriber).
+                return stream.ExecuteAsync(context, _collection);
             }
         }
 
+        return GetDocumentAsync(context);
+    }
+
+    private async Task GetDocumentAsync(HttpContext context)
+    {
         if (!AcceptsJson(context.Request))
         {
             var offered = string.Join(", ", _streams.Select(static s => s.Name).Prepend("application/json"));

@@ -1,4 +1,5 @@
 using System;
+using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
@@ -60,7 +61,7 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
         return false;
     }
 
-    public async Task ExecuteAsync(HttpContext context, LiveCollection collection)
+    public Task ExecuteAsync(HttpContext context, LiveCollection collection)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -77,30 +78,40 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
         SseFrameWriter.WriteRetry(output, _options.RetryInterval);
         SseFrameWriter.WriteComment(output, "rocket");
 
-        // No linked token source per connection: the subscription ends on the request's own token, and a server stop
-        // disposes it through one registration (an idle connection keeps fewer objects alive).
-        var aborted = context.RequestAborted;
+        // No linked token source per connection: the subscription ends on the request's own token or the host's stopping
+        // token, one registration on each, which it disposes itself when it ends.
+        var flush = output.FlushAsync(context.RequestAborted);
+        if (!flush.IsCompletedSuccessfully)
+        {
+            return SubscribeAfterFlushAsync(flush, context, collection);
+        }
+
+        _ = flush.Result;
+        // The request's task is the subscription's own: no state machine of the endpoint stays alive with an idle
+        // connection (Completion never faults, and the loop has unregistered when it completes).
+        return Subscribe(context, collection).Completion;
+    }
+
+    private async Task SubscribeAfterFlushAsync(ValueTask<FlushResult> flush, HttpContext context, LiveCollection collection)
+    {
         try
         {
-            await output.FlushAsync(aborted).ConfigureAwait(false);
+            await flush.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             return; // the client went before the stream started: a normal end
         }
 
-        var cursor = GetCursor(context.Request);
-        var subscription = collection.Subscribe(new SseTransport(output), cursor, aborted);
-        await using (subscription.ConfigureAwait(false))
-        {
-            var stopping = _lifetime?.ApplicationStopping ?? CancellationToken.None;
-            await using (stopping.UnsafeRegister(static state => ((Subscription)state!).Dispose(), subscription).ConfigureAwait(false))
-            {
-                // Completes when the client goes, the server stops or Rocket closes the stream.
-                await subscription.Completion.ConfigureAwait(false);
-            }
-        }
+        await Subscribe(context, collection).Completion.ConfigureAwait(false);
     }
+
+    private Subscription Subscribe(HttpContext context, LiveCollection collection) =>
+        collection.Subscribe(
+            new SseTransport(context.Response.BodyWriter),
+            GetCursor(context.Request),
+            context.RequestAborted,
+            _lifetime?.ApplicationStopping ?? CancellationToken.None);
 
     private static string? GetCursor(HttpRequest request)
     {
@@ -108,6 +119,12 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
         if (!StringValues.IsNullOrEmpty(header))
         {
             return header[0];
+        }
+
+        // Only a request with a query string reads it: the parsed query is kept with the request for its whole life.
+        if (!request.QueryString.HasValue)
+        {
+            return null;
         }
 
         var query = request.Query["lastEventId"];

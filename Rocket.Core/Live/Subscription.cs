@@ -33,6 +33,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     private readonly TimeSpan _closeTimeout;
     private readonly ILogger _logger;
     private CancellationTokenRegistration _callerRegistration;
+    private CancellationTokenRegistration _stoppingRegistration;
     private CloseReason? _closeReason;
     private int _queuedEvents;
     private int _wroteSinceHeartbeat;
@@ -115,14 +116,25 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     // Whether frames totalling `bytes` fit into the (still empty) queue: decides between a replay and a reset.
     internal bool Fits(int events, long bytes) => events <= _maxEvents && (events <= 1 || bytes <= _maxBytes);
 
-    internal void Start(CancellationToken cancellationToken)
+    internal void Start(CancellationToken cancellationToken, CancellationToken stoppingToken)
     {
-        Completion = Task.Run(RunAsync, CancellationToken.None);
+        // Registered before the loop starts, so the loop always sees and disposes them; an already-canceled token ends the
+        // subscription at once and the loop then stops at its first step. Both are disposed by the loop when it ends, so a
+        // host needs no linked token source, and no state machine of its own waiting to dispose one.
         if (cancellationToken.CanBeCanceled)
         {
-            // Registered after the loop starts so an already-canceled token ends it through the same path.
             _callerRegistration = cancellationToken.Register(static state => ((Subscription)state!).Dispose(), this);
         }
+
+        if (stoppingToken.CanBeCanceled)
+        {
+            _stoppingRegistration = stoppingToken.UnsafeRegister(static state => ((Subscription)state!).Dispose(), this);
+        }
+
+        // The loop's own task is the completion: Task.Run would keep a promise wrapping it (and an awaiter of our own a
+        // delegate) alive for the subscription's whole life. Its first step (usually the reset, or the replay) runs on
+        // the caller's thread, outside the collection's lock; everything after an await runs on the thread pool.
+        Completion = RunAsync();
     }
 
     // May be called from the collection's writer under its lock, so it must not run anything inline: the queue runs its
@@ -217,6 +229,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
             End(CloseReason.Normal);
             _owner.Unregister(this);
             await _callerRegistration.DisposeAsync().ConfigureAwait(false);
+            await _stoppingRegistration.DisposeAsync().ConfigureAwait(false);
         }
 
         var reason = Volatile.Read(ref _closeReason)!;

@@ -12,7 +12,7 @@ using System.Threading.Tasks;
 namespace Rocket.LoadTest;
 
 /// <summary>Options of the <c>load</c> mode.</summary>
-internal sealed record LoadOptions(Uri Server, string Transport, int Subscribers, int Events, double Rate, int PacedEvents, int TimeoutSeconds);
+internal sealed record LoadOptions(Uri Server, string Transport, int Subscribers, int Events, double Rate, int PacedEvents, int TimeoutSeconds, int HoldSeconds = 0);
 
 /// <summary>
 /// The load process: opens N receivers, waits until the server counts them all, then (1) publishes a paced phase at a
@@ -25,7 +25,7 @@ internal static class LoadRunner
 
     public static async Task<int> RunAsync(LoadOptions options)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(options.TimeoutSeconds));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(options.TimeoutSeconds + options.HoldSeconds));
         var ct = timeout.Token;
         // Control requests after the connections are up use CancellationToken.None (bounded by the control client's
         // 30 s timeout): a run that reaches its deadline still reports what was delivered instead of crashing.
@@ -80,6 +80,14 @@ internal static class LoadRunner
             ["idleManagedBytesPerConnection"] = (idle.ManagedBytes - idleBefore.ManagedBytes) / options.Subscribers,
             ["idleGcCommittedBytesPerConnection"] = (idle.GcCommittedBytes - idleBefore.GcCommittedBytes) / options.Subscribers,
         };
+
+        if (options.HoldSeconds > 0)
+        {
+            // Keeps the idle receivers connected so the server's heap can be inspected (dotnet-gcdump); the run's deadline
+            // is extended by as much, and nothing is measured meanwhile.
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"holding {options.Subscribers} idle receivers for {options.HoldSeconds} s"));
+            await Task.Delay(TimeSpan.FromSeconds(options.HoldSeconds), CancellationToken.None);
+        }
 
         long expected = 0;
         var seq = state.SeqBase;

@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 namespace Rocket.LoadTest;
 
 /// <summary>
-/// <c>server --port P</c> or <c>load --server URL --transport T --subscribers N --events E [--rate R] [--paced K] [--timeout S]</c>.
+/// <c>server --port P</c> or <c>load --server URL --transport T --subscribers N --events E [--rate R] [--paced K] [--timeout S] [--hold S]</c>.
 /// </summary>
 internal static class Program
 {
@@ -35,7 +35,8 @@ internal static class Program
                     Int(named, "--events", 1000),
                     double.Parse(named.GetValueOrDefault("--rate", "100"), CultureInfo.InvariantCulture),
                     Int(named, "--paced", 200),
-                    Int(named, "--timeout", 120));
+                    Int(named, "--timeout", 120),
+                    Int(named, "--hold", 0));
                 if (!options.Server.IsLoopback)
                 {
                     Console.Error.WriteLine("The load test talks to loopback servers only.");
@@ -55,7 +56,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: server --port P | load --server http://127.0.0.1:P --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--timeout S] | report results.jsonl [--charts DIR]");
+        Console.Error.WriteLine("usage: server --port P | load --server http://127.0.0.1:P --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--timeout S] [--hold S] | report results.jsonl [--charts DIR]");
         return 1;
     }
 }

@@ -288,6 +288,54 @@ public class SubscriptionTests
     }
 
     [Fact]
+    public async Task StoppingTokenCanceled_EndsNormallyAndUnregisters_LeavingTheTransportToTheHost()
+    {
+        using var collection = NewCollection();
+        using var aborted = new CancellationTokenSource();
+        using var stopping = new CancellationTokenSource();
+        var transport = new InMemoryTransport();
+        transport.Stall();
+        var subscription = collection.Subscribe(transport, null, aborted.Token, stopping.Token);
+
+        await stopping.CancelAsync();
+        await subscription.Completion.WaitAsync(LiveTest.Timeout);
+
+        Assert.Equal(0, collection.SubscriberCount);
+        Assert.Equal(CloseStatus.Normal, subscription.CloseReason!.Status);
+        Assert.Null(transport.CloseReason);
+        await aborted.CancelAsync(); // the other token, after the end: nothing left to run
+    }
+
+    [Fact]
+    public async Task Subscribe_AlreadyCanceledStoppingToken_EndsAtOnce()
+    {
+        using var collection = NewCollection();
+        var subscription = collection.Subscribe(new InMemoryTransport(), null, CancellationToken.None, new CancellationToken(canceled: true));
+        await subscription.Completion.WaitAsync(LiveTest.Timeout);
+        Assert.Equal(0, collection.SubscriberCount);
+        Assert.Equal(CloseStatus.Normal, subscription.CloseReason!.Status);
+    }
+
+    [Fact]
+    public async Task Dispose_WithBothTokens_EndsAndTheTokensCanStillBeCanceled()
+    {
+        using var collection = NewCollection();
+        using var aborted = new CancellationTokenSource();
+        using var stopping = new CancellationTokenSource();
+        var transport = new InMemoryTransport();
+        var subscription = collection.Subscribe(transport, null, aborted.Token, stopping.Token);
+        await LiveTest.WaitForEventsAsync(transport, 1);
+
+        await subscription.DisposeAsync();
+        await aborted.CancelAsync();
+        await stopping.CancelAsync();
+
+        Assert.True(subscription.Completion.IsCompletedSuccessfully);
+        Assert.Equal(0, collection.SubscriberCount);
+        Assert.Null(transport.CloseReason);
+    }
+
+    [Fact]
     public async Task CollectionDispose_ClosesSubscribersWithShuttingDown()
     {
         var collection = NewCollection();
