@@ -34,6 +34,8 @@ internal static class BenchServer
 
     public static async Task<int> RunAsync(int port)
     {
+        // Started first, so Kestrel's memory-pool meter is seen from its first block.
+        using var allocations = new AllocationSampler();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
@@ -66,6 +68,9 @@ internal static class BenchServer
 
         app.MapGet("/control/subscribers", (string target) => Results.Json(new { count = Subscribers(target) }));
         app.MapGet("/control/stats", (bool? collect) => Results.Json(Stats(collect ?? false)));
+        // What was allocated since the previous reset, by sampled type; the load process resets it as the flood starts
+        // and reads it (resetting again) when the last delivery has arrived.
+        app.MapGet("/control/allocations", (bool? reset, int? top) => Results.Json(allocations.Read(reset ?? false, Math.Clamp(top ?? 12, 1, 100))));
         app.MapPost("/control/publish", (string target, int count, double? rate, long seqBase) =>
         {
             if (count is < 1 or > 1_000_000 || Subscribers(target) < 0)

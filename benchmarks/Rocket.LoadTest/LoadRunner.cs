@@ -113,11 +113,13 @@ internal static class LoadRunner
         state.Histogram = flood;
         var deliveredBefore = state.Delivered;
         var before = await StatsAsync(control, collect: false, CancellationToken.None);
+        await AllocationWindow.ResetAsync(control, CancellationToken.None);
         var loadCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var start = Stopwatch.GetTimestamp();
         await PublishAsync(control, target, options.Events, 0, seq, CancellationToken.None);
         expected += (long)options.Events * options.Subscribers;
         var floodComplete = await WaitForDeliveriesAsync(state, expected, ct);
+        var allocations = await AllocationWindow.ReadAsync(control, CancellationToken.None);
         var after = await StatsAsync(control, collect: false, CancellationToken.None);
         var loadCpu = Process.GetCurrentProcess().TotalProcessorTime - loadCpuBefore;
         var seconds = Stopwatch.GetElapsedTime(start, state.LastDelivery).TotalSeconds;
@@ -143,6 +145,7 @@ internal static class LoadRunner
         result["serverCpuNsPerDelivery"] = Math.Round((after.CpuMs - before.CpuMs) * 1_000_000 / deliveries, 1);
         // The receivers share the two cores with the server: their cost bounds what any transport can show.
         result["loadCpuNsPerDelivery"] = Math.Round(loadCpu.TotalMilliseconds * 1_000_000 / deliveries, 1);
+        AllocationWindow.Add(result, allocations, deliveries);
 
         Console.WriteLine(JsonSerializer.Serialize(result));
         await stop.CancelAsync();

@@ -43,6 +43,7 @@ internal static class Report
         }
 
         Console.Write(table.ToString());
+        Console.Write(Allocations(groups));
 
         if (chartDirectory is not null)
         {
@@ -53,6 +54,40 @@ internal static class Report
         }
 
         return 0;
+    }
+
+    // Runs that carry the server's allocation window (AllocationSampler): what the flood allocated per delivery, the share
+    // of Kestrel's pool growth, and the three types sampled most (mean over the group's complete runs).
+    private static string Allocations(List<IGrouping<(string Transport, int N), JsonElement>> groups)
+    {
+        var table = new StringBuilder();
+        foreach (var g in groups)
+        {
+            var ok = g.Where(static r => Bool(r, "floodComplete") && Num(r, "gaps") == 0 && r.TryGetProperty("allocationTop", out _)).ToList();
+            if (ok.Count == 0)
+            {
+                continue;
+            }
+
+            if (table.Length == 0)
+            {
+                table.AppendLine();
+                table.AppendLine("| N | transport | runs | flood alloc B/delivery (sampled) | Kestrel pool growth B/delivery | top sampled types, B/delivery |");
+                table.AppendLine("|---:|---|---:|---:|---:|---|");
+            }
+
+            var top = ok
+                .SelectMany(static r => r.GetProperty("allocationTop").EnumerateArray())
+                .GroupBy(static t => (Type: t.GetProperty("type").GetString()!, Kind: t.GetProperty("kind").GetString()!))
+                .Select(t => (t.Key, Bytes: t.Sum(static x => x.GetProperty("bytesPerDelivery").GetDouble()) / ok.Count))
+                .OrderByDescending(static t => t.Bytes)
+                .Take(3)
+                .Select(static t => string.Create(CultureInfo.InvariantCulture, $"`` {t.Key.Type} `` ({t.Key.Kind}) {t.Bytes:N1}"));
+            table.Append(CultureInfo.InvariantCulture, $"| {g.Key.N:N0} | {g.Key.Transport} | {ok.Count} | {Median(ok, "windowSampledBytesPerDelivery"):N1} ");
+            table.AppendLine(CultureInfo.InvariantCulture, $"| {Median(ok, "kestrelPoolAllocatedBytesPerDelivery"):N1} | {string.Join("; ", top)} |");
+        }
+
+        return table.ToString();
     }
 
     // Below 1,000 connections the difference of two process-wide figures is noise (even negative).
