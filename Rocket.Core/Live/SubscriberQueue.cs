@@ -12,9 +12,11 @@ namespace Rocket.Live;
 /// <remarks>
 /// <para>
 /// Built for idle connections and fan-out, where a general channel costs too much: an idle queue holds no array (a
-/// <c>Channel</c> keeps a 32-slot segment and two waiter objects per subscriber, about 1 KiB), the arrays grow on demand
-/// (doubling, up to what the limits allow), and the reader swaps its drained array for the pending one, so taking a
-/// batch copies nothing and allocates nothing.
+/// <c>Channel</c> keeps a 32-slot segment and two waiter objects per subscriber, about 1 KiB). A lone pending frame
+/// waits in a field of its own, so a subscriber that is never more than one event behind (an idle one after its reset,
+/// one at a low rate) never has an array at all. From the second pending frame on, the frames go into an array that
+/// grows on demand (doubling, up to what the limits allow), and the reader swaps its drained array for the pending
+/// one, so taking a batch copies nothing and allocates nothing.
 /// </para>
 /// <para>
 /// The reader parks on the queue itself (an <see cref="IValueTaskSource{TResult}"/> reset per wait), so a wake-up
@@ -34,6 +36,10 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
     private ReadOnlyMemory<byte>[] _pending = [];
     private int _pendingCount;
+
+    // The one pending frame while there is exactly one and no array to hold it: _pendingCount is 1 and _pending unused.
+    private ReadOnlyMemory<byte> _single;
+    private bool _hasSingle;
     private bool _heartbeat;
     private bool _completed;
     private bool _waiting;
@@ -73,12 +79,31 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
                 return false;
             }
 
-            if (_pendingCount == _pending.Length)
+            if (_pendingCount == 0 && _pending.Length == 0)
             {
-                Array.Resize(ref _pending, Math.Max(InitialCapacity, _pending.Length * 2));
+                _single = frame;
+                _hasSingle = true;
+                _pendingCount = 1;
+            }
+            else
+            {
+                if (_pendingCount >= _pending.Length)
+                {
+                    // Full, or empty while the lone frame waits in its field.
+                    Array.Resize(ref _pending, Math.Max(InitialCapacity, _pending.Length * 2));
+                }
+
+                if (_hasSingle)
+                {
+                    // A second frame: the lone one moves into the array, ahead of it.
+                    _pending[0] = _single;
+                    _single = default;
+                    _hasSingle = false;
+                }
+
+                _pending[_pendingCount++] = frame;
             }
 
-            _pending[_pendingCount++] = frame;
             wake = TakeWaiter();
         }
 
@@ -121,26 +146,35 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     }
 
     /// <summary>
-    /// Takes everything pending: <paramref name="batch"/> (the reader's own array, already cleared) is swapped with the
-    /// pending one. False when nothing is pending (then call <see cref="WaitAsync"/>).
+    /// Takes everything pending. A lone frame held without an array comes back as <paramref name="single"/> (with
+    /// <paramref name="count"/> 1 and <paramref name="batch"/> untouched; otherwise it is null); frames are handed over by swapping <paramref name="batch"/> (the
+    /// reader's own array, already cleared) with the pending one. False when nothing is pending (then call
+    /// <see cref="WaitAsync"/>).
     /// </summary>
-    public bool TryTake(ref ReadOnlyMemory<byte>[] batch, out int count, out bool heartbeat)
+    public bool TryTake(ref ReadOnlyMemory<byte>[] batch, out int count, out bool heartbeat, out ReadOnlyMemory<byte>? single)
     {
         lock (_lock)
         {
             count = _pendingCount;
             heartbeat = _heartbeat;
+            single = null;
             if (count == 0 && !heartbeat)
             {
                 return false;
             }
 
-            if (count > 0)
+            if (_hasSingle)
+            {
+                single = _single;
+                _single = default;
+                _hasSingle = false;
+            }
+            else if (count > 0)
             {
                 (batch, _pending) = (_pending, batch);
-                _pendingCount = 0;
             }
 
+            _pendingCount = 0;
             _heartbeat = false;
             return true;
         }

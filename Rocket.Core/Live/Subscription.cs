@@ -161,7 +161,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         {
             while (true)
             {
-                if (!_queue.TryTake(ref batch, out var count, out _))
+                if (!_queue.TryTake(ref batch, out var count, out _, out var single))
                 {
                     if (!await _queue.WaitAsync().ConfigureAwait(false))
                     {
@@ -183,28 +183,38 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                     continue;
                 }
 
-                long bytes = 0;
-                for (var i = 0; i < count; i++)
-                {
-                    bytes += batch[i].Length;
-                }
-
                 Volatile.Write(ref _wroteSinceHeartbeat, 1);
-                if (count == 1)
+                long bytes;
+                if (single is { } lone)
                 {
-                    await Transport.WriteAsync(batch[0], token).ConfigureAwait(false);
+                    // A lone frame, held by the queue without an array.
+                    bytes = lone.Length;
+                    await Transport.WriteAsync(lone, token).ConfigureAwait(false);
                 }
                 else
                 {
-                    await Transport.WriteManyAsync(batch.AsMemory(0, count), token).ConfigureAwait(false);
-                }
+                    bytes = 0;
+                    for (var i = 0; i < count; i++)
+                    {
+                        bytes += batch[i].Length;
+                    }
 
-                // Drop the references so a long-idle subscriber does not keep old events alive, and a flood's large array
-                // with them.
-                Array.Clear(batch, 0, count);
-                if (batch.Length > SubscriberQueue.RetainedCapacity)
-                {
-                    batch = [];
+                    if (count == 1)
+                    {
+                        await Transport.WriteAsync(batch[0], token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await Transport.WriteManyAsync(batch.AsMemory(0, count), token).ConfigureAwait(false);
+                    }
+
+                    // Drop the references so a long-idle subscriber does not keep old events alive, and a flood's large
+                    // array with them.
+                    Array.Clear(batch, 0, count);
+                    if (batch.Length > SubscriberQueue.RetainedCapacity)
+                    {
+                        batch = [];
+                    }
                 }
 
                 Interlocked.Add(ref _queuedBytes, -bytes);
