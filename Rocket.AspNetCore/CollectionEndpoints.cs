@@ -52,6 +52,28 @@ internal sealed class CollectionEndpoints
         return GetDocumentAsync(context);
     }
 
+    /// <summary>
+    /// An HTTP/2 WebSocket (RFC 8441): the request is a <c>CONNECT</c> with <c>:protocol websocket</c>, which ASP.NET
+    /// Core's WebSocket middleware presents as a WebSocket request. Any other <c>CONNECT</c> is not for this URL.
+    /// </summary>
+    public Task ConnectCollectionAsync(HttpContext context)
+    {
+        if (context.WebSockets.IsWebSocketRequest)
+        {
+            foreach (var stream in _streams)
+            {
+                if (stream.CanAccept(context))
+                {
+                    return stream.ExecuteAsync(context, _collection);
+                }
+            }
+        }
+
+        context.Response.Headers.Allow = HttpMethods.Get;
+        return Problem.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "method-not-allowed", "Method Not Allowed",
+            "CONNECT opens a WebSocket over HTTP/2 (RFC 8441) here, and this request is not one, or the WebSocket transport is not registered; read the collection with GET.");
+    }
+
     private async Task GetDocumentAsync(HttpContext context)
     {
         if (!AcceptsJson(context.Request))

@@ -1,11 +1,13 @@
 using System;
 using System.Linq;
+using System.Net;
 using System.Net.Http;
 using System.Net.WebSockets;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Rocket.Live;
@@ -32,10 +34,20 @@ internal sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(
         bool webSockets = true,
         Action<LiveCollectionOptions>? collection = null,
-        Action<WebSocketTransportOptions>? transport = null)
+        Action<WebSocketTransportOptions>? transport = null,
+        bool http2Only = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (http2Only)
+        {
+            // HTTP/2 without TLS (prior knowledge): how a test reaches RFC 8441 WebSockets without a certificate.
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        }
+        else
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        }
+
         builder.Logging.ClearProviders();
         var rocket = builder.Services.AddRocket().AddCollection("messages", collection).AddSseTransport();
         if (webSockets)
