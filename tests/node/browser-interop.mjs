@@ -7,27 +7,16 @@
 // waits for `li[data-id="<id>"]` to show its text, deletes it and waits for the item to go, then requires the
 // browser to have received an `add` and a `remove` for the record's path. Prints one JSON summary line and exits 0,
 // or prints why and exits 1. The browser is always closed. Bounded: 60 s overall, 20 s per wait (Chromium starts slowly on a loaded machine).
-import { chromium } from 'playwright-core';
+import { launchChromium, newPage } from './lib/browser.mjs';
+import { Mismatch, check, pointerTo } from './lib/interop.mjs';
 
 const OverallTimeoutMs = 60_000;
 const WaitTimeoutMs = 20_000;
-const ChromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const baseUrl = (process.argv[2] ?? '').replace(/\/+$/, '');
 if (!/^https?:\/\//.test(baseUrl)) {
   console.error('usage: node browser-interop.mjs <baseUrl>   (e.g. http://127.0.0.1:5080)');
   process.exit(2);
-}
-
-class Mismatch extends Error {}
-
-function check(condition, why) {
-  if (!condition) throw new Mismatch(why);
-}
-
-// RFC 6901: '~' is '~0' and '/' is '~1' in a reference token.
-function pointerTo(id) {
-  return `/messages/${String(id).replaceAll('~', '~0').replaceAll('/', '~1')}`;
 }
 
 let browser;
@@ -36,17 +25,8 @@ const consoleLines = [];
 const failedResponses = [];
 
 async function main() {
-  browser = await chromium.launch({
-    executablePath: ChromiumPath,
-    headless: true,
-    // No sandbox (CI runs as root in a container); nothing that reaches for the network: the machine has none.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    timeout: WaitTimeoutMs,
-  });
-  const page = await browser.newPage();
-  page.setDefaultTimeout(WaitTimeoutMs);
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  browser = await launchChromium(WaitTimeoutMs);
+  const page = await newPage(browser, WaitTimeoutMs, pageErrors);
   page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
   // Diagnostics only (a missing favicon is not a failure): the console names no URL, this does.
   page.on('response', (response) => { if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.url()}`); });

@@ -9,23 +9,17 @@
 // first and then an `add` for each record and the `remove`, in order, with increasing ids, each intact. Then the page
 // closes with 1000 and must see the server's close answer. Prints one JSON summary line and exits 0, or prints why and
 // exits 1. The browser is always closed. Bounded: 60 s overall, 20 s per wait.
-import { chromium } from 'playwright-core';
+import { launchChromium, newPage } from './lib/browser.mjs';
+import { Mismatch, check, pointerTo } from './lib/interop.mjs';
 
 const OverallTimeoutMs = 60_000;
 const WaitTimeoutMs = 20_000;
-const ChromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const Subprotocol = 'rocket.jsonpatch.v1';
 
 const baseUrl = (process.argv[2] ?? '').replace(/\/+$/, '');
 if (!/^https?:\/\//.test(baseUrl)) {
   console.error('usage: node browser-ws-interop.mjs <baseUrl>   (e.g. http://127.0.0.1:5080)');
   process.exit(2);
-}
-
-class Mismatch extends Error {}
-
-function check(condition, why) {
-  if (!condition) throw new Mismatch(why);
 }
 
 async function post(text) {
@@ -39,24 +33,12 @@ async function post(text) {
   return record;
 }
 
-function pointerTo(id) {
-  return `/messages/${String(id).replaceAll('~', '~0').replaceAll('/', '~1')}`;
-}
-
 let browser;
 const pageErrors = [];
 
 async function main() {
-  browser = await chromium.launch({
-    executablePath: ChromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    timeout: WaitTimeoutMs,
-  });
-  const page = await browser.newPage();
-  page.setDefaultTimeout(WaitTimeoutMs);
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  browser = await launchChromium(WaitTimeoutMs);
+  const page = await newPage(browser, WaitTimeoutMs, pageErrors);
   const response = await page.goto(`${baseUrl}/`, { waitUntil: 'load' });
   check(response?.status() === 200, `GET / answered ${response?.status()}`);
 
