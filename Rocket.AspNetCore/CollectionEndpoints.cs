@@ -37,20 +37,7 @@ internal sealed class CollectionEndpoints
     private string Name => _collection.Name;
 
     /// <summary><c>GET /collection</c>: a registered stream if the request asks for one, else the document, else 406.</summary>
-    public Task GetCollectionAsync(HttpContext context)
-    {
-        foreach (var stream in _streams)
-        {
-            if (stream.CanAccept(context))
-            {
-                // The stream's own task, not awaited here: a state machine around it would stay alive as long as the
-                // connection (136 bytes per idle subscriber).
-                return stream.ExecuteAsync(context, _collection);
-            }
-        }
-
-        return GetDocumentAsync(context);
-    }
+    public Task GetCollectionAsync(HttpContext context) => TryStream(context) ?? GetDocumentAsync(context);
 
     /// <summary>
     /// An HTTP/2 WebSocket (RFC 8441): the request is a <c>CONNECT</c> with <c>:protocol websocket</c>, which ASP.NET
@@ -58,20 +45,29 @@ internal sealed class CollectionEndpoints
     /// </summary>
     public Task ConnectCollectionAsync(HttpContext context)
     {
-        if (context.WebSockets.IsWebSocketRequest)
+        if (context.WebSockets.IsWebSocketRequest && TryStream(context) is { } stream)
         {
-            foreach (var stream in _streams)
-            {
-                if (stream.CanAccept(context))
-                {
-                    return stream.ExecuteAsync(context, _collection);
-                }
-            }
+            return stream;
         }
 
         context.Response.Headers.Allow = HttpMethods.Get;
         return Problem.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "method-not-allowed", "Method Not Allowed",
             "CONNECT opens a WebSocket over HTTP/2 (RFC 8441) here, and this request is not one, or the WebSocket transport is not registered; read the collection with GET.");
+    }
+
+    // The first registered stream that accepts the request, running; null when none does. The stream's own task, not
+    // awaited here: a state machine around it would stay alive as long as the connection (136 bytes per idle subscriber).
+    private Task? TryStream(HttpContext context)
+    {
+        foreach (var stream in _streams)
+        {
+            if (stream.CanAccept(context))
+            {
+                return stream.ExecuteAsync(context, _collection);
+            }
+        }
+
+        return null;
     }
 
     private async Task GetDocumentAsync(HttpContext context)
