@@ -146,8 +146,8 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     }
 
     /// <summary>
-    /// Takes everything pending. A lone frame held without an array comes back as <paramref name="single"/> (with
-    /// <paramref name="count"/> 1 and <paramref name="batch"/> untouched; otherwise it is null); frames are handed over by swapping <paramref name="batch"/> (the
+    /// Takes everything pending. A lone frame comes back as <paramref name="single"/> (with <paramref name="count"/> 1 and
+    /// <paramref name="batch"/> untouched; otherwise it is null); two or more are handed over by swapping <paramref name="batch"/> (the
     /// reader's own array, already cleared) with the pending one. False when nothing is pending (then call
     /// <see cref="WaitAsync"/>).
     /// </summary>
@@ -168,6 +168,11 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
                 single = _single;
                 _single = default;
                 _hasSingle = false;
+            }
+            else if (count == 1)
+            {
+                single = _pending[0];
+                _pending[0] = default;
             }
             else if (count > 0)
             {

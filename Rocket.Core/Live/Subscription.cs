@@ -187,7 +187,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                 long bytes;
                 if (single is { } lone)
                 {
-                    // A lone frame, held by the queue without an array.
+                    // A lone frame: one write, and the batch array untouched.
                     bytes = lone.Length;
                     await Transport.WriteAsync(lone, token).ConfigureAwait(false);
                 }
@@ -199,14 +199,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                         bytes += batch[i].Length;
                     }
 
-                    if (count == 1)
-                    {
-                        await Transport.WriteAsync(batch[0], token).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await Transport.WriteManyAsync(batch.AsMemory(0, count), token).ConfigureAwait(false);
-                    }
+                    await Transport.WriteManyAsync(batch.AsMemory(0, count), token).ConfigureAwait(false);
 
                     // Drop the references so a long-idle subscriber does not keep old events alive, and a flood's large
                     // array with them.
