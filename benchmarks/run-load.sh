@@ -2,6 +2,7 @@
 # End-to-end fan-out over loopback: one server process, one load process per run (docs/benchmarks.md).
 #   benchmarks/run-load.sh                      # N in 1 100 1000, 3 repetitions, all transports
 #   SUBSCRIBERS="1 100 1000 5000" REPS=3 EVENTS=1000 benchmarks/run-load.sh
+#   TRANSPORTS="sse websocket" SUBSCRIBERS=1000 REPS=1 benchmarks/run-load.sh   # a subset, for a quick look
 # Every step is bounded by `timeout`; the server is stopped by its PID. Results: benchmarks/results/load-<date>.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ EVENTS=${EVENTS:-1000}      # flood phase; at most the subscriber queue the serv
 PACED=${PACED:-200}         # paced phase, for latency
 RATE=${RATE:-100}           # events per second in the paced phase
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
-TRANSPORTS=(sse websocket signalr baseline-sse baseline-signalr raw)
+read -r -a TRANSPORTS <<< "${TRANSPORTS:-sse websocket signalr baseline-sse baseline-signalr raw}"
 
 limit=$(ulimit -n)
 for n in $SUBSCRIBERS; do

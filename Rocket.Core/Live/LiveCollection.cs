@@ -24,8 +24,9 @@ namespace Rocket.Live;
 /// duplicate. Nothing under the lock waits for a subscriber: enqueueing is a counter check and a queue write.
 /// </para>
 /// <para>
-/// Each event is framed at most once per transport kind, and every subscriber of that kind is handed the same bytes,
-/// so fan-out allocates nothing per subscriber.
+/// Each event is framed at most once per transport kind and kept once, in a log shared by the history and the
+/// subscribers: a subscriber's queue is a range of sequence numbers in it, and every subscriber of a kind is handed the
+/// same bytes, so fan-out allocates nothing per subscriber, however far behind it is.
 /// </para>
 /// </remarks>
 [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A collection is the REST domain term (GET /messages), the name users know; it is not a .NET collection type.")]
@@ -36,13 +37,12 @@ public sealed class LiveCollection : IDisposable
 
     private readonly Lock _lock = new();
     private readonly OrderedDictionary<string, byte[]> _records = new(StringComparer.Ordinal);
-    private readonly LiveEvent[] _history;
+    private readonly FanOutLog _log;
     private readonly List<Subscription> _subscriptions = [];
     private readonly ArrayBufferWriter<byte> _patchBuffer = new(1024);
     private readonly ArrayBufferWriter<byte> _frameBuffer = new(1024);
     private readonly JsonPatchWriter _patchWriter;
     private readonly string _pathPrefix;
-    private readonly long _historyMaxBytes;
     private readonly int _queueMaxEvents;
     private readonly long _queueMaxBytes;
     private readonly TimeSpan _closeTimeout;
@@ -50,9 +50,6 @@ public sealed class LiveCollection : IDisposable
     private readonly CloseReason _slowConsumer;
     private readonly ILogger _logger;
     private readonly ITimer? _heartbeat;
-    private int _historyStart;
-    private int _historyCount;
-    private long _historyBytes;
     private long _sequence;
     private LiveEvent? _reset;
     private bool _disposed;
@@ -73,8 +70,7 @@ public sealed class LiveCollection : IDisposable
 
         Name = name;
         Epoch = options.Epoch ?? Cursor.NewEpoch();
-        _history = new LiveEvent[options.HistoryMaxEvents];
-        _historyMaxBytes = options.HistoryMaxBytes;
+        _log = new FanOutLog(options.HistoryMaxEvents, options.HistoryMaxBytes, options.SubscriberQueueMaxEvents, options.SubscriberQueueMaxBytes);
         _queueMaxEvents = options.SubscriberQueueMaxEvents;
         _queueMaxBytes = options.SubscriberQueueMaxBytes;
         _closeTimeout = options.CloseTimeout;
@@ -143,7 +139,7 @@ public sealed class LiveCollection : IDisposable
         {
             lock (_lock)
             {
-                return _historyCount;
+                return _log.HistoryCount;
             }
         }
     }
@@ -341,7 +337,7 @@ public sealed class LiveCollection : IDisposable
             if (!(parsed && TryReplay(subscription, framer, from)))
             {
                 var reset = GetReset();
-                subscription.TryEnqueue(reset.GetFrame(framer, _frameBuffer));
+                subscription.EnqueueReset(reset.GetFrame(framer, _frameBuffer));
                 subscription.StartedWithReset = true;
                 subscription.StartCursor = reset.Cursor;
             }
@@ -378,6 +374,12 @@ public sealed class LiveCollection : IDisposable
 
         _heartbeat?.Dispose();
     }
+
+    // The events subscribers read their pending frames from.
+    internal FanOutLog EventLog => _log;
+
+    // Why a subscriber that fell too far behind is closed.
+    internal CloseReason SlowConsumerReason => _slowConsumer;
 
     internal void Unregister(Subscription subscription)
     {
@@ -489,7 +491,7 @@ public sealed class LiveCollection : IDisposable
 
         var liveEvent = new LiveEvent(Name, new Cursor(Epoch, ++_sequence), _patchBuffer.WrittenSpan.ToArray(), isReset: false);
         _reset = null;
-        AppendToHistory(liveEvent);
+        _log.Append(liveEvent);
         FanOut(liveEvent);
         return liveEvent.Cursor;
     }
@@ -499,38 +501,6 @@ public sealed class LiveCollection : IDisposable
         using var before = JsonDocument.Parse(source);
         using var after = JsonDocument.Parse(target);
         JsonPatchDiff.Write(before.RootElement, after.RootElement, _patchWriter, path);
-    }
-
-    private void AppendToHistory(LiveEvent liveEvent)
-    {
-        if (_history.Length == 0)
-        {
-            return;
-        }
-
-        var size = liveEvent.Patch.Length;
-        while (_historyCount > 0 && (_historyCount == _history.Length || _historyBytes + size > _historyMaxBytes))
-        {
-            EvictOldest();
-        }
-
-        if (size > _historyMaxBytes)
-        {
-            // Larger than the whole history may hold: keep nothing, so older cursors get a reset rather than a gap.
-            return;
-        }
-
-        _history[(_historyStart + _historyCount) % _history.Length] = liveEvent;
-        _historyCount++;
-        _historyBytes += size;
-    }
-
-    private void EvictOldest()
-    {
-        _historyBytes -= _history[_historyStart].Patch.Length;
-        _history[_historyStart] = null!;
-        _historyStart = (_historyStart + 1) % _history.Length;
-        _historyCount--;
     }
 
     private void FanOut(LiveEvent liveEvent)
@@ -547,7 +517,7 @@ public sealed class LiveCollection : IDisposable
                 lastFramer = framer;
             }
 
-            if (!subscription.TryEnqueue(lastFrame))
+            if (!subscription.TryEnqueue(liveEvent.Cursor.Sequence, lastFrame!.Length))
             {
                 Unregister(subscription);
                 if (subscription.End(_slowConsumer))
@@ -573,16 +543,17 @@ public sealed class LiveCollection : IDisposable
             return true;
         }
 
-        if (missing > _historyCount)
+        if (missing > _log.HistoryCount)
         {
             return false;
         }
 
-        var first = _historyCount - (int)missing;
+        var first = from.Sequence + 1;
         long bytes = 0;
-        for (var i = first; i < _historyCount; i++)
+        for (var sequence = first; sequence <= _sequence; sequence++)
         {
-            bytes += _history[(_historyStart + i) % _history.Length].GetFrame(framer, _frameBuffer).Length;
+            // Frames every missed event for this transport kind now, under the lock, so the subscription's loop finds it.
+            bytes += _log.Get(sequence).GetFrame(framer, _frameBuffer).Length;
         }
 
         if (!subscription.Fits((int)missing, bytes))
@@ -590,11 +561,7 @@ public sealed class LiveCollection : IDisposable
             return false;
         }
 
-        for (var i = first; i < _historyCount; i++)
-        {
-            subscription.TryEnqueue(_history[(_historyStart + i) % _history.Length].GetFrame(framer, _frameBuffer));
-        }
-
+        subscription.EnqueueReplay(first, (int)missing, bytes);
         subscription.StartCursor = from;
         return true;
     }

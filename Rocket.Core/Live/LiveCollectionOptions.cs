@@ -38,7 +38,9 @@ public sealed class LiveCollectionOptions
     /// <summary>
     /// How many events may wait for one subscriber before it is closed as a slow consumer. Default
     /// <see cref="DefaultSubscriberQueueMaxEvents"/> (1,024): matches Centrifugo's per-client queue, and is just above
-    /// the default history, so a client that falls this far behind would be reset on reconnect anyway.
+    /// the default history, so a client that falls this far behind would be reset on reconnect anyway. The pending events
+    /// are not copied per subscriber: the collection keeps the newest events this limit (and
+    /// <see cref="SubscriberQueueMaxBytes"/>, counted in patch bytes) covers in the same log as its history.
     /// </summary>
     public int SubscriberQueueMaxEvents { get; set; } = DefaultSubscriberQueueMaxEvents;
 

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Threading;
 using Rocket.Transports;
 
 namespace Rocket.Live;
@@ -49,22 +50,49 @@ public sealed class LiveEvent
     /// </summary>
     public bool IsReset { get; }
 
-    // Called only under the owning collection's lock, so the cache needs no synchronization of its own.
+    // Built only under the owning collection's lock, so the cache needs no synchronization of its own for writers.
     internal byte[] GetFrame(IEventFramer framer, ArrayBufferWriter<byte> scratch)
     {
-        if (ReferenceEquals(framer, _framer0))
+        if (FindFrame(framer) is { } known)
         {
-            return _frame0!;
+            return known;
         }
 
-        if (_framer0 is not null && SameKind(framer, _framer0))
+        scratch.ResetWrittenCount();
+        framer.Frame(this, scratch);
+        var framed = scratch.WrittenSpan.ToArray();
+        if (_framer0 is null)
         {
-            return _frame0!;
+            _frame0 = framed;
+            Volatile.Write(ref _framer0, framer);
+        }
+        else
+        {
+            // Rare: a second transport kind on the same collection. A tiny array, grown by one.
+            var more = _moreFrames ?? [];
+            Array.Resize(ref more, more.Length + 1);
+            more[^1] = (framer, framed);
+            Volatile.Write(ref _moreFrames, more);
         }
 
-        if (_moreFrames is not null)
+        return framed;
+    }
+
+    // The frame already built for framer's kind, or null. Safe without the lock for a subscriber of that kind: its frame
+    // was built (under the lock) before the event was enqueued to it, the first framer and its frame never change, and
+    // a second kind replaces the array of further frames rather than changing it.
+    internal byte[]? FindFrame(IEventFramer framer)
+    {
+        var first = Volatile.Read(ref _framer0);
+        if (first is not null && (ReferenceEquals(framer, first) || SameKind(framer, first)))
         {
-            foreach (var (known, frame) in _moreFrames)
+            return _frame0;
+        }
+
+        var more = Volatile.Read(ref _moreFrames);
+        if (more is not null)
+        {
+            foreach (var (known, frame) in more)
             {
                 if (ReferenceEquals(framer, known) || SameKind(framer, known))
                 {
@@ -73,24 +101,7 @@ public sealed class LiveEvent
             }
         }
 
-        scratch.ResetWrittenCount();
-        framer.Frame(this, scratch);
-        var framed = scratch.WrittenSpan.ToArray();
-        if (_framer0 is null)
-        {
-            _framer0 = framer;
-            _frame0 = framed;
-        }
-        else
-        {
-            // Rare: a second transport kind on the same collection. A tiny array, grown by one.
-            var more = _moreFrames ?? [];
-            Array.Resize(ref more, more.Length + 1);
-            more[^1] = (framer, framed);
-            _moreFrames = more;
-        }
-
-        return framed;
+        return null;
     }
 
     internal int FramedBytes

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
@@ -6,17 +7,16 @@ using System.Threading.Tasks.Sources;
 namespace Rocket.Live;
 
 /// <summary>
-/// The frames waiting for one subscriber: many writers (the collection's writer, its heartbeat tick, an ending), one
+/// What is waiting for one subscriber: many writers (the collection's writer, its heartbeat tick, an ending), one
 /// reader (the subscription's loop), which takes everything pending at once.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Built for idle connections and fan-out, where a general channel costs too much: an idle queue holds no array (a
-/// <c>Channel</c> keeps a 32-slot segment and two waiter objects per subscriber, about 1 KiB). A lone pending frame
-/// waits in a field of its own, so a subscriber that is never more than one event behind (an idle one after its reset,
-/// one at a low rate) never has an array at all. From the second pending frame on, the frames go into an array that
-/// grows on demand (doubling, up to what the limits allow), and the reader swaps its drained array for the pending
-/// one, so taking a batch copies nothing and allocates nothing.
+/// The queue holds no frames of its own. The collection keeps every recent event in one log shared by all its
+/// subscribers (<see cref="FanOutLog"/>), so a subscriber's pending events are a range of sequence numbers in it:
+/// enqueueing an event is "the range now ends here", and a backlog of a thousand events costs a subscriber nothing
+/// more than an idle one. The one frame that is not in the log, the reset a subscriber may start with, waits in a field
+/// ahead of the range.
 /// </para>
 /// <para>
 /// The reader parks on the queue itself (an <see cref="IValueTaskSource{TResult}"/> reset per wait), so a wake-up
@@ -26,84 +26,41 @@ namespace Rocket.Live;
 /// </remarks>
 internal sealed class SubscriberQueue : IValueTaskSource<bool>
 {
-    // The first array a subscriber gets when its first event arrives: most never have more than a few pending.
-    internal const int InitialCapacity = 4;
-
-    // A batch array this large is dropped after use rather than kept by an idle subscriber (a flood's leftovers).
-    internal const int RetainedCapacity = 64;
-
-    private readonly Lock _lock = new();
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
-    private ReadOnlyMemory<byte>[] _pending = [];
-    private int _pendingCount;
-
-    // The one pending frame while there is exactly one and no array to hold it: _pendingCount is 1 and _pending unused.
-    private ReadOnlyMemory<byte> _single;
-    private bool _hasSingle;
+    private ReadOnlyMemory<byte> _lone;
+    private bool _hasLone;
+    private long _first;
+    private int _count;
     private bool _heartbeat;
     private bool _completed;
     private bool _waiting;
 
-    /// <summary>How many frames are waiting (for tests and diagnostics).</summary>
+    /// <summary>How many frames are waiting, the lone one included (for tests and diagnostics).</summary>
     internal int Count
     {
         get
         {
-            lock (_lock)
+            lock (this)
             {
-                return _pendingCount;
+                return _count + (_hasLone ? 1 : 0);
             }
         }
     }
 
-    /// <summary>The capacity of the array holding the pending frames (for tests).</summary>
-    internal int Capacity
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _pending.Length;
-            }
-        }
-    }
-
-    /// <summary>Appends a frame; false once completed. Never blocks on the reader.</summary>
-    public bool TryWrite(ReadOnlyMemory<byte> frame)
+    /// <summary>Puts a frame that is not in the log (a reset) ahead of everything else; false once completed.</summary>
+    public bool TryWriteLone(ReadOnlyMemory<byte> frame)
     {
         bool wake;
-        lock (_lock)
+        lock (this)
         {
             if (_completed)
             {
                 return false;
             }
 
-            if (_pendingCount == 0 && _pending.Length == 0)
-            {
-                _single = frame;
-                _hasSingle = true;
-                _pendingCount = 1;
-            }
-            else
-            {
-                if (_pendingCount >= _pending.Length)
-                {
-                    // Full, or empty while the lone frame waits in its field.
-                    Array.Resize(ref _pending, Math.Max(InitialCapacity, _pending.Length * 2));
-                }
-
-                if (_hasSingle)
-                {
-                    // A second frame: the lone one moves into the array, ahead of it.
-                    _pending[0] = _single;
-                    _single = default;
-                    _hasSingle = false;
-                }
-
-                _pending[_pendingCount++] = frame;
-            }
-
+            Debug.Assert(!_hasLone && _count == 0, "A lone frame is only ever the first thing a subscriber is sent.");
+            _lone = frame;
+            _hasLone = true;
             wake = TakeWaiter();
         }
 
@@ -111,11 +68,39 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
         return true;
     }
 
-    /// <summary>Asks for a heartbeat: the reader sees it with its next batch (several requests make one).</summary>
+    /// <summary>
+    /// Extends the pending range by the events <paramref name="first"/> to <paramref name="first"/> +
+    /// <paramref name="count"/> - 1, which follow the ones already pending; false once completed. Never blocks on the reader.
+    /// </summary>
+    public bool TryWrite(long first, int count = 1)
+    {
+        bool wake;
+        lock (this)
+        {
+            if (_completed)
+            {
+                return false;
+            }
+
+            if (_count == 0)
+            {
+                _first = first;
+            }
+
+            Debug.Assert(first == _first + _count, "Events reach a subscriber in sequence order, without gaps.");
+            _count += count;
+            wake = TakeWaiter();
+        }
+
+        Wake(wake);
+        return true;
+    }
+
+    /// <summary>Asks for a heartbeat: the reader sees it with its next take (several requests make one).</summary>
     public void RequestHeartbeat()
     {
         bool wake;
-        lock (_lock)
+        lock (this)
         {
             if (_completed)
             {
@@ -129,11 +114,11 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
         Wake(wake);
     }
 
-    /// <summary>No more frames: a parked wait, and every later one, returns false. What is pending stays for the reader to drop.</summary>
+    /// <summary>No more frames: a parked wait, and every later one, returns false. What is pending is dropped by the reader.</summary>
     public void Complete()
     {
         bool wake;
-        lock (_lock)
+        lock (this)
         {
             _completed = true;
             wake = TakeWaiter();
@@ -146,40 +131,26 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     }
 
     /// <summary>
-    /// Takes everything pending. A lone frame comes back as <paramref name="single"/> (with <paramref name="count"/> 1 and
-    /// <paramref name="batch"/> untouched; otherwise it is null); two or more are handed over by swapping <paramref name="batch"/> (the
-    /// reader's own array, already cleared) with the pending one. False when nothing is pending (then call
-    /// <see cref="WaitAsync"/>).
+    /// Takes everything pending: the lone frame, if any (<paramref name="lone"/>, otherwise null), then the range of
+    /// events <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1, to be read from the
+    /// log. False when nothing is pending (then call <see cref="WaitAsync"/>).
     /// </summary>
-    public bool TryTake(ref ReadOnlyMemory<byte>[] batch, out int count, out bool heartbeat, out ReadOnlyMemory<byte>? single)
+    public bool TryTake(out ReadOnlyMemory<byte>? lone, out long first, out int count, out bool heartbeat)
     {
-        lock (_lock)
+        lock (this)
         {
-            count = _pendingCount;
+            lone = _hasLone ? _lone : (ReadOnlyMemory<byte>?)null;
+            first = _first;
+            count = _count;
             heartbeat = _heartbeat;
-            single = null;
-            if (count == 0 && !heartbeat)
+            if (count == 0 && !_hasLone && !heartbeat)
             {
                 return false;
             }
 
-            if (_hasSingle)
-            {
-                single = _single;
-                _single = default;
-                _hasSingle = false;
-            }
-            else if (count == 1)
-            {
-                single = _pending[0];
-                _pending[0] = default;
-            }
-            else if (count > 0)
-            {
-                (batch, _pending) = (_pending, batch);
-            }
-
-            _pendingCount = 0;
+            _lone = default;
+            _hasLone = false;
+            _count = 0;
             _heartbeat = false;
             return true;
         }
@@ -191,14 +162,14 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     /// </summary>
     public ValueTask<bool> WaitAsync()
     {
-        lock (_lock)
+        lock (this)
         {
             if (_completed)
             {
                 return new ValueTask<bool>(false);
             }
 
-            if (_pendingCount > 0 || _heartbeat)
+            if (_count > 0 || _hasLone || _heartbeat)
             {
                 return new ValueTask<bool>(true);
             }

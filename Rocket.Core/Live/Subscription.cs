@@ -1,4 +1,5 @@
 using System;
+using System.Numerics;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -7,14 +8,15 @@ using Rocket.Transports;
 namespace Rocket.Live;
 
 /// <summary>
-/// One subscriber of a collection: a bounded queue of framed events and a loop that drains it into one
+/// One subscriber of a collection: a bounded queue of pending events and a loop that drains it into one
 /// <see cref="ITransport"/>. Made by <see cref="LiveCollection.Subscribe(ITransport, string?, CancellationToken)"/>.
 /// </summary>
 /// <remarks>
 /// <para>
 /// The collection's writer only ever enqueues (never waits): a subscriber that stops reading costs the writer one
-/// counter check per event. Everything pending when the loop wakes is written with one
-/// <see cref="ITransport.WriteManyAsync"/>, so one write and one flush.
+/// counter check per event. The pending events are a range of the collection's shared log, not copies: when the loop
+/// wakes it looks their frames up there and writes them with <see cref="ITransport.WriteManyAsync"/>, up to
+/// <see cref="MaxBatch"/> frames per write and flush.
 /// </para>
 /// <para>
 /// Events count against the queue's limits until the transport has taken them. When an event would go over a limit the
@@ -25,6 +27,10 @@ namespace Rocket.Live;
 /// </remarks>
 public sealed class Subscription : IDisposable, IAsyncDisposable
 {
+    // The most frames written (and flushed) at once: a backlog is written in writes of this many, so the loop's array
+    // stays small whatever the backlog, and each flush still carries tens of kilobytes.
+    internal const int MaxBatch = 64;
+
     private readonly LiveCollection _owner;
     private readonly SubscriberQueue _queue = new();
     private readonly CancellationTokenSource _stop = new();
@@ -82,8 +88,9 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         await Completion.ConfigureAwait(false);
     }
 
-    // Called under the collection's lock. Never blocks: false means "over a limit", and the caller ends the subscription.
-    internal bool TryEnqueue(ReadOnlyMemory<byte> frame)
+    // Called under the collection's lock, after the event is in the log. Never blocks: false means "over a limit", and
+    // the caller ends the subscription.
+    internal bool TryEnqueue(long sequence, int frameLength)
     {
         if (Volatile.Read(ref _closeReason) is not null)
         {
@@ -92,15 +99,31 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
         var events = Volatile.Read(ref _queuedEvents);
         // An empty queue takes any event, so a reset larger than the byte limit can still be sent.
-        if (events > 0 && (events >= _maxEvents || Interlocked.Read(ref _queuedBytes) + frame.Length > _maxBytes))
+        if (events > 0 && (events >= _maxEvents || Interlocked.Read(ref _queuedBytes) + frameLength > _maxBytes))
         {
             return false;
         }
 
         Interlocked.Increment(ref _queuedEvents);
-        Interlocked.Add(ref _queuedBytes, frame.Length);
-        _queue.TryWrite(frame);
+        Interlocked.Add(ref _queuedBytes, frameLength);
+        _queue.TryWrite(sequence);
         return true;
+    }
+
+    // Called under the collection's lock when subscribing: the events a cursor missed, already checked by Fits.
+    internal void EnqueueReplay(long first, int count, long bytes)
+    {
+        Interlocked.Add(ref _queuedEvents, count);
+        Interlocked.Add(ref _queuedBytes, bytes);
+        _queue.TryWrite(first, count);
+    }
+
+    // Called under the collection's lock when subscribing: the reset, which is not in the log, goes first.
+    internal void EnqueueReset(ReadOnlyMemory<byte> frame)
+    {
+        Interlocked.Increment(ref _queuedEvents);
+        Interlocked.Add(ref _queuedBytes, frame.Length);
+        _queue.TryWriteLone(frame);
     }
 
     // Called by the collection's heartbeat tick under its lock. The heartbeat is sent only to a subscriber that was written
@@ -153,15 +176,16 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
     private async Task RunAsync()
     {
-        // The loop's half of the queue's double buffer: swapped with the pending array on each take, so it starts empty
-        // and grows only for a subscriber that ever has several events pending.
+        // The frames of one write, looked up in the collection's log: grown on demand (doubling) up to MaxBatch and kept,
+        // so a subscriber that is never two events behind has no array, and a flood of any length costs one of MaxBatch.
         ReadOnlyMemory<byte>[] batch = [];
+        var framer = Transport.Framer;
         var token = _stop.Token;
         try
         {
             while (true)
             {
-                if (!_queue.TryTake(ref batch, out var count, out _, out var single))
+                if (!_queue.TryTake(out var lone, out var next, out var pending, out _))
                 {
                     if (!await _queue.WaitAsync().ConfigureAwait(false))
                     {
@@ -176,7 +200,8 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                     break;
                 }
 
-                if (count == 0)
+                var frames = pending + (lone is null ? 0 : 1);
+                if (frames == 0)
                 {
                     // A heartbeat asked for while nothing was queued; events sent instead keep the link alive as well.
                     await Transport.HeartbeatAsync(token).ConfigureAwait(false);
@@ -184,34 +209,61 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                 }
 
                 Volatile.Write(ref _wroteSinceHeartbeat, 1);
-                long bytes;
-                if (single is { } lone)
+                while (frames > 0)
                 {
-                    // A lone frame: one write, and the batch array untouched.
-                    bytes = lone.Length;
-                    await Transport.WriteAsync(lone, token).ConfigureAwait(false);
-                }
-                else
-                {
-                    bytes = 0;
-                    for (var i = 0; i < count; i++)
+                    var take = Math.Min(frames, MaxBatch);
+                    long bytes = 0;
+                    if (take == 1)
                     {
-                        bytes += batch[i].Length;
+                        // A lone frame: one write, and no array.
+                        if (!TryNextFrame(ref lone, ref next, framer, out var frame))
+                        {
+                            break;
+                        }
+
+                        bytes = frame.Length;
+                        await Transport.WriteAsync(frame, token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        if (batch.Length < take)
+                        {
+                            batch = new ReadOnlyMemory<byte>[Math.Min(MaxBatch, Math.Max(batch.Length * 2, (int)BitOperations.RoundUpToPowerOf2((uint)take)))];
+                        }
+
+                        var filled = 0;
+                        while (filled < take && TryNextFrame(ref lone, ref next, framer, out var frame))
+                        {
+                            batch[filled++] = frame;
+                            bytes += frame.Length;
+                        }
+
+                        if (filled < take)
+                        {
+                            break;
+                        }
+
+                        await Transport.WriteManyAsync(batch.AsMemory(0, take), token).ConfigureAwait(false);
+
+                        // Drop the references so a long-idle subscriber does not keep old events alive.
+                        Array.Clear(batch, 0, take);
                     }
 
-                    await Transport.WriteManyAsync(batch.AsMemory(0, count), token).ConfigureAwait(false);
-
-                    // Drop the references so a long-idle subscriber does not keep old events alive, and a flood's large
-                    // array with them.
-                    Array.Clear(batch, 0, count);
-                    if (batch.Length > SubscriberQueue.RetainedCapacity)
-                    {
-                        batch = [];
-                    }
+                    frames -= take;
+                    Interlocked.Add(ref _queuedBytes, -bytes);
+                    Interlocked.Add(ref _queuedEvents, -take);
                 }
 
-                Interlocked.Add(ref _queuedBytes, -bytes);
-                Interlocked.Add(ref _queuedEvents, -count);
+                if (frames > 0)
+                {
+                    // The log no longer holds an event this subscriber has not written: it fell too far behind.
+                    if (End(_owner.SlowConsumerReason))
+                    {
+                        Log.SlowConsumer(_logger, _owner.Name, Transport.Descriptor.Name, _owner.SlowConsumerReason.Description);
+                    }
+
+                    break;
+                }
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -240,6 +292,21 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         {
             await CloseTransportAsync(reason).ConfigureAwait(false);
         }
+    }
+
+    // The next frame of a take: the lone one first, then the log's events in order. False when the log no longer holds one.
+    private bool TryNextFrame(ref ReadOnlyMemory<byte>? lone, ref long next, IEventFramer framer, out ReadOnlyMemory<byte> frame)
+    {
+        if (lone is { } first)
+        {
+            lone = null;
+            frame = first;
+            return true;
+        }
+
+        var framed = _owner.EventLog.TryGet(next++)?.FindFrame(framer);
+        frame = framed;
+        return framed is not null;
     }
 
     private async Task CloseTransportAsync(CloseReason reason)

@@ -8,7 +8,12 @@ namespace Rocket.Transports;
 /// WebSocket text message, a SignalR hub message). A collection calls it at most once per event and kind, and every
 /// subscriber of that kind gets the same bytes, so a framer must depend on nothing but the event.
 /// </summary>
-/// <remarks>Implementations are stateless singletons, shared by every transport of their kind.</remarks>
+/// <remarks>
+/// Implementations are stateless singletons, shared by every transport of their kind. A frame should hold the whole
+/// patch (every built-in one does): the collection keeps the events a subscriber may still need by their patch bytes,
+/// so with frames shorter than their patches a subscriber far behind may be closed as a slow consumer before its queue's
+/// byte limit.
+/// </remarks>
 public interface IEventFramer
 {
     /// <summary>
