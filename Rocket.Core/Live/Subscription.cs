@@ -74,6 +74,9 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     // The subscription's position in its collection's list, or -1 when not registered; guarded by the collection's lock.
     internal int Index { get; set; } = -1;
 
+    // Whether the collection's single registration on the host's stopping token ends this subscription (set before Start).
+    internal bool StopsWithCollection { get; set; }
+
     /// <summary>Ends the subscription and unregisters it; the transport is left to the host.</summary>
     public void Dispose()
     {

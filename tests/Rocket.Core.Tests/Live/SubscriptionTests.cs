@@ -307,6 +307,36 @@ public class SubscriptionTests
     }
 
     [Fact]
+    public async Task StoppingToken_SharedByManySubscribers_EndsExactlyThem()
+    {
+        // The collection registers once on the first stopping token it sees and ends every subscriber that shares it;
+        // a subscriber with another token, or with none, is not touched by it.
+        using var collection = NewCollection();
+        using var stopping = new CancellationTokenSource();
+        using var otherStopping = new CancellationTokenSource();
+        var shared = Enumerable.Range(0, 5).Select(_ => collection.Subscribe(new InMemoryTransport(), null, CancellationToken.None, stopping.Token)).ToList();
+        var other = collection.Subscribe(new InMemoryTransport(), null, CancellationToken.None, otherStopping.Token);
+        var none = collection.Subscribe(new InMemoryTransport(), null, CancellationToken.None, CancellationToken.None);
+        Assert.Equal(7, collection.SubscriberCount);
+
+        await stopping.CancelAsync();
+        await Task.WhenAll(shared.Select(static s => s.Completion)).WaitAsync(LiveTest.Timeout);
+        Assert.All(shared, static s => Assert.Equal(CloseStatus.Normal, s.CloseReason!.Status));
+        Assert.Equal(2, collection.SubscriberCount);
+        Assert.Null(other.CloseReason);
+        Assert.Null(none.CloseReason);
+
+        // A latecomer with the token already canceled ends at once; the other token still ends its own subscriber.
+        var late = collection.Subscribe(new InMemoryTransport(), null, CancellationToken.None, stopping.Token);
+        await late.Completion.WaitAsync(LiveTest.Timeout);
+        await otherStopping.CancelAsync();
+        await other.Completion.WaitAsync(LiveTest.Timeout);
+        Assert.Equal(1, collection.SubscriberCount);
+        Assert.Null(none.CloseReason);
+        none.Dispose();
+    }
+
+    [Fact]
     public async Task Subscribe_AlreadyCanceledStoppingToken_EndsAtOnce()
     {
         using var collection = NewCollection();
