@@ -334,7 +334,7 @@ public sealed class LiveCollection : IDisposable
         ArgumentNullException.ThrowIfNull(transport);
         var framer = transport.Framer ?? throw new ArgumentException("The transport has no framer.", nameof(transport));
         var parsed = Cursor.TryParse(cursor, out var from);
-        var subscription = new Subscription(this, transport, _queueMaxEvents, _queueMaxBytes, _closeTimeout, _logger);
+        var subscription = new Subscription(this, transport);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -386,6 +386,15 @@ public sealed class LiveCollection : IDisposable
 
     // The events subscribers read their pending frames from.
     internal FanOutLog EventLog => _log;
+
+    // A subscription's limits and settings, read from here rather than copied into each (a few bytes per idle subscriber).
+    internal int QueueMaxEvents => _queueMaxEvents;
+
+    internal long QueueMaxBytes => _queueMaxBytes;
+
+    internal TimeSpan CloseTimeout => _closeTimeout;
+
+    internal ILogger Logger => _logger;
 
     // Why a subscriber that fell too far behind is closed.
     internal CloseReason SlowConsumerReason => _slowConsumer;

@@ -2,7 +2,6 @@ using System;
 using System.Numerics;
 using System.Threading;
 using System.Threading.Tasks;
-using Microsoft.Extensions.Logging;
 using Rocket.Transports;
 
 namespace Rocket.Live;
@@ -34,10 +33,6 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     private readonly LiveCollection _owner;
     private readonly SubscriberQueue _queue = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly int _maxEvents;
-    private readonly long _maxBytes;
-    private readonly TimeSpan _closeTimeout;
-    private readonly ILogger _logger;
     private CancellationTokenRegistration _callerRegistration;
     private CancellationTokenRegistration _stoppingRegistration;
     private CloseReason? _closeReason;
@@ -45,14 +40,10 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     private int _wroteSinceHeartbeat;
     private long _queuedBytes;
 
-    internal Subscription(LiveCollection owner, ITransport transport, int maxEvents, long maxBytes, TimeSpan closeTimeout, ILogger logger)
+    internal Subscription(LiveCollection owner, ITransport transport)
     {
         _owner = owner;
         Transport = transport;
-        _maxEvents = maxEvents;
-        _maxBytes = maxBytes;
-        _closeTimeout = closeTimeout;
-        _logger = logger;
         Completion = Task.CompletedTask;
     }
 
@@ -102,7 +93,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
         var events = Volatile.Read(ref _queuedEvents);
         // An empty queue takes any event, so a reset larger than the byte limit can still be sent.
-        if (events > 0 && (events >= _maxEvents || Interlocked.Read(ref _queuedBytes) + frameLength > _maxBytes))
+        if (events > 0 && (events >= _owner.QueueMaxEvents || Interlocked.Read(ref _queuedBytes) + frameLength > _owner.QueueMaxBytes))
         {
             return false;
         }
@@ -140,7 +131,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     }
 
     // Whether frames totalling `bytes` fit into the (still empty) queue: decides between a replay and a reset.
-    internal bool Fits(int events, long bytes) => events <= _maxEvents && (events <= 1 || bytes <= _maxBytes);
+    internal bool Fits(int events, long bytes) => events <= _owner.QueueMaxEvents && (events <= 1 || bytes <= _owner.QueueMaxBytes);
 
     internal void Start(CancellationToken cancellationToken, CancellationToken stoppingToken)
     {
@@ -262,7 +253,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                     // The log no longer holds an event this subscriber has not written: it fell too far behind.
                     if (End(_owner.SlowConsumerReason))
                     {
-                        Log.SlowConsumer(_logger, _owner.Name, Transport.Descriptor.Name, _owner.SlowConsumerReason.Description);
+                        Log.SlowConsumer(_owner.Logger, _owner.Name, Transport.Descriptor.Name, _owner.SlowConsumerReason.Description);
                     }
 
                     break;
@@ -279,7 +270,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         {
             if (End(new CloseReason(CloseStatus.TransportFailed, "a write to the transport failed")))
             {
-                Log.TransportFailed(_logger, _owner.Name, Transport.Descriptor.Name, exception);
+                Log.TransportFailed(_owner.Logger, _owner.Name, Transport.Descriptor.Name, exception);
             }
         }
         finally
@@ -314,7 +305,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
     private async Task CloseTransportAsync(CloseReason reason)
     {
-        using var timeout = new CancellationTokenSource(_closeTimeout);
+        using var timeout = new CancellationTokenSource(_owner.CloseTimeout);
         try
         {
             await Transport.CloseAsync(reason, timeout.Token).ConfigureAwait(false);
@@ -323,7 +314,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            Log.CloseFailed(_logger, _owner.Name, Transport.Descriptor.Name, exception);
+            Log.CloseFailed(_owner.Logger, _owner.Name, Transport.Descriptor.Name, exception);
         }
     }
 }
