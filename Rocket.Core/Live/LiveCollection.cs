@@ -149,7 +149,9 @@ public sealed class LiveCollection : IDisposable
     }
 
     /// <summary>
-    /// Applies <paramref name="changes"/> all or nothing, publishes them as one event, and returns its cursor.
+    /// Applies <paramref name="changes"/> all or nothing, publishes them as one event, and returns its cursor. With
+    /// <see cref="UpdateEncoding.Diff"/>, changes that leave every value equal as JSON publish nothing and return the
+    /// current cursor.
     /// </summary>
     /// <exception cref="ChangeRefusedException">
     /// A change cannot apply (a create of an id that exists, an update or destroy of one that does not); nothing changed.
@@ -544,6 +546,14 @@ public sealed class LiveCollection : IDisposable
 
         _patchWriter.WriteEndPatch();
         _patchWriter.Flush();
+
+        if (_patchBuffer.WrittenCount == 2)
+        {
+            // "[]": only Diff-encoded updates to equal values (member order or spacing aside) get here. Nothing a client
+            // holds would change, so no event is published and the cursor stays; the records keep the new bytes.
+            _reset = null;
+            return new Cursor(Epoch, _sequence);
+        }
 
         var liveEvent = new LiveEvent(Name, new Cursor(Epoch, ++_sequence), _patchBuffer.WrittenSpan.ToArray(), isReset: false);
         _reset = null;

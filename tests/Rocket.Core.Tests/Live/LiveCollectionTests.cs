@@ -71,6 +71,29 @@ public class LiveCollectionTests
     }
 
     [Fact]
+    public async Task Apply_DiffEncodedUpdateToAnEqualValue_PublishesNothing_CursorStays()
+    {
+        using var collection = NewCollection(static o => o.UpdateEncoding = UpdateEncoding.Diff);
+        collection.Create("7", """{"text":"hi","n":1}"""u8);
+        var transport = new InMemoryTransport();
+        using var subscription = collection.Subscribe(transport, collection.Cursor.ToString());
+        var before = collection.Cursor;
+
+        // Same members in another order, with spaces: equal as JSON, so there is nothing to send.
+        var cursor = collection.Update("7", """{ "n": 1, "text": "hi" }"""u8);
+        Assert.Equal(before, cursor);
+        Assert.Equal(before, collection.Cursor);
+        Assert.True(collection.TryGet("7", out var stored));
+        Assert.Equal("""{ "n": 1, "text": "hi" }""", System.Text.Encoding.UTF8.GetString(stored.Span));
+
+        // The next real change is the next event, and the only one the subscriber sees.
+        collection.Update("7", """{"n":2,"text":"hi"}"""u8);
+        var events = await LiveTest.WaitForEventsAsync(transport, 1);
+        Assert.Equal(before.Sequence + 1, events.Single().Cursor.Sequence);
+        Assert.Equal("""[{"op":"replace","path":"/messages/7/n","value":2}]""", events[0].Patch);
+    }
+
+    [Fact]
     public async Task Apply_ChangeSet_IsOneEventWithOneCursor()
     {
         using var collection = NewCollection();
