@@ -25,17 +25,22 @@ internal static class AllocationWindow
     /// The window's figures per delivery. It spans the publish request, the flood and this read, not the stats requests
     /// around them, so its total is a little below <c>serverAllocatedBytesPerDelivery</c>.
     /// </summary>
-    public static void Add(Dictionary<string, object?> result, JsonElement window, double deliveries)
+    /// <param name="result">The run's JSON line.</param>
+    /// <param name="window">What the server's window read.</param>
+    /// <param name="deliveries">The deliveries it spans.</param>
+    /// <param name="prefix">Prepended to every name (camel case joined), to tell a second flood's figures from the first's.</param>
+    public static void Add(Dictionary<string, object?> result, JsonElement window, double deliveries, string prefix = "")
     {
         double PerDelivery(string name) => Math.Round(window.GetProperty(name).GetInt64() / deliveries, 3);
+        string Name(string name) => prefix.Length == 0 ? name : prefix + char.ToUpperInvariant(name[0]) + name[1..];
 
-        result["windowAllocatedBytesPerDelivery"] = PerDelivery("allocatedBytes");
-        result["windowSampledBytesPerDelivery"] = PerDelivery("sampledBytes");
-        result["samplerListenerBytesPerDelivery"] = PerDelivery("listenerBytes");
-        result["kestrelPoolAllocatedBytesPerDelivery"] = PerDelivery("poolAllocatedBytes");
-        result["kestrelPoolEvictedBytesPerDelivery"] = PerDelivery("poolEvictedBytes");
-        result["kestrelPoolRentedBytesPerDelivery"] = PerDelivery("poolRentedBytes");
-        result["allocationTop"] = window.GetProperty("top").EnumerateArray()
+        result[Name("windowAllocatedBytesPerDelivery")] = PerDelivery("allocatedBytes");
+        result[Name("windowSampledBytesPerDelivery")] = PerDelivery("sampledBytes");
+        result[Name("samplerListenerBytesPerDelivery")] = PerDelivery("listenerBytes");
+        result[Name("kestrelPoolAllocatedBytesPerDelivery")] = PerDelivery("poolAllocatedBytes");
+        result[Name("kestrelPoolEvictedBytesPerDelivery")] = PerDelivery("poolEvictedBytes");
+        result[Name("kestrelPoolRentedBytesPerDelivery")] = PerDelivery("poolRentedBytes");
+        result[Name("allocationTop")] = window.GetProperty("top").EnumerateArray()
             .Select(t => new Dictionary<string, object>
             {
                 ["type"] = t.GetProperty("type").GetString()!,

@@ -16,7 +16,8 @@ internal sealed record LoadOptions(Uri Server, string Transport, int Subscribers
 
 /// <summary>
 /// The load process: opens N receivers, waits until the server counts them all, then (1) publishes a paced phase at a
-/// fixed rate for latency, (2) publishes a flood as fast as the server goes for throughput, and prints one JSON line.
+/// fixed rate for latency, (2) publishes a flood as fast as the server goes for throughput, (3) publishes the same flood
+/// again on the now warm connections, and prints one JSON line.
 /// </summary>
 internal static class LoadRunner
 {
@@ -146,6 +147,30 @@ internal static class LoadRunner
         // The receivers share the two cores with the server: their cost bounds what any transport can show.
         result["loadCpuNsPerDelivery"] = Math.Round(loadCpu.TotalMilliseconds * 1_000_000 / deliveries, 1);
         AllocationWindow.Add(result, allocations, deliveries);
+
+        // Phase 3: the same flood again on the same connections, now warm. The first flood is also each connection's
+        // first heavy use (Kestrel's pipes get their segments, its socket senders their vectors, its pool its peak);
+        // the second shows what a flood costs once that is done.
+        if (floodComplete && state.Gaps == 0 && options.Events > 0)
+        {
+            seq += options.Events;
+            var warmDeliveredBefore = state.Delivered;
+            var warmBefore = await StatsAsync(control, collect: false, CancellationToken.None);
+            await AllocationWindow.ResetAsync(control, CancellationToken.None);
+            var warmStart = Stopwatch.GetTimestamp();
+            await PublishAsync(control, target, options.Events, 0, seq, CancellationToken.None);
+            expected += (long)options.Events * options.Subscribers;
+            var warmComplete = await WaitForDeliveriesAsync(state, expected, ct);
+            var warmAllocations = await AllocationWindow.ReadAsync(control, CancellationToken.None);
+            var warmAfter = await StatsAsync(control, collect: false, CancellationToken.None);
+            var warmSeconds = Stopwatch.GetElapsedTime(warmStart, state.LastDelivery).TotalSeconds;
+            var warmDeliveries = (double)Math.Max(1, state.Delivered - warmDeliveredBefore);
+            result["warmFloodComplete"] = warmComplete && state.Gaps == 0;
+            result["warmFloodDeliveriesPerSecond"] = Math.Round(warmDeliveries / warmSeconds);
+            result["warmFloodServerAllocatedBytesPerDelivery"] = Math.Round((warmAfter.AllocatedBytes - warmBefore.AllocatedBytes) / warmDeliveries, 2);
+            result["warmFloodServerCpuNsPerDelivery"] = Math.Round((warmAfter.CpuMs - warmBefore.CpuMs) * 1_000_000 / warmDeliveries, 1);
+            AllocationWindow.Add(result, warmAllocations, warmDeliveries, prefix: "warmFlood");
+        }
 
         Console.WriteLine(JsonSerializer.Serialize(result));
         await stop.CancelAsync();

@@ -72,23 +72,29 @@ internal static class Report
             if (table.Length == 0)
             {
                 table.AppendLine();
-                table.AppendLine("| N | transport | runs | flood alloc B/delivery (sampled) | Kestrel pool growth B/delivery | top sampled types, B/delivery |");
-                table.AppendLine("|---:|---|---:|---:|---:|---|");
+                table.AppendLine("| N | transport | runs | flood alloc B/delivery (sampled) | Kestrel pool growth B/delivery | top sampled types, B/delivery | second flood, warm connections: alloc B/delivery (sampled) | its pool growth | its top sampled types |");
+                table.AppendLine("|---:|---|---:|---:|---:|---|---:|---:|---|");
             }
 
-            var top = ok
-                .SelectMany(static r => r.GetProperty("allocationTop").EnumerateArray())
-                .GroupBy(static t => (Type: t.GetProperty("type").GetString()!, Kind: t.GetProperty("kind").GetString()!))
-                .Select(t => (t.Key, Bytes: t.Sum(static x => x.GetProperty("bytesPerDelivery").GetDouble()) / ok.Count))
-                .OrderByDescending(static t => t.Bytes)
-                .Take(3)
-                .Select(static t => string.Create(CultureInfo.InvariantCulture, $"`` {t.Key.Type} `` ({t.Key.Kind}) {t.Bytes:N1}"));
+            var warm = ok.Where(static r => r.TryGetProperty("warmFloodAllocationTop", out _) && Bool(r, "warmFloodComplete")).ToList();
             table.Append(CultureInfo.InvariantCulture, $"| {g.Key.N:N0} | {g.Key.Transport} | {ok.Count} | {Median(ok, "windowSampledBytesPerDelivery"):N1} ");
-            table.AppendLine(CultureInfo.InvariantCulture, $"| {Median(ok, "kestrelPoolAllocatedBytesPerDelivery"):N1} | {string.Join("; ", top)} |");
+            table.Append(CultureInfo.InvariantCulture, $"| {Median(ok, "kestrelPoolAllocatedBytesPerDelivery"):N1} | {Top(ok, "allocationTop")} ");
+            table.AppendLine(warm.Count == 0
+                ? "| – | – | – |"
+                : string.Create(CultureInfo.InvariantCulture, $"| {Median(warm, "warmFloodWindowSampledBytesPerDelivery"):N1} | {Median(warm, "warmFloodKestrelPoolAllocatedBytesPerDelivery"):N1} | {Top(warm, "warmFloodAllocationTop")} |"));
         }
 
         return table.ToString();
     }
+
+    // The three types sampled most, as a mean over the runs.
+    private static string Top(List<JsonElement> runs, string name) => string.Join("; ", runs
+        .SelectMany(r => r.GetProperty(name).EnumerateArray())
+        .GroupBy(static t => (Type: t.GetProperty("type").GetString()!, Kind: t.GetProperty("kind").GetString()!))
+        .Select(t => (t.Key, Bytes: t.Sum(static x => x.GetProperty("bytesPerDelivery").GetDouble()) / runs.Count))
+        .OrderByDescending(static t => t.Bytes)
+        .Take(3)
+        .Select(static t => string.Create(CultureInfo.InvariantCulture, $"`` {t.Key.Type} `` ({t.Key.Kind}) {t.Bytes:N1}")));
 
     // Below 1,000 connections the difference of two process-wide figures is noise (even negative).
     private static string PerConnection(int n, List<JsonElement> runs, string name) =>
