@@ -8,6 +8,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http.Connections;
@@ -271,7 +272,7 @@ internal sealed class SignalRReceiver(RunState state, Uri url, bool rocket) : Re
         await _connection.StartAsync(cancellationToken);
         if (rocket)
         {
-            var stream = _connection.StreamAsync<JsonElement>("Subscribe", Payload.Collection, null, cancellationToken);
+            var stream = _connection.StreamAsync<SequencedItem>("Subscribe", Payload.Collection, null, cancellationToken);
             _loop = ReadAsync(stream.GetAsyncEnumerator(cancellationToken));
         }
     }
@@ -285,13 +286,16 @@ internal sealed class SignalRReceiver(RunState state, Uri url, bool rocket) : Re
         }
     }
 
-    private async Task ReadAsync(System.Collections.Generic.IAsyncEnumerator<JsonElement> items)
+    private async Task ReadAsync(System.Collections.Generic.IAsyncEnumerator<SequencedItem> items)
     {
         try
         {
             while (await items.MoveNextAsync())
             {
-                OnFrame(items.Current.GetProperty("patch").GetRawText().AsSpan());
+                if (items.Current.Seq >= 0)
+                {
+                    OnFrame(items.Current.Seq, items.Current.Timestamp);
+                }
             }
         }
         catch (Exception e) when (e is OperationCanceledException or HubException or InvalidOperationException or IOException)
@@ -302,4 +306,43 @@ internal sealed class SignalRReceiver(RunState state, Uri url, bool rocket) : Re
             await items.DisposeAsync();
         }
     }
+}
+
+/// <summary>
+/// What a SignalR receiver needs of one of Rocket's hub items: the event's <c>seq</c> and <c>ts</c> (-1 when absent),
+/// read by walking the item's tokens as the protocol hands them over, without building a document or copying the patch
+/// into a string. The plain SignalR receivers scan the string argument they are given in the same spirit.
+/// </summary>
+[JsonConverter(typeof(SequencedItemConverter))]
+internal readonly record struct SequencedItem(long Seq, long Timestamp);
+
+internal sealed class SequencedItemConverter : JsonConverter<SequencedItem>
+{
+    public override SequencedItem Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        long seq = -1;
+        long timestamp = -1;
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName)
+            {
+                continue;
+            }
+
+            if (reader.ValueTextEquals("seq"u8) && reader.Read() && reader.TokenType == JsonTokenType.Number)
+            {
+                seq = reader.GetInt64();
+            }
+            else if (reader.ValueTextEquals("ts"u8) && reader.Read() && reader.TokenType == JsonTokenType.Number)
+            {
+                timestamp = reader.GetInt64();
+            }
+        }
+
+        return new SequencedItem(seq, timestamp);
+    }
+
+    public override void Write(Utf8JsonWriter writer, SequencedItem value, JsonSerializerOptions options) =>
+        throw new NotSupportedException("Only read.");
 }
