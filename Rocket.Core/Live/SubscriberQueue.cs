@@ -27,8 +27,7 @@ namespace Rocket.Live;
 internal sealed class SubscriberQueue : IValueTaskSource<bool>
 {
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
-    private ReadOnlyMemory<byte> _lone;
-    private bool _hasLone;
+    private byte[]? _lone;
     private long _first;
     private int _count;
     private bool _heartbeat;
@@ -42,13 +41,13 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
         {
             lock (this)
             {
-                return _count + (_hasLone ? 1 : 0);
+                return _count + (_lone is null ? 0 : 1);
             }
         }
     }
 
     /// <summary>Puts a frame that is not in the log (a reset) ahead of everything else; false once completed.</summary>
-    public bool TryWriteLone(ReadOnlyMemory<byte> frame)
+    public bool TryWriteLone(byte[] frame)
     {
         bool wake;
         lock (this)
@@ -58,9 +57,8 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
                 return false;
             }
 
-            Debug.Assert(!_hasLone && _count == 0, "A lone frame is only ever the first thing a subscriber is sent.");
+            Debug.Assert(_lone is null && _count == 0, "A lone frame is only ever the first thing a subscriber is sent.");
             _lone = frame;
-            _hasLone = true;
             wake = TakeWaiter();
         }
 
@@ -135,21 +133,20 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     /// events <paramref name="first"/> to <paramref name="first"/> + <paramref name="count"/> - 1, to be read from the
     /// log. False when nothing is pending (then call <see cref="WaitAsync"/>).
     /// </summary>
-    public bool TryTake(out ReadOnlyMemory<byte>? lone, out long first, out int count, out bool heartbeat)
+    public bool TryTake(out byte[]? lone, out long first, out int count, out bool heartbeat)
     {
         lock (this)
         {
-            lone = _hasLone ? _lone : (ReadOnlyMemory<byte>?)null;
+            lone = _lone;
             first = _first;
             count = _count;
             heartbeat = _heartbeat;
-            if (count == 0 && !_hasLone && !heartbeat)
+            if (count == 0 && lone is null && !heartbeat)
             {
                 return false;
             }
 
-            _lone = default;
-            _hasLone = false;
+            _lone = null;
             _count = 0;
             _heartbeat = false;
             return true;
@@ -169,7 +166,7 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
                 return new ValueTask<bool>(false);
             }
 
-            if (_count > 0 || _hasLone || _heartbeat)
+            if (_count > 0 || _lone is not null || _heartbeat)
             {
                 return new ValueTask<bool>(true);
             }

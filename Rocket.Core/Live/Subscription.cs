@@ -113,7 +113,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     }
 
     // Called under the collection's lock when subscribing: the reset, which is not in the log, goes first.
-    internal void EnqueueReset(ReadOnlyMemory<byte> frame)
+    internal void EnqueueReset(byte[] frame)
     {
         Interlocked.Increment(ref _queuedEvents);
         Interlocked.Add(ref _queuedBytes, frame.Length);
@@ -168,18 +168,19 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         return true;
     }
 
+    // Everything it keeps across an await lives in its state machine for the subscription's whole life, so it keeps
+    // little: the transport's framer and the stop token are read where needed, and a lone frame is written before the
+    // range, not carried through the loop.
     private async Task RunAsync()
     {
         // The frames of one write, looked up in the collection's log: grown on demand (doubling) up to MaxBatch and kept,
         // so a subscriber that is never two events behind has no array, and a flood of any length costs one of MaxBatch.
         ReadOnlyMemory<byte>[] batch = [];
-        var framer = Transport.Framer;
-        var token = _stop.Token;
         try
         {
             while (true)
             {
-                if (!_queue.TryTake(out var lone, out var next, out var pending, out _))
+                if (!_queue.TryTake(out var lone, out var next, out var frames, out _))
                 {
                     if (!await _queue.WaitAsync().ConfigureAwait(false))
                     {
@@ -194,29 +195,37 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                     break;
                 }
 
-                var frames = pending + (lone is null ? 0 : 1);
-                if (frames == 0)
+                if (lone is null && frames == 0)
                 {
                     // A heartbeat asked for while nothing was queued; events sent instead keep the link alive as well.
-                    await Transport.HeartbeatAsync(token).ConfigureAwait(false);
+                    await Transport.HeartbeatAsync(_stop.Token).ConfigureAwait(false);
                     continue;
                 }
 
                 Volatile.Write(ref _wroteSinceHeartbeat, 1);
+                long bytes;
+                if (lone is { } reset)
+                {
+                    // The reset, which is not in the log: a write of its own.
+                    bytes = reset.Length;
+                    await Transport.WriteAsync(reset, _stop.Token).ConfigureAwait(false);
+                    Written(1, bytes);
+                }
+
                 while (frames > 0)
                 {
                     var take = Math.Min(frames, MaxBatch);
-                    long bytes = 0;
+                    bytes = 0;
                     if (take == 1)
                     {
                         // A lone frame: one write, and no array.
-                        if (!TryNextFrame(ref lone, ref next, framer, out var frame))
+                        if (FrameAt(next++) is not { } frame)
                         {
                             break;
                         }
 
                         bytes = frame.Length;
-                        await Transport.WriteAsync(frame, token).ConfigureAwait(false);
+                        await Transport.WriteAsync(frame, _stop.Token).ConfigureAwait(false);
                     }
                     else
                     {
@@ -226,10 +235,11 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                         }
 
                         var filled = 0;
-                        while (filled < take && TryNextFrame(ref lone, ref next, framer, out var frame))
+                        while (filled < take && FrameAt(next) is { } frame)
                         {
                             batch[filled++] = frame;
                             bytes += frame.Length;
+                            next++;
                         }
 
                         if (filled < take)
@@ -237,15 +247,14 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                             break;
                         }
 
-                        await Transport.WriteManyAsync(batch.AsMemory(0, take), token).ConfigureAwait(false);
+                        await Transport.WriteManyAsync(batch.AsMemory(0, take), _stop.Token).ConfigureAwait(false);
 
                         // Drop the references so a long-idle subscriber does not keep old events alive.
                         Array.Clear(batch, 0, take);
                     }
 
                     frames -= take;
-                    Interlocked.Add(ref _queuedBytes, -bytes);
-                    Interlocked.Add(ref _queuedEvents, -take);
+                    Written(take, bytes);
                 }
 
                 if (frames > 0)
@@ -260,7 +269,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             // Cancellation at the transport's edge is a normal end: the reason is already set.
         }
@@ -277,8 +286,12 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         {
             End(CloseReason.Normal);
             _owner.Unregister(this);
-            await _callerRegistration.DisposeAsync().ConfigureAwait(false);
-            await _stoppingRegistration.DisposeAsync().ConfigureAwait(false);
+
+            // Not awaited (an await in a finally costs the state machine two fields for its whole life): a callback
+            // running on another thread (Dispose, on the request's token) never waits for this loop, so this cannot
+            // deadlock, and this loop never runs inline in a callback (the queue resumes it on the thread pool).
+            _callerRegistration.Dispose();
+            _stoppingRegistration.Dispose();
         }
 
         var reason = Volatile.Read(ref _closeReason)!;
@@ -288,20 +301,15 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         }
     }
 
-    // The next frame of a take: the lone one first, then the log's events in order. False when the log no longer holds one.
-    private bool TryNextFrame(ref ReadOnlyMemory<byte>? lone, ref long next, IEventFramer framer, out ReadOnlyMemory<byte> frame)
+    // Frames taken off the queue have reached the transport: they no longer count against the limits.
+    private void Written(int events, long bytes)
     {
-        if (lone is { } first)
-        {
-            lone = null;
-            frame = first;
-            return true;
-        }
-
-        var framed = _owner.EventLog.TryGet(next++)?.FindFrame(framer);
-        frame = framed;
-        return framed is not null;
+        Interlocked.Add(ref _queuedBytes, -bytes);
+        Interlocked.Add(ref _queuedEvents, -events);
     }
+
+    // The frame of the log's event `sequence` for this transport, or null when the log no longer holds it.
+    private byte[]? FrameAt(long sequence) => _owner.EventLog.TryGet(sequence)?.FindFrame(Transport.Framer);
 
     private async Task CloseTransportAsync(CloseReason reason)
     {

@@ -6,7 +6,8 @@ using System.Threading.Tasks;
 namespace Rocket.LoadTest;
 
 /// <summary>
-/// <c>server --port P</c> or <c>load --server URL --transport T --subscribers N --events E [--rate R] [--paced K] [--timeout S] [--hold S]</c>.
+/// <c>server --port P</c>, <c>load --server URL --transport T --subscribers N --events E [--rate R] [--paced K] [--timeout S] [--hold S]</c>,
+/// <c>report results.jsonl [--charts DIR]</c> or <c>idle-core [--subscribers N]</c>.
 /// </summary>
 internal static class Program
 {
@@ -44,6 +45,8 @@ internal static class Program
                 }
 
                 return await LoadRunner.RunAsync(options);
+            case "idle-core":
+                return await IdleSubscriberProbe.RunAsync(Int(named, "--subscribers", 20_000));
             case "report" when args.Length >= 2:
                 return Report.Run(args[1], named.GetValueOrDefault("--charts"));
             default:
@@ -56,7 +59,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: server --port P | load --server http://127.0.0.1:P --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--timeout S] [--hold S] | report results.jsonl [--charts DIR]");
+        Console.Error.WriteLine("usage: server --port P | load --server http://127.0.0.1:P --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--timeout S] [--hold S] | report results.jsonl [--charts DIR] | idle-core [--subscribers N]");
         return 1;
     }
 }

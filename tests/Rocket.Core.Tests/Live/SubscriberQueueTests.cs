@@ -8,7 +8,7 @@ namespace Rocket.Core.Tests.Live;
 
 public class SubscriberQueueTests
 {
-    private static ReadOnlyMemory<byte> Frame(int i) => new byte[] { (byte)i };
+    private static byte[] Frame(int i) => [(byte)i];
 
     [Fact]
     public void NewQueue_HasNothingToTake()
@@ -52,13 +52,13 @@ public class SubscriberQueueTests
         Assert.True(queue.TryWrite(3));
         Assert.Equal(2, queue.Count);
         Assert.True(queue.TryTake(out var lone, out var first, out var count, out _));
-        Assert.Equal(7, lone!.Value.Span[0]);
+        Assert.Equal(7, lone![0]);
         Assert.Equal(3, first);
         Assert.Equal(1, count);
 
         Assert.True(queue.TryWriteLone(Frame(8)));
         Assert.True(queue.TryTake(out lone, out _, out count, out _));
-        Assert.Equal(8, lone!.Value.Span[0]);
+        Assert.Equal(8, lone![0]);
         Assert.Equal(0, count);
     }
 
