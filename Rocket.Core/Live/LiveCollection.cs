@@ -301,8 +301,15 @@ public sealed class LiveCollection : IDisposable
     }
 
     /// <summary>
-    /// Subscribes <paramref name="transport"/> to the collection's events.
+    /// Subscribes <paramref name="transport"/> to the collection's events, until it is disposed or either token is
+    /// canceled: typically the request's abort token and the host's <c>ApplicationStopping</c>.
     /// </summary>
+    /// <remarks>
+    /// The subscription registers once on the request's token and disposes that registration when it ends; the host's
+    /// stopping token, shared by every subscriber, is registered on once per collection. So a host serving many idle
+    /// connections needs no linked token source, and no state machine of its own waiting to dispose a registration, per
+    /// connection: it can return <see cref="Subscription.Completion"/> as the request's task.
+    /// </remarks>
     /// <param name="transport">Where the events go.</param>
     /// <param name="cursor">
     /// The client's last cursor (<c>Last-Event-ID</c>), or <see langword="null"/>. A cursor still in the history yields
@@ -311,27 +318,10 @@ public sealed class LiveCollection : IDisposable
     /// too large for the subscriber's queue is also replaced by a reset. Never throws for a bad cursor.
     /// </param>
     /// <param name="cancellationToken">Ends the subscription (normally, leaving the transport to the host) when canceled.</param>
-    /// <returns>The running subscription; dispose it to end it.</returns>
-    /// <exception cref="ObjectDisposedException">The collection was disposed.</exception>
-    public Subscription Subscribe(ITransport transport, string? cursor = null, CancellationToken cancellationToken = default) =>
-        Subscribe(transport, cursor, cancellationToken, CancellationToken.None);
-
-    /// <summary>
-    /// Subscribes <paramref name="transport"/> to the collection's events until either token is canceled: typically the
-    /// request's abort token and the host's <c>ApplicationStopping</c>.
-    /// </summary>
-    /// <remarks>
-    /// The subscription registers once on each token and disposes both registrations when it ends, so a host serving
-    /// many idle connections needs no linked token source, and no state machine of its own waiting to dispose a
-    /// registration, per connection: it can return <see cref="Subscription.Completion"/> as the request's task.
-    /// </remarks>
-    /// <param name="transport">Where the events go.</param>
-    /// <param name="cursor">The client's last cursor, or <see langword="null"/>; as for <see cref="Subscribe(ITransport, string?, CancellationToken)"/>.</param>
-    /// <param name="cancellationToken">Ends the subscription (normally, leaving the transport to the host) when canceled.</param>
     /// <param name="stoppingToken">Ends it the same way when canceled: the host is stopping.</param>
     /// <returns>The running subscription; dispose it to end it.</returns>
     /// <exception cref="ObjectDisposedException">The collection was disposed.</exception>
-    public Subscription Subscribe(ITransport transport, string? cursor, CancellationToken cancellationToken, CancellationToken stoppingToken)
+    public Subscription Subscribe(ITransport transport, string? cursor = null, CancellationToken cancellationToken = default, CancellationToken stoppingToken = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
         var framer = transport.Framer ?? throw new ArgumentException("The transport has no framer.", nameof(transport));

@@ -8,7 +8,7 @@ namespace Rocket.Live;
 
 /// <summary>
 /// One subscriber of a collection: a bounded queue of pending events and a loop that drains it into one
-/// <see cref="ITransport"/>. Made by <see cref="LiveCollection.Subscribe(ITransport, string?, CancellationToken)"/>.
+/// <see cref="ITransport"/>. Made by <see cref="LiveCollection.Subscribe(ITransport, string?, CancellationToken, CancellationToken)"/>.
 /// </summary>
 /// <remarks>
 /// <para>
