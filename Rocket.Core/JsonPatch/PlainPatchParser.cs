@@ -1,0 +1,421 @@
+using System;
+using System.Text;
+using System.Text.Json;
+
+namespace Rocket.JsonPatch;
+
+/// <summary>
+/// Parses the plain form of a JSON Patch, the one writers produce: strings without escapes, members op, path, from and
+/// value only, each once, and no value deeper than the limit allows. It walks the bytes itself, at about a third of
+/// what <see cref="Utf8JsonReader"/> costs per token, and builds exactly what the general parser builds from the same
+/// text (the same pointers, names and values, through the same caches and factories).
+/// </summary>
+/// <remarks>
+/// Anything else (an escape, another member, a duplicate, a limit reached, and every error, invalid JSON included)
+/// makes it give up, and the general parser reads the patch again from the start, so what is accepted, what is refused
+/// and every error message stay the general parser's. It accepts only JSON (RFC 8259 section 2 to 7 grammar), and is
+/// only called on text already checked to be valid UTF-8.
+/// </remarks>
+internal ref struct PlainPatchParser
+{
+    // This parser recurses once per level; deeper values, if the options allow them at all, go to the general parser.
+    private const int RecursionLimit = 64;
+
+    private readonly ReadOnlySpan<byte> _json;
+
+    // The deepest container accepted, counting the patch array as 1 and operations as 2: one below the limit the reader
+    // enforces, to stay clear of any doubt about how it counts.
+    private readonly int _maxDepth;
+
+    private int _position;
+
+    private PlainPatchParser(ReadOnlySpan<byte> json, int maxDepth)
+    {
+        _json = json;
+        _maxDepth = maxDepth;
+    }
+
+    /// <summary>Parses the whole patch into <paramref name="operations"/>, or returns <see langword="false"/> (leaving some there).</summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8Json, JsonPatchParseOptions options, ref OperationBuffer operations)
+    {
+        var parser = new PlainPatchParser(utf8Json, Math.Min(options.MaxDepth - 1, RecursionLimit));
+        return parser._maxDepth >= 2 && parser.TryParsePatch(options.MaxOperations, ref operations);
+    }
+
+    private bool TryParsePatch(int maxOperations, ref OperationBuffer operations)
+    {
+        if (!TryConsume((byte)'['))
+        {
+            return false;
+        }
+
+        if (!TryConsume((byte)']'))
+        {
+            do
+            {
+                if (operations.Count == maxOperations || !TryParseOperation(out var operation))
+                {
+                    return false;
+                }
+
+                operations.Add(operation);
+            }
+            while (TryConsume((byte)','));
+
+            if (!TryConsume((byte)']'))
+            {
+                return false;
+            }
+        }
+
+        SkipWhitespace();
+        return _position == _json.Length;
+    }
+
+    private bool TryParseOperation(out OperationData operation)
+    {
+        operation = default;
+        if (!TryConsume((byte)'{'))
+        {
+            return false;
+        }
+
+        bool hasOp = false, hasPath = false, hasFrom = false, hasValue = false;
+        var type = default(JsonPatchOperationType);
+        JsonPointer path = default, from = default;
+        var value = PatchValue.None;
+        do
+        {
+            if (!TryReadString(out var name) || !TryConsume((byte)':'))
+            {
+                return false;
+            }
+
+            switch (name.Length)
+            {
+                case 2 when name.SequenceEqual("op"u8):
+                    if (hasOp || !TryReadString(out var op) || !JsonPatchDocument.TryParseOperationType(op, out type))
+                    {
+                        return false;
+                    }
+
+                    hasOp = true;
+                    break;
+                case 4 when name.SequenceEqual("path"u8):
+                    if (hasPath || !TryReadPointer(out path))
+                    {
+                        return false;
+                    }
+
+                    hasPath = true;
+                    break;
+                case 4 when name.SequenceEqual("from"u8):
+                    if (hasFrom || !TryReadPointer(out from))
+                    {
+                        return false;
+                    }
+
+                    hasFrom = true;
+                    break;
+                case 5 when name.SequenceEqual("value"u8):
+                    if (hasValue || !TryParseValue(depth: 3, out value))
+                    {
+                        return false;
+                    }
+
+                    hasValue = true;
+                    break;
+                default:
+                    return false;
+            }
+        }
+        while (TryConsume((byte)','));
+
+        if (!TryConsume((byte)'}') || !hasOp || !hasPath)
+        {
+            return false;
+        }
+
+        // As the general parser does: a from only where it is used, a value only where it is used.
+        if (type is JsonPatchOperationType.Move or JsonPatchOperationType.Copy)
+        {
+            if (!hasFrom)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            from = JsonPointer.Root;
+        }
+
+        if (type is JsonPatchOperationType.Add or JsonPatchOperationType.Replace or JsonPatchOperationType.Test)
+        {
+            if (!hasValue)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            value = PatchValue.None;
+        }
+
+        operation = new OperationData(type, path, from, value);
+        return true;
+    }
+
+    private bool TryReadPointer(out JsonPointer pointer)
+    {
+        pointer = default;
+        return TryReadString(out var utf8) && JsonPointer.TryParseCached(utf8, out pointer, out _);
+    }
+
+    /// <summary>Reads any JSON value; a container at <paramref name="depth"/> (the patch array being 1).</summary>
+    private bool TryParseValue(int depth, out PatchValue value)
+    {
+        value = PatchValue.None;
+        SkipWhitespace();
+        if (_position >= _json.Length)
+        {
+            return false;
+        }
+
+        switch (_json[_position])
+        {
+            case (byte)'"':
+                if (!TryReadString(out var text))
+                {
+                    return false;
+                }
+
+                // Valid UTF-8 without escapes: the string the reader's GetString returns.
+                value = PatchValue.FromString(Encoding.UTF8.GetString(text));
+                return true;
+            case (byte)'{':
+                return depth <= _maxDepth && TryParseContainer(isObject: true, depth, out value);
+            case (byte)'[':
+                return depth <= _maxDepth && TryParseContainer(isObject: false, depth, out value);
+            case (byte)'t':
+                return TryReadLiteral("true"u8, PatchValue.FromBoolean(true), out value);
+            case (byte)'f':
+                return TryReadLiteral("false"u8, PatchValue.FromBoolean(false), out value);
+            case (byte)'n':
+                return TryReadLiteral("null"u8, PatchValue.Null, out value);
+            default:
+                return TryReadNumber(out value);
+        }
+    }
+
+    private bool TryParseContainer(bool isObject, int depth, out PatchValue value)
+    {
+        value = PatchValue.None;
+        var end = isObject ? (byte)'}' : (byte)']';
+        _position++;
+        var builder = default(PatchContainer.Builder);
+        try
+        {
+            if (!TryConsume(end))
+            {
+                do
+                {
+                    if (isObject)
+                    {
+                        // A duplicate name is refused by the general parser, with its message.
+                        if (!TryReadString(out var name) || !TryConsume((byte)':') || !builder.AddName(PatchContainer.GetName(name)))
+                        {
+                            return false;
+                        }
+                    }
+
+                    if (!TryParseValue(depth + 1, out var item))
+                    {
+                        return false;
+                    }
+
+                    builder.Add(item);
+                }
+                while (TryConsume((byte)','));
+
+                if (!TryConsume(end))
+                {
+                    return false;
+                }
+            }
+
+            value = PatchValue.FromContainer(builder.Build(isObject));
+            return true;
+        }
+        finally
+        {
+            builder.Dispose();
+        }
+    }
+
+    /// <summary>A string without escapes or control characters (both refused here), as its raw UTF-8 bytes.</summary>
+    private bool TryReadString(out ReadOnlySpan<byte> utf8)
+    {
+        utf8 = default;
+        SkipWhitespace();
+        var json = _json;
+        var position = _position;
+        if (position >= json.Length || json[position] != (byte)'"')
+        {
+            return false;
+        }
+
+        var start = ++position;
+        while (position < json.Length)
+        {
+            var b = json[position];
+            if (b == (byte)'"')
+            {
+                utf8 = json[start..position];
+                _position = position + 1;
+                return true;
+            }
+
+            if (b < 0x20 || b == (byte)'\\')
+            {
+                return false;
+            }
+
+            position++;
+        }
+
+        return false;
+    }
+
+    private bool TryReadLiteral(ReadOnlySpan<byte> literal, PatchValue literalValue, out PatchValue value)
+    {
+        // What follows is checked by the caller, which expects a ',', '}' or ']' (so "truex" is refused).
+        value = literalValue;
+        if (!_json[_position..].StartsWith(literal))
+        {
+            return false;
+        }
+
+        _position += literal.Length;
+        return true;
+    }
+
+    /// <summary>
+    /// A number by RFC 8259 section 6: <c>-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?</c>. An integer of up to 18
+    /// digits (always a <see cref="long"/>, written back the same) is kept in place as the general parser does; any
+    /// other number goes through the same <see cref="PatchValue.FromNumberToken"/>.
+    /// </summary>
+    private bool TryReadNumber(out PatchValue value)
+    {
+        value = PatchValue.None;
+        var json = _json;
+        var start = _position;
+        var position = start;
+        var negative = position < json.Length && json[position] == (byte)'-';
+        if (negative)
+        {
+            position++;
+        }
+
+        var digitsStart = position;
+        if (position < json.Length && json[position] == (byte)'0')
+        {
+            position++;
+        }
+        else if (position < json.Length && json[position] is >= (byte)'1' and <= (byte)'9')
+        {
+            position = SkipDigits(json, position + 1);
+        }
+        else
+        {
+            return false;
+        }
+
+        var digits = position - digitsStart;
+        var integer = true;
+        if (position < json.Length && json[position] == (byte)'.')
+        {
+            var fractionStart = position + 1;
+            position = SkipDigits(json, fractionStart);
+            if (position == fractionStart)
+            {
+                return false;
+            }
+
+            integer = false;
+        }
+
+        if (position < json.Length && json[position] is (byte)'e' or (byte)'E')
+        {
+            position++;
+            if (position < json.Length && json[position] is (byte)'+' or (byte)'-')
+            {
+                position++;
+            }
+
+            var exponentStart = position;
+            position = SkipDigits(json, exponentStart);
+            if (position == exponentStart)
+            {
+                return false;
+            }
+
+            integer = false;
+        }
+
+        _position = position;
+
+        // "-0" is not what a long formats back, so the general parser keeps it as an element: so does this.
+        if (integer && digits <= 18 && !(negative && json[digitsStart] == (byte)'0'))
+        {
+            long magnitude = 0;
+            foreach (var digit in json[digitsStart..position])
+            {
+                magnitude = (magnitude * 10) + (digit - '0');
+            }
+
+            value = PatchValue.FromInteger(negative ? -magnitude : magnitude);
+            return true;
+        }
+
+        var reader = new Utf8JsonReader(json[start..position]);
+        reader.Read();
+        value = PatchValue.FromNumberToken(ref reader);
+        return true;
+    }
+
+    private static int SkipDigits(ReadOnlySpan<byte> json, int position)
+    {
+        while (position < json.Length && char.IsAsciiDigit((char)json[position]))
+        {
+            position++;
+        }
+
+        return position;
+    }
+
+    /// <summary>Skips whitespace, then takes <paramref name="token"/> if it is next.</summary>
+    private bool TryConsume(byte token)
+    {
+        SkipWhitespace();
+        if (_position < _json.Length && _json[_position] == token)
+        {
+            _position++;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>The four whitespace characters of RFC 8259 section 2, and no others.</summary>
+    private void SkipWhitespace()
+    {
+        var json = _json;
+        var position = _position;
+        while (position < json.Length && json[position] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+        {
+            position++;
+        }
+
+        _position = position;
+    }
+}
