@@ -331,7 +331,7 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         _ => PatchValue.FromContainer(PatchContainer.Read(ref reader, ref duplicate)),
     };
 
-    private static string? ReadPointer(ref Utf8JsonReader reader, out JsonPointer pointer)
+    internal static string? ReadPointer(ref Utf8JsonReader reader, out JsonPointer pointer)
     {
         string? error;
         if (!reader.ValueIsEscaped)

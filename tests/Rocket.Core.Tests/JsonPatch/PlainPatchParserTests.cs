@@ -36,15 +36,18 @@ public sealed class PlainPatchParserTests
         """[{"op":"add","path":"/a","from":"/b","value":1}]""",
         """[{"op":"add","path":"/~0~1","value":-9223372036854775808}]""",
         """[]""",
+        """[{"op":"add","path":"/a\u002fb~1c","value":{"a\nb":"\"quoted\" \\ \/ \b\f\n\r\t \u00e9\ud83d\ude80","\u0061":1}}]""",
+        """[{"op":"copy","from":"/\u00e9","path":"/x\u0000y"}]""",
+        """[{"op":"add","path":"/a","value":1,"comment":{"ignored":[1.5,"\n"]},"x":null}]""",
+        "[{\"op\":\"test\",\"path\":\"/" + new string('a', 300) + "\\u0062\",\"value\":\"" + new string('b', 300) + "\\n\"}]",
     ];
 
     public static TheoryData<string> RefusedPatches =>
     [
-        """[{"op":"add","path":"/a","value":"a\nb"}]""",
         """[{"op":"add","path":"/a","value":{"x":1,"x":2}}]""",
         """[{"op":"remove","path":"/a","value":{"x":1,"x":2}}]""",
-        """[{"op":"add","path":"/a","value":1,"comment":"ignored"}]""",
         """[{"op":"add","path":"/a","value":1,"op":"add"}]""",
+        """[{"op":"add","path":"/a","value":1,"comment":{"x":1,"x":2}}]""",
         """[{"\u006fp":"add","path":"/a","value":1}]""",
         """[{"op":"add","path":"/a","value":01}]""",
         """[{"op":"add","path":"/a","value":1.}]""",
@@ -56,6 +59,11 @@ public sealed class PlainPatchParserTests
         """[{"op":"update","path":"/a","value":1}]""",
         """[{"op":"add","path":"a","value":1}]""",
         """[{"op":"add","path":"/a","value":1}/**/]""",
+        """[{"op":"add","path":"/a","value":"\x"}]""",
+        """[{"op":"add","path":"/a","value":"\u00g0"}]""",
+        """[{"op":"add","path":"/a","value":"\u00"}]""",
+        """[{"op":"add","path":"/a","value":"\"}]""",
+        """[{"op":"\u0061dd","path":"/a","value":1}]""",
         """{"op":"add","path":"/a","value":1}""",
         "\uFEFF[]",
     ];
@@ -155,9 +163,9 @@ public sealed class PlainPatchParserTests
     private static bool TryParsePlain(byte[] utf8, JsonPatchParseOptions options, out OperationData[] operations)
     {
         operations = [];
-        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        if (!JsonElementChecks.IsUnicodeText(utf8))
         {
-            // The parser is only ever called on valid UTF-8.
+            // The parser is only ever called on text that passed this check.
             return false;
         }
 
@@ -250,6 +258,11 @@ public sealed class PlainPatchParserTests
             if (random.Chance(0.05))
             {
                 members.Add(members[random.Next(members.Count)]);
+            }
+
+            if (random.Chance(0.05))
+            {
+                members.Add("\"" + random.Pick(PlainKeys) + "\":" + PlainValue(random, 2));
             }
 
             // Member order is free.
