@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
@@ -22,6 +23,13 @@ internal ref struct PlainPatchParser
 {
     // This parser recurses once per level; deeper values, if the options allow them at all, go to the general parser.
     private const int RecursionLimit = 64;
+
+    // Strings longer than this are searched with IndexOfAny, which only pays off past a few dozen bytes.
+    private const int ShortString = 32;
+
+    // Where a string ends or needs a closer look: its closing quote, an escape, or a control character (refused).
+    private static readonly SearchValues<byte> StringStops = SearchValues.Create(
+        "\"\\\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F"u8);
 
     private readonly ReadOnlySpan<byte> _json;
 
@@ -293,8 +301,10 @@ internal ref struct PlainPatchParser
             return false;
         }
 
+        // Most strings here are short (names, ops, paths): a byte at a time is quickest for them.
         var start = ++position;
-        while (position < json.Length)
+        var shortEnd = Math.Min(json.Length, start + ShortString);
+        while (position < shortEnd)
         {
             var b = json[position];
             if (b == (byte)'"')
@@ -307,48 +317,49 @@ internal ref struct PlainPatchParser
 
             if (b < 0x20 || b == (byte)'\\')
             {
-                return b == (byte)'\\' && TryReadEscapedString(start, position, out raw);
+                return b == (byte)'\\' && TryReadStringRest(start, position, out raw);
             }
 
             position++;
         }
 
-        return false;
+        return TryReadStringRest(start, position, out raw);
     }
 
-    /// <summary>The rest of a string from its first escape, at <paramref name="position"/>, checking each escape.</summary>
+    /// <summary>
+    /// The rest of a long or escaped string, from <paramref name="position"/>: a vectorized search for the next quote,
+    /// backslash or control character, checking each escape.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool TryReadEscapedString(int start, int position, out ReadOnlySpan<byte> raw)
+    private bool TryReadStringRest(int start, int position, out ReadOnlySpan<byte> raw)
     {
         raw = default;
         var json = _json;
-        while (position < json.Length)
+        var escaped = false;
+        while (true)
         {
+            var next = json[position..].IndexOfAny(StringStops);
+            if (next < 0)
+            {
+                return false;
+            }
+
+            position += next;
             var b = json[position];
             if (b == (byte)'"')
             {
                 raw = json[start..position];
                 _position = position + 1;
-                _escaped = true;
+                _escaped = escaped;
                 return true;
             }
 
-            if (b < 0x20)
+            if (b < 0x20 || position + 1 >= json.Length)
             {
                 return false;
             }
 
-            if (b != (byte)'\\')
-            {
-                position++;
-                continue;
-            }
-
-            if (position + 1 >= json.Length)
-            {
-                return false;
-            }
-
+            escaped = true;
             switch (json[position + 1])
             {
                 case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
@@ -361,8 +372,6 @@ internal ref struct PlainPatchParser
                     return false;
             }
         }
-
-        return false;
     }
 
     private static bool IsHex(byte b) => char.IsAsciiHexDigit((char)b);

@@ -64,6 +64,9 @@ public sealed class PlainPatchParserTests
         """[{"op":"add","path":"/a","value":"\u00"}]""",
         """[{"op":"add","path":"/a","value":"\"}]""",
         """[{"op":"\u0061dd","path":"/a","value":1}]""",
+        "[{\"op\":\"add\",\"path\":\"/a\",\"value\":\"" + new string('x', 40) + "\u0001\"}]",
+        "[{\"op\":\"add\",\"path\":\"/a\",\"value\":\"" + new string('x', 40) + "\\q\"}]",
+        "[{\"op\":\"add\",\"path\":\"/a\",\"value\":\"" + new string('x', 40),
         """{"op":"add","path":"/a","value":1}""",
         "\uFEFF[]",
     ];
@@ -298,8 +301,10 @@ public sealed class PlainPatchParserTests
             case 1: return random.Chance(0.5) ? "true" : "false";
             case 2:
             case 3: return random.Pick(Numbers);
-            case 4:
-            case 5: return "\"" + random.Pick(PlainKeys) + "\"";
+            case 4: return "\"" + random.Pick(PlainKeys) + "\"";
+            case 5:
+                // Past the bytes read one at a time, with or without escapes.
+                return "\"" + new string('s', 20 + random.Next(40)) + random.Pick(new[] { "", "\\n", "\\u00e9", "\\\"", "\\\\" }) + "tail\"";
             case 6:
                 var members = new List<string>();
                 var count = random.Next(11);
