@@ -16,13 +16,14 @@ internal static class JsonPatchApplier
     public static JsonNode? Apply(ReadOnlySpan<OperationData> operations, JsonNode? document)
     {
         var undo = new UndoLog();
+        var parents = default(ParentChain);
         var root = document;
         var index = 0;
         try
         {
             for (; index < operations.Length; index++)
             {
-                root = ApplyOne(in operations[index], index, root, ref undo);
+                root = ApplyOne(in operations[index], index, root, ref undo, ref parents);
             }
 
             return root;
@@ -45,12 +46,12 @@ internal static class JsonPatchApplier
         }
     }
 
-    private static JsonNode? ApplyOne(in OperationData operation, int index, JsonNode? root, ref UndoLog undo)
+    private static JsonNode? ApplyOne(in OperationData operation, int index, JsonNode? root, ref UndoLog undo, ref ParentChain parents)
     {
         switch (operation.Op)
         {
             case JsonPatchOperationType.Add:
-                return Add(root, operation.Path, operation.Value.CreateNode(), operation, index, ref undo);
+                return Add(root, operation.Path, operation.Value.CreateNode(), operation, index, ref undo, ref parents);
 
             case JsonPatchOperationType.Remove:
                 if (operation.Path.IsRoot)
@@ -58,17 +59,17 @@ internal static class JsonPatchApplier
                     Fail(JsonPatchError.InvalidTarget, operation, index, "the whole document cannot be removed; replace it instead");
                 }
 
-                Remove(root, operation.Path, operation, index, ref undo);
+                Remove(root, operation.Path, operation, index, ref undo, ref parents);
                 return root;
 
             case JsonPatchOperationType.Replace:
-                return Replace(root, operation.Path, operation.Value.CreateNode(), operation, index, ref undo);
+                return Replace(root, operation.Path, operation.Value.CreateNode(), operation, index, ref undo, ref parents);
 
             case JsonPatchOperationType.Move:
                 if (operation.From == operation.Path)
                 {
                     // RFC 6902 section 4.4: the source must exist; moving a value onto itself changes nothing.
-                    _ = Get(root, operation.From, operation, index, "from");
+                    _ = Get(root, operation.From, operation, index, "from", ref parents);
                     return root;
                 }
 
@@ -77,15 +78,15 @@ internal static class JsonPatchApplier
                     Fail(JsonPatchError.InvalidTarget, operation, index, "a value cannot be moved into one of its own children");
                 }
 
-                var moved = Remove(root, operation.From, operation, index, ref undo, "from");
-                return Add(root, operation.Path, moved, operation, index, ref undo);
+                var moved = Remove(root, operation.From, operation, index, ref undo, ref parents, "from");
+                return Add(root, operation.Path, moved, operation, index, ref undo, ref parents);
 
             case JsonPatchOperationType.Copy:
-                var source = Get(root, operation.From, operation, index, "from");
-                return Add(root, operation.Path, source?.DeepClone(), operation, index, ref undo);
+                var source = Get(root, operation.From, operation, index, "from", ref parents);
+                return Add(root, operation.Path, source?.DeepClone(), operation, index, ref undo, ref parents);
 
             case JsonPatchOperationType.Test:
-                var actual = Get(root, operation.Path, operation, index, "path");
+                var actual = Get(root, operation.Path, operation, index, "path", ref parents);
                 if (!operation.Value.EqualsNode(actual))
                 {
                     Fail(JsonPatchError.TestFailed, operation, index, "the value at the path is not equal to the expected value");
@@ -98,7 +99,7 @@ internal static class JsonPatchApplier
         }
     }
 
-    private static JsonNode? Add(JsonNode? root, JsonPointer path, JsonNode? value, in OperationData operation, int index, ref UndoLog undo)
+    private static JsonNode? Add(JsonNode? root, JsonPointer path, JsonNode? value, in OperationData operation, int index, ref UndoLog undo, ref ParentChain parents)
     {
         if (path.IsRoot)
         {
@@ -106,19 +107,18 @@ internal static class JsonPatchApplier
             return value;
         }
 
-        var container = GetParent(root, path, operation, index, "path");
+        var container = GetParent(root, path, operation, index, "path", ref parents);
         var name = path.LastSegment;
         if (container is JsonObject obj)
         {
-            var at = obj.IndexOf(name);
-            if (at >= 0)
+            // One lookup whether the member is new or not; an existing one is overwritten in place.
+            if (obj.TryAdd(name, value, out var at))
             {
-                SetMember(obj, at, value, ref undo);
+                undo.Push(new UndoEntry(UndoKind.ObjectRemove, obj, 0, name, null));
             }
             else
             {
-                obj.Add(name, value);
-                undo.Push(new UndoEntry(UndoKind.ObjectRemove, obj, 0, name, null));
+                SetMember(obj, at, value, ref undo);
             }
 
             return root;
@@ -144,9 +144,9 @@ internal static class JsonPatchApplier
         return root;
     }
 
-    private static JsonNode? Remove(JsonNode? root, JsonPointer path, in OperationData operation, int index, ref UndoLog undo, string member = "path")
+    private static JsonNode? Remove(JsonNode? root, JsonPointer path, in OperationData operation, int index, ref UndoLog undo, ref ParentChain parents, string member = "path")
     {
-        var container = GetParent(root, path, operation, index, member);
+        var container = GetParent(root, path, operation, index, member, ref parents);
         var name = path.LastSegment;
         if (container is JsonObject obj)
         {
@@ -170,7 +170,7 @@ internal static class JsonPatchApplier
         return removed;
     }
 
-    private static JsonNode? Replace(JsonNode? root, JsonPointer path, JsonNode? value, in OperationData operation, int index, ref UndoLog undo)
+    private static JsonNode? Replace(JsonNode? root, JsonPointer path, JsonNode? value, in OperationData operation, int index, ref UndoLog undo, ref ParentChain parents)
     {
         if (path.IsRoot)
         {
@@ -178,7 +178,7 @@ internal static class JsonPatchApplier
             return value;
         }
 
-        var container = GetParent(root, path, operation, index, "path");
+        var container = GetParent(root, path, operation, index, "path", ref parents);
         var name = path.LastSegment;
         if (container is JsonObject obj)
         {
@@ -208,14 +208,14 @@ internal static class JsonPatchApplier
         undo.Push(new UndoEntry(UndoKind.ObjectSetAt, obj, at, null, old));
     }
 
-    private static JsonNode? Get(JsonNode? root, JsonPointer path, in OperationData operation, int index, string member)
+    private static JsonNode? Get(JsonNode? root, JsonPointer path, in OperationData operation, int index, string member, ref ParentChain parents)
     {
         if (path.IsRoot)
         {
             return root;
         }
 
-        var container = GetParent(root, path, operation, index, member);
+        var container = GetParent(root, path, operation, index, member, ref parents);
         var name = path.LastSegment;
         if (container is JsonObject obj)
         {
@@ -231,12 +231,15 @@ internal static class JsonPatchApplier
         return array[ArrayIndex(array, name, operation, index, member)];
     }
 
-    /// <summary>Walks every token but the last; the result is the object or array that holds the target.</summary>
-    private static JsonNode GetParent(JsonNode? root, JsonPointer path, in OperationData operation, int index, string member)
+    /// <summary>
+    /// Walks every token but the last; the result is the object or array that holds the target. The walk starts where
+    /// this path parts from the one walked last (<see cref="ParentChain"/>), not at the root.
+    /// </summary>
+    private static JsonNode GetParent(JsonNode? root, JsonPointer path, in OperationData operation, int index, string member, ref ParentChain parents)
     {
         var segments = path.SegmentSpan;
-        var current = root;
-        for (var i = 0; i < segments.Length - 1; i++)
+        var i = parents.Resume(root, path, out var current);
+        for (; i < segments.Length - 1; i++)
         {
             switch (current)
             {
@@ -254,6 +257,8 @@ internal static class JsonPatchApplier
                     Fail(JsonPatchError.PathNotFound, operation, index, $"the {member} does not exist");
                     break;
             }
+
+            parents.Extend(i + 1, current);
         }
 
         if (current is not (JsonObject or JsonArray))
@@ -377,6 +382,67 @@ internal static class JsonPatchApplier
                 _entries = null;
             }
         }
+    }
+
+    /// <summary>
+    /// The containers on the way to the parent found last: <c>_nodes[k]</c> is the one reached after the first <c>k</c>
+    /// tokens of <c>_path</c> (<c>_nodes[0]</c> the root). Patches mostly edit one record, so the next operation's
+    /// path shares a prefix with the last (<c>/messages/123/text</c> after <c>/messages/123/author</c>) and its walk
+    /// starts where they part, saving a lookup per shared token.
+    /// </summary>
+    /// <remarks>
+    /// A walk stays true because every change an operation makes is to the children of the container it has just walked
+    /// to (a member or element added, replaced or removed, the elements after it shifted), never to that container or
+    /// those above it, which are all the chain holds; and a new root (path <c>""</c>) no longer matches <c>_nodes[0]</c>.
+    /// </remarks>
+    private struct ParentChain
+    {
+        private InlineNodes _nodes;
+        private JsonPointer _path;
+        private int _count;
+
+        /// <summary>How many of <paramref name="path"/>'s tokens are already walked, and the container they lead to.</summary>
+        public int Resume(JsonNode? root, JsonPointer path, out JsonNode? current)
+        {
+            var walked = 0;
+            if (_count > 0 && ReferenceEquals(_nodes[0], root))
+            {
+                var previous = _path.SegmentSpan;
+                var segments = path.SegmentSpan;
+                var limit = Math.Min(_count - 1, segments.Length - 1);
+                while (walked < limit && string.Equals(previous[walked], segments[walked], StringComparison.Ordinal))
+                {
+                    walked++;
+                }
+            }
+            else
+            {
+                _nodes[0] = root;
+            }
+
+            _path = path;
+            _count = walked + 1;
+            current = _nodes[walked];
+            return walked;
+        }
+
+        /// <summary>Records the node reached after <paramref name="walked"/> tokens of the path given to <see cref="Resume"/>.</summary>
+        public void Extend(int walked, JsonNode? node)
+        {
+            if (walked == _count && walked < InlineNodes.Length)
+            {
+                _nodes[walked] = node;
+                _count++;
+            }
+        }
+    }
+
+    [InlineArray(Length)]
+    private struct InlineNodes
+    {
+        public const int Length = 8;
+
+        private JsonNode? _first;
     }
 
     [InlineArray(8)]

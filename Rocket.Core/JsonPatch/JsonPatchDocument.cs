@@ -106,7 +106,12 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
 
     /// <summary>Parses a JSON Patch document from UTF-8 JSON, within the limits of <paramref name="options"/>.</summary>
     /// <exception cref="JsonPatchException">The document is malformed or over a limit.</exception>
-    public static JsonPatchDocument Parse(ReadOnlySpan<byte> utf8Json, JsonPatchParseOptions options)
+    public static JsonPatchDocument Parse(ReadOnlySpan<byte> utf8Json, JsonPatchParseOptions options) => Parse(utf8Json, options, tryPlain: true);
+
+    /// <summary>Parses with the general parser only: what <see cref="PlainPatchParser"/> must match, for tests.</summary>
+    internal static JsonPatchDocument ParseWithReader(ReadOnlySpan<byte> utf8Json, JsonPatchParseOptions options) => Parse(utf8Json, options, tryPlain: false);
+
+    private static JsonPatchDocument Parse(ReadOnlySpan<byte> utf8Json, JsonPatchParseOptions options, bool tryPlain)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!JsonElementChecks.IsUnicodeText(utf8Json))
@@ -116,52 +121,17 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         }
 
         var readerOptions = new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = options.MaxDepth };
-        // Operations collect on the stack; only a patch of more than 16 spills into pooled arrays.
-        var inline = default(InlineOperations);
-        Span<OperationData> pending = inline;
-        OperationData[]? rented = null;
-        var count = 0;
+        var operations = default(OperationBuffer);
         try
         {
-            // One pass of the reader, building operations as it goes: no JsonDocument for the patch as a whole.
-            var reader = new Utf8JsonReader(utf8Json, readerOptions);
-            if (!reader.Read())
+            if (!tryPlain || !PlainPatchParser.TryParse(utf8Json, options, ref operations))
             {
-                throw new JsonException("The input is empty.");
+                // Anything but the plain form, including every error: read again from the start by the general parser.
+                operations.Clear();
+                ParseGeneral(utf8Json, options, readerOptions, ref operations);
             }
 
-            if (reader.TokenType != JsonTokenType.StartArray)
-            {
-                reader.Skip();
-                EnsureEnd(ref reader);
-                ThrowHelper.ThrowPatch(JsonPatchError.MalformedPatch, -1, $"A JSON Patch must be a JSON array of operations, not {Describe(reader.TokenType)}.");
-            }
-
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            {
-                if (count == options.MaxOperations)
-                {
-                    ThrowHelper.ThrowPatch(JsonPatchError.MalformedPatch, -1, $"The JSON Patch has more than {options.MaxOperations} operations, the limit.");
-                }
-
-                if (count == pending.Length)
-                {
-                    var larger = ArrayPool<OperationData>.Shared.Rent(count * 2);
-                    pending[..count].CopyTo(larger);
-                    if (rented is not null)
-                    {
-                        ArrayPool<OperationData>.Shared.Return(rented, clearArray: true);
-                    }
-
-                    pending = rented = larger;
-                }
-
-                pending[count] = ParseOperation(ref reader, count);
-                count++;
-            }
-
-            EnsureEnd(ref reader);
-            return count == 0 ? Empty : new JsonPatchDocument(pending[..count].ToArray());
+            return operations.Count == 0 ? Empty : new JsonPatchDocument(operations.ToArray());
         }
         catch (JsonException e)
         {
@@ -174,11 +144,37 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         }
         finally
         {
-            if (rented is not null)
-            {
-                ArrayPool<OperationData>.Shared.Return(rented, clearArray: true);
-            }
+            operations.Dispose();
         }
+    }
+
+    /// <summary>One pass of the reader, building operations as it goes: no JsonDocument for the patch as a whole.</summary>
+    private static void ParseGeneral(ReadOnlySpan<byte> utf8Json, JsonPatchParseOptions options, JsonReaderOptions readerOptions, ref OperationBuffer operations)
+    {
+        var reader = new Utf8JsonReader(utf8Json, readerOptions);
+        if (!reader.Read())
+        {
+            throw new JsonException("The input is empty.");
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            EnsureEnd(ref reader);
+            ThrowHelper.ThrowPatch(JsonPatchError.MalformedPatch, -1, $"A JSON Patch must be a JSON array of operations, not {Describe(reader.TokenType)}.");
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (operations.Count == options.MaxOperations)
+            {
+                ThrowHelper.ThrowPatch(JsonPatchError.MalformedPatch, -1, $"The JSON Patch has more than {options.MaxOperations} operations, the limit.");
+            }
+
+            operations.Add(ParseOperation(ref reader, operations.Count));
+        }
+
+        EnsureEnd(ref reader);
     }
 
     private static JsonPatchException Malformed(JsonException e) =>
@@ -335,7 +331,7 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         _ => PatchValue.FromContainer(PatchContainer.Read(ref reader, ref duplicate)),
     };
 
-    private static string? ReadPointer(ref Utf8JsonReader reader, out JsonPointer pointer)
+    internal static string? ReadPointer(ref Utf8JsonReader reader, out JsonPointer pointer)
     {
         string? error;
         if (!reader.ValueIsEscaped)
@@ -410,7 +406,12 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
             return type >= 0;
         }
 
-        var op = reader.ValueSpan;
+        return TryParseOperationType(reader.ValueSpan, out type);
+    }
+
+    /// <summary>The operation an unescaped <c>op</c> string names, matched on its UTF-8 bytes.</summary>
+    internal static bool TryParseOperationType(ReadOnlySpan<byte> op, out JsonPatchOperationType type)
+    {
         type = op.Length switch
         {
             3 when op.SequenceEqual("add"u8) => JsonPatchOperationType.Add,
@@ -442,12 +443,6 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         Path,
         From,
         Value,
-    }
-
-    [InlineArray(16)]
-    private struct InlineOperations
-    {
-        private OperationData _first;
     }
 
     /// <summary>Whether a member was seen, and the token its value started with.</summary>

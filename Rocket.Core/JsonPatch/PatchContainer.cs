@@ -1,7 +1,9 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading;
@@ -50,39 +52,23 @@ internal sealed class PatchContainer
     {
         var isObject = reader.TokenType == JsonTokenType.StartObject;
         var end = isObject ? JsonTokenType.EndObject : JsonTokenType.EndArray;
-
-        // Members collect on the stack; only a container of more than eight spills into pooled arrays.
-        var inlineValues = default(InlineValues);
-        var inlineNames = default(InlineNames);
-        Span<PatchValue> values = inlineValues;
-        Span<string> names = inlineNames;
-        PatchValue[]? rentedValues = null;
-        string[]? rentedNames = null;
-        HashSet<string>? seen = null;
-        var count = 0;
+        var builder = default(Builder);
         try
         {
             while (reader.Read() && reader.TokenType != end)
             {
-                if (count == values.Length)
-                {
-                    values = Grow(values, ref rentedValues, count);
-                    names = Grow(names, ref rentedNames, count);
-                }
-
                 if (isObject)
                 {
-                    var name = ReadName(ref reader);
-                    if (duplicate is null && IsDuplicate(name, names[..count], ref seen))
+                    var name = reader.ValueIsEscaped ? reader.GetString()! : GetName(reader.ValueSpan);
+                    if (!builder.AddName(name) && duplicate is null)
                     {
                         duplicate = name;
                     }
 
-                    names[count] = name;
                     reader.Read();
                 }
 
-                values[count++] = reader.TokenType switch
+                builder.Add(reader.TokenType switch
                 {
                     JsonTokenType.String => PatchValue.FromString(reader.GetString()!),
                     JsonTokenType.Number => PatchValue.FromNumberToken(ref reader),
@@ -90,57 +76,27 @@ internal sealed class PatchContainer
                     JsonTokenType.False => PatchValue.FromBoolean(false),
                     JsonTokenType.Null => PatchValue.Null,
                     _ => PatchValue.FromContainer(Read(ref reader, ref duplicate)),
-                };
+                });
             }
 
-            if (count == 0)
-            {
-                return isObject ? EmptyObject : EmptyArray;
-            }
-
-            return new PatchContainer(isObject ? names[..count].ToArray() : null, values[..count].ToArray());
+            return builder.Build(isObject);
         }
         finally
         {
-            if (rentedValues is not null)
-            {
-                ArrayPool<PatchValue>.Shared.Return(rentedValues, clearArray: true);
-            }
-
-            if (rentedNames is not null)
-            {
-                ArrayPool<string>.Shared.Return(rentedNames, clearArray: true);
-            }
+            builder.Dispose();
         }
     }
 
-    private static Span<T> Grow<T>(Span<T> current, ref T[]? rented, int count)
+    /// <summary>A member name from its unescaped UTF-8 bytes, through the bounded cache of names seen before.</summary>
+    public static string GetName(ReadOnlySpan<byte> utf8)
     {
-        var larger = ArrayPool<T>.Shared.Rent(count * 2);
-        current[..count].CopyTo(larger);
-        if (rented is not null)
-        {
-            ArrayPool<T>.Shared.Return(rented, clearArray: true);
-        }
-
-        rented = larger;
-        return larger;
-    }
-
-    private static string ReadName(ref Utf8JsonReader reader)
-    {
-        if (reader.ValueIsEscaped)
-        {
-            return reader.GetString()!;
-        }
-
-        var utf8 = reader.ValueSpan;
         if (MemberNames.TryGetValue(utf8, out var cached))
         {
             return cached;
         }
 
-        var name = reader.GetString()!;
+        // The patch was checked to be valid UTF-8 first, so this is the string the reader's GetString returns.
+        var name = Encoding.UTF8.GetString(utf8);
         MemberNames.TryAdd(utf8, name);
         return name;
     }
@@ -274,6 +230,86 @@ internal sealed class PatchContainer
 
         var element = JsonElement.Parse(buffer.WrittenSpan, UnlimitedDepth);
         return (JsonElement)(Interlocked.CompareExchange(ref _element, element, null) ?? element);
+    }
+
+    /// <summary>
+    /// Collects the members of one object or array: the first eight on the stack, the rest in pooled arrays.
+    /// </summary>
+    public ref struct Builder
+    {
+        private InlineValues _inlineValues;
+        private InlineNames _inlineNames;
+        private PatchValue[]? _values;
+        private string[]? _names;
+        private HashSet<string>? _seen;
+        private int _count;
+
+        [UnscopedRef]
+        private Span<PatchValue> Values => _values is null ? _inlineValues : _values;
+
+        [UnscopedRef]
+        private Span<string> Names => _names is null ? _inlineNames : _names;
+
+        /// <summary>
+        /// Starts an object member, whose value comes next; <see langword="false"/> when an earlier member has the same
+        /// name (it is kept all the same). Checked before the value is read, so the first duplicate found is the first
+        /// in document order.
+        /// </summary>
+        public bool AddName(string name)
+        {
+            EnsureRoom();
+            var unique = !IsDuplicate(name, Names[.._count], ref _seen);
+            Names[_count] = name;
+            return unique;
+        }
+
+        /// <summary>Adds an array element, or the value of the member just started.</summary>
+        public void Add(PatchValue value)
+        {
+            EnsureRoom();
+            Values[_count++] = value;
+        }
+
+        public PatchContainer Build(bool isObject)
+        {
+            if (_count == 0)
+            {
+                return isObject ? EmptyObject : EmptyArray;
+            }
+
+            return new PatchContainer(isObject ? Names[.._count].ToArray() : null, Values[.._count].ToArray());
+        }
+
+        public void Dispose()
+        {
+            if (_values is not null)
+            {
+                ArrayPool<PatchValue>.Shared.Return(_values, clearArray: true);
+                _values = null;
+            }
+
+            if (_names is not null)
+            {
+                ArrayPool<string>.Shared.Return(_names, clearArray: true);
+                _names = null;
+            }
+        }
+
+        private void EnsureRoom()
+        {
+            if (_count < Values.Length)
+            {
+                return;
+            }
+
+            var values = ArrayPool<PatchValue>.Shared.Rent(_count * 2);
+            var names = ArrayPool<string>.Shared.Rent(_count * 2);
+            Values[.._count].CopyTo(values);
+            Names[.._count].CopyTo(names);
+            Dispose();
+            _values = values;
+            _names = names;
+        }
     }
 
     [InlineArray(8)]

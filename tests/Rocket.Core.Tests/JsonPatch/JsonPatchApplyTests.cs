@@ -107,6 +107,45 @@ public sealed class JsonPatchApplyTests
         Assert.Equal("""{"a":[1]}""", result!.ToJsonString());
     }
 
+    // Each patch walks a path, changes something on or near it (a container replaced, moved or removed, the indexes
+    // of an array shifted, the root replaced), then walks through it again: operations after the first start their walk
+    // where their path parts from the last one, and must still see every change, as when applied one at a time.
+    [Theory]
+    [InlineData("""[{"op":"test","path":"/obj/b/c/0","value":1},{"op":"replace","path":"/obj/b","value":{"c":[7]}},{"op":"add","path":"/obj/b/c/0","value":9}]""")]
+    [InlineData("""[{"op":"test","path":"/arr/0/id","value":1},{"op":"add","path":"/arr/0","value":{"id":0}},{"op":"replace","path":"/arr/0/id","value":5}]""")]
+    [InlineData("""[{"op":"test","path":"/arr/1/id","value":2},{"op":"remove","path":"/arr/0"},{"op":"replace","path":"/arr/1","value":4},{"op":"add","path":"/arr/0/x","value":5}]""")]
+    [InlineData("""[{"op":"add","path":"/obj/b/x","value":1},{"op":"move","from":"/obj/b","path":"/moved"},{"op":"add","path":"/obj/b","value":{}},{"op":"add","path":"/obj/b/y","value":2}]""")]
+    [InlineData("""[{"op":"add","path":"/obj/b/x","value":1},{"op":"copy","from":"/arr/0","path":"/obj/b"},{"op":"add","path":"/obj/b/y","value":2}]""")]
+    [InlineData("""[{"op":"add","path":"/obj/b/x","value":1},{"op":"replace","path":"","value":{"obj":{"b":{}}}},{"op":"add","path":"/obj/b/y","value":2}]""")]
+    [InlineData("""[{"op":"add","path":"/arr/0/x","value":1},{"op":"move","from":"/arr/2","path":"/arr/0"},{"op":"move","from":"/arr/1/x","path":"/arr/1/y"}]""")]
+    [InlineData("""[{"op":"add","path":"/obj/b/c/-","value":3},{"op":"remove","path":"/obj/b/c/0"},{"op":"test","path":"/obj/b/c/0","value":2},{"op":"remove","path":"/obj"},{"op":"add","path":"/obj","value":{"b":{"c":[]}}},{"op":"add","path":"/obj/b/c/0","value":1}]""")]
+    [InlineData("""[{"op":"add","path":"/d","value":{"1":{"2":{"3":{"4":{"5":{"6":{"7":{"8":{"9":{}}}}}}}}}}},{"op":"add","path":"/d/1/2/3/4/5/6/7/8/9/x","value":1},{"op":"replace","path":"/d/1/2/3/4/5/6/7","value":{"8":{"9":{}}}},{"op":"add","path":"/d/1/2/3/4/5/6/7/8/9/y","value":2}]""")]
+    public void ApplyTo_ChangeOnTheWalkedPath_LaterOperationsSeeIt(string patchJson)
+    {
+        var patch = JsonPatchDocument.Parse(patchJson);
+        var whole = patch.ApplyTo(JsonNode.Parse(Document));
+        var stepwise = JsonNode.Parse(Document);
+        foreach (var operation in patch)
+        {
+            stepwise = JsonPatchDocument.Create([operation]).ApplyTo(stepwise);
+        }
+
+        Assert.Equal(stepwise!.ToJsonString(), whole!.ToJsonString());
+    }
+
+    [Fact]
+    public void ApplyTo_MovedAwayThenWalkedAgain_PathNotFound()
+    {
+        var patch = JsonPatchDocument.Parse("""[{"op":"add","path":"/obj/b/x","value":1},{"op":"move","from":"/obj/b","path":"/moved"},{"op":"add","path":"/obj/b/y","value":2}]""");
+        var document = JsonNode.Parse(Document);
+
+        var error = Assert.Throws<JsonPatchException>(() => patch.ApplyTo(document));
+
+        Assert.Equal(JsonPatchError.PathNotFound, error.Error);
+        Assert.Equal(2, error.OperationIndex);
+        Assert.Equal(Document, document!.ToJsonString());
+    }
+
     [Fact]
     public void ApplyTo_RemoveWholeDocument_InvalidTarget()
     {

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Tasks;
 using Rocket.JsonPatch;
 
 namespace Rocket.Core.Tests.JsonPatch;
@@ -173,6 +174,34 @@ public sealed class ParsedValueTests
         Assert.True(cache.TryGetValue("b"u8, out _));
         Assert.False(cache.TryGetValue("c"u8, out _));
         Assert.False(cache.TryGetValue("toolong"u8, out _));
+    }
+
+    [Fact]
+    public void Utf8KeyedCache_ManyKeysFromManyThreads_KeepsEachOnceWithItsOwnValue()
+    {
+        var cache = new Utf8KeyedCache<string>(capacity: 1000, maxKeyLength: 64);
+        var keys = Enumerable.Range(0, 5000).Select(static i => $"/messages/{i}/text").ToArray();
+
+        Parallel.For(0, 4, _ =>
+        {
+            foreach (var key in keys)
+            {
+                cache.TryAdd(Encoding.UTF8.GetBytes(key), key);
+            }
+        });
+
+        var kept = 0;
+        foreach (var key in keys)
+        {
+            if (cache.TryGetValue(Encoding.UTF8.GetBytes(key), out var value))
+            {
+                Assert.Equal(key, value);
+                kept++;
+            }
+        }
+
+        Assert.Equal(cache.Count, kept);
+        Assert.InRange(kept, 900, 1000);
     }
 
     [Theory]
