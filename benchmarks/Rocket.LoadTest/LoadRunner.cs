@@ -112,64 +112,43 @@ internal static class LoadRunner
         // Phase 2: a flood, for throughput and the server's cost per delivery.
         var flood = new LatencyHistogram();
         state.Histogram = flood;
-        var deliveredBefore = state.Delivered;
-        var before = await StatsAsync(control, collect: false, CancellationToken.None);
-        await AllocationWindow.ResetAsync(control, CancellationToken.None);
-        var loadCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var start = Stopwatch.GetTimestamp();
-        await PublishAsync(control, target, options.Events, 0, seq, CancellationToken.None);
         expected += (long)options.Events * options.Subscribers;
-        var floodComplete = await WaitForDeliveriesAsync(state, expected, ct);
-        var allocations = await AllocationWindow.ReadAsync(control, CancellationToken.None);
-        var after = await StatsAsync(control, collect: false, CancellationToken.None);
-        var loadCpu = Process.GetCurrentProcess().TotalProcessorTime - loadCpuBefore;
-        var seconds = Stopwatch.GetElapsedTime(start, state.LastDelivery).TotalSeconds;
-        // What arrived, not what was sent: an incomplete run (floodComplete false) still reports honest rates.
-        var deliveries = (double)Math.Max(1, state.Delivered - deliveredBefore);
+        var first = await FloodAsync(control, target, options.Events, seq, state, expected, ct);
+        var deliveries = first.Deliveries;
 
         result["events"] = options.Events;
-        result["floodComplete"] = floodComplete;
+        result["floodComplete"] = first.Complete;
         result["delivered"] = state.Delivered;
         result["expected"] = expected;
         result["gaps"] = state.Gaps;
-        result["deliveriesPerSecond"] = Math.Round(deliveries / seconds);
-        result["floodSeconds"] = Math.Round(seconds, 4);
+        result["deliveriesPerSecond"] = Math.Round(deliveries / first.Seconds);
+        result["floodSeconds"] = Math.Round(first.Seconds, 4);
         result["floodP50Us"] = flood.Percentile(0.50);
         result["floodP99Us"] = flood.Percentile(0.99);
-        result["serverAllocatedBytesPerDelivery"] = Math.Round((after.AllocatedBytes - before.AllocatedBytes) / deliveries, 2);
+        result["serverAllocatedBytesPerDelivery"] = Math.Round((first.After.AllocatedBytes - first.Before.AllocatedBytes) / deliveries, 2);
         // The bench server's own event building, measured where it happens: already included in the figure above, so
         // the server's (Rocket + Kestrel) share is the difference.
-        result["harnessAllocatedBytesPerDelivery"] = Math.Round((after.HarnessAllocatedBytes - before.HarnessAllocatedBytes) / deliveries, 2);
-        result["serverThreadPoolWorkItemsPerDelivery"] = Math.Round((after.ThreadPoolWorkItems - before.ThreadPoolWorkItems) / deliveries, 3);
-        result["serverLockContentionsPerMillionDeliveries"] = Math.Round((after.LockContentions - before.LockContentions) * 1_000_000 / deliveries, 1);
-        result["serverGen0PerMillionDeliveries"] = Math.Round((after.Gen0 - before.Gen0) * 1_000_000 / deliveries, 2);
-        result["serverCpuNsPerDelivery"] = Math.Round((after.CpuMs - before.CpuMs) * 1_000_000 / deliveries, 1);
+        result["harnessAllocatedBytesPerDelivery"] = Math.Round((first.After.HarnessAllocatedBytes - first.Before.HarnessAllocatedBytes) / deliveries, 2);
+        result["serverThreadPoolWorkItemsPerDelivery"] = Math.Round((first.After.ThreadPoolWorkItems - first.Before.ThreadPoolWorkItems) / deliveries, 3);
+        result["serverLockContentionsPerMillionDeliveries"] = Math.Round((first.After.LockContentions - first.Before.LockContentions) * 1_000_000 / deliveries, 1);
+        result["serverGen0PerMillionDeliveries"] = Math.Round((first.After.Gen0 - first.Before.Gen0) * 1_000_000 / deliveries, 2);
+        result["serverCpuNsPerDelivery"] = Math.Round((first.After.CpuMs - first.Before.CpuMs) * 1_000_000 / deliveries, 1);
         // The receivers share the two cores with the server: their cost bounds what any transport can show.
-        result["loadCpuNsPerDelivery"] = Math.Round(loadCpu.TotalMilliseconds * 1_000_000 / deliveries, 1);
-        AllocationWindow.Add(result, allocations, deliveries);
+        result["loadCpuNsPerDelivery"] = Math.Round(first.LoadCpu.TotalMilliseconds * 1_000_000 / deliveries, 1);
+        AllocationWindow.Add(result, first.Allocations, deliveries);
 
         // Phase 3: the same flood again on the same connections, now warm. The first flood is also each connection's
         // first heavy use (Kestrel's pipes get their segments, its socket senders their vectors, its pool its peak);
         // the second shows what a flood costs once that is done.
-        if (floodComplete && state.Gaps == 0 && options.Events > 0)
+        if (first.Complete && state.Gaps == 0 && options.Events > 0)
         {
-            seq += options.Events;
-            var warmDeliveredBefore = state.Delivered;
-            var warmBefore = await StatsAsync(control, collect: false, CancellationToken.None);
-            await AllocationWindow.ResetAsync(control, CancellationToken.None);
-            var warmStart = Stopwatch.GetTimestamp();
-            await PublishAsync(control, target, options.Events, 0, seq, CancellationToken.None);
             expected += (long)options.Events * options.Subscribers;
-            var warmComplete = await WaitForDeliveriesAsync(state, expected, ct);
-            var warmAllocations = await AllocationWindow.ReadAsync(control, CancellationToken.None);
-            var warmAfter = await StatsAsync(control, collect: false, CancellationToken.None);
-            var warmSeconds = Stopwatch.GetElapsedTime(warmStart, state.LastDelivery).TotalSeconds;
-            var warmDeliveries = (double)Math.Max(1, state.Delivered - warmDeliveredBefore);
-            result["warmFloodComplete"] = warmComplete && state.Gaps == 0;
-            result["warmFloodDeliveriesPerSecond"] = Math.Round(warmDeliveries / warmSeconds);
-            result["warmFloodServerAllocatedBytesPerDelivery"] = Math.Round((warmAfter.AllocatedBytes - warmBefore.AllocatedBytes) / warmDeliveries, 2);
-            result["warmFloodServerCpuNsPerDelivery"] = Math.Round((warmAfter.CpuMs - warmBefore.CpuMs) * 1_000_000 / warmDeliveries, 1);
-            AllocationWindow.Add(result, warmAllocations, warmDeliveries, prefix: "warmFlood");
+            var warm = await FloodAsync(control, target, options.Events, seq + options.Events, state, expected, ct);
+            result["warmFloodComplete"] = warm.Complete && state.Gaps == 0;
+            result["warmFloodDeliveriesPerSecond"] = Math.Round(warm.Deliveries / warm.Seconds);
+            result["warmFloodServerAllocatedBytesPerDelivery"] = Math.Round((warm.After.AllocatedBytes - warm.Before.AllocatedBytes) / warm.Deliveries, 2);
+            result["warmFloodServerCpuNsPerDelivery"] = Math.Round((warm.After.CpuMs - warm.Before.CpuMs) * 1_000_000 / warm.Deliveries, 1);
+            AllocationWindow.Add(result, warm.Allocations, warm.Deliveries, prefix: "warmFlood");
         }
 
         Console.WriteLine(JsonSerializer.Serialize(result));
@@ -190,7 +169,7 @@ internal static class LoadRunner
             Console.Error.WriteLine("warning: receivers did not close within 15 s");
         }
 
-        return floodComplete && state.Gaps == 0 ? 0 : 2;
+        return first.Complete && state.Gaps == 0 ? 0 : 2;
     }
 
     private static Receiver Create(LoadOptions options, RunState state, HttpClient streams)
@@ -259,6 +238,25 @@ internal static class LoadRunner
         return true;
     }
 
+    // Publishes `events` as fast as the server takes them and waits until `expected` deliveries in all have arrived (or the
+    // run's deadline): the server's stats and allocation window around it, and what arrived, not what was sent, so an
+    // incomplete flood still reports honest rates.
+    private static async Task<FloodResult> FloodAsync(HttpClient control, string target, int events, long seq, RunState state, long expected, CancellationToken ct)
+    {
+        var deliveredBefore = state.Delivered;
+        var before = await StatsAsync(control, collect: false, CancellationToken.None);
+        await AllocationWindow.ResetAsync(control, CancellationToken.None);
+        var loadCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var start = Stopwatch.GetTimestamp();
+        await PublishAsync(control, target, events, 0, seq, CancellationToken.None);
+        var complete = await WaitForDeliveriesAsync(state, expected, ct);
+        var allocations = await AllocationWindow.ReadAsync(control, CancellationToken.None);
+        var after = await StatsAsync(control, collect: false, CancellationToken.None);
+        var loadCpu = Process.GetCurrentProcess().TotalProcessorTime - loadCpuBefore;
+        var seconds = Stopwatch.GetElapsedTime(start, state.LastDelivery).TotalSeconds;
+        return new FloodResult(complete, Math.Max(1, state.Delivered - deliveredBefore), seconds, before, after, allocations, loadCpu);
+    }
+
     private static async Task<ServerStats> StatsAsync(HttpClient control, bool collect, CancellationToken cancellationToken)
     {
         var json = await control.GetFromJsonAsync<JsonElement>(new Uri("/control/stats?collect=" + (collect ? "true" : "false"), UriKind.Relative), cancellationToken);
@@ -273,6 +271,8 @@ internal static class LoadRunner
             json.GetProperty("threadPoolWorkItems").GetInt64(),
             json.GetProperty("lockContentions").GetInt64());
     }
+
+    private sealed record FloodResult(bool Complete, double Deliveries, double Seconds, ServerStats Before, ServerStats After, JsonElement Allocations, TimeSpan LoadCpu);
 
     private sealed record ServerStats(
         long AllocatedBytes,
