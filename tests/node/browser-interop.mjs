@@ -7,8 +7,8 @@
 // waits for `li[data-id="<id>"]` to show its text, deletes it and waits for the item to go, then requires the
 // browser to have received an `add` and a `remove` for the record's path. Prints one JSON summary line and exits 0,
 // or prints why and exits 1. The browser is always closed. Bounded: 60 s overall, 20 s per wait (Chromium starts slowly on a loaded machine).
-import { launchChromium, newPage } from './lib/browser.mjs';
-import { Mismatch, check, pointerTo } from './lib/interop.mjs';
+import { launchChromium, newPage, runBounded } from './lib/browser.mjs';
+import { check, pointerTo } from './lib/interop.mjs';
 
 const OverallTimeoutMs = 60_000;
 const WaitTimeoutMs = 20_000;
@@ -84,23 +84,12 @@ async function main() {
   }));
 }
 
-const overall = setTimeout(() => finish(new Mismatch(`the scenario did not finish within ${OverallTimeoutMs} ms`)), OverallTimeoutMs);
-let finished = false;
-
-async function finish(error) {
-  if (finished) return;
-  finished = true;
-  clearTimeout(overall);
-  // Always close the browser, but never let a hung close keep the process alive.
-  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  if (error) {
-    console.error(`browser-interop: FAIL: ${error instanceof Mismatch ? error.message : error?.stack ?? String(error)}`);
-    if (pageErrors.length) console.error(`page errors: ${pageErrors.join('; ')}`);
-    if (consoleLines.length) console.error(`page console:\n  ${consoleLines.join('\n  ')}`);
-    if (failedResponses.length) console.error(`failed responses: ${failedResponses.join('; ')}`);
-    process.exit(1);
-  }
-  process.exit(0);
-}
-
-main().then(() => finish(), (error) => finish(error ?? new Error('failed')));
+runBounded('browser-interop', main, {
+  overallTimeoutMs: OverallTimeoutMs,
+  browser: () => browser,
+  diagnostics: () => [
+    ...(pageErrors.length ? [`page errors: ${pageErrors.join('; ')}`] : []),
+    ...(consoleLines.length ? [`page console:\n  ${consoleLines.join('\n  ')}`] : []),
+    ...(failedResponses.length ? [`failed responses: ${failedResponses.join('; ')}`] : []),
+  ],
+});

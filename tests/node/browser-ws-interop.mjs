@@ -9,8 +9,8 @@
 // first and then an `add` for each record and the `remove`, in order, with increasing ids, each intact. Then the page
 // closes with 1000 and must see the server's close answer. Prints one JSON summary line and exits 0, or prints why and
 // exits 1. The browser is always closed. Bounded: 60 s overall, 20 s per wait.
-import { launchChromium, newPage } from './lib/browser.mjs';
-import { Mismatch, check, pointerTo } from './lib/interop.mjs';
+import { launchChromium, newPage, runBounded } from './lib/browser.mjs';
+import { check, pointerTo } from './lib/interop.mjs';
 
 const OverallTimeoutMs = 60_000;
 const WaitTimeoutMs = 20_000;
@@ -99,20 +99,8 @@ async function main() {
   }));
 }
 
-const overall = setTimeout(() => finish(new Mismatch(`the scenario did not finish within ${OverallTimeoutMs} ms`)), OverallTimeoutMs);
-let finished = false;
-
-async function finish(error) {
-  if (finished) return;
-  finished = true;
-  clearTimeout(overall);
-  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  if (error) {
-    console.error(`browser-ws-interop: FAIL: ${error instanceof Mismatch ? error.message : error?.stack ?? String(error)}`);
-    if (pageErrors.length) console.error(`page errors: ${pageErrors.join('; ')}`);
-    process.exit(1);
-  }
-  process.exit(0);
-}
-
-main().then(() => finish(), (error) => finish(error ?? new Error('failed')));
+runBounded('browser-ws-interop', main, {
+  overallTimeoutMs: OverallTimeoutMs,
+  browser: () => browser,
+  diagnostics: () => (pageErrors.length ? [`page errors: ${pageErrors.join('; ')}`] : []),
+});

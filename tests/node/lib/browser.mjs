@@ -1,6 +1,7 @@
 // What the browser interop scripts share: Debian's headless Chromium, started the same way, and a page that records
 // its own errors.
 import { chromium } from 'playwright-core';
+import { Mismatch } from './interop.mjs';
 
 const ChromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -21,4 +22,26 @@ export async function newPage(browser, timeoutMs, pageErrors) {
   page.setDefaultTimeout(timeoutMs);
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   return page;
+}
+
+// Runs main within overallTimeoutMs, then always closes the browser (a hung close is given 5 s, never more) and exits:
+// 0 on success, 1 with the reason and whatever diagnostics() returns (lines about the page) on failure or timeout.
+export function runBounded(name, main, { overallTimeoutMs, browser, diagnostics }) {
+  let finished = false;
+  const overall = setTimeout(() => finish(new Mismatch(`the scenario did not finish within ${overallTimeoutMs} ms`)), overallTimeoutMs);
+
+  async function finish(error) {
+    if (finished) return;
+    finished = true;
+    clearTimeout(overall);
+    await Promise.race([browser()?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    if (error) {
+      console.error(`${name}: FAIL: ${error instanceof Mismatch ? error.message : error?.stack ?? String(error)}`);
+      for (const line of diagnostics()) console.error(line);
+      process.exit(1);
+    }
+    process.exit(0);
+  }
+
+  main().then(() => finish(), (error) => finish(error ?? new Error('failed')));
 }
