@@ -179,7 +179,7 @@ internal static class LoadRunner
         {
             "sse" => new SseReceiver(state, streams, new Uri(server, "/" + Payload.Collection)),
             "baseline-sse" => new SseReceiver(state, streams, new Uri(server, "/baseline/sse")),
-            "websocket" => new WebSocketReceiver(state, new UriBuilder(server) { Scheme = "ws", Path = "/" + Payload.Collection }.Uri),
+            "websocket" => new WebSocketReceiver(state, streams, new Uri(server, "/" + Payload.Collection)),
             "signalr" => new SignalRReceiver(state, new Uri(server, "/rocket"), rocket: true),
             "baseline-signalr" => new SignalRReceiver(state, new Uri(server, "/baseline/signalr"), rocket: false),
             "raw" => new RawReceiver(state, new IPEndPoint(IPAddress.Loopback, server.Port + 1)),
