@@ -17,7 +17,7 @@ namespace Rocket.Transports.WebSockets;
 /// (ASP.NET Core's, <see cref="WebSocket.CreateFromStream(System.IO.Stream, WebSocketCreationOptions)"/> in a custom
 /// server, an in-memory pair in tests) each event is sent as one text message. On a connection the endpoint upgraded
 /// itself, the pre-framed events of a batch (<see cref="WebSocketEventFramer"/>) are written to the connection as they are,
-/// copied together into a shared buffer (one write per 16 KiB) when one is free, and flushed once.
+/// copied together into a shared buffer (one write per 4 KiB) when one is free, and flushed once.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -95,7 +95,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
     /// <inheritdoc/>
     /// <remarks>
     /// Each frame is its own text message: the subprotocol has one event per message. On a connection the endpoint
-    /// upgraded itself, the frames are copied together (up to 16 KiB at a time) and written with one write, or written
+    /// upgraded itself, the frames are copied together (up to 4 KiB at a time) and written with one write, or written
     /// one by one when every coalescing buffer is in use (many sockets behind at once), then flushed once.
     /// </remarks>
     public ValueTask WriteManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken = default)
