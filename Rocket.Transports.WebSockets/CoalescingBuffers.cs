@@ -10,8 +10,8 @@ namespace Rocket.Transports.WebSockets;
 /// <remarks>
 /// A write holds its buffer until the server has taken it, which is at once while the socket keeps up and later when it
 /// is behind; in a flood, many connections are behind at the same time, each holding one. A shared
-/// <see cref="System.Buffers.ArrayPool{T}"/> keeps a few dozen arrays of a size, so there most rents allocated and most
-/// returns were dropped, flood after flood. Here the buffers grow to the most writes that waited at once (the first
+/// <see cref="System.Buffers.ArrayPool{T}"/> keeps a few dozen arrays of a size, so there rents kept allocating (and
+/// returns were dropped), flood after flood. Here the buffers grow to the most writes that waited at once (the first
 /// flood) and are reused after that, as Kestrel's own memory pool grows to the deepest buffering it has seen. Past the
 /// bound, <see cref="TryRent"/> says so and the batch is written frame by frame, which allocates nothing but costs a
 /// server write, and flush, per frame.
