@@ -4,8 +4,9 @@ using System.Threading;
 namespace Rocket.Transports.WebSockets;
 
 /// <summary>
-/// The buffers the WebSocket transports of a process copy a batch of small frames into, so that the batch goes to the
-/// upgraded connection in a few writes rather than one per frame: created when none is free, up to a bound, and kept.
+/// Buffers that WebSocket transports copy a batch of small frames into, so that the batch goes to the upgraded
+/// connection in a few writes rather than one per frame: made when none is free, up to a bound, and kept. The transports
+/// of a process share <see cref="Shared"/>.
 /// </summary>
 /// <remarks>
 /// A write holds its buffer until the server has taken it, which is at once while the socket keeps up and later when it
@@ -16,46 +17,55 @@ namespace Rocket.Transports.WebSockets;
 /// bound, <see cref="TryRent"/> says so and the batch is written frame by frame, which allocates nothing but costs a
 /// server write, and flush, per frame.
 /// </remarks>
-internal static class CoalescingBuffers
+internal sealed class CoalescingBuffers
 {
     /// <summary>The size of each buffer: Kestrel's memory block. A batch of 64 events of about 170 bytes is three writes.</summary>
     public const int BufferSize = 4 * 1024;
 
-    // At most 4 MiB per process, kept: 1,024 writes waiting on slow sockets at once.
-    private static readonly byte[]?[] Free = new byte[1024][];
-    private static readonly Lock Gate = new();
-    private static int s_free;
-    private static int s_created;
+    private readonly byte[]?[] _free;
+    private readonly Lock _gate = new();
+    private int _freeCount;
+    private int _created;
+
+    /// <summary>Creates a set of at most <paramref name="capacity"/> buffers, none made yet.</summary>
+    public CoalescingBuffers(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        _free = new byte[capacity][];
+    }
+
+    /// <summary>The process's buffers: at most 4 MiB, kept, for 1,024 writes waiting on slow sockets at once.</summary>
+    public static CoalescingBuffers Shared { get; } = new(1024);
 
     /// <summary>Takes a buffer, or returns <see langword="null"/> when all of them are in use and no more may be made.</summary>
-    public static byte[]? TryRent()
+    public byte[]? TryRent()
     {
-        lock (Gate)
+        lock (_gate)
         {
-            if (s_free > 0)
+            if (_freeCount > 0)
             {
-                var buffer = Free[--s_free];
-                Free[s_free] = null;
+                var buffer = _free[--_freeCount];
+                _free[_freeCount] = null;
                 return buffer;
             }
 
-            if (s_created == Free.Length)
+            if (_created == _free.Length)
             {
                 return null;
             }
 
-            s_created++;
+            _created++;
         }
 
         return GC.AllocateUninitializedArray<byte>(BufferSize);
     }
 
     /// <summary>Gives back a buffer from <see cref="TryRent"/>, once the write that used it is over.</summary>
-    public static void Return(byte[] buffer)
+    public void Return(byte[] buffer)
     {
-        lock (Gate)
+        lock (_gate)
         {
-            Free[s_free++] = buffer;
+            _free[_freeCount++] = buffer;
         }
     }
 }

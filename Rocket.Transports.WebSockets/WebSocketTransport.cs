@@ -43,6 +43,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
 
     private readonly WebSocket _socket;
     private readonly WebSocketConnectionStream? _connection;
+    private readonly CoalescingBuffers _buffers;
     private readonly TimeSpan _writeTimeout;
     private readonly CancellationTokenSource _timeout = new();
     private Task _abandoned = Task.CompletedTask;
@@ -60,13 +61,14 @@ public sealed class WebSocketTransport : ITransport, IDisposable
     /// Creates a transport that writes pre-framed events straight to <paramref name="connection"/>, the stream
     /// <paramref name="webSocket"/> was created over; the WebSocket still writes its own control frames and the close.
     /// </summary>
-    internal WebSocketTransport(WebSocket webSocket, WebSocketConnectionStream? connection, TimeSpan? writeTimeout)
+    internal WebSocketTransport(WebSocket webSocket, WebSocketConnectionStream? connection, TimeSpan? writeTimeout, CoalescingBuffers? buffers = null)
     {
         ArgumentNullException.ThrowIfNull(webSocket);
         var timeout = writeTimeout ?? TimeSpan.FromSeconds(10);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, nameof(writeTimeout));
         _socket = webSocket;
         _connection = connection;
+        _buffers = buffers ?? CoalescingBuffers.Shared;
         _writeTimeout = timeout;
     }
 
@@ -297,7 +299,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
         }
 
         started = 0;
-        var buffer = frames.Length > 1 ? CoalescingBuffers.TryRent() : null;
+        var buffer = frames.Length > 1 ? _buffers.TryRent() : null;
         try
         {
             while (started < frames.Length)
@@ -334,7 +336,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
                     var held = used > 0 ? buffer : null;
                     if (held is null && buffer is not null)
                     {
-                        CoalescingBuffers.Return(buffer);
+                        _buffers.Return(buffer);
                     }
 
                     buffer = null;
@@ -346,7 +348,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
 
             if (buffer is not null)
             {
-                CoalescingBuffers.Return(buffer);
+                _buffers.Return(buffer);
                 buffer = null;
             }
 
@@ -364,7 +366,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
             // A write that throws has not kept the buffer.
             if (buffer is not null)
             {
-                CoalescingBuffers.Return(buffer);
+                _buffers.Return(buffer);
             }
 
             started = frames.Length;
@@ -447,7 +449,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
             ResetTimeout();
             if (coalesced is not null)
             {
-                CoalescingBuffers.Return(coalesced);
+                _buffers.Return(coalesced);
             }
 
             EndRawWrite();
