@@ -17,7 +17,7 @@ namespace Rocket.Transports.WebSockets;
 /// (ASP.NET Core's, <see cref="WebSocket.CreateFromStream(System.IO.Stream, WebSocketCreationOptions)"/> in a custom
 /// server, an in-memory pair in tests) each event is sent as one text message. On a connection the endpoint upgraded
 /// itself, the pre-framed events of a batch (<see cref="WebSocketEventFramer"/>) are written to the connection as they are,
-/// with one write and one flush.
+/// copied together into a shared buffer (one write per 4 KiB) when one is free, and flushed once.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -38,15 +38,12 @@ namespace Rocket.Transports.WebSockets;
 /// </remarks>
 public sealed class WebSocketTransport : ITransport, IDisposable
 {
-    // Kestrel's default response buffer (MaxResponseBufferSize): a write past it waits for the socket anyway, so a larger
-    // batch is written in pieces of this size rather than copied whole (which would hold a second copy per slow client).
-    private const int MaxCoalescedBytes = 64 * 1024;
-
     private static readonly TransportDescriptor WebSocketDescriptor = new(
         "websocket", null, RocketWebSocketProtocol.Subprotocol, TransportCapabilities.Bidirectional | TransportCapabilities.CloseReason);
 
     private readonly WebSocket _socket;
     private readonly WebSocketConnectionStream? _connection;
+    private readonly CoalescingBuffers _buffers;
     private readonly TimeSpan _writeTimeout;
     private readonly CancellationTokenSource _timeout = new();
     private Task _abandoned = Task.CompletedTask;
@@ -64,13 +61,14 @@ public sealed class WebSocketTransport : ITransport, IDisposable
     /// Creates a transport that writes pre-framed events straight to <paramref name="connection"/>, the stream
     /// <paramref name="webSocket"/> was created over; the WebSocket still writes its own control frames and the close.
     /// </summary>
-    internal WebSocketTransport(WebSocket webSocket, WebSocketConnectionStream? connection, TimeSpan? writeTimeout)
+    internal WebSocketTransport(WebSocket webSocket, WebSocketConnectionStream? connection, TimeSpan? writeTimeout, CoalescingBuffers? buffers = null)
     {
         ArgumentNullException.ThrowIfNull(webSocket);
         var timeout = writeTimeout ?? TimeSpan.FromSeconds(10);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, nameof(writeTimeout));
         _socket = webSocket;
         _connection = connection;
+        _buffers = buffers ?? CoalescingBuffers.Shared;
         _writeTimeout = timeout;
     }
 
@@ -93,13 +91,14 @@ public sealed class WebSocketTransport : ITransport, IDisposable
 
         return _connection is null
             ? SendAsync(WebSocketFrame.GetPayload(frame), cancellationToken)
-            : WriteRawAsync(frame, null, cancellationToken);
+            : WriteRawAsync(frame, cancellationToken);
     }
 
     /// <inheritdoc/>
     /// <remarks>
     /// Each frame is its own text message: the subprotocol has one event per message. On a connection the endpoint
-    /// upgraded itself, the frames are copied together (up to 64 KiB at a time) and written with one write and one flush.
+    /// upgraded itself, the frames are copied together (up to 4 KiB at a time) and written with one write, or written
+    /// one by one when every coalescing buffer is in use (many sockets behind at once), then flushed once.
     /// </remarks>
     public ValueTask WriteManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken = default)
     {
@@ -108,36 +107,9 @@ public sealed class WebSocketTransport : ITransport, IDisposable
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        if (_connection is null)
-        {
-            return WriteManyCoreAsync(frames, cancellationToken);
-        }
-
-        if (frames.Length == 1)
-        {
-            return WriteRawAsync(frames.Span[0], null, cancellationToken);
-        }
-
-        long total = 0;
-        foreach (var frame in frames.Span)
-        {
-            total += frame.Length;
-        }
-
-        if (total > MaxCoalescedBytes)
-        {
-            return WriteRawChunkedAsync(frames, cancellationToken);
-        }
-
-        var buffer = ArrayPool<byte>.Shared.Rent((int)total);
-        var length = 0;
-        foreach (var frame in frames.Span)
-        {
-            frame.Span.CopyTo(buffer.AsSpan(length));
-            length += frame.Length;
-        }
-
-        return WriteRawAsync(buffer.AsMemory(0, length), buffer, cancellationToken);
+        return _connection is null
+            ? WriteManyCoreAsync(frames, cancellationToken)
+            : WriteRawManyAsync(frames, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -224,7 +196,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
             var frame = new byte[WebSocketFrame.GetHeaderLength(message.WrittenCount) + message.WrittenCount];
             var header = WebSocketFrame.WriteTextHeader(frame, message.WrittenCount);
             message.WrittenSpan.CopyTo(frame.AsSpan(header));
-            await WriteRawAsync(frame, null, cancellationToken).ConfigureAwait(false);
+            await WriteRawAsync(frame, cancellationToken).ConfigureAwait(false);
         }
 
         // CloseOutputAsync, not CloseAsync: the receive loop is the one reader, and it sees the client's close frame.
@@ -256,88 +228,154 @@ public sealed class WebSocketTransport : ITransport, IDisposable
         }
     }
 
-    // A batch over 64 KiB: pieces of up to 64 KiB, each one write; a frame that large on its own is written as it is.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteRawChunkedAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken)
+    private ValueTask WriteRawAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
-        byte[]? chunk = null;
-        var used = 0;
-        for (var i = 0; i < frames.Length; i++)
+        var write = StartRawWrite(new ReadOnlySpan<ReadOnlyMemory<byte>>(in frame), out _, cancellationToken);
+        return write is null ? default : AwaitRawWriteAsync(write, cancellationToken);
+    }
+
+    private ValueTask WriteRawManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken)
+    {
+        var write = StartRawWrite(frames.Span, out var started, cancellationToken);
+        if (write is null)
         {
-            var frame = frames.Span[i];
-            if (chunk is not null && frame.Length > chunk.Length - used)
-            {
-                // The write owns the buffer from here on (it may outlive a canceled caller).
-                var full = chunk;
-                chunk = null;
-                await WriteRawAsync(full.AsMemory(0, used), full, cancellationToken).ConfigureAwait(false);
-                used = 0;
-            }
-
-            if (chunk is null && frame.Length >= MaxCoalescedBytes)
-            {
-                await WriteRawAsync(frame, null, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            chunk ??= ArrayPool<byte>.Shared.Rent(MaxCoalescedBytes);
-            frame.Span.CopyTo(chunk.AsSpan(used));
-            used += frame.Length;
+            return default;
         }
 
-        if (chunk is not null)
+        return started == frames.Length
+            ? AwaitRawWriteAsync(write, cancellationToken)
+            : WriteRawRestAsync(write, frames[started..], cancellationToken);
+    }
+
+    // The socket fell behind in the middle of a batch: wait for the write in flight, then write the rest.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteRawRestAsync(Task<Exception?> write, ReadOnlyMemory<ReadOnlyMemory<byte>> rest, CancellationToken cancellationToken)
+    {
+        while (true)
         {
-            await WriteRawAsync(chunk.AsMemory(0, used), chunk, cancellationToken).ConfigureAwait(false);
+            // A canceled caller leaves here, and what it handed over is not read again: the write in flight owns only its
+            // bytes (a shared frame, never changed, or the coalescing buffer they were copied into), not the caller's array.
+            await AwaitRawWriteAsync(write, cancellationToken).ConfigureAwait(false);
+            if (rest.IsEmpty)
+            {
+                return;
+            }
+
+            if (StartRawWrite(rest.Span, out var started, cancellationToken) is not { } next)
+            {
+                return;
+            }
+
+            write = next;
+            rest = rest[started..];
         }
     }
 
     /// <summary>
-    /// Writes <paramref name="bytes"/> (whole frames) to the upgraded connection and flushes, holding its write lock;
-    /// returns <paramref name="rented"/> to the pool when the write is over, which may be after a canceled caller returns.
+    /// Writes <paramref name="frames"/> (whole frames) to the upgraded connection, then flushes once, holding its write
+    /// lock. Returns <see langword="null"/> when all of it completed at once; otherwise the write in flight, which
+    /// releases the lock when it ends, and in <paramref name="started"/> how many frames are written or being written.
     /// </summary>
-    private ValueTask WriteRawAsync(ReadOnlyMemory<byte> bytes, byte[]? rented, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Several frames are copied together into one of the <see cref="CoalescingBuffers"/> and written with one write, up
+    /// to its size at a time (Kestrel flushes each write of an upgraded stream, waking the socket sender). When none is
+    /// free, or for a frame larger than one, a frame is written as it is: the server copies each write into its own
+    /// buffers, so nothing is allocated either way.
+    /// </remarks>
+    private Task<Exception?>? StartRawWrite(ReadOnlySpan<ReadOnlyMemory<byte>> frames, out int started, CancellationToken cancellationToken)
     {
         var connection = _connection!;
         if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
         {
-            ReturnBuffer(rented);
-            return ValueTask.FromException(new WebSocketException(WebSocketError.InvalidState, $"The WebSocket is {_socket.State}; no more events can be sent."));
+            started = frames.Length;
+            return Task.FromResult<Exception?>(new WebSocketException(WebSocketError.InvalidState, $"The WebSocket is {_socket.State}; no more events can be sent."));
         }
 
         if (!connection.WriteLock.Wait(0, CancellationToken.None))
         {
-            // The WebSocket is writing a control frame (a pong, a ping, the close): rare, so the slow path.
-            return AwaitRawWriteAsync(WriteRawContendedAsync(bytes, rented, cancellationToken), cancellationToken);
+            // The WebSocket is writing a control frame (a pong, a ping, the close): rare, so the slow path, a frame at a time.
+            started = 1;
+            return WriteRawContendedAsync(frames[0], cancellationToken);
         }
 
-        ValueTask write;
-        Task? flush = null;
+        started = 0;
+        var buffer = frames.Length > 1 ? _buffers.TryRent() : null;
         try
         {
-            write = connection.Inner.WriteAsync(bytes, _timeout.Token);
-            if (write.IsCompletedSuccessfully)
+            while (started < frames.Length)
             {
-                write.GetAwaiter().GetResult();
-
-                // Kestrel sends what each write of an upgraded stream carries; other servers may buffer it until a flush.
-                flush = connection.Inner.FlushAsync(_timeout.Token);
-                if (flush.IsCompletedSuccessfully)
+                var used = 0;
+                if (buffer is not null)
                 {
-                    EndRawWrite(rented);
-                    return default;
+                    while (started < frames.Length && frames[started].Length <= buffer.Length - used)
+                    {
+                        frames[started].Span.CopyTo(buffer.AsSpan(used));
+                        used += frames[started++].Length;
+                    }
                 }
+
+                ReadOnlyMemory<byte> piece;
+                if (used > 0)
+                {
+                    piece = buffer.AsMemory(0, used);
+                }
+                else if (started < frames.Length)
+                {
+                    piece = frames[started++];
+                }
+                else
+                {
+                    break; // Only empty frames were left.
+                }
+
+                var write = connection.Inner.WriteAsync(piece, _timeout.Token);
+                if (!write.IsCompletedSuccessfully)
+                {
+                    // The socket is behind: wait, bounded by the write timeout; the rest waits for this one, which owns
+                    // the buffer if it is in it.
+                    var held = used > 0 ? buffer : null;
+                    if (held is null && buffer is not null)
+                    {
+                        _buffers.Return(buffer);
+                    }
+
+                    buffer = null;
+                    return FinishRawWriteAsync(write, null, held);
+                }
+
+                write.GetAwaiter().GetResult();
+            }
+
+            if (buffer is not null)
+            {
+                _buffers.Return(buffer);
+                buffer = null;
+            }
+
+            // Kestrel sends what each write of an upgraded stream carries; other servers may buffer it until a flush.
+            var flush = connection.Inner.FlushAsync(_timeout.Token);
+            if (!flush.IsCompletedSuccessfully)
+            {
+                return FinishRawWriteAsync(default, flush, null);
             }
         }
 #pragma warning disable CA1031 // Handed to the caller as the write's outcome.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            EndRawWrite(rented);
-            return ValueTask.FromException(exception);
+            // A write that throws has not kept the buffer.
+            if (buffer is not null)
+            {
+                _buffers.Return(buffer);
+            }
+
+            started = frames.Length;
+            EndRawWrite();
+            return Task.FromResult<Exception?>(exception);
         }
 
-        // The socket is behind: wait, bounded by the write timeout.
-        return AwaitRawWriteAsync(FinishRawWriteAsync(flush is null ? write : default, flush, rented), cancellationToken);
+        EndRawWrite();
+        return null;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -351,7 +389,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
         }
     }
 
-    private async Task<Exception?> WriteRawContendedAsync(ReadOnlyMemory<byte> bytes, byte[]? rented, CancellationToken cancellationToken)
+    private async Task<Exception?> WriteRawContendedAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
         var connection = _connection!;
         ValueTask write;
@@ -359,7 +397,6 @@ public sealed class WebSocketTransport : ITransport, IDisposable
         {
             if (!await connection.WriteLock.WaitAsync(_writeTimeout, cancellationToken).ConfigureAwait(false))
             {
-                ReturnBuffer(rented);
                 return TimedOut();
             }
         }
@@ -367,27 +404,26 @@ public sealed class WebSocketTransport : ITransport, IDisposable
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            ReturnBuffer(rented);
             return exception;
         }
 
         try
         {
-            write = connection.Inner.WriteAsync(bytes, _timeout.Token);
+            write = connection.Inner.WriteAsync(frame, _timeout.Token);
         }
 #pragma warning disable CA1031 // Handed to the caller as the write's outcome.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            EndRawWrite(rented);
+            EndRawWrite();
             return exception;
         }
 
-        return await FinishRawWriteAsync(write, null, rented).ConfigureAwait(false);
+        return await FinishRawWriteAsync(write, null, null).ConfigureAwait(false);
     }
 
     // Never faults: the outcome is the returned exception, so nothing goes unobserved when the caller stopped waiting.
-    private async Task<Exception?> FinishRawWriteAsync(ValueTask write, Task? flush, byte[]? rented)
+    private async Task<Exception?> FinishRawWriteAsync(ValueTask write, Task? flush, byte[]? coalesced)
     {
         try
         {
@@ -411,7 +447,12 @@ public sealed class WebSocketTransport : ITransport, IDisposable
         finally
         {
             ResetTimeout();
-            EndRawWrite(rented);
+            if (coalesced is not null)
+            {
+                _buffers.Return(coalesced);
+            }
+
+            EndRawWrite();
         }
     }
 
@@ -446,19 +487,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
         }
     }
 
-    private void EndRawWrite(byte[]? rented)
-    {
-        ReturnBuffer(rented);
-        _connection!.WriteLock.Release();
-    }
-
-    private static void ReturnBuffer(byte[]? rented)
-    {
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
+    private void EndRawWrite() => _connection!.WriteLock.Release();
 
     private ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
