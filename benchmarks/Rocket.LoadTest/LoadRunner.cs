@@ -39,8 +39,6 @@ internal static class LoadRunner
             _ => throw new ArgumentException($"Unknown transport '{options.Transport}'.", nameof(options)),
         };
 
-        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
-        using var streams = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         using var control = new HttpClient { BaseAddress = options.Server, Timeout = TimeSpan.FromSeconds(30) };
 
         // Leftovers of an earlier run must be gone, or they would be counted as this run's subscribers.
@@ -51,7 +49,7 @@ internal static class LoadRunner
         var receivers = new List<Receiver>(options.Subscribers);
         for (var i = 0; i < options.Subscribers; i++)
         {
-            receivers.Add(Create(options, state, streams));
+            receivers.Add(Create(options, state));
         }
 
         var connect = Stopwatch.StartNew();
@@ -172,14 +170,14 @@ internal static class LoadRunner
         return first.Complete && state.Gaps == 0 ? 0 : 2;
     }
 
-    private static Receiver Create(LoadOptions options, RunState state, HttpClient streams)
+    private static Receiver Create(LoadOptions options, RunState state)
     {
         var server = options.Server;
         return options.Transport switch
         {
-            "sse" => new SseReceiver(state, streams, new Uri(server, "/" + Payload.Collection)),
-            "baseline-sse" => new SseReceiver(state, streams, new Uri(server, "/baseline/sse")),
-            "websocket" => new WebSocketReceiver(state, streams, new Uri(server, "/" + Payload.Collection)),
+            "sse" => new SseReceiver(state, new Uri(server, "/" + Payload.Collection)),
+            "baseline-sse" => new SseReceiver(state, new Uri(server, "/baseline/sse")),
+            "websocket" => new WebSocketReceiver(state, new Uri(server, "/" + Payload.Collection)),
             "signalr" => new SignalRReceiver(state, new Uri(server, "/rocket"), rocket: true),
             "baseline-signalr" => new SignalRReceiver(state, new Uri(server, "/baseline/signalr"), rocket: false),
             "raw" => new RawReceiver(state, new IPEndPoint(IPAddress.Loopback, server.Port + 1)),
