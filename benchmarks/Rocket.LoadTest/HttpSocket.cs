@@ -18,8 +18,9 @@ namespace Rocket.LoadTest;
 /// The receivers of the HTTP transports read through this instead of <c>HttpClient</c>: with the same code and server,
 /// <c>HttpClient</c>'s response stream cost the load process anywhere from about 450 ns to 2 µs per delivery from one run
 /// to the next (docs/benchmarks.md, the 14:25 and 14:27 runs of 2026-11-26), while the raw floor's receivers, plain
-/// sockets, stayed near 500 ns. Reading every kind of stream the way the floor's is read keeps the receivers' share
-/// steady and the same for every transport.
+/// sockets, stayed near 500 ns. So every HTTP stream is now read the way the floor's is, with the same socket calls for
+/// every transport. The swing between runs did not go with it (the 14:32 run), so its cause lies elsewhere; see
+/// docs/benchmarks.md.
 /// </remarks>
 internal sealed record HttpSocketResponse(int Status, IReadOnlyDictionary<string, string> Headers, HttpSocketStream Body)
 {
