@@ -3,6 +3,7 @@
 #   benchmarks/run-load.sh                      # N in 1 100 1000, 3 repetitions, all transports
 #   SUBSCRIBERS="1 100 1000 5000" REPS=3 EVENTS=1000 benchmarks/run-load.sh
 #   TRANSPORTS="sse websocket" SUBSCRIBERS=1000 REPS=1 benchmarks/run-load.sh   # a subset, for a quick look
+# Unless WARMUP=0, one unrecorded run per transport warms the server first.
 # Every step is bounded by `timeout`; the server is stopped by its PID. Results: benchmarks/results/load-<date>.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ EVENTS=${EVENTS:-1000}      # flood phase; at most the subscriber queue the serv
 PACED=${PACED:-200}         # paced phase, for latency
 RATE=${RATE:-100}           # events per second in the paced phase
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+WARMUP=${WARMUP:-1}         # one unrecorded run per transport at N = 100 first, so no recorded run meets a cold server
 read -r -a TRANSPORTS <<< "${TRANSPORTS:-sse websocket signalr baseline-sse baseline-signalr raw}"
 
 limit=$(ulimit -n)
@@ -41,7 +43,7 @@ mkdir -p benchmarks/results
 out="benchmarks/results/load-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 log="${out%.jsonl}.server.log"
 
-timeout $(( 60 + REPS * 6 * ${#TRANSPORTS[@]} * RUN_TIMEOUT )) "$BIN" server --port "$port" >"$log" 2>&1 &
+timeout $(( 60 + (REPS * 6 + 1) * ${#TRANSPORTS[@]} * RUN_TIMEOUT )) "$BIN" server --port "$port" >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
@@ -50,6 +52,13 @@ for _ in $(seq 100); do
 done
 
 echo "server pid $server on 127.0.0.1:$port; results in $out" >&2
+if (( WARMUP )); then
+  # The first runs on a fresh server pay its JIT, thread-pool and memory-pool growth; they are not recorded.
+  for t in "${TRANSPORTS[@]}"; do
+    timeout $(( RUN_TIMEOUT + 20 )) "$BIN" load --server "http://127.0.0.1:$port" --transport "$t" \
+      --subscribers 100 --events 200 --paced 20 --rate "$RATE" --timeout "$RUN_TIMEOUT" >/dev/null || true
+  done
+fi
 for rep in $(seq "$REPS"); do
   for n in $SUBSCRIBERS; do
     # Alternate the order: forward on odd repetitions, reversed on even ones.
