@@ -133,6 +133,10 @@ internal static class LoadRunner
         result["serverCpuNsPerDelivery"] = Math.Round((first.After.CpuMs - first.Before.CpuMs) * 1_000_000 / deliveries, 1);
         // The receivers share the two cores with the server: their cost bounds what any transport can show.
         result["loadCpuNsPerDelivery"] = Math.Round(first.LoadCpu.TotalMilliseconds * 1_000_000 / deliveries, 1);
+        // Both processes and the kernel, whichever context ran the work (10 ms ticks; the control requests are in it too).
+        result["machineCpuNsPerDelivery"] = Math.Round(first.MachineCpu.TotalMilliseconds * 1_000_000 / deliveries, 1);
+        // How many frames a receiver's read brought on average: the batching both sides got (SignalR: one per item).
+        result["framesPerRead"] = Math.Round(first.FramesPerRead, 2);
         AllocationWindow.Add(result, first.Allocations, deliveries);
 
         // Phase 3: the same flood again on the same connections, now warm. The first flood is also each connection's
@@ -146,6 +150,9 @@ internal static class LoadRunner
             result["warmFloodDeliveriesPerSecond"] = Math.Round(warm.Deliveries / warm.Seconds);
             result["warmFloodServerAllocatedBytesPerDelivery"] = Math.Round((warm.After.AllocatedBytes - warm.Before.AllocatedBytes) / warm.Deliveries, 2);
             result["warmFloodServerCpuNsPerDelivery"] = Math.Round((warm.After.CpuMs - warm.Before.CpuMs) * 1_000_000 / warm.Deliveries, 1);
+            result["warmFloodLoadCpuNsPerDelivery"] = Math.Round(warm.LoadCpu.TotalMilliseconds * 1_000_000 / warm.Deliveries, 1);
+            result["warmFloodMachineCpuNsPerDelivery"] = Math.Round(warm.MachineCpu.TotalMilliseconds * 1_000_000 / warm.Deliveries, 1);
+            result["warmFloodFramesPerRead"] = Math.Round(warm.FramesPerRead, 2);
             AllocationWindow.Add(result, warm.Allocations, warm.Deliveries, prefix: "warmFlood");
         }
 
@@ -242,17 +249,22 @@ internal static class LoadRunner
     private static async Task<FloodResult> FloodAsync(HttpClient control, string target, int events, long seq, RunState state, long expected, CancellationToken ct)
     {
         var deliveredBefore = state.Delivered;
+        var readsBefore = state.Reads;
         var before = await StatsAsync(control, collect: false, CancellationToken.None);
         await AllocationWindow.ResetAsync(control, CancellationToken.None);
         var loadCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var machineBefore = MachineCpu.Busy();
         var start = Stopwatch.GetTimestamp();
         await PublishAsync(control, target, events, 0, seq, CancellationToken.None);
         var complete = await WaitForDeliveriesAsync(state, expected, ct);
         var allocations = await AllocationWindow.ReadAsync(control, CancellationToken.None);
         var after = await StatsAsync(control, collect: false, CancellationToken.None);
         var loadCpu = Process.GetCurrentProcess().TotalProcessorTime - loadCpuBefore;
+        var machineCpu = MachineCpu.Busy() - machineBefore;
         var seconds = Stopwatch.GetElapsedTime(start, state.LastDelivery).TotalSeconds;
-        return new FloodResult(complete, Math.Max(1, state.Delivered - deliveredBefore), seconds, before, after, allocations, loadCpu);
+        var deliveries = Math.Max(1, state.Delivered - deliveredBefore);
+        var framesPerRead = (double)deliveries / Math.Max(1, state.Reads - readsBefore);
+        return new FloodResult(complete, deliveries, seconds, before, after, allocations, loadCpu, machineCpu, framesPerRead);
     }
 
     private static async Task<ServerStats> StatsAsync(HttpClient control, bool collect, CancellationToken cancellationToken)
@@ -270,7 +282,7 @@ internal static class LoadRunner
             json.GetProperty("lockContentions").GetInt64());
     }
 
-    private sealed record FloodResult(bool Complete, double Deliveries, double Seconds, ServerStats Before, ServerStats After, JsonElement Allocations, TimeSpan LoadCpu);
+    private sealed record FloodResult(bool Complete, double Deliveries, double Seconds, ServerStats Before, ServerStats After, JsonElement Allocations, TimeSpan LoadCpu, TimeSpan MachineCpu, double FramesPerRead);
 
     private sealed record ServerStats(
         long AllocatedBytes,

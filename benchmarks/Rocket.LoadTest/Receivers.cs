@@ -26,6 +26,7 @@ namespace Rocket.LoadTest;
 internal sealed class RunState
 {
     private long _delivered;
+    private long _reads;
     private long _gaps;
     private long _lastDelivery;
 
@@ -40,6 +41,9 @@ internal sealed class RunState
     public long Delivered => Interlocked.Read(ref _delivered);
 
     public long Gaps => Interlocked.Read(ref _gaps);
+
+    /// <summary>Reads that brought at least one frame of this run.</summary>
+    public long Reads => Interlocked.Read(ref _reads);
 
     /// <summary>Stopwatch timestamp of the most recent delivery.</summary>
     public long LastDelivery => Interlocked.Read(ref _lastDelivery);
@@ -62,6 +66,7 @@ internal sealed class RunState
             seen = found;
         }
 
+        Interlocked.Increment(ref _reads);
         Interlocked.Add(ref _delivered, publishedAt.Length);
     }
 
