@@ -79,7 +79,7 @@ internal sealed class RunState
 /// </summary>
 internal abstract class Receiver : IAsyncDisposable
 {
-    private long _last;
+    private long _last; // only the receive loop reads and writes it
     private long[] _publishedAt = new long[16];
     private int _pending;
 
@@ -90,8 +90,6 @@ internal abstract class Receiver : IAsyncDisposable
     }
 
     protected RunState State { get; }
-
-    public long Last => Volatile.Read(ref _last);
 
     /// <summary>Connects and subscribes; the receive loop then runs until <see cref="DisposeAsync"/> or the token.</summary>
     public abstract Task StartAsync(CancellationToken cancellationToken);
@@ -110,7 +108,7 @@ internal abstract class Receiver : IAsyncDisposable
             State.Gap();
         }
 
-        Volatile.Write(ref _last, seq);
+        _last = seq;
         if (_pending == _publishedAt.Length)
         {
             Array.Resize(ref _publishedAt, _publishedAt.Length * 2);
