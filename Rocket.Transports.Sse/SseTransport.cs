@@ -50,11 +50,32 @@ public sealed class SseTransport : ITransport
     /// <inheritdoc/>
     public ValueTask WriteManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken = default)
     {
+        // The batch is one byte stream: each buffer the writer hands out is filled to its end, a frame split across two
+        // buffers where it falls, so a batch costs one GetSpan/Advance pair per buffer (a few per batch), not one per
+        // frame. Kestrel's response writer takes a lock in each of those calls.
+        var span = _output.GetSpan();
+        var used = 0;
         foreach (var frame in frames.Span)
         {
-            _output.Write(frame.Span);
+            var rest = frame.Span;
+            while (true)
+            {
+                var n = Math.Min(rest.Length, span.Length - used);
+                rest[..n].CopyTo(span[used..]);
+                used += n;
+                rest = rest[n..];
+                if (rest.IsEmpty)
+                {
+                    break;
+                }
+
+                _output.Advance(used);
+                span = _output.GetSpan();
+                used = 0;
+            }
         }
 
+        _output.Advance(used);
         return FlushAsync(cancellationToken);
     }
 
