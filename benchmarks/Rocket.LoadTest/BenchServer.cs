@@ -60,6 +60,7 @@ internal static class BenchServer
 
         var baselines = app.Services.GetRequiredService<Baselines>();
         app.MapGet("/baseline/sse", baselines.ServeSseAsync);
+        var raw = new RawFloor();
 
         var publisher = app.Services.GetRequiredService<IRocketPublisher>();
         var registry = app.Services.GetRequiredService<CollectionRegistry>();
@@ -84,7 +85,7 @@ internal static class BenchServer
 
         using var listener = new TcpListener(IPAddress.Loopback, port + 1);
         listener.Start(8192);
-        _ = Task.Run(() => baselines.AcceptRawAsync(listener, app.Lifetime.ApplicationStopping));
+        _ = Task.Run(() => raw.AcceptAsync(listener, app.Lifetime.ApplicationStopping));
 
         await app.RunAsync();
         return 0;
@@ -94,7 +95,7 @@ internal static class BenchServer
             "rocket" => registry.GetCollection(Payload.Collection).SubscriberCount,
             "baseline-sse" => baselines.SseCount,
             "baseline-signalr" => BaselineHub.Connected,
-            "raw" => baselines.RawCount,
+            "raw" => raw.Count,
             _ => -1,
         };
 
@@ -142,7 +143,7 @@ internal static class BenchServer
                         await hub.Clients.All.SendAsync("event", Encoding.UTF8.GetString(payload), cancellationToken);
                         break;
                     case "raw":
-                        await baselines.PublishRawAsync(payload.ToArray());
+                        raw.Publish(payload);
                         break;
                     default:
                         return;
@@ -201,18 +202,15 @@ internal sealed class BaselineHub : Hub
     }
 }
 
-/// <summary>The naive SSE endpoint and the raw-socket floor.</summary>
+/// <summary>The naive SSE endpoint.</summary>
 internal sealed class Baselines
 {
     private static ReadOnlySpan<byte> Hello => ": hello\n\n"u8;
 
     private readonly ConcurrentDictionary<int, Channel<byte[]>> _sse = new();
-    private readonly ConcurrentDictionary<int, RawClient> _raw = new();
     private int _nextId;
 
     public int SseCount => _sse.Count;
-
-    public int RawCount => _raw.Count;
 
     /// <summary>
     /// What a user writes with what ASP.NET Core offers: a channel per subscriber, <see cref="SseFormatter"/> formatting
@@ -255,114 +253,11 @@ internal sealed class Baselines
         }
     }
 
-    public async Task AcceptRawAsync(TcpListener listener, CancellationToken cancellationToken)
-    {
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await listener.AcceptSocketAsync(cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            socket.NoDelay = true;
-            var id = Interlocked.Increment(ref _nextId);
-            var client = new RawClient(socket);
-            _raw[id] = client;
-            _ = Task.Run(() => WatchRawAsync(id, socket, cancellationToken), cancellationToken);
-            _ = Task.Run(() => WriteRawAsync(id, client, cancellationToken), cancellationToken);
-        }
-    }
-
-    /// <summary>
-    /// The floor: the same pre-framed bytes queued for every socket; each socket's writer sends whatever is pending in
-    /// one system call (no formatting, no HTTP, no framing per subscriber: only the copy and the write).
-    /// </summary>
-    public Task PublishRawAsync(byte[] frame)
-    {
-        foreach (var client in _raw.Values)
-        {
-            client.Pending.Writer.TryWrite(frame);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    private async Task WriteRawAsync(int id, RawClient client, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (await client.Pending.Reader.WaitToReadAsync(cancellationToken))
-            {
-                // Rented per batch, so an idle connection holds no buffer (as Kestrel's own transports do).
-                var batch = ArrayPool<byte>.Shared.Rent(64 * 1024);
-                var written = 0;
-                while (client.Pending.Reader.TryPeek(out var frame) && written + frame.Length <= batch.Length)
-                {
-                    client.Pending.Reader.TryRead(out _);
-                    frame.CopyTo(batch.AsSpan(written));
-                    written += frame.Length;
-                }
-
-                try
-                {
-                    await client.Socket.SendAsync(batch.AsMemory(0, written), SocketFlags.None, cancellationToken);
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(batch);
-                }
-            }
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-        }
-
-        Drop(id);
-    }
-
     private static async IAsyncEnumerable<SseItem<byte[]>> Items(ChannelReader<byte[]> reader, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var patch in reader.ReadAllAsync(cancellationToken))
         {
             yield return new SseItem<byte[]>(patch, "patch");
         }
-    }
-
-    // The client never sends; a read returning 0 (or failing) means it closed.
-    private async Task WatchRawAsync(int id, Socket socket, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[16];
-        try
-        {
-            while (await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken) > 0)
-            {
-            }
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-        }
-
-        Drop(id);
-    }
-
-    private void Drop(int id)
-    {
-        if (_raw.TryRemove(id, out var client))
-        {
-            client.Pending.Writer.TryComplete();
-            client.Socket.Dispose();
-        }
-    }
-
-    private sealed class RawClient(Socket socket)
-    {
-        public Socket Socket { get; } = socket;
-
-        public Channel<byte[]> Pending { get; } = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     }
 }
