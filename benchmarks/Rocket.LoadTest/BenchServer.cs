@@ -113,7 +113,11 @@ internal static class BenchServer
                     var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
                     if (wait > TimeSpan.Zero)
                     {
-                        await Task.Delay(wait, cancellationToken);
+                        // The delay's task and timer are the harness's, not the server's: counted apart like the building.
+                        var before = GC.GetAllocatedBytesForCurrentThread();
+                        var delay = Task.Delay(wait, cancellationToken);
+                        Interlocked.Add(ref s_harnessAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - before);
+                        await delay;
                     }
                 }
 
@@ -178,6 +182,7 @@ internal static class BenchServer
             // How many thread-pool work items ran (continuations, scheduled sends): wake-ups per delivery.
             threadPoolWorkItems = ThreadPool.CompletedWorkItemCount,
             lockContentions = Monitor.LockContentionCount,
+            threadPoolThreads = ThreadPool.ThreadCount,
         };
     }
 }

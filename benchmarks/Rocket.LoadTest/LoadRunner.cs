@@ -96,15 +96,29 @@ internal static class LoadRunner
         {
             var paced = new LatencyHistogram();
             state.Histogram = paced;
+            var deliveredBefore = state.Delivered;
+            var before = await StatsAsync(control, collect: false, CancellationToken.None);
+            await AllocationWindow.ResetAsync(control, CancellationToken.None);
             await PublishAsync(control, target, options.PacedEvents, options.Rate, seq, CancellationToken.None);
             seq += options.PacedEvents;
             expected += (long)options.PacedEvents * options.Subscribers;
             var complete = await WaitForDeliveriesAsync(state, expected, ct);
+            var allocations = await AllocationWindow.ReadAsync(control, CancellationToken.None);
+            var after = await StatsAsync(control, collect: false, CancellationToken.None);
+            var pacedDeliveries = Math.Max(1, state.Delivered - deliveredBefore);
             result["rate"] = options.Rate;
             result["pacedEvents"] = options.PacedEvents;
             result["pacedComplete"] = complete;
             result["p50Us"] = paced.Percentile(0.50);
             result["p99Us"] = paced.Percentile(0.99);
+
+            // The steady state: a stream the subscribers keep up with, so nothing queues up anywhere. The harness's own
+            // allocations (building each event and the delay between events) are measured apart and taken out.
+            var harness = after.HarnessAllocatedBytes - before.HarnessAllocatedBytes;
+            result["pacedServerAllocatedBytesPerDelivery"] = Math.Round((after.AllocatedBytes - before.AllocatedBytes - harness) / (double)pacedDeliveries, 3);
+            result["pacedHarnessAllocatedBytesPerDelivery"] = Math.Round(harness / (double)pacedDeliveries, 3);
+            result["pacedServerCpuNsPerDelivery"] = Math.Round((after.CpuMs - before.CpuMs) * 1_000_000 / pacedDeliveries, 1);
+            AllocationWindow.Add(result, allocations, pacedDeliveries, prefix: "paced");
         }
 
         // Phase 2: a flood, for throughput and the server's cost per delivery.
@@ -128,6 +142,10 @@ internal static class LoadRunner
         // the server's (Rocket + Kestrel) share is the difference.
         result["harnessAllocatedBytesPerDelivery"] = Math.Round((first.After.HarnessAllocatedBytes - first.Before.HarnessAllocatedBytes) / deliveries, 2);
         result["serverThreadPoolWorkItemsPerDelivery"] = Math.Round((first.After.ThreadPoolWorkItems - first.Before.ThreadPoolWorkItems) / deliveries, 3);
+        // The server's thread-pool threads as the flood starts and ends: a pool grown by an earlier run (the baselines at
+        // 5,000 subscribers) wakes subscriber loops for smaller batches.
+        result["serverThreadPoolThreadsBefore"] = first.Before.ThreadPoolThreads;
+        result["serverThreadPoolThreadsAfter"] = first.After.ThreadPoolThreads;
         result["serverLockContentionsPerMillionDeliveries"] = Math.Round((first.After.LockContentions - first.Before.LockContentions) * 1_000_000 / deliveries, 1);
         result["serverGen0PerMillionDeliveries"] = Math.Round((first.After.Gen0 - first.Before.Gen0) * 1_000_000 / deliveries, 2);
         result["serverCpuNsPerDelivery"] = Math.Round((first.After.CpuMs - first.Before.CpuMs) * 1_000_000 / deliveries, 1);
@@ -279,7 +297,8 @@ internal static class LoadRunner
             json.GetProperty("gcCommittedBytes").GetInt64(),
             json.GetProperty("harnessAllocatedBytes").GetInt64(),
             json.GetProperty("threadPoolWorkItems").GetInt64(),
-            json.GetProperty("lockContentions").GetInt64());
+            json.GetProperty("lockContentions").GetInt64(),
+            json.GetProperty("threadPoolThreads").GetInt32());
     }
 
     private sealed record FloodResult(bool Complete, double Deliveries, double Seconds, ServerStats Before, ServerStats After, JsonElement Allocations, TimeSpan LoadCpu, TimeSpan MachineCpu, double FramesPerRead);
@@ -293,5 +312,6 @@ internal static class LoadRunner
         long GcCommittedBytes,
         long HarnessAllocatedBytes,
         long ThreadPoolWorkItems,
-        long LockContentions);
+        long LockContentions,
+        int ThreadPoolThreads);
 }

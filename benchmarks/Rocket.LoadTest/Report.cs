@@ -44,6 +44,7 @@ internal static class Report
 
         Console.Write(table.ToString());
         Console.Write(Allocations(groups));
+        Console.Write(Paced(groups));
 
         if (chartDirectory is not null)
         {
@@ -82,6 +83,34 @@ internal static class Report
             table.AppendLine(warm.Count == 0
                 ? "| – | – | – |"
                 : string.Create(CultureInfo.InvariantCulture, $"| {Median(warm, "warmFloodWindowSampledBytesPerDelivery"):N1} | {Median(warm, "warmFloodKestrelPoolAllocatedBytesPerDelivery"):N1} | {Top(warm, "warmFloodAllocationTop")} |"));
+        }
+
+        return table.ToString();
+    }
+
+    // The paced phase as a steady state: what the server allocated per delivery while every subscriber kept up (the
+    // harness's own allocations taken out), from runs that carry it (since 2026-11-26, 15:50 UTC).
+    private static string Paced(List<IGrouping<(string Transport, int N), JsonElement>> groups)
+    {
+        var table = new StringBuilder();
+        foreach (var g in groups)
+        {
+            var ok = g.Where(static r => Bool(r, "pacedComplete") && Num(r, "gaps") == 0 && r.TryGetProperty("pacedServerAllocatedBytesPerDelivery", out _)).ToList();
+            if (ok.Count == 0)
+            {
+                continue;
+            }
+
+            if (table.Length == 0)
+            {
+                table.AppendLine();
+                table.AppendLine("| N | transport | runs | paced: server alloc B/delivery, median (min–max) | harness B/delivery (taken out) | server CPU ns/delivery | top sampled types, B/delivery |");
+                table.AppendLine("|---:|---|---:|---:|---:|---:|---|");
+            }
+
+            var values = ok.Select(static r => Num(r, "pacedServerAllocatedBytesPerDelivery")).ToList();
+            table.Append(CultureInfo.InvariantCulture, $"| {g.Key.N:N0} | {g.Key.Transport} | {ok.Count} | {Median(values):N2} ({values.Min():N2}–{values.Max():N2}) ");
+            table.AppendLine(CultureInfo.InvariantCulture, $"| {Median(ok, "pacedHarnessAllocatedBytesPerDelivery"):N2} | {Median(ok, "pacedServerCpuNsPerDelivery"):N0} | {Top(ok, "pacedAllocationTop")} |");
         }
 
         return table.ToString();
