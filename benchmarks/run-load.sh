@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# End-to-end fan-out over loopback: one server process, one load process per run (docs/benchmarks.md).
+# End-to-end fan-out over loopback: a server process per transport and repetition, a load process per run (docs/benchmarks.md).
 #   benchmarks/run-load.sh                      # N in 1 100 1000, 3 repetitions, all transports
 #   SUBSCRIBERS="1 100 1000 5000" REPS=3 EVENTS=1000 benchmarks/run-load.sh
 #   TRANSPORTS="sse websocket" SUBSCRIBERS=1000 REPS=1 benchmarks/run-load.sh   # a subset, for a quick look
-# Unless WARMUP=0, one unrecorded run per transport warms the server first.
+# Each transport gets a server process of its own in each repetition; unless WARMUP=0, one unrecorded run warms it.
 # Every step is bounded by `timeout`; the server is stopped by its PID. Results: benchmarks/results/load-<date>.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +25,14 @@ done
 timeout 300 dotnet build benchmarks/Rocket.LoadTest -c Release -v q -nologo >/dev/null
 BIN=benchmarks/Rocket.LoadTest/bin/Release/net10.0/Rocket.LoadTest
 
+mkdir -p benchmarks/results
+out="benchmarks/results/load-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+log="${out%.jsonl}.server.log"
+: >"$log"
+
 # A free loopback port P whose neighbour P+1 (the raw-socket floor) is free too.
-port=$(python3 - <<'PY'
+free_port() {
+  python3 - <<'PY'
 import random, socket
 for _ in range(100):
     p = random.randint(20000, 59000)
@@ -37,42 +43,50 @@ for _ in range(100):
     except OSError:
         pass
 PY
-)
+}
 
-mkdir -p benchmarks/results
-out="benchmarks/results/load-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
-log="${out%.jsonl}.server.log"
+# One server process per transport and repetition: what a run leaves in a server (plain SignalR's undelivered backlog
+# at 5,000 subscribers, a memory pool grown to a flood's depth, a heap full of another transport's garbage) then weighs
+# on that transport's own later runs only. It is stopped by its PID.
+server=
+stop_server() {
+  if [[ -n "$server" ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=; fi
+}
+trap stop_server EXIT
+start_server() {
+  port=$(free_port)
+  timeout $(( 60 + (${#SUBS[@]} + 1) * RUN_TIMEOUT )) "$BIN" server --port "$port" >>"$log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$port/control/stats" >/dev/null && break
+    sleep 0.1
+  done
+}
 
-timeout $(( 60 + (REPS * 6 + 1) * ${#TRANSPORTS[@]} * RUN_TIMEOUT )) "$BIN" server --port "$port" >"$log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$port/control/stats" >/dev/null && break
-  sleep 0.1
-done
+read -r -a SUBS <<< "$SUBSCRIBERS"
+# The warm-up's N: the largest measured, at most 1,000.
+warm=$(for n in "${SUBS[@]}"; do echo "$n"; done | sort -n | tail -1)
+(( warm > 1000 )) && warm=1000
 
-echo "server pid $server on 127.0.0.1:$port; results in $out" >&2
 # The load process is the harness, not the subject: compiled fully optimized from the start (no tiering), so its receive
 # loops are not being recompiled while it measures a flood.
 export DOTNET_TieredCompilation=0
-if (( WARMUP )); then
-  # The first runs on a fresh server pay its JIT (tiering up the code of each transport), thread-pool and memory-pool
-  # growth; they are not recorded. One run per transport at the largest N measured (at most 1,000), with a whole flood.
-  warm=$(for n in $SUBSCRIBERS; do echo "$n"; done | sort -n | tail -1)
-  (( warm > 1000 )) && warm=1000
-  for t in "${TRANSPORTS[@]}"; do
-    timeout $(( RUN_TIMEOUT + 20 )) "$BIN" load --server "http://127.0.0.1:$port" --transport "$t" \
-      --subscribers "$warm" --events "$EVENTS" --paced 20 --rate "$RATE" --timeout "$RUN_TIMEOUT" >/dev/null || true
-  done
-fi
+echo "results in $out" >&2
 for rep in $(seq "$REPS"); do
-  for n in $SUBSCRIBERS; do
-    # Alternate the order: forward on odd repetitions, reversed on even ones.
-    order=("${TRANSPORTS[@]}")
-    if (( rep % 2 == 0 )); then
-      order=(); for (( i=${#TRANSPORTS[@]}-1; i>=0; i-- )); do order+=("${TRANSPORTS[i]}"); done
+  # Alternate the order: forward on odd repetitions, reversed on even ones.
+  order=("${TRANSPORTS[@]}")
+  if (( rep % 2 == 0 )); then
+    order=(); for (( i=${#TRANSPORTS[@]}-1; i>=0; i-- )); do order+=("${TRANSPORTS[i]}"); done
+  fi
+  for t in "${order[@]}"; do
+    start_server
+    if (( WARMUP )); then
+      # A fresh server's first run pays its JIT (tiering up the transport's code), thread-pool and memory-pool growth:
+      # one unrecorded run at the warm-up's N with a whole flood goes first.
+      timeout $(( RUN_TIMEOUT + 20 )) "$BIN" load --server "http://127.0.0.1:$port" --transport "$t" \
+        --subscribers "$warm" --events "$EVENTS" --paced 20 --rate "$RATE" --timeout "$RUN_TIMEOUT" >/dev/null || true
     fi
-    for t in "${order[@]}"; do
+    for n in "${SUBS[@]}"; do
       line=$(timeout $(( RUN_TIMEOUT + 20 )) "$BIN" load --server "http://127.0.0.1:$port" --transport "$t" \
         --subscribers "$n" --events "$EVENTS" --paced "$PACED" --rate "$RATE" --timeout "$RUN_TIMEOUT" || true)
       if [[ -z "$line" ]]; then
@@ -80,10 +94,9 @@ for rep in $(seq "$REPS"); do
       fi
       echo "{\"rep\":$rep,${line#\{}" | tee -a "$out"
     done
+    stop_server
   done
 done
 
-kill "$server"
-wait "$server" 2>/dev/null || true
 trap - EXIT
 echo "done: $out" >&2
