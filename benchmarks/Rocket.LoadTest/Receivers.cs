@@ -165,16 +165,13 @@ internal abstract class Receiver : IAsyncDisposable
             while (!body.Ended)
             {
                 await body.WaitAsync(cancellationToken);
-                var scratch = Scratch;
-                carry.AsSpan(0, carried).CopyTo(scratch);
-                var read = body.Read(scratch.AsSpan(carried));
-                if (read == 0)
+                var filled = Refill(body, carry.AsSpan(0, carried), out var scratch);
+                if (filled == 0)
                 {
                     continue;
                 }
 
                 var now = Stopwatch.GetTimestamp();
-                var filled = carried + read;
                 var consumed = 0;
                 while (true)
                 {
@@ -197,6 +194,19 @@ internal abstract class Receiver : IAsyncDisposable
         {
             // Cancellation or the end of the run.
         }
+    }
+
+    /// <summary>
+    /// After a wake-up: puts <paramref name="carried"/> (the start of a frame the last read cut) at the start of this
+    /// thread's buffer and reads what has arrived after it. Returns how many bytes <paramref name="scratch"/> now holds, or
+    /// 0 when the read brought nothing new.
+    /// </summary>
+    protected static int Refill(HttpSocketStream body, ReadOnlySpan<byte> carried, out byte[] scratch)
+    {
+        scratch = Scratch;
+        carried.CopyTo(scratch);
+        var read = body.Read(scratch.AsSpan(carried.Length));
+        return read == 0 ? 0 : carried.Length + read;
     }
 
     /// <summary>Keeps <paramref name="cut"/>, the start of a frame, in the receiver's own <paramref name="carry"/>.</summary>
@@ -409,16 +419,13 @@ internal sealed class WebSocketReceiver(RunState state, Uri url) : Receiver(stat
             while (!connection.Ended)
             {
                 await connection.WaitAsync(cancellationToken);
-                var scratch = Scratch;
-                carry.AsSpan(0, carried).CopyTo(scratch);
-                var read = connection.Read(scratch.AsSpan(carried));
-                if (read == 0)
+                var filled = Refill(connection, carry.AsSpan(0, carried), out var scratch);
+                if (filled == 0)
                 {
                     continue;
                 }
 
                 var now = Stopwatch.GetTimestamp();
-                var filled = carried + read;
                 var consumed = 0;
                 byte[]? ping = null;
                 while (TryReadFrame(scratch.AsSpan(consumed, filled - consumed), out var fin, out var opcode, out var header, out var length))
