@@ -119,11 +119,18 @@ internal abstract class Receiver : IAsyncDisposable
 
     protected void OnFrame(ReadOnlySpan<byte> frame)
     {
-        if (FrameScanner.TryRead(frame, out var seq, out var ts))
+        if (FrameScanner.TryRead(frame, out var seq, out var ts) && !IsLateReset(frame, seq))
         {
             OnFrame(seq, ts);
         }
     }
+
+    // A reset (Rocket's patch replacing the whole document, "path":"") carries the records, so the `seq` of record r1,
+    // but it is not an event. At connect it holds an older run's `seq` and is ignored anyway; one written after this
+    // run's first events (a subscriber the server counted before its reset went out) would read as a duplicate. Only a
+    // frame out of sequence is looked at, so the frames of a normal run cost nothing more.
+    private bool IsLateReset(ReadOnlySpan<byte> frame, long seq) =>
+        seq > State.SeqBase && seq != _last + 1 && frame.IndexOf("\"path\":\"\""u8) >= 0;
 
     protected void OnFrame(ReadOnlySpan<char> frame)
     {
