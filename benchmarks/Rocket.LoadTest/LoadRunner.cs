@@ -96,36 +96,29 @@ internal static class LoadRunner
         {
             var paced = new LatencyHistogram();
             state.Histogram = paced;
-            var deliveredBefore = state.Delivered;
-            var before = await StatsAsync(control, collect: false, CancellationToken.None);
-            await AllocationWindow.ResetAsync(control, CancellationToken.None);
-            await PublishAsync(control, target, options.PacedEvents, options.Rate, seq, CancellationToken.None);
-            seq += options.PacedEvents;
             expected += (long)options.PacedEvents * options.Subscribers;
-            var complete = await WaitForDeliveriesAsync(state, expected, ct);
-            var allocations = await AllocationWindow.ReadAsync(control, CancellationToken.None);
-            var after = await StatsAsync(control, collect: false, CancellationToken.None);
-            var pacedDeliveries = Math.Max(1, state.Delivered - deliveredBefore);
+            var phase = await MeasureAsync(control, target, options.PacedEvents, options.Rate, seq, state, expected, ct);
+            seq += options.PacedEvents;
             result["rate"] = options.Rate;
             result["pacedEvents"] = options.PacedEvents;
-            result["pacedComplete"] = complete;
+            result["pacedComplete"] = phase.Complete;
             result["p50Us"] = paced.Percentile(0.50);
             result["p99Us"] = paced.Percentile(0.99);
 
             // The steady state: a stream the subscribers keep up with, so nothing queues up anywhere. The harness's own
             // allocations (building each event and the delay between events) are measured apart and taken out.
-            var harness = after.HarnessAllocatedBytes - before.HarnessAllocatedBytes;
-            result["pacedServerAllocatedBytesPerDelivery"] = Math.Round((after.AllocatedBytes - before.AllocatedBytes - harness) / (double)pacedDeliveries, 3);
-            result["pacedHarnessAllocatedBytesPerDelivery"] = Math.Round(harness / (double)pacedDeliveries, 3);
-            result["pacedServerCpuNsPerDelivery"] = Math.Round((after.CpuMs - before.CpuMs) * 1_000_000 / pacedDeliveries, 1);
-            AllocationWindow.Add(result, allocations, pacedDeliveries, prefix: "paced");
+            var harness = phase.After.HarnessAllocatedBytes - phase.Before.HarnessAllocatedBytes;
+            result["pacedServerAllocatedBytesPerDelivery"] = Math.Round((phase.After.AllocatedBytes - phase.Before.AllocatedBytes - harness) / phase.Deliveries, 3);
+            result["pacedHarnessAllocatedBytesPerDelivery"] = Math.Round(harness / phase.Deliveries, 3);
+            result["pacedServerCpuNsPerDelivery"] = Math.Round((phase.After.CpuMs - phase.Before.CpuMs) * 1_000_000 / phase.Deliveries, 1);
+            AllocationWindow.Add(result, phase.Allocations, phase.Deliveries, prefix: "paced");
         }
 
         // Phase 2: a flood, for throughput and the server's cost per delivery.
         var flood = new LatencyHistogram();
         state.Histogram = flood;
         expected += (long)options.Events * options.Subscribers;
-        var first = await FloodAsync(control, target, options.Events, seq, state, expected, ct);
+        var first = await MeasureAsync(control, target, options.Events, 0, seq, state, expected, ct);
         var deliveries = first.Deliveries;
 
         result["events"] = options.Events;
@@ -163,7 +156,7 @@ internal static class LoadRunner
         if (first.Complete && state.Gaps == 0 && options.Events > 0)
         {
             expected += (long)options.Events * options.Subscribers;
-            var warm = await FloodAsync(control, target, options.Events, seq + options.Events, state, expected, ct);
+            var warm = await MeasureAsync(control, target, options.Events, 0, seq + options.Events, state, expected, ct);
             result["warmFloodComplete"] = warm.Complete && state.Gaps == 0;
             result["warmFloodDeliveriesPerSecond"] = Math.Round(warm.Deliveries / warm.Seconds);
             result["warmFloodServerAllocatedBytesPerDelivery"] = Math.Round((warm.After.AllocatedBytes - warm.Before.AllocatedBytes) / warm.Deliveries, 2);
@@ -264,7 +257,9 @@ internal static class LoadRunner
     // Publishes `events` as fast as the server takes them and waits until `expected` deliveries in all have arrived (or the
     // run's deadline): the server's stats and allocation window around it, and what arrived, not what was sent, so an
     // incomplete flood still reports honest rates.
-    private static async Task<FloodResult> FloodAsync(HttpClient control, string target, int events, long seq, RunState state, long expected, CancellationToken ct)
+    // Publishes `events` at `rate` per second (0: as fast as the server can) and measures the server, the load process and
+    // the machine around it until every receiver has them (or the deadline).
+    private static async Task<FloodResult> MeasureAsync(HttpClient control, string target, int events, double rate, long seq, RunState state, long expected, CancellationToken ct)
     {
         var deliveredBefore = state.Delivered;
         var readsBefore = state.Reads;
@@ -273,7 +268,7 @@ internal static class LoadRunner
         var loadCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var machineBefore = MachineCpu.Busy();
         var start = Stopwatch.GetTimestamp();
-        await PublishAsync(control, target, events, 0, seq, CancellationToken.None);
+        await PublishAsync(control, target, events, rate, seq, CancellationToken.None);
         var complete = await WaitForDeliveriesAsync(state, expected, ct);
         var allocations = await AllocationWindow.ReadAsync(control, CancellationToken.None);
         var after = await StatsAsync(control, collect: false, CancellationToken.None);
