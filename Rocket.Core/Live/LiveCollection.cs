@@ -21,7 +21,8 @@ namespace Rocket.Live;
 /// One lock makes the collection single-writer: applying a change set checks it, updates the records, encodes the event
 /// once, appends it to the history and enqueues it to every subscriber, all before any snapshot or subscribe can look.
 /// So a snapshot and its cursor always agree, and a subscribe with a cursor replays and goes live with no gap and no
-/// duplicate. Nothing under the lock waits for a subscriber: enqueueing is a counter check and a queue write.
+/// duplicate. Nothing under the lock waits for a subscriber: enqueueing is a limit check and a queue write, under
+/// the subscriber queue's own lock.
 /// </para>
 /// <para>
 /// Each event is framed at most once per transport kind and kept once, in a log shared by the history and the

@@ -19,6 +19,11 @@ namespace Rocket.Live;
 /// ahead of the range.
 /// </para>
 /// <para>
+/// The queue also keeps the subscriber's account against its limits (events and framed bytes not yet taken by the
+/// transport, the ones being written included), under the same lock as the range: the collection's writer makes one
+/// lock round trip per subscriber per event, and no atomic operations besides.
+/// </para>
+/// <para>
 /// The reader parks on the queue itself (an <see cref="IValueTaskSource{TResult}"/> reset per wait), so a wake-up
 /// allocates nothing. Its continuation always runs on the thread pool, never inline: writers call in under the
 /// collection's lock, which must not run a subscriber's write.
@@ -29,7 +34,9 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
     private byte[]? _lone;
     private long _first;
+    private long _pendingBytes;
     private int _count;
+    private int _pendingEvents;
     private bool _heartbeat;
     private bool _completed;
     private bool _waiting;
@@ -42,6 +49,18 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
             lock (this)
             {
                 return _count + (_lone is null ? 0 : 1);
+            }
+        }
+    }
+
+    /// <summary>Events not yet taken by the transport (queued or being written), for the heartbeat and for tests.</summary>
+    internal int PendingEvents
+    {
+        get
+        {
+            lock (this)
+            {
+                return _pendingEvents;
             }
         }
     }
@@ -59,6 +78,40 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
 
             Debug.Assert(_lone is null && _count == 0, "A lone frame is only ever the first thing a subscriber is sent.");
             _lone = frame;
+            _pendingEvents++;
+            _pendingBytes += frame.Length;
+            wake = TakeWaiter();
+        }
+
+        Wake(wake);
+        return true;
+    }
+
+    /// <summary>
+    /// Extends the pending range by the event <paramref name="sequence"/>, whose frame is <paramref name="frameLength"/>
+    /// bytes, unless that would take the pending events over <paramref name="maxEvents"/> or their bytes over
+    /// <paramref name="maxBytes"/> (an empty account takes an event of any size, so a reset larger than the byte limit
+    /// can still be sent): then false, and the caller ends the subscription. True once completed (the event is dropped
+    /// with the rest). Never blocks on the reader.
+    /// </summary>
+    public bool TryWrite(long sequence, int frameLength, int maxEvents, long maxBytes)
+    {
+        bool wake;
+        lock (this)
+        {
+            if (_completed)
+            {
+                return true;
+            }
+
+            if (_pendingEvents > 0 && (_pendingEvents >= maxEvents || _pendingBytes + frameLength > maxBytes))
+            {
+                return false;
+            }
+
+            _pendingEvents++;
+            _pendingBytes += frameLength;
+            Extend(sequence, 1);
             wake = TakeWaiter();
         }
 
@@ -68,39 +121,47 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
 
     /// <summary>
     /// Extends the pending range by the events <paramref name="first"/> to <paramref name="first"/> +
-    /// <paramref name="count"/> - 1, which follow the ones already pending; false once completed. Never blocks on the reader.
+    /// <paramref name="count"/> - 1 (a replay, <paramref name="bytes"/> framed, already checked against the limits).
     /// </summary>
-    public bool TryWrite(long first, int count = 1)
+    public void WriteRange(long first, int count, long bytes)
     {
         bool wake;
         lock (this)
         {
             if (_completed)
             {
-                return false;
+                return;
             }
 
-            if (_count == 0)
-            {
-                _first = first;
-            }
-
-            Debug.Assert(first == _first + _count, "Events reach a subscriber in sequence order, without gaps.");
-            _count += count;
+            _pendingEvents += count;
+            _pendingBytes += bytes;
+            Extend(first, count);
             wake = TakeWaiter();
         }
 
         Wake(wake);
-        return true;
     }
 
-    /// <summary>Asks for a heartbeat: the reader sees it with its next take (several requests make one).</summary>
+    /// <summary>Frames taken off the queue have reached the transport: they no longer count against the limits.</summary>
+    public void Written(int events, long bytes)
+    {
+        lock (this)
+        {
+            _pendingEvents -= events;
+            _pendingBytes -= bytes;
+        }
+    }
+
+    /// <summary>
+    /// Asks for a heartbeat, which the reader sees with its next take (several requests make one), unless events are
+    /// pending: they keep the link alive themselves.
+    /// </summary>
     public void RequestHeartbeat()
     {
         bool wake;
         lock (this)
         {
-            if (_completed)
+            if (_completed || _pendingEvents > 0)
             {
                 return;
             }
@@ -184,6 +245,18 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
 
     void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _signal.OnCompleted(continuation, state, token, flags);
+
+    // Under the lock: the range now ends `count` events after `first`, which follows the events already pending.
+    private void Extend(long first, int count)
+    {
+        if (_count == 0)
+        {
+            _first = first;
+        }
+
+        Debug.Assert(first == _first + _count, "Events reach a subscriber in sequence order, without gaps.");
+        _count += count;
+    }
 
     // Under the lock: whether this writer is the one that wakes the parked reader.
     private bool TakeWaiter()

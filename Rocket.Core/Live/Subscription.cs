@@ -1,5 +1,5 @@
 using System;
-using System.Numerics;
+using System.Buffers;
 using System.Threading;
 using System.Threading.Tasks;
 using Rocket.Transports;
@@ -13,7 +13,7 @@ namespace Rocket.Live;
 /// <remarks>
 /// <para>
 /// The collection's writer only ever enqueues (never waits): a subscriber that stops reading costs the writer one
-/// counter check per event. The pending events are a range of the collection's shared log, not copies: when the loop
+/// uncontended lock and a limit check per event. The pending events are a range of the collection's shared log, not copies: when the loop
 /// wakes it looks their frames up there and writes them with <see cref="ITransport.WriteManyAsync"/>, up to
 /// <see cref="MaxBatch"/> frames per write and flush.
 /// </para>
@@ -26,7 +26,7 @@ namespace Rocket.Live;
 /// </remarks>
 public sealed class Subscription : IDisposable, IAsyncDisposable
 {
-    // The most frames written (and flushed) at once: a backlog is written in writes of this many, so the loop's array
+    // The most frames written (and flushed) at once: a backlog is written in writes of this many, so a write's rented array
     // stays small whatever the backlog, and each flush still carries tens of kilobytes.
     internal const int MaxBatch = 64;
 
@@ -36,9 +36,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     private CancellationTokenRegistration _callerRegistration;
     private CancellationTokenRegistration _stoppingRegistration;
     private CloseReason? _closeReason;
-    private int _queuedEvents;
     private int _wroteSinceHeartbeat;
-    private long _queuedBytes;
 
     internal Subscription(LiveCollection owner, ITransport transport)
     {
@@ -83,48 +81,21 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     }
 
     // Called under the collection's lock, after the event is in the log. Never blocks: false means "over a limit", and
-    // the caller ends the subscription.
-    internal bool TryEnqueue(long sequence, int frameLength)
-    {
-        if (Volatile.Read(ref _closeReason) is not null)
-        {
-            return true;
-        }
-
-        var events = Volatile.Read(ref _queuedEvents);
-        // An empty queue takes any event, so a reset larger than the byte limit can still be sent.
-        if (events > 0 && (events >= _owner.QueueMaxEvents || Interlocked.Read(ref _queuedBytes) + frameLength > _owner.QueueMaxBytes))
-        {
-            return false;
-        }
-
-        Interlocked.Increment(ref _queuedEvents);
-        Interlocked.Add(ref _queuedBytes, frameLength);
-        _queue.TryWrite(sequence);
-        return true;
-    }
+    // the caller ends the subscription. One lock round trip on the queue, which keeps the account.
+    internal bool TryEnqueue(long sequence, int frameLength) =>
+        Volatile.Read(ref _closeReason) is not null || _queue.TryWrite(sequence, frameLength, _owner.QueueMaxEvents, _owner.QueueMaxBytes);
 
     // Called under the collection's lock when subscribing: the events a cursor missed, already checked by Fits.
-    internal void EnqueueReplay(long first, int count, long bytes)
-    {
-        Interlocked.Add(ref _queuedEvents, count);
-        Interlocked.Add(ref _queuedBytes, bytes);
-        _queue.TryWrite(first, count);
-    }
+    internal void EnqueueReplay(long first, int count, long bytes) => _queue.WriteRange(first, count, bytes);
 
     // Called under the collection's lock when subscribing: the reset, which is not in the log, goes first.
-    internal void EnqueueReset(byte[] frame)
-    {
-        Interlocked.Increment(ref _queuedEvents);
-        Interlocked.Add(ref _queuedBytes, frame.Length);
-        _queue.TryWriteLone(frame);
-    }
+    internal void EnqueueReset(byte[] frame) => _queue.TryWriteLone(frame);
 
     // Called by the collection's heartbeat tick under its lock. The heartbeat is sent only to a subscriber that was written
-    // nothing since the last tick and has nothing waiting.
+    // nothing since the last tick and has nothing waiting (the queue checks that).
     internal void TryHeartbeat()
     {
-        if (Interlocked.Exchange(ref _wroteSinceHeartbeat, 0) == 0 && Volatile.Read(ref _queuedEvents) == 0 && Volatile.Read(ref _closeReason) is null)
+        if (Interlocked.Exchange(ref _wroteSinceHeartbeat, 0) == 0 && Volatile.Read(ref _closeReason) is null)
         {
             _queue.RequestHeartbeat();
         }
@@ -173,9 +144,6 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     // range, not carried through the loop.
     private async Task RunAsync()
     {
-        // The frames of one write, looked up in the collection's log: grown on demand (doubling) up to MaxBatch and kept,
-        // so a subscriber that is never two events behind has no array, and a flood of any length costs one of MaxBatch.
-        ReadOnlyMemory<byte>[] batch = [];
         try
         {
             while (true)
@@ -209,7 +177,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                     // The reset, which is not in the log: a write of its own.
                     bytes = reset.Length;
                     await Transport.WriteAsync(reset, _stop.Token).ConfigureAwait(false);
-                    Written(1, bytes);
+                    _queue.Written(1, bytes);
                 }
 
                 while (frames > 0)
@@ -229,32 +197,37 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                     }
                     else
                     {
-                        if (batch.Length < take)
+                        // The frames of one write, looked up in the collection's log, in an array rented for the write
+                        // (a subscriber keeps none between writes, and a steady stream reuses the pool's per-thread one).
+                        var batch = ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(take);
+                        try
                         {
-                            batch = new ReadOnlyMemory<byte>[Math.Min(MaxBatch, Math.Max(batch.Length * 2, (int)BitOperations.RoundUpToPowerOf2((uint)take)))];
-                        }
+                            var filled = 0;
+                            while (filled < take && FrameAt(next) is { } frame)
+                            {
+                                batch[filled++] = frame;
+                                bytes += frame.Length;
+                                next++;
+                            }
 
-                        var filled = 0;
-                        while (filled < take && FrameAt(next) is { } frame)
+                            if (filled < take)
+                            {
+                                break;
+                            }
+
+                            // Once the write is over (or canceled) the transport reads the array no more (ITransport's contract).
+                            await Transport.WriteManyAsync(batch.AsMemory(0, take), _stop.Token).ConfigureAwait(false);
+                        }
+                        finally
                         {
-                            batch[filled++] = frame;
-                            bytes += frame.Length;
-                            next++;
+                            // Cleared (the part used), so the pool does not keep old events alive.
+                            Array.Clear(batch, 0, take);
+                            ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(batch);
                         }
-
-                        if (filled < take)
-                        {
-                            break;
-                        }
-
-                        await Transport.WriteManyAsync(batch.AsMemory(0, take), _stop.Token).ConfigureAwait(false);
-
-                        // Drop the references so a long-idle subscriber does not keep old events alive.
-                        Array.Clear(batch, 0, take);
                     }
 
                     frames -= take;
-                    Written(take, bytes);
+                    _queue.Written(take, bytes);
                 }
 
                 if (frames > 0)
@@ -299,13 +272,6 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         {
             await CloseTransportAsync(reason).ConfigureAwait(false);
         }
-    }
-
-    // Frames taken off the queue have reached the transport: they no longer count against the limits.
-    private void Written(int events, long bytes)
-    {
-        Interlocked.Add(ref _queuedBytes, -bytes);
-        Interlocked.Add(ref _queuedEvents, -events);
     }
 
     // The frame of the log's event `sequence` for this transport, or null when the log no longer holds it.

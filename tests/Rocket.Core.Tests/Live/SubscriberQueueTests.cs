@@ -10,6 +10,9 @@ public class SubscriberQueueTests
 {
     private static byte[] Frame(int i) => [(byte)i];
 
+    // An event of one byte, with no limits in the way.
+    private static bool Write(SubscriberQueue queue, long sequence) => queue.TryWrite(sequence, 1, int.MaxValue, long.MaxValue);
+
     [Fact]
     public void NewQueue_HasNothingToTake()
     {
@@ -24,7 +27,7 @@ public class SubscriberQueueTests
         var queue = new SubscriberQueue();
         for (var sequence = 5L; sequence < 14; sequence++)
         {
-            Assert.True(queue.TryWrite(sequence));
+            Assert.True(Write(queue, sequence));
         }
 
         Assert.Equal(9, queue.Count);
@@ -37,8 +40,8 @@ public class SubscriberQueueTests
         Assert.False(queue.TryTake(out _, out _, out _, out _));
 
         // The next range starts where the writer is now, and a replay's several events arrive as one write.
-        Assert.True(queue.TryWrite(14, 3));
-        Assert.True(queue.TryWrite(17));
+        queue.WriteRange(14, 3, 3);
+        Assert.True(Write(queue, 17));
         Assert.True(queue.TryTake(out _, out first, out count, out _));
         Assert.Equal(14, first);
         Assert.Equal(4, count);
@@ -49,7 +52,7 @@ public class SubscriberQueueTests
     {
         var queue = new SubscriberQueue();
         Assert.True(queue.TryWriteLone(Frame(7)));
-        Assert.True(queue.TryWrite(3));
+        Assert.True(Write(queue, 3));
         Assert.Equal(2, queue.Count);
         Assert.True(queue.TryTake(out var lone, out var first, out var count, out _));
         Assert.Equal(7, lone![0]);
@@ -88,11 +91,16 @@ public class SubscriberQueueTests
 
         var wait = queue.WaitAsync().AsTask();
         Assert.False(wait.IsCompleted);
-        queue.TryWrite(1);
+        Write(queue, 1);
         Assert.True(await wait.WaitAsync(LiveTest.Timeout));
         Assert.True(queue.TryTake(out _, out var first, out var count, out _));
         Assert.Equal(1, first);
         Assert.Equal(1, count);
+
+        // A heartbeat is not asked for while an event is still being written: the event keeps the link alive.
+        queue.RequestHeartbeat();
+        Assert.False(queue.TryTake(out _, out _, out _, out _));
+        queue.Written(1, 1);
 
         wait = queue.WaitAsync().AsTask();
         Assert.False(wait.IsCompleted);
@@ -108,9 +116,38 @@ public class SubscriberQueueTests
         wait = queue.WaitAsync().AsTask();
         queue.Complete();
         Assert.False(await wait.WaitAsync(LiveTest.Timeout));
-        Assert.False(queue.TryWrite(2));
+        Assert.True(Write(queue, 2)); // not "over the limit": the event is dropped with the rest
         Assert.False(queue.TryWriteLone(Frame(2)));
         Assert.False(await queue.WaitAsync());
+        Assert.False(queue.TryTake(out _, out _, out _, out _));
+    }
+
+    [Fact]
+    public void TryWrite_KeepsTheAccount_RefusesPastEitherLimit_UntilWritten()
+    {
+        var queue = new SubscriberQueue();
+
+        // An empty account takes an event larger than the byte limit (a big reset or record must still get through).
+        Assert.True(queue.TryWrite(1, 500, maxEvents: 3, maxBytes: 100));
+        Assert.False(queue.TryWrite(2, 1, maxEvents: 3, maxBytes: 100));
+        Assert.Equal(1, queue.PendingEvents);
+
+        // Taken is not written: the events still count until the transport has them.
+        Assert.True(queue.TryTake(out _, out _, out var count, out _));
+        Assert.Equal(1, count);
+        Assert.False(queue.TryWrite(2, 1, maxEvents: 3, maxBytes: 100));
+        queue.Written(1, 500);
+        Assert.Equal(0, queue.PendingEvents);
+
+        Assert.True(queue.TryWrite(2, 40, maxEvents: 3, maxBytes: 100));
+        Assert.True(queue.TryWrite(3, 60, maxEvents: 3, maxBytes: 100));
+        Assert.False(queue.TryWrite(4, 1, maxEvents: 3, maxBytes: 100)); // 101 bytes
+        Assert.True(queue.TryWrite(4, 0, maxEvents: 3, maxBytes: 100));
+        Assert.False(queue.TryWrite(5, 0, maxEvents: 3, maxBytes: 100)); // a fourth event
+        Assert.Equal(3, queue.PendingEvents);
+        Assert.True(queue.TryTake(out _, out var first, out count, out _));
+        Assert.Equal(2, first);
+        Assert.Equal(3, count);
     }
 
     [Fact]
