@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 SUBSCRIBERS=${SUBSCRIBERS:-"1 100 1000"}
 REPS=${REPS:-3}
 EVENTS=${EVENTS:-1000}      # flood phase; at most the subscriber queue the server configures (16,384 events)
-PACED=${PACED:-200}         # paced phase, for latency
+PACED=${PACED:-200}         # paced phase, for latency and the steady state
+PACED_WARMUP=${PACED_WARMUP:-100}  # events at the paced rate before it, measured apart (a new stream's one-time growth)
 RATE=${RATE:-100}           # events per second in the paced phase
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 WARMUP=${WARMUP:-1}         # one unrecorded run per transport at N = 100 first, so no recorded run meets a cold server
@@ -88,7 +89,7 @@ for rep in $(seq "$REPS"); do
     fi
     for n in "${SUBS[@]}"; do
       line=$(timeout $(( RUN_TIMEOUT + 20 )) "$BIN" load --server "http://127.0.0.1:$port" --transport "$t" \
-        --subscribers "$n" --events "$EVENTS" --paced "$PACED" --rate "$RATE" --timeout "$RUN_TIMEOUT" || true)
+        --subscribers "$n" --events "$EVENTS" --paced "$PACED" --paced-warmup "$PACED_WARMUP" --rate "$RATE" --timeout "$RUN_TIMEOUT" || true)
       if [[ -z "$line" ]]; then
         line="{\"transport\":\"$t\",\"subscribers\":$n,\"failed\":true}"
       fi

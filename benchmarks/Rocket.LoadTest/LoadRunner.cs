@@ -12,11 +12,11 @@ using System.Threading.Tasks;
 namespace Rocket.LoadTest;
 
 /// <summary>Options of the <c>load</c> mode.</summary>
-internal sealed record LoadOptions(Uri Server, string Transport, int Subscribers, int Events, double Rate, int PacedEvents, int TimeoutSeconds, int HoldSeconds = 0);
+internal sealed record LoadOptions(Uri Server, string Transport, int Subscribers, int Events, double Rate, int PacedEvents, int TimeoutSeconds, int HoldSeconds = 0, int PacedWarmupEvents = 0);
 
 /// <summary>
 /// The load process: opens N receivers, waits until the server counts them all, then (1) publishes a paced phase at a
-/// fixed rate for latency, (2) publishes a flood as fast as the server goes for throughput, (3) publishes the same flood
+/// fixed rate for latency and the steady state (after a warm-up at the same rate, measured apart), (2) publishes a flood as fast as the server goes for throughput, (3) publishes the same flood
 /// again on the now warm connections, and prints one JSON line.
 /// </summary>
 internal static class LoadRunner
@@ -94,6 +94,20 @@ internal static class LoadRunner
         // Phase 1: a fixed rate, for latency.
         if (options.PacedEvents > 0 && options.Rate > 0)
         {
+            if (options.PacedWarmupEvents > 0)
+            {
+                // The stream's first events at the same rate, measured apart: what a new stream grows once (the log's
+                // ring, the pools' first arrays, pipe segments) is paid here, and the phase after it is the steady state.
+                state.Histogram = new LatencyHistogram();
+                expected += (long)options.PacedWarmupEvents * options.Subscribers;
+                var warmup = await MeasureAsync(control, target, options.PacedWarmupEvents, options.Rate, seq, state, expected, ct);
+                seq += options.PacedWarmupEvents;
+                var warmupHarness = warmup.After.HarnessAllocatedBytes - warmup.Before.HarnessAllocatedBytes;
+                result["pacedWarmupEvents"] = options.PacedWarmupEvents;
+                result["pacedWarmupComplete"] = warmup.Complete;
+                result["pacedWarmupServerAllocatedBytesPerDelivery"] = Math.Round((warmup.After.AllocatedBytes - warmup.Before.AllocatedBytes - warmupHarness) / warmup.Deliveries, 3);
+            }
+
             var paced = new LatencyHistogram();
             state.Histogram = paced;
             expected += (long)options.PacedEvents * options.Subscribers;

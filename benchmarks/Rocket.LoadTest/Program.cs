@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 namespace Rocket.LoadTest;
 
 /// <summary>
-/// <c>server --port P</c>, <c>load --server URL --transport T --subscribers N --events E [--rate R] [--paced K] [--timeout S] [--hold S]</c>,
+/// <c>server --port P</c>, <c>load --server URL --transport T --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S]</c>,
 /// <c>report results.jsonl [--charts DIR]</c> or <c>idle-core [--subscribers N]</c>.
 /// </summary>
 internal static class Program
@@ -37,7 +37,8 @@ internal static class Program
                     double.Parse(named.GetValueOrDefault("--rate", "100"), CultureInfo.InvariantCulture),
                     Int(named, "--paced", 200),
                     Int(named, "--timeout", 120),
-                    Int(named, "--hold", 0));
+                    Int(named, "--hold", 0),
+                    Int(named, "--paced-warmup", 100));
                 if (!options.Server.IsLoopback)
                 {
                     Console.Error.WriteLine("The load test talks to loopback servers only.");
@@ -59,7 +60,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: server --port P | load --server http://127.0.0.1:P --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--timeout S] [--hold S] | report results.jsonl [--charts DIR] | idle-core [--subscribers N]");
+        Console.Error.WriteLine("usage: server --port P | load --server http://127.0.0.1:P --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S] | report results.jsonl [--charts DIR] | idle-core [--subscribers N]");
         return 1;
     }
 }

@@ -89,7 +89,8 @@ internal static class Report
     }
 
     // The paced phase as a steady state: what the server allocated per delivery while every subscriber kept up (the
-    // harness's own allocations taken out), from runs that carry it (since 2026-11-26, 15:50 UTC).
+    // harness's own allocations taken out), from runs that carry it (since 2026-11-26, 15:50 UTC); beside it the
+    // warm-up before it at the same rate (since 2026-11-26, 18:00 UTC), the stream's first events.
     private static string Paced(List<IGrouping<(string Transport, int N), JsonElement>> groups)
     {
         var table = new StringBuilder();
@@ -104,13 +105,15 @@ internal static class Report
             if (table.Length == 0)
             {
                 table.AppendLine();
-                table.AppendLine("| N | transport | runs | paced: server alloc B/delivery, median (min–max) | harness B/delivery (taken out) | server CPU ns/delivery | top sampled types, B/delivery |");
-                table.AppendLine("|---:|---|---:|---:|---:|---:|---|");
+                table.AppendLine("| N | transport | runs | paced: server alloc B/delivery, median (min–max) | warm-up before it: B/delivery | harness B/delivery (taken out) | server CPU ns/delivery | top sampled types, B/delivery |");
+                table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---|");
             }
 
             var values = ok.Select(static r => Num(r, "pacedServerAllocatedBytesPerDelivery")).ToList();
+            var warmups = ok.Where(static r => r.TryGetProperty("pacedWarmupServerAllocatedBytesPerDelivery", out _)).ToList();
+            var warmup = warmups.Count == 0 ? "n/a" : Median(warmups, "pacedWarmupServerAllocatedBytesPerDelivery").ToString("N2", CultureInfo.InvariantCulture);
             table.Append(CultureInfo.InvariantCulture, $"| {g.Key.N:N0} | {g.Key.Transport} | {ok.Count} | {Median(values):N2} ({values.Min():N2}–{values.Max():N2}) ");
-            table.AppendLine(CultureInfo.InvariantCulture, $"| {Median(ok, "pacedHarnessAllocatedBytesPerDelivery"):N2} | {Median(ok, "pacedServerCpuNsPerDelivery"):N0} | {Top(ok, "pacedAllocationTop")} |");
+            table.AppendLine(CultureInfo.InvariantCulture, $"| {warmup} | {Median(ok, "pacedHarnessAllocatedBytesPerDelivery"):N2} | {Median(ok, "pacedServerCpuNsPerDelivery"):N0} | {Top(ok, "pacedAllocationTop")} |");
         }
 
         return table.ToString();
