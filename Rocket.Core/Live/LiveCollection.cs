@@ -546,7 +546,10 @@ public sealed class LiveCollection : IDisposable
             return new Cursor(Epoch, _sequence);
         }
 
-        var liveEvent = new LiveEvent(Name, new Cursor(Epoch, ++_sequence), _patchBuffer.WrittenSpan.ToArray(), isReset: false);
+        // Framed for the subscribers' first framer (the one FanOut meets first) straight from the scratch buffer, and the
+        // event keeps its patch inside that frame: one array per event instead of two.
+        var liveEvent = new LiveEvent(Name, new Cursor(Epoch, ++_sequence), _patchBuffer.WrittenMemory);
+        liveEvent.KeepPatch(_subscriptions.Count > 0 ? liveEvent.GetFrame(_subscriptions[^1].Transport.Framer, _frameBuffer) : null);
         _reset = null;
         _log.Append(liveEvent);
         FanOut(liveEvent);

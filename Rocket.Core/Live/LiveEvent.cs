@@ -11,11 +11,13 @@ namespace Rocket.Live;
 /// <remarks>
 /// An event is immutable. The collection frames it at most once per transport kind (<see cref="IEventFramer.Kind"/>)
 /// and hands the same framed bytes to every subscriber of that kind; the bytes are owned by the event (plain arrays, not
-/// pooled), so a transport may hold them as long as it likes and nothing is ever returned to a pool too early.
+/// pooled), so a transport may hold them as long as it likes and nothing is ever returned to a pool too early. When the
+/// first frame built for a published event carries the patch byte for byte (every built-in framer's does), the event's
+/// <see cref="Patch"/> is that part of the frame rather than an array of its own: one array per event fewer.
 /// </remarks>
 public sealed class LiveEvent
 {
-    private readonly byte[] _patch;
+    private ReadOnlyMemory<byte> _patch;
     private IEventFramer? _framer0;
     private byte[]? _frame0;
     private (IEventFramer Framer, byte[] Frame)[]? _moreFrames;
@@ -33,6 +35,15 @@ public sealed class LiveEvent
         Cursor = cursor;
         _patch = utf8Patch;
         IsReset = isReset;
+    }
+
+    // A published event whose patch is still in the collection's scratch buffer, borrowed until KeepPatch (under the
+    // collection's lock, before anything else can see the event).
+    internal LiveEvent(string collection, Cursor cursor, ReadOnlyMemory<byte> borrowedPatch)
+    {
+        Collection = collection;
+        Cursor = cursor;
+        _patch = borrowedPatch;
     }
 
     /// <summary>The name of the collection the event belongs to.</summary>
@@ -76,6 +87,15 @@ public sealed class LiveEvent
         }
 
         return framed;
+    }
+
+    // Stops borrowing the patch: keeps it as the part of `frame` that carries it byte for byte, or, when there is no
+    // frame (no subscriber yet) or it does not carry the patch as it is, as a copy of its own. Under the collection's lock.
+    internal void KeepPatch(byte[]? frame)
+    {
+        var patch = _patch.Span;
+        var at = frame is null ? -1 : frame.AsSpan().IndexOf(patch);
+        _patch = at >= 0 ? frame.AsMemory(at, patch.Length) : patch.ToArray();
     }
 
     // The frame already built for framer's kind, or null. Safe without the lock for a subscriber of that kind: its frame

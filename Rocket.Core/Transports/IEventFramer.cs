@@ -23,5 +23,10 @@ public interface IEventFramer
     string Kind { get; }
 
     /// <summary>Writes the framed bytes of <paramref name="liveEvent"/> to <paramref name="output"/>: at least one byte (an empty frame means "heartbeat" to a subscription's queue).</summary>
+    /// <remarks>
+    /// Copy what is needed during the call and keep no <see cref="System.ReadOnlyMemory{T}"/> taken from the event's
+    /// <see cref="LiveEvent.Patch"/> past it: while a new event is framed the first time, its patch may still be in the
+    /// collection's scratch buffer (the event then keeps it inside this frame, when the frame holds it byte for byte).
+    /// </remarks>
     void Frame(LiveEvent liveEvent, IBufferWriter<byte> output);
 }

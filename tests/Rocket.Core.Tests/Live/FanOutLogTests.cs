@@ -157,4 +157,49 @@ public class FanOutLogTests
 
         public ValueTask CloseAsync(CloseReason reason, CancellationToken cancellationToken = default) => inner.CloseAsync(reason, cancellationToken);
     }
+    [Fact]
+    public async Task PublishedEvent_WithSubscriber_KeepsItsPatchInsideItsFrame_UnchangedByLaterEvents()
+    {
+        using var collection = new LiveCollection("messages");
+        var transport = new InMemoryTransport();
+        using var subscription = collection.Subscribe(transport, null);
+        collection.Create("a", """{"n":1}"""u8);
+        collection.Create("b", """{"n":22}"""u8);
+        await transport.WaitForFramesAsync(3).WaitAsync(LiveTest.Timeout);
+
+        var first = collection.EventLog.TryGet(1)!;
+        Assert.Equal("""[{"op":"add","path":"/messages/a","value":{"n":1}}]""", System.Text.Encoding.UTF8.GetString(first.Patch.Span));
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(first.Patch, out var segment));
+        Assert.Same(first.FindFrame(InMemoryEventFramer.Instance), segment.Array);
+        Assert.True(segment.Offset > 0);
+
+        // What the subscriber was sent is the same frame, and it decodes to the same patch.
+        Assert.True(InMemoryEventFramer.TryDecode(transport.Frames[1], out var cursor, out var patch));
+        Assert.Equal(first.Cursor, cursor);
+        Assert.True(patch.SequenceEqual(first.Patch.Span));
+    }
+
+    [Fact]
+    public void PublishedEvent_WithoutSubscriber_KeepsACopyOfItsPatch_UnchangedByLaterEvents()
+    {
+        using var collection = new LiveCollection("messages");
+        collection.Create("a", """{"n":1}"""u8);
+        collection.Update("a", """{"n":333333}"""u8);
+
+        var first = collection.EventLog.TryGet(1)!;
+        Assert.Equal("""[{"op":"add","path":"/messages/a","value":{"n":1}}]""", System.Text.Encoding.UTF8.GetString(first.Patch.Span));
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(first.Patch, out var segment));
+        Assert.Equal(0, segment.Offset);
+        Assert.Equal(first.Patch.Length, segment.Array!.Length);
+    }
+
+    [Fact]
+    public void KeepPatch_FrameWithoutThePatchAsItIs_KeepsACopy()
+    {
+        var scratch = """[{"op":"remove","path":"/m/a"}]"""u8.ToArray();
+        var liveEvent = new LiveEvent("m", new Cursor(1, 1), scratch.AsMemory());
+        liveEvent.KeepPatch("""[{"op":"remove","path":"/m/b"}]"""u8.ToArray());
+        scratch.AsSpan().Clear();
+        Assert.Equal("""[{"op":"remove","path":"/m/a"}]""", System.Text.Encoding.UTF8.GetString(liveEvent.Patch.Span));
+    }
 }
