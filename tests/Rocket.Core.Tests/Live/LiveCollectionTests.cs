@@ -258,6 +258,27 @@ public class LiveCollectionTests
     }
 
     [Theory]
+    [InlineData("{\"\\ud800\":1}")]
+    [InlineData("{\"\\udc00\":1,\"\\udc00\":2}")]
+    [InlineData("[{\"a\":{\"x\\ud83d\":1}}]")]
+    public void RecordChange_NameWithUnpairedSurrogateEscape_IsRefused(string json)
+    {
+        // JsonDocument threw InvalidOperationException on such a name; it is refused like the same escape in a value.
+        var error = Assert.Throws<ChangeRefusedException>(() => RecordChange.Create("1", json));
+
+        Assert.Equal(ChangeRefusal.InvalidJson, error.Reason);
+        Assert.EndsWith("not valid Unicode text (bytes that are not UTF-8, or an escaped unpaired surrogate)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RecordChange_DuplicateName_SaysWhichName()
+    {
+        var error = Assert.Throws<ChangeRefusedException>(static () => RecordChange.Update("r1", """{"text":"a","n":{"x":1,"\u0078":2}}"""));
+
+        Assert.Equal("The value of record 'r1' is not one well-formed JSON value: it has the member name 'x' twice in one object", error.Message);
+    }
+
+    [Theory]
     [InlineData("[", "]")]
     [InlineData("{\"a\":", "}")]
     public void RecordChange_DepthLimit_64AcceptedAnd65Refused(string open, string close)
