@@ -1,6 +1,5 @@
 using System;
 using System.Buffers;
-using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
@@ -136,11 +135,6 @@ internal static class StrictJson
         public int Hash;
     }
 
-    private readonly struct ByHash : IComparer<Name>
-    {
-        public int Compare(Name x, Name y) => x.Hash != y.Hash ? x.Hash.CompareTo(y.Hash) : x.Position.CompareTo(y.Position);
-    }
-
     /// <summary>The names of the objects still open, outer objects first, each object's names in document order.</summary>
     private ref struct NameList
     {
@@ -223,7 +217,8 @@ internal static class StrictJson
                 name.Hash = hash.ToHashCode();
             }
 
-            names.Sort(default(ByHash));
+            // A static lambda is one cached delegate; a struct IComparer would be boxed into a new delegate per sort.
+            names.Sort(static (x, y) => x.Hash != y.Hash ? x.Hash.CompareTo(y.Hash) : x.Position.CompareTo(y.Position));
             var found = -1;
             for (var start = 0; start < names.Length;)
             {
