@@ -9,9 +9,9 @@ namespace Rocket.JsonPatch;
 /// <summary>
 /// Checks that UTF-8 text is exactly one JSON value, with no comments, no trailing commas, no nesting deeper than
 /// <see cref="MaxDepth"/> and no member name twice in one object: what <see cref="JsonDocument"/> accepts with
-/// <see cref="JsonDocumentOptions.AllowDuplicateProperties"/> off and default options otherwise, without building the
-/// document: records are checked once per event, and the document was built only to be thrown away. This allocates
-/// nothing unless the text is refused (the message) or has escaped names or many names open at once (pooled arrays).
+/// <see cref="JsonDocumentOptions.AllowDuplicateProperties"/> off and default options otherwise. It reads the text once
+/// and builds no document (every record is checked, once per event, and the document was only thrown away): it allocates
+/// nothing but the message of a refusal, and pooled arrays for escaped names or more than 32 names open at once.
 /// </summary>
 internal static class StrictJson
 {
