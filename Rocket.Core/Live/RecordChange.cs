@@ -1,6 +1,5 @@
 using System;
 using System.Text;
-using System.Text.Json;
 using Rocket.JsonPatch;
 
 namespace Rocket.Live;
@@ -76,19 +75,11 @@ public sealed class RecordChange
 
     private static byte[] CheckJson(string id, ReadOnlySpan<byte> utf8Json)
     {
-        // One parse checks the syntax, the depth and duplicate member names; records with duplicates could not be
-        // patched later (JSON Patch needs one meaning per name), so they are refused here, where they come in.
+        // One read checks the syntax, the depth and duplicate member names; records with duplicates could not be
+        // patched later (JSON Patch needs one meaning per name), so they are refused here, where they come in. The copy
+        // is what is checked, so what subscribers are sent is exactly what passed.
         var copy = utf8Json.ToArray();
-        string? problem = null;
-        try
-        {
-            using var document = JsonDocument.Parse(copy, StrictOptions);
-        }
-        catch (JsonException e)
-        {
-            problem = e.Message;
-        }
-
+        var problem = StrictJson.FindProblem(copy);
         if (problem is null && !JsonElementChecks.IsUnicodeText(copy))
         {
             problem = "it is not valid Unicode text (bytes that are not UTF-8, or an escaped unpaired surrogate)";
@@ -101,10 +92,4 @@ public sealed class RecordChange
 
         return copy;
     }
-
-    private static readonly JsonDocumentOptions StrictOptions = new()
-    {
-        AllowDuplicateProperties = false,
-        CommentHandling = JsonCommentHandling.Disallow,
-    };
 }

@@ -170,16 +170,149 @@ public class LiveCollectionTests
 
     [Theory]
     [InlineData("")]
+    [InlineData(" \r\n\t")]
     [InlineData("{")]
     [InlineData("{} {}")]
+    [InlineData("1 2")]
+    [InlineData("{} x")]
+    [InlineData("\"a\" ,")]
     [InlineData("{\"a\":1,}")]
+    [InlineData("[1,]")]
+    [InlineData("{\"a\":[1,2,],\"b\":2}")]
     [InlineData("// comment\n1")]
+    [InlineData("1 // comment")]
+    [InlineData("{\"a\":/* comment */1}")]
     [InlineData("undefined")]
+    [InlineData("'a'")]
+    [InlineData("{a:1}")]
+    [InlineData("\"\\x\"")]
+    [InlineData("\"\\u12\"")]
+    [InlineData("01")]
+    [InlineData("\uFEFF1")]
+    [InlineData("{\"a\":1,\"a\":2}")]
+    [InlineData("{\"a\":1,\"a\":1}")]
+    [InlineData("{\"a\":1,\"b\":2,\"a\":3}")]
+    [InlineData("{\"a\":1,\"\\u0061\":2}")]
+    [InlineData("{\"\\u0061\":1,\"a\":2}")]
+    [InlineData("{\"\\u0061\":1,\"\\u0041\":2,\"\\u0061\":3}")]
+    [InlineData("{\"a/b\":1,\"a\\/b\":2}")]
+    [InlineData("{\"\\\"\":1,\"\\u0022\":2}")]
+    [InlineData("{\"é\":1,\"\\u00e9\":2}")]
+    [InlineData("{\"\\ud83d\\ude80\":1,\"🚀\":2}")]
+    [InlineData("{\"x\":{\"b\":1,\"b\":2}}")]
+    [InlineData("{\"x\":[1,{\"y\":{\"b\":1,\"c\":{},\"b\":2}}]}")]
+    [InlineData("[{\"a\":1},{\"a\":1,\"a\":2}]")]
+    [InlineData("{\"a\":{\"b\":1},\"a\":{\"b\":1}}")]
+    [InlineData("{\"a\":\"\\ud800\"}")]
+    [InlineData("{\"a\":\"\\udc00\"}")]
+    [InlineData("[\"\\ude80\\ud83d\"]")]
     public void RecordChange_InvalidJson_IsRefused(string json)
     {
         var error = Assert.Throws<ChangeRefusedException>(() => RecordChange.Create("1", json));
         Assert.Equal(ChangeRefusal.InvalidJson, error.Reason);
         Assert.Equal("1", error.RecordId);
+        Assert.StartsWith("The value of record '1' is not one well-formed JSON value: ", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ChangeRefusal.InvalidJson, Assert.Throws<ChangeRefusedException>(() => RecordChange.Update("1", Encoding.UTF8.GetBytes(json))).Reason);
+    }
+
+    [Theory]
+    [InlineData("{}")]
+    [InlineData("[]")]
+    [InlineData("0")]
+    [InlineData("-1.5e-3")]
+    [InlineData("\"text\"")]
+    [InlineData("true")]
+    [InlineData("false")]
+    [InlineData("null")]
+    [InlineData(" \r\n\t{\"a\" : 1 } \r\n\t")]
+    [InlineData("{\"a\":{\"a\":1}}")]
+    [InlineData("{\"a\":[{\"a\":1}],\"b\":{\"a\":{\"a\":2}}}")]
+    [InlineData("[{\"a\":1},{\"a\":2}]")]
+    [InlineData("{\"x\":{\"a\":1},\"y\":{\"a\":2}}")]
+    [InlineData("{\"a\":1,\"A\":2,\"a \":3,\"\":4}")]
+    [InlineData("{\"\\u0061\":1,\"\\u0062\":2}")]
+    [InlineData("{\"\\u00e9\":1,\"e\\u0301\":2}")]
+    [InlineData("{\"\\\\\":1,\"\\\\\\\\\":2}")]
+    [InlineData("{\"\\ud83d\\ude80\":1,\"\\ud83d\\ude81\":2}")]
+    [InlineData("{\"a\":\"a\",\"b\":\"a\"}")]
+    [InlineData("{\"a\":1,\"b\":[\"a\",\"a\"]}")]
+    public void RecordChange_WellFormedJson_IsAccepted(string json)
+    {
+        var change = RecordChange.Create("1", json);
+
+        Assert.Equal(json, Encoding.UTF8.GetString(change.Value.Span));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'"', 0xFF, (byte)'"' })]
+    [InlineData(new byte[] { (byte)'"', 0xC3, (byte)'"' })]
+    [InlineData(new byte[] { (byte)'"', 0xED, 0xA0, 0x80, (byte)'"' })]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', 0xFF, (byte)'"', (byte)':', (byte)'1', (byte)'}' })]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', 0xFF, (byte)'"', (byte)':', (byte)'1', (byte)',', (byte)'"', 0xFE, (byte)'"', (byte)':', (byte)'2', (byte)'}' })]
+    public void RecordChange_NotUtf8_IsRefused(byte[] utf8Json)
+    {
+        var error = Assert.Throws<ChangeRefusedException>(() => RecordChange.Update("1", utf8Json));
+
+        Assert.Equal(ChangeRefusal.InvalidJson, error.Reason);
+        Assert.EndsWith("not valid Unicode text (bytes that are not UTF-8, or an escaped unpaired surrogate)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"\\ud800\":1}")]
+    [InlineData("{\"\\udc00\":1,\"\\udc00\":2}")]
+    [InlineData("[{\"a\":{\"x\\ud83d\":1}}]")]
+    public void RecordChange_NameWithUnpairedSurrogateEscape_IsRefused(string json)
+    {
+        // JsonDocument threw InvalidOperationException on such a name; it is refused like the same escape in a value.
+        var error = Assert.Throws<ChangeRefusedException>(() => RecordChange.Create("1", json));
+
+        Assert.Equal(ChangeRefusal.InvalidJson, error.Reason);
+        Assert.EndsWith("not valid Unicode text (bytes that are not UTF-8, or an escaped unpaired surrogate)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RecordChange_DuplicateName_SaysWhichName()
+    {
+        var error = Assert.Throws<ChangeRefusedException>(static () => RecordChange.Update("r1", """{"text":"a","n":{"x":1,"\u0078":2}}"""));
+
+        Assert.Equal("The value of record 'r1' is not one well-formed JSON value: it has the member name 'x' twice in one object", error.Message);
+    }
+
+    [Theory]
+    [InlineData("[", "]")]
+    [InlineData("{\"a\":", "}")]
+    public void RecordChange_DepthLimit_64AcceptedAnd65Refused(string open, string close)
+    {
+        // JsonDocument's default MaxDepth, 64: the root counts as one, so 64 nested containers in all are accepted.
+        static string Nested(string open, string close, int depth) =>
+            string.Concat(Enumerable.Repeat(open, depth)) + "1" + string.Concat(Enumerable.Repeat(close, depth));
+
+        RecordChange.Create("1", Nested(open, close, 64));
+
+        var error = Assert.Throws<ChangeRefusedException>(() => RecordChange.Create("1", Nested(open, close, 65)));
+        Assert.Equal(ChangeRefusal.InvalidJson, error.Reason);
+        Assert.Contains("64", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RecordChange_TenThousandMembers_AcceptedUnlessOneIsTwice()
+    {
+        // Enough members that a check comparing every pair would take seconds.
+        var members = Enumerable.Range(0, 10_000).Select(static i => $"\"m{i}\":{i}").ToList();
+        var record = "{" + string.Join(",", members) + "}";
+        RecordChange.Create("1", record);
+        RecordChange.Create("1", "[" + record + "," + record + "]");
+
+        foreach (var duplicate in new[] { "\"m5000\":0", "\"m\\u0035000\":0", "\"m0\":0", "\"m9999\":0" })
+        {
+            var withDuplicate = "{" + string.Join(",", members.Append(duplicate)) + "}";
+            var error = Assert.Throws<ChangeRefusedException>(() => RecordChange.Create("1", withDuplicate));
+            Assert.Equal(ChangeRefusal.InvalidJson, error.Reason);
+
+            // And the same object nested in another large one, whose own names are distinct.
+            var nested = "{" + string.Join(",", members.Take(5000)) + ",\"inner\":" + withDuplicate + "," + string.Join(",", members.Skip(5000)) + "}";
+            Assert.Equal(ChangeRefusal.InvalidJson, Assert.Throws<ChangeRefusedException>(() => RecordChange.Create("1", nested)).Reason);
+        }
     }
 
     [Fact]
