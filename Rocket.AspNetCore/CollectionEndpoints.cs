@@ -317,6 +317,15 @@ internal sealed class CollectionEndpoints
             return null;
         }
 
+        // Checked first: JsonDocument throws InvalidOperationException, not JsonException, for a member name with a \\u
+        // escape of an unpaired surrogate, which would otherwise escape as a 500.
+        if (!JsonElementChecks.IsUnicodeText(bytes))
+        {
+            await Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid-json", "Invalid JSON",
+                "The body is not valid Unicode text: it has bytes that are not UTF-8 or a \\u escape of an unpaired surrogate.").ConfigureAwait(false);
+            return null;
+        }
+
         JsonDocument document;
         try
         {
@@ -325,14 +334,6 @@ internal sealed class CollectionEndpoints
         catch (JsonException e)
         {
             await Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid-json", "Invalid JSON", $"The body is not valid JSON: {e.Message}").ConfigureAwait(false);
-            return null;
-        }
-
-        if (!JsonElementChecks.IsUnicodeText(bytes))
-        {
-            document.Dispose();
-            await Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "invalid-json", "Invalid JSON",
-                "The body is not valid Unicode text: it has bytes that are not UTF-8 or a \\u escape of an unpaired surrogate.").ConfigureAwait(false);
             return null;
         }
 
