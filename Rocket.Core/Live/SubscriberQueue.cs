@@ -26,16 +26,12 @@ namespace Rocket.Live;
 /// <para>
 /// The reader parks on the queue itself (an <see cref="IValueTaskSource{TResult}"/> reset per wait), so a wake-up
 /// allocates nothing. Its continuation always runs on the thread pool, never inline: writers call in under the
-/// collection's lock, which must not run a subscriber's write. The queue is its own thread-pool work item, queued to the
-/// pool's global queue: one event wakes up to every subscriber at once, and a thousand wake-ups pushed onto the
-/// publishing thread's local queue (where a continuation would go by default) grow that thread's queue and leave the
-/// other threads to steal them one by one.
+/// collection's lock, which must not run a subscriber's write.
 /// </para>
 /// </remarks>
-internal sealed class SubscriberQueue : IValueTaskSource<bool>, IThreadPoolWorkItem
+internal sealed class SubscriberQueue : IValueTaskSource<bool>
 {
-    // Completed from Execute only, on a pool thread, so the continuation may run inline there.
-    private ManualResetValueTaskSourceCore<bool> _signal;
+    private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
     private byte[]? _lone;
     private long _first;
     private long _pendingBytes;
@@ -44,7 +40,6 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>, IThreadPoolWorkI
     private bool _heartbeat;
     private bool _completed;
     private bool _waiting;
-    private bool _wakeResult;
 
     /// <summary>How many frames are waiting, the lone one included (for tests and diagnostics).</summary>
     internal int Count
@@ -188,7 +183,10 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>, IThreadPoolWorkI
             wake = TakeWaiter();
         }
 
-        Wake(wake, result: false);
+        if (wake)
+        {
+            _signal.SetResult(false);
+        }
     }
 
     /// <summary>
@@ -272,16 +270,12 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>, IThreadPoolWorkI
         return true;
     }
 
-    void IThreadPoolWorkItem.Execute() => _signal.SetResult(_wakeResult);
-
-    // Outside the lock, by the writer that took the waiter, so at most one wake-up is queued at a time: true means more
-    // to read, false that the queue is completed.
-    private void Wake(bool wake, bool result = true)
+    // Outside the lock: true means more to read.
+    private void Wake(bool wake)
     {
         if (wake)
         {
-            _wakeResult = result;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            _signal.SetResult(true);
         }
     }
 }
