@@ -1,7 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Threading;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Rocket.Live;
@@ -43,7 +43,7 @@ public sealed class RocketHub : Hub
     /// <param name="cancellationToken">Canceled by SignalR when the client cancels the stream or disconnects; ends the subscription.</param>
     /// <returns>The stream. It ends with an error naming the reason when Rocket closes it (slow consumer, shutdown).</returns>
     /// <exception cref="HubException">No collection has that name.</exception>
-    public ChannelReader<RocketHubEvent> Subscribe(string collection, string? lastEventId, CancellationToken cancellationToken)
+    public IAsyncEnumerable<RocketHubEvent> Subscribe(string collection, string? lastEventId, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(collection) || !_registry.TryGetCollection(collection, out var live))
         {
@@ -63,6 +63,6 @@ public sealed class RocketHub : Hub
         }
 
         _ = transport.CompleteWhenDoneAsync(subscription);
-        return transport.Reader;
+        return transport.Stream;
     }
 }

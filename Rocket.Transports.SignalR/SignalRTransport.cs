@@ -1,6 +1,7 @@
 using System;
+using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading;
-using System.Threading.Channels;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.SignalR;
 using Rocket.Live;
@@ -9,8 +10,8 @@ namespace Rocket.Transports.SignalR;
 
 /// <summary>
 /// The bridge from a Rocket subscription to a SignalR stream: every frame becomes a <see cref="RocketHubEvent"/> in a
-/// small bounded channel whose reader is the stream <see cref="RocketHub"/>'s <c>Subscribe</c> returns. SignalR reads it
-/// and writes each item to its connection, so a client that stops reading fills the connection, then the channel, then
+/// small bounded buffer, the stream <see cref="RocketHub"/>'s <c>Subscribe</c> returns (<see cref="Stream"/>). SignalR
+/// enumerates it and writes each item to its connection, so a client that stops reading fills the connection, then the channel, then
 /// the subscription's queue, which closes it as a slow consumer: flow control per client, end to end.
 /// </summary>
 /// <remarks>
@@ -21,13 +22,14 @@ namespace Rocket.Transports.SignalR;
 /// to the client, after the events already handed over.
 /// </para>
 /// </remarks>
+[SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable", Justification = "The stream is its own enumerator: whoever enumerates it (SignalR) disposes it.")]
 public sealed class SignalRTransport : ITransport
 {
     private static readonly TransportDescriptor SignalRDescriptor =
         new("signalr", null, null, TransportCapabilities.Bidirectional | TransportCapabilities.Binary | TransportCapabilities.CloseReason);
 
     private readonly string _collection;
-    private readonly Channel<RocketHubEvent> _channel;
+    private readonly HubEventStream _stream;
 
     /// <summary>Creates a transport for a stream of <paramref name="collection"/>'s events.</summary>
     /// <param name="collection">The collection's name, written into every item.</param>
@@ -37,12 +39,7 @@ public sealed class SignalRTransport : ITransport
         ArgumentException.ThrowIfNullOrEmpty(collection);
         ArgumentOutOfRangeException.ThrowIfLessThan(streamBufferCapacity, 1);
         _collection = collection;
-        _channel = Channel.CreateBounded<RocketHubEvent>(new BoundedChannelOptions(streamBufferCapacity)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _stream = new HubEventStream(streamBufferCapacity);
     }
 
     /// <inheritdoc/>
@@ -51,14 +48,21 @@ public sealed class SignalRTransport : ITransport
     /// <inheritdoc/>
     public IEventFramer Framer => SignalREventFramer.Instance;
 
-    /// <summary>The stream of items, for a hub method to return; it completes when the subscription ends.</summary>
-    public ChannelReader<RocketHubEvent> Reader => _channel.Reader;
+    /// <summary>
+    /// The stream of items, for a hub method to return; it ends when the subscription ends (with a
+    /// <see cref="HubException"/> naming the reason when Rocket closed it). It can be enumerated once; the token given to
+    /// the enumeration (SignalR's, for the stream) cancels a pending read.
+    /// </summary>
+    public IAsyncEnumerable<RocketHubEvent> Stream => _stream;
+
+    // How many items wait in the stream's buffer (for tests).
+    internal int Buffered => _stream.Count;
 
     /// <inheritdoc/>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken = default)
     {
         var item = new RocketHubEvent(_collection, frame);
-        return _channel.Writer.TryWrite(item) ? default : _channel.Writer.WriteAsync(item, cancellationToken);
+        return _stream.TryWrite(item) ? default : _stream.WaitToWriteAsync(item, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -67,9 +71,10 @@ public sealed class SignalRTransport : ITransport
         var span = frames.Span;
         for (var i = 0; i < span.Length; i++)
         {
-            if (!_channel.Writer.TryWrite(new RocketHubEvent(_collection, span[i])))
+            var item = new RocketHubEvent(_collection, span[i]);
+            if (!_stream.TryWrite(item))
             {
-                return WriteRestAsync(frames[i..], cancellationToken);
+                return WriteRestAsync(item, frames[(i + 1)..], cancellationToken);
             }
         }
 
@@ -83,7 +88,7 @@ public sealed class SignalRTransport : ITransport
     public ValueTask CloseAsync(CloseReason reason, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reason);
-        _channel.Writer.TryComplete(new HubException(reason.ToString()));
+        _stream.Complete(new HubException(reason.ToString()));
         return default;
     }
 
@@ -101,15 +106,21 @@ public sealed class SignalRTransport : ITransport
         {
             await subscription.DisposeAsync().ConfigureAwait(false);
             var reason = subscription.CloseReason;
-            _channel.Writer.TryComplete(reason is { Status: CloseStatus.TransportFailed } ? new HubException(reason.ToString()) : null);
+            _stream.Complete(reason is { Status: CloseStatus.TransportFailed } ? new HubException(reason.ToString()) : null);
         }
     }
 
-    private async ValueTask WriteRestAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken)
+    // The buffer is full: waits for room for `waiting`, then writes the rest the same way.
+    private async ValueTask WriteRestAsync(RocketHubEvent waiting, ReadOnlyMemory<ReadOnlyMemory<byte>> rest, CancellationToken cancellationToken)
     {
-        for (var i = 0; i < frames.Length; i++)
+        await _stream.WaitToWriteAsync(waiting, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < rest.Length; i++)
         {
-            await _channel.Writer.WriteAsync(new RocketHubEvent(_collection, frames.Span[i]), cancellationToken).ConfigureAwait(false);
+            var item = new RocketHubEvent(_collection, rest.Span[i]);
+            if (!_stream.TryWrite(item))
+            {
+                await _stream.WaitToWriteAsync(item, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 }

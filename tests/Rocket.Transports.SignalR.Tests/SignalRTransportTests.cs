@@ -87,9 +87,10 @@ public sealed class SignalRTransportTests
 
         await transport.CloseAsync(CloseReason.SlowConsumer(2, 100));
 
-        Assert.True(transport.Reader.TryRead(out var first));
-        Assert.True(first.Reset);
-        var error = await Assert.ThrowsAsync<HubException>(() => transport.Reader.Completion);
+        await using var items = transport.Stream.GetAsyncEnumerator();
+        Assert.True(await items.MoveNextAsync());
+        Assert.True(items.Current.Reset);
+        var error = await Assert.ThrowsAsync<HubException>(async () => await items.MoveNextAsync());
         Assert.Equal("SlowConsumer: slow consumer: more than 2 events or 100 bytes queued; resume from your last cursor", error.Message);
     }
 
@@ -103,7 +104,14 @@ public sealed class SignalRTransportTests
         var subscription = collection.Subscribe(transport);
         var done = transport.CompleteWhenDoneAsync(subscription);
         // The reset fills the one-item buffer; nothing reads it, so the next write waits like a full connection.
-        Assert.True(await transport.Reader.WaitToReadAsync().AsTask().WaitAsync(HubStream.Timeout));
+        await using var items = transport.Stream.GetAsyncEnumerator();
+        var deadline = DateTime.UtcNow + HubStream.Timeout;
+        while (transport.Buffered == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Yield();
+        }
+
+        Assert.Equal(1, transport.Buffered);
 
         for (var i = 0; i < 10 && subscription.CloseReason is null; i++)
         {
@@ -112,8 +120,9 @@ public sealed class SignalRTransportTests
 
         await done.WaitAsync(HubStream.Timeout);
         Assert.Equal(CloseStatus.SlowConsumer, subscription.CloseReason?.Status);
-        Assert.True((await transport.Reader.ReadAsync()).Reset);
-        var error = await Assert.ThrowsAsync<HubException>(() => transport.Reader.Completion);
+        Assert.True(await items.MoveNextAsync());
+        Assert.True(items.Current.Reset);
+        var error = await Assert.ThrowsAsync<HubException>(async () => await items.MoveNextAsync());
         Assert.StartsWith("SlowConsumer: ", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, collection.SubscriberCount);
     }
@@ -125,10 +134,11 @@ public sealed class SignalRTransportTests
         ReadOnlyMemory<byte>[] frames = [Frame(false, 1), Frame(false, 2), Frame(false, 3)];
 
         var write = transport.WriteManyAsync(frames).AsTask();
+        await using var items = transport.Stream.GetAsyncEnumerator();
         for (var sequence = 1; sequence <= 3; sequence++)
         {
-            var item = await transport.Reader.ReadAsync().AsTask().WaitAsync(HubStream.Timeout);
-            Assert.Equal($"0000002a.{sequence}", item.Id);
+            Assert.True(await items.MoveNextAsync().AsTask().WaitAsync(HubStream.Timeout));
+            Assert.Equal($"0000002a.{sequence}", items.Current.Id);
         }
 
         await write.WaitAsync(HubStream.Timeout);
