@@ -66,7 +66,7 @@ start_server() {
 
 read -r -a SUBS <<< "$SUBSCRIBERS"
 # The warm-up's N: the largest measured, so the server's memory pool has held that many connections' buffers before any
-# recorded run (until 2026-11-26, 18:00 UTC it was at most 1,000, and a run at 5,000 paid the pool's growth in its
+# recorded run (until 2026-11-26, 17:51 UTC it was at most 1,000, and a run at 5,000 paid the pool's growth in its
 # first flood). Bounded by WARMUP_TIMEOUT: plain SignalR's flood at 5,000 does not finish.
 warm=$(for n in "${SUBS[@]}"; do echo "$n"; done | sort -n | tail -1)
 WARMUP_TIMEOUT=${WARMUP_TIMEOUT:-60}

@@ -118,6 +118,8 @@ internal static class LoadRunner
             result["pacedComplete"] = phase.Complete;
             result["p50Us"] = paced.Percentile(0.50);
             result["p99Us"] = paced.Percentile(0.99);
+            // Events the publisher sent more than a millisecond late, timestamped with their due time (BenchServer).
+            result["pacedLateEvents"] = phase.After.LateEvents - phase.Before.LateEvents;
 
             // The steady state: a stream the subscribers keep up with, so nothing queues up anywhere. The harness's own
             // allocations (building each event and the delay between events) are measured apart and taken out.
@@ -305,6 +307,7 @@ internal static class LoadRunner
             json.GetProperty("managedBytes").GetInt64(),
             json.GetProperty("gcCommittedBytes").GetInt64(),
             json.GetProperty("harnessAllocatedBytes").GetInt64(),
+            json.GetProperty("lateEvents").GetInt64(),
             json.GetProperty("threadPoolWorkItems").GetInt64(),
             json.GetProperty("lockContentions").GetInt64(),
             json.GetProperty("threadPoolThreads").GetInt32());
@@ -320,6 +323,7 @@ internal static class LoadRunner
         long ManagedBytes,
         long GcCommittedBytes,
         long HarnessAllocatedBytes,
+        long LateEvents,
         long ThreadPoolWorkItems,
         long LockContentions,
         int ThreadPoolThreads);

@@ -90,7 +90,7 @@ internal static class Report
 
     // The paced phase as a steady state: what the server allocated per delivery while every subscriber kept up (the
     // harness's own allocations taken out), from runs that carry it (since 2026-11-26, 15:50 UTC); beside it the
-    // warm-up before it at the same rate (since 2026-11-26, 18:00 UTC), the stream's first events.
+    // warm-up before it at the same rate (since 2026-11-26, 17:29 UTC), the stream's first events.
     private static string Paced(List<IGrouping<(string Transport, int N), JsonElement>> groups)
     {
         var table = new StringBuilder();
