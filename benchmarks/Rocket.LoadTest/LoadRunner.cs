@@ -118,7 +118,7 @@ internal static class LoadRunner
             result["pacedComplete"] = phase.Complete;
             result["p50Us"] = paced.Percentile(0.50);
             result["p99Us"] = paced.Percentile(0.99);
-            // Events the publisher sent more than a millisecond late, timestamped with their due time (BenchServer).
+            // Events the publisher sent more than a millisecond after they were due (BenchServer); their latency starts at the send.
             result["pacedLateEvents"] = phase.After.LateEvents - phase.Before.LateEvents;
 
             // The steady state: a stream the subscribers keep up with, so nothing queues up anywhere. The harness's own
