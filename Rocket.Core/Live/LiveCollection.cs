@@ -547,11 +547,25 @@ public sealed class LiveCollection : IDisposable
         }
 
         // Framed for the subscribers' first framer (the one FanOut meets first) straight from the scratch buffer, and the
-        // event keeps its patch inside that frame: one array per event instead of two.
+        // event keeps its patch inside that frame: one array per event instead of two. Logged first, so a framer that
+        // throws leaves the log and the reset as consistent as before (the event then keeps a copy of its patch); nothing
+        // outside this lock reads the event before FanOut.
         var liveEvent = new LiveEvent(Name, new Cursor(Epoch, ++_sequence), _patchBuffer.WrittenMemory);
-        liveEvent.KeepPatch(_subscriptions.Count > 0 ? liveEvent.GetFrame(_subscriptions[^1].Transport.Framer, _frameBuffer) : null);
         _reset = null;
         _log.Append(liveEvent);
+        byte[]? firstFrame = null;
+        try
+        {
+            if (_subscriptions.Count > 0)
+            {
+                firstFrame = liveEvent.GetFrame(_subscriptions[^1].Transport.Framer, _frameBuffer);
+            }
+        }
+        finally
+        {
+            liveEvent.KeepPatch(firstFrame);
+        }
+
         FanOut(liveEvent);
         return liveEvent.Cursor;
     }

@@ -157,6 +157,7 @@ public class FanOutLogTests
 
         public ValueTask CloseAsync(CloseReason reason, CancellationToken cancellationToken = default) => inner.CloseAsync(reason, cancellationToken);
     }
+
     [Fact]
     public async Task PublishedEvent_WithSubscriber_KeepsItsPatchInsideItsFrame_UnchangedByLaterEvents()
     {
@@ -201,5 +202,52 @@ public class FanOutLogTests
         liveEvent.KeepPatch("""[{"op":"remove","path":"/m/b"}]"""u8.ToArray());
         scratch.AsSpan().Clear();
         Assert.Equal("""[{"op":"remove","path":"/m/a"}]""", System.Text.Encoding.UTF8.GetString(liveEvent.Patch.Span));
+    }
+
+    [Fact]
+    public async Task FramerThatThrows_LeavesTheEventLoggedWithAPatchOfItsOwn_LaterSubscribersReplayIt()
+    {
+        using var collection = new LiveCollection("messages");
+        collection.Create("a", """{"n":1}"""u8);
+        var afterA = collection.Cursor.ToString();
+        var failing = new ThrowingFramerTransport();
+        var subscription = collection.Subscribe(failing, afterA);
+
+        // The change is applied and logged; the framer's exception reaches the caller, as it always has.
+        Assert.Throws<InvalidOperationException>(() => collection.Create("b", """{"n":2}"""u8));
+        await subscription.DisposeAsync();
+        collection.Create("c", """{"n":3}"""u8);
+
+        Assert.Equal("""[{"op":"add","path":"/messages/b","value":{"n":2}}]""", System.Text.Encoding.UTF8.GetString(collection.EventLog.TryGet(2)!.Patch.Span));
+        var transport = new InMemoryTransport();
+        using var replay = collection.Subscribe(transport, afterA);
+        await transport.WaitForFramesAsync(2).WaitAsync(LiveTest.Timeout);
+        Assert.Equal([2L, 3L], LiveTest.Events(transport).Select(static e => e.Cursor.Sequence));
+    }
+
+    private sealed class ThrowingFramer : IEventFramer
+    {
+        public static readonly ThrowingFramer Instance = new();
+
+        public string Kind => "throwing";
+
+        public void Frame(LiveEvent liveEvent, IBufferWriter<byte> output) => throw new InvalidOperationException("framer failed");
+    }
+
+    private sealed class ThrowingFramerTransport : ITransport
+    {
+        private readonly InMemoryTransport _inner = new();
+
+        public TransportDescriptor Descriptor => _inner.Descriptor;
+
+        public IEventFramer Framer => ThrowingFramer.Instance;
+
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken = default) => _inner.WriteAsync(frame, cancellationToken);
+
+        public ValueTask WriteManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken = default) => _inner.WriteManyAsync(frames, cancellationToken);
+
+        public ValueTask HeartbeatAsync(CancellationToken cancellationToken = default) => _inner.HeartbeatAsync(cancellationToken);
+
+        public ValueTask CloseAsync(CloseReason reason, CancellationToken cancellationToken = default) => _inner.CloseAsync(reason, cancellationToken);
     }
 }
