@@ -11,7 +11,8 @@ namespace Rocket.Transports;
 /// <remarks>
 /// <para>
 /// A subscription calls the write methods from one loop at a time, never concurrently. The frames it passes are shared
-/// by every subscriber of the same kind: a transport must not modify them, and may keep them as long as it needs.
+/// by every subscriber of the same kind: a transport must not modify them, and may keep them as long as it needs (the
+/// frames, not the list <see cref="WriteManyAsync"/> is given).
 /// </para>
 /// <para>
 /// Cancellation of the token passed to a method is a normal end of the connection, not an error: the transport stops
@@ -33,6 +34,11 @@ public interface ITransport
     /// Writes several framed events, in order, as one write and one flush: the pending events of a subscriber are
     /// coalesced this way because the system call, not the copy, dominates the cost of fan-out.
     /// </summary>
+    /// <remarks>
+    /// The list of frames (<paramref name="frames"/> itself) is lent for the call: Rocket rents it from a pool and reuses
+    /// it once the returned task has completed (or been canceled). A transport that keeps frames beyond that keeps the
+    /// frames (the inner memories, which are never pooled), not the list.
+    /// </remarks>
     ValueTask WriteManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken = default);
 
     /// <summary>Sends whatever keeps this kind of connection alive through proxies (an SSE comment, a ping).</summary>
