@@ -183,7 +183,7 @@ internal static class StrictJson
             ReturnNames();
             if (_scratch is not null)
             {
-                ArrayPool<byte>.Shared.Return(_scratch);
+                ArrayPool<byte>.Shared.Return(_scratch, clearArray: true); // unescaped member names are user data
                 _scratch = null;
             }
         }
@@ -272,7 +272,7 @@ internal static class StrictJson
             if (_scratch is not null)
             {
                 _scratch.AsSpan(0, ScratchUsed).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(_scratch);
+                ArrayPool<byte>.Shared.Return(_scratch, clearArray: true); // unescaped member names are user data
             }
 
             _scratch = larger;
