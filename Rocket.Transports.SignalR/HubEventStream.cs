@@ -26,6 +26,9 @@ namespace Rocket.Transports.SignalR;
 /// with cancels a parked read (the client canceled the stream or went away). A write waits while the buffer is full; its
 /// own token cancels that wait.
 /// </para>
+/// <para>
+/// It locks on its buffer, which never leaves it, not on itself: the stream is handed to SignalR and to user code.
+/// </para>
 /// </remarks>
 internal sealed class HubEventStream : IAsyncEnumerable<RocketHubEvent>, IAsyncEnumerator<RocketHubEvent>
 {
@@ -55,7 +58,7 @@ internal sealed class HubEventStream : IAsyncEnumerable<RocketHubEvent>, IAsyncE
     {
         get
         {
-            lock (this)
+            lock (_buffer)
             {
                 return _count;
             }
@@ -66,7 +69,7 @@ internal sealed class HubEventStream : IAsyncEnumerable<RocketHubEvent>, IAsyncE
 
     public IAsyncEnumerator<RocketHubEvent> GetAsyncEnumerator(CancellationToken cancellationToken = default)
     {
-        lock (this)
+        lock (_buffer)
         {
             if (_enumerated)
             {
@@ -89,7 +92,7 @@ internal sealed class HubEventStream : IAsyncEnumerable<RocketHubEvent>, IAsyncE
     public ValueTask<bool> MoveNextAsync()
     {
         bool wakeWriter;
-        lock (this)
+        lock (_buffer)
         {
             if (_count == 0)
             {
@@ -133,7 +136,7 @@ internal sealed class HubEventStream : IAsyncEnumerable<RocketHubEvent>, IAsyncE
     {
         bool written;
         bool wakeReader;
-        lock (this)
+        lock (_buffer)
         {
             written = TryPut(item, out wakeReader);
         }
@@ -160,7 +163,7 @@ internal sealed class HubEventStream : IAsyncEnumerable<RocketHubEvent>, IAsyncE
         ValueTask<bool> wait = default;
         bool put;
         bool wakeReader;
-        lock (this)
+        lock (_buffer)
         {
             // The reader may have made room, or emptied the buffer and parked, in the meantime.
             put = TryPut(item, out wakeReader);
@@ -198,7 +201,7 @@ internal sealed class HubEventStream : IAsyncEnumerable<RocketHubEvent>, IAsyncE
     {
         bool wakeReader;
         bool wakeWriter;
-        lock (this)
+        lock (_buffer)
         {
             if (_completed)
             {
@@ -299,7 +302,7 @@ internal sealed class HubEventStream : IAsyncEnumerable<RocketHubEvent>, IAsyncE
     private void CancelRead()
     {
         bool wake;
-        lock (this)
+        lock (_buffer)
         {
             wake = _readerWaiting;
             _readerWaiting = false;
@@ -314,7 +317,7 @@ internal sealed class HubEventStream : IAsyncEnumerable<RocketHubEvent>, IAsyncE
     private void CancelWrite()
     {
         bool wake;
-        lock (this)
+        lock (_buffer)
         {
             wake = _waitingItem is not null;
             _waitingItem = null;
