@@ -124,22 +124,5 @@ public sealed class LiveEvent
         return null;
     }
 
-    internal int FramedBytes
-    {
-        get
-        {
-            var total = _frame0?.Length ?? 0;
-            if (_moreFrames is not null)
-            {
-                foreach (var (_, frame) in _moreFrames)
-                {
-                    total += frame.Length;
-                }
-            }
-
-            return total;
-        }
-    }
-
     private static bool SameKind(IEventFramer a, IEventFramer b) => string.Equals(a.Kind, b.Kind, StringComparison.Ordinal);
 }
