@@ -109,7 +109,7 @@ public class FanOutLogTests
         using var collection = new LiveCollection("messages", new LiveCollectionOptions { Epoch = 7, HistoryMaxEvents = 0, SubscriberQueueMaxBytes = 100 });
         collection.Create("1", """{"n":0}"""u8);
         var inner = new InMemoryTransport();
-        var transport = new TinyFramesTransport(inner);
+        var transport = new FramedBy(TinyFramer.Instance, inner);
         using var subscription = collection.Subscribe(transport, collection.Cursor.ToString());
         inner.Stall();
         for (var i = 1; i <= 10; i++)
@@ -143,11 +143,12 @@ public class FanOutLogTests
         }
     }
 
-    private sealed class TinyFramesTransport(InMemoryTransport inner) : ITransport
+    // An in-memory transport whose frames another framer makes.
+    private sealed class FramedBy(IEventFramer framer, InMemoryTransport inner) : ITransport
     {
         public TransportDescriptor Descriptor => inner.Descriptor;
 
-        public IEventFramer Framer => TinyFramer.Instance;
+        public IEventFramer Framer => framer;
 
         public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken = default) => inner.WriteAsync(frame, cancellationToken);
 
@@ -210,7 +211,7 @@ public class FanOutLogTests
         using var collection = new LiveCollection("messages");
         collection.Create("a", """{"n":1}"""u8);
         var afterA = collection.Cursor.ToString();
-        var failing = new ThrowingFramerTransport();
+        var failing = new FramedBy(ThrowingFramer.Instance, new InMemoryTransport());
         var subscription = collection.Subscribe(failing, afterA);
 
         // The change is applied and logged; the framer's exception reaches the caller, as it always has.
@@ -232,22 +233,5 @@ public class FanOutLogTests
         public string Kind => "throwing";
 
         public void Frame(LiveEvent liveEvent, IBufferWriter<byte> output) => throw new InvalidOperationException("framer failed");
-    }
-
-    private sealed class ThrowingFramerTransport : ITransport
-    {
-        private readonly InMemoryTransport _inner = new();
-
-        public TransportDescriptor Descriptor => _inner.Descriptor;
-
-        public IEventFramer Framer => ThrowingFramer.Instance;
-
-        public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken = default) => _inner.WriteAsync(frame, cancellationToken);
-
-        public ValueTask WriteManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken = default) => _inner.WriteManyAsync(frames, cancellationToken);
-
-        public ValueTask HeartbeatAsync(CancellationToken cancellationToken = default) => _inner.HeartbeatAsync(cancellationToken);
-
-        public ValueTask CloseAsync(CloseReason reason, CancellationToken cancellationToken = default) => _inner.CloseAsync(reason, cancellationToken);
     }
 }
