@@ -2,6 +2,7 @@ using System;
 using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
@@ -78,21 +79,41 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
         SseFrameWriter.WriteRetry(output, _options.RetryInterval);
         SseFrameWriter.WriteComment(output, "rocket");
 
-        // No linked token source per connection: the subscription ends on the request's own token or the host's stopping
-        // token, one registration on each, which it disposes itself when it ends.
-        var flush = output.FlushAsync(context.RequestAborted);
+        // No linked token source per connection: the subscription ends when the client goes or the host stops, one
+        // registration on each token, which it disposes itself when it ends.
+        var clientGone = ClientGone(context);
+        var flush = output.FlushAsync(clientGone);
         if (!flush.IsCompletedSuccessfully)
         {
-            return SubscribeAfterFlushAsync(flush, context, collection);
+            return SubscribeAfterFlushAsync(flush, context, collection, clientGone);
         }
 
         _ = flush.Result;
         // The request's task is the subscription's own: no state machine of the endpoint stays alive with an idle
         // connection (Completion never faults, and the loop has unregistered when it completes).
-        return Subscribe(context, collection).Completion;
+        return Subscribe(context, collection, clientGone).Completion;
     }
 
-    private async Task SubscribeAfterFlushAsync(ValueTask<FlushResult> flush, HttpContext context, LiveCollection collection)
+    // The token that says the client went. On HTTP/1.x the stream is its connection's only request for as long as it
+    // lasts, so the connection's own closed token says it as soon as the request's would: Kestrel makes that token
+    // with every connection and registers on it already, while reading RequestAborted makes it create a token source and
+    // a registration list for the request (112 B kept per idle stream). Kestrel signals it when the connection's
+    // receive side ends (the client closed or reset it) and after any abort, the same events that abort the request.
+    // HTTP/2 and HTTP/3 multiplex requests on one connection (a stream can be reset alone), and other servers may not
+    // offer the feature: there it is the request's token.
+    private static CancellationToken ClientGone(HttpContext context)
+    {
+        var protocol = context.Request.Protocol;
+        if ((HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol))
+            && context.Features.Get<IConnectionLifetimeFeature>() is { ConnectionClosed.CanBeCanceled: true } connection)
+        {
+            return connection.ConnectionClosed;
+        }
+
+        return context.RequestAborted;
+    }
+
+    private async Task SubscribeAfterFlushAsync(ValueTask<FlushResult> flush, HttpContext context, LiveCollection collection, CancellationToken clientGone)
     {
         try
         {
@@ -103,14 +124,14 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
             return; // the client went before the stream started: a normal end
         }
 
-        await Subscribe(context, collection).Completion.ConfigureAwait(false);
+        await Subscribe(context, collection, clientGone).Completion.ConfigureAwait(false);
     }
 
-    private Subscription Subscribe(HttpContext context, LiveCollection collection) =>
+    private Subscription Subscribe(HttpContext context, LiveCollection collection, CancellationToken clientGone) =>
         collection.Subscribe(
             new SseTransport(context.Response.BodyWriter),
             GetCursor(context.Request),
-            context.RequestAborted,
+            clientGone,
             _lifetime?.ApplicationStopping ?? CancellationToken.None);
 
     private static string? GetCursor(HttpRequest request)

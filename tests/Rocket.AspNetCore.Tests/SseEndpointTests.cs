@@ -339,7 +339,9 @@ public sealed class SseEndpointTests
     [Fact]
     public async Task Stream_ClientDisconnects_SubscriberCountBackToZero()
     {
-        await using var server = await RocketServer.StartAsync();
+        // No heartbeat within the test's time: the client's going must be noticed from the connection itself (on HTTP/1.1
+        // the connection's closed token), not from a failed write.
+        await using var server = await RocketServer.StartAsync(static o => o.Collection = static c => c.HeartbeatInterval = TimeSpan.FromHours(1));
         var response = await server.OpenStreamAsync();
         var reader = new SseReader(await response.Content.ReadAsStreamAsync());
         await reader.ReadEventAsync();
@@ -351,6 +353,35 @@ public sealed class SseEndpointTests
         await WaitUntilAsync(() => server.Live.SubscriberCount == 0);
         // The collection goes on working for everyone else.
         await server.PostAsync("""{"text":"after"}""");
+        Assert.DoesNotContain(server.Logs.Entries, static e => e.Level >= LogLevel.Error);
+    }
+
+    [Fact]
+    public async Task Stream_Http2StreamReset_ThatSubscriberEndsOthersOnSameConnectionGoOn()
+    {
+        // On HTTP/2 one connection carries both streams: the client resetting one is that request's end, not the
+        // connection's, so it must be noticed from the request's own token (again with no heartbeat to help).
+        await using var server = await RocketServer.StartAsync(static o =>
+        {
+            o.Http2Only = true;
+            o.Collection = static c => c.HeartbeatInterval = TimeSpan.FromHours(1);
+        });
+        var staying = await server.OpenStreamAsync();
+        using var stayingReader = new SseReader(await staying.Content.ReadAsStreamAsync());
+        await stayingReader.ReadEventAsync();
+        var leaving = await server.OpenStreamAsync();
+        var leavingReader = new SseReader(await leaving.Content.ReadAsStreamAsync());
+        await leavingReader.ReadEventAsync();
+        Assert.Equal(2, server.Live.SubscriberCount);
+
+        leavingReader.Dispose();
+        leaving.Dispose();
+
+        await WaitUntilAsync(() => server.Live.SubscriberCount == 1);
+        var id = await server.PostAsync("""{"text":"after"}""");
+        Assert.Contains($"\"path\":\"/messages/{id}\"", await stayingReader.ReadEventAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpVersion.Version20, staying.Version);
+        staying.Dispose();
         Assert.DoesNotContain(server.Logs.Entries, static e => e.Level >= LogLevel.Error);
     }
 
