@@ -69,7 +69,7 @@ internal static class BenchServer
         var publisher = app.Services.GetRequiredService<IRocketPublisher>();
         var registry = app.Services.GetRequiredService<CollectionRegistry>();
         var hub = app.Services.GetRequiredService<IHubContext<BaselineHub>>();
-        await publisher.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Create(Payload.RecordId, Payload.Record(0, 0))));
+        await publisher.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Create(Payload.RecordId, Payload.Record(0, 0, 0))));
 
         app.MapGet("/control/subscribers", (string target) => Results.Json(new { count = Subscribers(target) }));
         app.MapGet("/control/stats", (bool? collect) => Results.Json(Stats(collect ?? false)));
@@ -126,24 +126,32 @@ internal static class BenchServer
                     }
                 }
 
+                // Each event carries two times, and the receivers record a latency from each (coordinated omission):
+                // from ts, the actual send (p50Us, p99Us), which leaves out how late the publisher was, and from due, the
+                // event's slot in the schedule (pacedDueP50Us, pacedDueP99Us: the intended latency of HdrHistogram and
+                // wrk2), which holds it. Late is: held back by the previous sends (a broadcast that awaits every
+                // connection, a full channel), run late by the thread pool, or woken late by the timer. The latency from
+                // due alone was tried (18:33 UTC) and withdrawn: the timer (Task.Delay) is often more than 1 ms late by
+                // itself, which shows in it at every N (p50 at N = 1 went from 0.3 to 1.8 ms); read beside the latency
+                // from ts, the difference is the publisher's lateness, whatever its cause.
                 var seq = seqBase + i;
                 var ts = Stopwatch.GetTimestamp();
-                if (rate > 0 && ts - due > LateAfter)
+                if (rate <= 0)
                 {
-                    // Behind schedule: the previous sends held the publisher back (a broadcast that awaits every
-                    // connection, a full channel) or the thread pool ran it late. Counted, so a reader can see how far the
-                    // latency figures, which start at the actual send, leave that wait out (coordinated omission). Starting
-                    // the clock at the due time instead was tried (18:33 UTC) and withdrawn: the timer alone is often more
-                    // than 1 ms late, which then showed as latency at every N (p50 at N = 1 went from 0.3 to 1.8 ms).
+                    due = ts; // a flood has no schedule: each event is due when it is sent
+                }
+                else if (ts - due > LateAfter)
+                {
+                    // Counted too (pacedLateEvents): how many events the latency from ts leaves a wait out of.
                     Interlocked.Increment(ref s_lateEvents);
                 }
 
                 var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 var length = target switch
                 {
-                    "rocket" => Payload.WriteRecord(buffer, seq, ts),
-                    "raw" => Payload.WriteSseFrame(buffer, seq, ts),
-                    _ => Payload.WritePatch(buffer, seq, ts),
+                    "rocket" => Payload.WriteRecord(buffer, seq, ts, due),
+                    "raw" => Payload.WriteSseFrame(buffer, seq, ts, due),
+                    _ => Payload.WritePatch(buffer, seq, ts, due),
                 };
                 Interlocked.Add(ref s_harnessAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
                 var payload = buffer.AsSpan(0, length);

@@ -2,16 +2,21 @@ using System;
 
 namespace Rocket.LoadTest;
 
-/// <summary>Finds <c>"seq":</c> and <c>"ts":</c> in one received frame by scanning, without parsing the JSON.</summary>
+/// <summary>
+/// Finds <c>"seq":</c>, <c>"ts":</c> and <c>"due":</c> (in that order, as <see cref="Payload"/> writes them) in one
+/// received frame by scanning, without parsing the JSON.
+/// </summary>
 internal static class FrameScanner
 {
     private static ReadOnlySpan<byte> SeqToken => "\"seq\":"u8;
     private static ReadOnlySpan<byte> TsToken => "\"ts\":"u8;
+    private static ReadOnlySpan<byte> DueToken => "\"due\":"u8;
 
-    public static bool TryRead(ReadOnlySpan<byte> frame, out long seq, out long timestamp)
+    public static bool TryRead(ReadOnlySpan<byte> frame, out long seq, out long timestamp, out long due)
     {
         seq = 0;
         timestamp = 0;
+        due = 0;
         var i = frame.IndexOf(SeqToken);
         if (i < 0)
         {
@@ -26,14 +31,23 @@ internal static class FrameScanner
             return false;
         }
 
-        timestamp = ReadNumber(rest[(j + TsToken.Length)..]);
+        rest = rest[(j + TsToken.Length)..];
+        timestamp = ReadNumber(rest);
+        var k = rest.IndexOf(DueToken);
+        if (k < 0)
+        {
+            return false;
+        }
+
+        due = ReadNumber(rest[(k + DueToken.Length)..]);
         return true;
     }
 
-    public static bool TryRead(ReadOnlySpan<char> frame, out long seq, out long timestamp)
+    public static bool TryRead(ReadOnlySpan<char> frame, out long seq, out long timestamp, out long due)
     {
         seq = 0;
         timestamp = 0;
+        due = 0;
         var i = frame.IndexOf("\"seq\":", StringComparison.Ordinal);
         if (i < 0)
         {
@@ -48,7 +62,15 @@ internal static class FrameScanner
             return false;
         }
 
-        timestamp = ReadNumber(rest[(j + 5)..]);
+        rest = rest[(j + 5)..];
+        timestamp = ReadNumber(rest);
+        var k = rest.IndexOf("\"due\":", StringComparison.Ordinal);
+        if (k < 0)
+        {
+            return false;
+        }
+
+        due = ReadNumber(rest[(k + 6)..]);
         return true;
     }
 

@@ -19,7 +19,7 @@ internal static class IdleSubscriberProbe
     public static async Task<int> RunAsync(int subscribers)
     {
         using var collection = new LiveCollection("bench");
-        collection.Create("r1", Payload.Record(1, 0));
+        collection.Create("r1", Payload.Record(1, 0, 0));
         using var aborted = new CancellationTokenSource();
         using var stopping = new CancellationTokenSource();
 

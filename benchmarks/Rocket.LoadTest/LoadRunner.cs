@@ -109,7 +109,9 @@ internal static class LoadRunner
             }
 
             var paced = new LatencyHistogram();
+            var pacedDue = new LatencyHistogram();
             state.Histogram = paced;
+            state.DueHistogram = pacedDue;
             expected += (long)options.PacedEvents * options.Subscribers;
             var phase = await MeasureAsync(control, target, options.PacedEvents, options.Rate, seq, state, expected, ct);
             seq += options.PacedEvents;
@@ -118,7 +120,11 @@ internal static class LoadRunner
             result["pacedComplete"] = phase.Complete;
             result["p50Us"] = paced.Percentile(0.50);
             result["p99Us"] = paced.Percentile(0.99);
-            // Events the publisher sent more than a millisecond after they were due (BenchServer); their latency starts at the send.
+            // The same deliveries timed from when each event was due instead of when it was sent (BenchServer): what a
+            // publisher held back by earlier sends, or by its timer, adds to these and not to the two above.
+            result["pacedDueP50Us"] = pacedDue.Percentile(0.50);
+            result["pacedDueP99Us"] = pacedDue.Percentile(0.99);
+            // Events the publisher sent more than a millisecond after they were due (BenchServer).
             result["pacedLateEvents"] = phase.After.LateEvents - phase.Before.LateEvents;
 
             // The steady state: a stream the subscribers keep up with, so nothing queues up anywhere. The harness's own
@@ -130,9 +136,11 @@ internal static class LoadRunner
             AllocationWindow.Add(result, phase.Allocations, phase.Deliveries, prefix: "paced");
         }
 
-        // Phase 2: a flood, for throughput and the server's cost per delivery.
+        // Phase 2: a flood, for throughput and the server's cost per delivery. It has no schedule: its events are due
+        // when they are sent, so only the latency from the send is recorded.
         var flood = new LatencyHistogram();
         state.Histogram = flood;
+        state.DueHistogram = null;
         expected += (long)options.Events * options.Subscribers;
         var first = await MeasureAsync(control, target, options.Events, 0, seq, state, expected, ct);
         var deliveries = first.Deliveries;

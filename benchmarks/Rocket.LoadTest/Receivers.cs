@@ -35,8 +35,14 @@ internal sealed class RunState
     /// <summary>Events of this run carry sequence numbers above this; anything else (a reset, an older run) is ignored.</summary>
     public long SeqBase { get; }
 
-    /// <summary>Where latencies go now (the paced phase, then the flood phase); null records nothing.</summary>
+    /// <summary>Where latencies from the send (<c>ts</c>) go now (the paced phase, then the flood phase); null records nothing.</summary>
     public LatencyHistogram? Histogram { get; set; }
+
+    /// <summary>
+    /// Where latencies from the due time (<c>due</c>, the schedule's slot) go now: the paced phase only, as a flood has no
+    /// schedule (its <c>due</c> is its <c>ts</c>); null records nothing.
+    /// </summary>
+    public LatencyHistogram? DueHistogram { get; set; }
 
     public long Delivered => Interlocked.Read(ref _delivered);
 
@@ -48,10 +54,14 @@ internal sealed class RunState
     /// <summary>Stopwatch timestamp of the most recent delivery.</summary>
     public long LastDelivery => Interlocked.Read(ref _lastDelivery);
 
-    /// <summary>Frames that arrived in one read at <paramref name="now"/>, given by the timestamps they were published at.</summary>
-    public void Deliver(ReadOnlySpan<long> publishedAt, long now)
+    /// <summary>
+    /// Frames that arrived in one read at <paramref name="now"/>, given by the timestamps they were sent at and, in the
+    /// same order, the ones they were due at.
+    /// </summary>
+    public void Deliver(ReadOnlySpan<long> publishedAt, ReadOnlySpan<long> dueAt, long now)
     {
         Histogram?.Record(publishedAt, now);
+        DueHistogram?.Record(dueAt, now);
 
         // The time first, then the count: whoever sees the count complete also sees the time of the last delivery.
         var seen = Interlocked.Read(ref _lastDelivery);
@@ -75,12 +85,13 @@ internal sealed class RunState
 
 /// <summary>
 /// One subscriber: a receive loop that counts complete frames and checks that sequence numbers have no gaps. Frames are
-/// collected with <see cref="OnFrame(long, long)"/> and handed to the run with <see cref="EndRead"/> once per read.
+/// collected with <see cref="OnFrame(long, long, long)"/> and handed to the run with <see cref="EndRead"/> once per read.
 /// </summary>
 internal abstract class Receiver : IAsyncDisposable
 {
     private long _last; // only the receive loop reads and writes it
     private long[] _publishedAt = new long[16];
+    private long[] _dueAt = new long[16]; // grown with _publishedAt, so the frame at an index is the same in both
     private int _pending;
 
     protected Receiver(RunState state)
@@ -96,7 +107,7 @@ internal abstract class Receiver : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 
-    protected void OnFrame(long seq, long timestamp)
+    protected void OnFrame(long seq, long timestamp, long due)
     {
         if (seq <= State.SeqBase)
         {
@@ -112,16 +123,18 @@ internal abstract class Receiver : IAsyncDisposable
         if (_pending == _publishedAt.Length)
         {
             Array.Resize(ref _publishedAt, _publishedAt.Length * 2);
+            Array.Resize(ref _dueAt, _publishedAt.Length);
         }
 
-        _publishedAt[_pending++] = timestamp;
+        _publishedAt[_pending] = timestamp;
+        _dueAt[_pending++] = due;
     }
 
     protected void OnFrame(ReadOnlySpan<byte> frame)
     {
-        if (FrameScanner.TryRead(frame, out var seq, out var ts) && !IsLateReset(frame, seq))
+        if (FrameScanner.TryRead(frame, out var seq, out var ts, out var due) && !IsLateReset(frame, seq))
         {
-            OnFrame(seq, ts);
+            OnFrame(seq, ts, due);
         }
     }
 
@@ -134,9 +147,9 @@ internal abstract class Receiver : IAsyncDisposable
 
     protected void OnFrame(ReadOnlySpan<char> frame)
     {
-        if (FrameScanner.TryRead(frame, out var seq, out var ts))
+        if (FrameScanner.TryRead(frame, out var seq, out var ts, out var due))
         {
-            OnFrame(seq, ts);
+            OnFrame(seq, ts, due);
         }
     }
 
@@ -145,7 +158,7 @@ internal abstract class Receiver : IAsyncDisposable
     {
         if (_pending > 0)
         {
-            State.Deliver(_publishedAt.AsSpan(0, _pending), now);
+            State.Deliver(_publishedAt.AsSpan(0, _pending), _dueAt.AsSpan(0, _pending), now);
             _pending = 0;
         }
     }
@@ -533,7 +546,7 @@ internal sealed class SignalRReceiver(RunState state, Uri url, bool rocket) : Re
             {
                 if (items.Current.Seq >= 0)
                 {
-                    OnFrame(items.Current.Seq, items.Current.Timestamp);
+                    OnFrame(items.Current.Seq, items.Current.Timestamp, items.Current.Due);
                     EndRead(Stopwatch.GetTimestamp());
                 }
             }
@@ -549,12 +562,12 @@ internal sealed class SignalRReceiver(RunState state, Uri url, bool rocket) : Re
 }
 
 /// <summary>
-/// What a SignalR receiver needs of one of Rocket's hub items: the event's <c>seq</c> and <c>ts</c> (-1 when absent),
+/// What a SignalR receiver needs of one of Rocket's hub items: the event's <c>seq</c>, <c>ts</c> and <c>due</c> (-1 when absent),
 /// read by walking the item's tokens as the protocol hands them over, without building a document or copying the patch
 /// into a string. The plain SignalR receivers scan the string argument they are given in the same spirit.
 /// </summary>
 [JsonConverter(typeof(SequencedItemConverter))]
-internal readonly record struct SequencedItem(long Seq, long Timestamp);
+internal readonly record struct SequencedItem(long Seq, long Timestamp, long Due);
 
 internal sealed class SequencedItemConverter : JsonConverter<SequencedItem>
 {
@@ -562,6 +575,7 @@ internal sealed class SequencedItemConverter : JsonConverter<SequencedItem>
     {
         long seq = -1;
         long timestamp = -1;
+        long due = -1;
         var depth = reader.CurrentDepth;
         while (reader.Read() && reader.CurrentDepth > depth)
         {
@@ -578,9 +592,13 @@ internal sealed class SequencedItemConverter : JsonConverter<SequencedItem>
             {
                 timestamp = reader.GetInt64();
             }
+            else if (reader.ValueTextEquals("due"u8) && reader.Read() && reader.TokenType == JsonTokenType.Number)
+            {
+                due = reader.GetInt64();
+            }
         }
 
-        return new SequencedItem(seq, timestamp);
+        return new SequencedItem(seq, timestamp, due);
     }
 
     public override void Write(Utf8JsonWriter writer, SequencedItem value, JsonSerializerOptions options) =>
