@@ -1,6 +1,8 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -108,9 +110,9 @@ public static class JsonPatchDiff
         var targetIndex = Index(target);
         foreach (var member in source.EnumerateObject())
         {
-            if (!TryGet(target, targetIndex, member.Name, out _))
+            if (!TryGet(target, targetIndex, member, out _))
             {
-                var mark = path.Push(member.Name);
+                var mark = path.Push(member);
                 writer.WriteRemove(path.Current);
                 path.Pop(mark);
                 count++;
@@ -119,8 +121,8 @@ public static class JsonPatchDiff
 
         foreach (var member in target.EnumerateObject())
         {
-            var mark = path.Push(member.Name);
-            if (TryGet(source, sourceIndex, member.Name, out var before))
+            var mark = path.Push(member);
+            if (TryGet(source, sourceIndex, member, out var before))
             {
                 count += Diff(before, member.Value, writer, ref path);
             }
@@ -203,7 +205,7 @@ public static class JsonPatchDiff
                 var rightIndex = Index(right);
                 foreach (var member in left.EnumerateObject())
                 {
-                    if (!TryGet(right, rightIndex, member.Name, out var other) || !ExactlyEqual(member.Value, other))
+                    if (!TryGet(right, rightIndex, member, out var other) || !ExactlyEqual(member.Value, other))
                     {
                         return false;
                     }
@@ -227,9 +229,13 @@ public static class JsonPatchDiff
 
                 return true;
             case JsonValueKind.String:
-                return left.ValueEquals(right.GetString());
+                // The same text as written is the same string; different text is only when an escape is involved.
+                var leftText = JsonMarshal.GetRawUtf8Value(left);
+                var rightText = JsonMarshal.GetRawUtf8Value(right);
+                return leftText.SequenceEqual(rightText)
+                    || ((leftText.Contains((byte)'\\') || rightText.Contains((byte)'\\')) && left.ValueEquals(right.GetString()));
             case JsonValueKind.Number:
-                return left.GetRawText() == right.GetRawText();
+                return JsonMarshal.GetRawUtf8Value(left).SequenceEqual(JsonMarshal.GetRawUtf8Value(right));
             default:
                 return true; // true, false, null
         }
@@ -251,8 +257,18 @@ public static class JsonPatchDiff
         return index;
     }
 
-    private static bool TryGet(JsonElement obj, Dictionary<string, JsonElement>? index, string name, out JsonElement value) =>
-        index is null ? obj.TryGetProperty(name, out value) : index.TryGetValue(name, out value);
+    // Looks up the member named as `member` is. A name written without escapes (nearly all) is looked up by its UTF-8
+    // bytes as they stand in the document: no string per member.
+    private static bool TryGet(JsonElement obj, Dictionary<string, JsonElement>? index, JsonProperty member, out JsonElement value)
+    {
+        if (index is not null)
+        {
+            return index.TryGetValue(member.Name, out value);
+        }
+
+        var name = JsonMarshal.GetRawUtf8PropertyName(member);
+        return name.Contains((byte)'\\') ? obj.TryGetProperty(member.Name, out value) : obj.TryGetProperty(name, out value);
+    }
 
     private static JsonElement ToElement(JsonNode? node)
     {
@@ -286,6 +302,23 @@ public static class JsonPatchDiff
         }
 
         public readonly ReadOnlySpan<char> Current => _buffer.AsSpan(0, _length);
+
+        public int Push(JsonProperty member)
+        {
+            var name = JsonMarshal.GetRawUtf8PropertyName(member);
+            if (name.IndexOfAny("\\~/"u8) >= 0)
+            {
+                // Written with escapes, or in need of the pointer's own: through the name as a string.
+                return Push(member.Name);
+            }
+
+            // Decoded straight into the path (the UTF-8 is valid: the document was parsed).
+            var mark = _length;
+            Ensure(1 + Encoding.UTF8.GetCharCount(name));
+            _buffer[_length++] = '/';
+            _length += Encoding.UTF8.GetChars(name, _buffer.AsSpan(_length));
+            return mark;
+        }
 
         public int Push(string name)
         {

@@ -27,6 +27,31 @@ public class DiffExamplesTests
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(target), result), $"got {result?.ToJsonString()}");
     }
 
+    // The texts as written, escapes included (a JsonNode would have normalized them): names and strings are compared by
+    // what they mean, whichever way each side spells them, and paths carry the unescaped name.
+    [Theory]
+    [InlineData("""{"a":1}""", """{"\u0061":2}""", """[{"op":"replace","path":"/a","value":2}]""")]
+    [InlineData("""{"\u0061":1,"b":1}""", """{"a":1}""", """[{"op":"remove","path":"/b"}]""")]
+    [InlineData("""{"\u00e9":1}""", """{"é":1,"x":0}""", """[{"op":"add","path":"/x","value":0}]""")]
+    [InlineData("""{"é/~":1}""", """{"é/~":2}""", """[{"op":"replace","path":"/é~1~0","value":2}]""")]
+    [InlineData("""{"a\/b":1}""", """{"a/b":1,"a\u007eb":1}""", """[{"op":"add","path":"/a~0b","value":1}]""")]
+    [InlineData("""{"s":"é"}""", """{"s":"\u00e9"}""", """[]""")]
+    [InlineData("""{"s":"a\"b"}""", """{"s":"a\u0022b"}""", """[]""")]
+    [InlineData("""{"s":"a\nb"}""", """{"s":"a\tb"}""", """[{"op":"replace","path":"/s","value":"a\tb"}]""")]
+    [InlineData("""{"n":1e2}""", """{"n":100}""", """[{"op":"replace","path":"/n","value":100}]""")]
+    [InlineData("""[{"k":"v","n":-0}]""", """[{"n":-0,"k":"v"}]""", """[]""")]
+    public void Create_EscapedTexts_ComparedByMeaning(string source, string target, string expectedPatch)
+    {
+        using var before = JsonDocument.Parse(source);
+        using var after = JsonDocument.Parse(target);
+
+        var patch = JsonPatchDiff.Create(before.RootElement, after.RootElement);
+
+        Assert.Equal(expectedPatch, patch.ToString());
+        var result = patch.ApplyTo(JsonNode.Parse(source));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(target), result), $"got {result?.ToJsonString()}");
+    }
+
     [Fact]
     public void Write_WithBasePath_PrefixesEveryPath()
     {
