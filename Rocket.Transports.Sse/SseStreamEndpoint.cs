@@ -23,7 +23,8 @@ namespace Rocket.Transports.Sse;
 /// nginx and its kin pass events through at once), response buffering disabled and compression off. It starts with
 /// <c>retry:</c> and a comment, then the events. The cursor to resume from is the <c>Last-Event-ID</c> header, else the
 /// <c>lastEventId</c> query parameter (a browser's EventSource cannot set headers on its first request); the header wins.
-/// The stream ends cleanly when the client goes or the server stops, so clients reconnect and resume.
+/// The stream ends cleanly when the client goes or the server stops, so clients reconnect and resume. A client that goes
+/// is noticed at once (on HTTP/1.x by its connection's closed token, see <c>ClientGone</c>), not at the next heartbeat.
 /// </remarks>
 internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
 {
