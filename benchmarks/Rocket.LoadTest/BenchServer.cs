@@ -83,7 +83,20 @@ internal static class BenchServer
                 return Results.BadRequest();
             }
 
-            _ = Task.Run(() => PublishAsync(target, count, rate ?? 0, seqBase, app.Lifetime.ApplicationStopping));
+            if (rate is > 0)
+            {
+                // The schedule runs on a thread of its own that sleeps to each due time (see PublishPaced).
+                new Thread(() => PublishPaced(target, count, rate.Value, seqBase, app.Lifetime.ApplicationStopping))
+                {
+                    IsBackground = true,
+                    Name = "bench paced publisher",
+                }.Start();
+            }
+            else
+            {
+                _ = Task.Run(() => PublishFloodAsync(target, count, seqBase, app.Lifetime.ApplicationStopping));
+            }
+
             return Results.Accepted();
         });
 
@@ -103,78 +116,104 @@ internal static class BenchServer
             _ => -1,
         };
 
-        async Task PublishAsync(string target, int count, double rate, long seqBase, CancellationToken cancellationToken)
+        // A flood: as fast as the target takes the events, on the thread pool; each event is due when it is sent.
+        async Task PublishFloodAsync(string target, int count, long seqBase, CancellationToken cancellationToken)
         {
             // Each event is built into this one buffer, so the harness itself allocates nothing per event; what it does
             // allocate (measured on this thread around the building) is reported apart from the server's figure.
             var buffer = new byte[Payload.MaxFrameBytes];
+            for (var i = 1; i <= count && !cancellationToken.IsCancellationRequested; i++)
+            {
+                var ts = Stopwatch.GetTimestamp();
+                await SendAsync(target, buffer, seqBase + i, ts, due: ts, cancellationToken);
+            }
+        }
+
+        // At a fixed rate, for latency. Each event carries two times, and the receivers record a latency from each
+        // (coordinated omission): from ts, the actual send (p50Us, p99Us), which leaves out how late the publisher was,
+        // and from due, the event's slot in the schedule (pacedDueP50Us, pacedDueP99Us: the intended latency of
+        // HdrHistogram and wrk2), which holds it. Late is: held back by the previous sends (a broadcast that awaits every
+        // connection, a full channel), or woken late. The schedule has a thread of its own, which sleeps to each due time
+        // and waits for each send by blocking, so it does not queue behind the server's work in the thread pool: until
+        // 20:40 UTC it ran there on Task.Delay, which woke it 1 to 2 ms late at the median and several milliseconds late
+        // at the 99th percentile at every N, and that showed in the latency from due (p50 at N = 1: about 1.5 ms, where
+        // the latency from ts was 0.3 ms).
+        void PublishPaced(string target, int count, double rate, long seqBase, CancellationToken cancellationToken)
+        {
+            var buffer = new byte[Payload.MaxFrameBytes];
             var start = Stopwatch.GetTimestamp();
             for (var i = 1; i <= count && !cancellationToken.IsCancellationRequested; i++)
             {
-                long due = 0;
-                if (rate > 0)
-                {
-                    due = start + (long)(i / rate * Stopwatch.Frequency);
-                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                    if (wait > TimeSpan.Zero)
-                    {
-                        // The delay's task and timer are the harness's, not the server's: counted apart like the building.
-                        var before = GC.GetAllocatedBytesForCurrentThread();
-                        var delay = Task.Delay(wait, cancellationToken);
-                        Interlocked.Add(ref s_harnessAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - before);
-                        await delay;
-                    }
-                }
-
-                // Each event carries two times, and the receivers record a latency from each (coordinated omission):
-                // from ts, the actual send (p50Us, p99Us), which leaves out how late the publisher was, and from due, the
-                // event's slot in the schedule (pacedDueP50Us, pacedDueP99Us: the intended latency of HdrHistogram and
-                // wrk2), which holds it. Late is: held back by the previous sends (a broadcast that awaits every
-                // connection, a full channel), run late by the thread pool, or woken late by the timer. The latency from
-                // due alone was tried (18:33 UTC) and withdrawn: the timer (Task.Delay) is often more than 1 ms late by
-                // itself, which shows in it at every N (p50 at N = 1 went from 0.3 to 1.8 ms); read beside the latency
-                // from ts, the difference is the publisher's lateness, whatever its cause.
-                var seq = seqBase + i;
+                var due = start + (long)(i / rate * Stopwatch.Frequency);
+                SleepUntil(due);
                 var ts = Stopwatch.GetTimestamp();
-                if (rate <= 0)
-                {
-                    due = ts; // a flood has no schedule: each event is due when it is sent
-                }
-                else if (ts - due > LateAfter)
+                if (ts - due > LateAfter)
                 {
                     // Counted too (pacedLateEvents): how many events the latency from ts leaves a wait out of.
                     Interlocked.Increment(ref s_lateEvents);
                 }
 
-                var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-                var length = target switch
+                var send = SendAsync(target, buffer, seqBase + i, ts, due, cancellationToken);
+                if (!send.IsCompletedSuccessfully)
                 {
-                    "rocket" => Payload.WriteRecord(buffer, seq, ts, due),
-                    "raw" => Payload.WriteSseFrame(buffer, seq, ts, due),
-                    _ => Payload.WritePatch(buffer, seq, ts, due),
-                };
-                Interlocked.Add(ref s_harnessAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
-                var payload = buffer.AsSpan(0, length);
-
-                // From here on every allocation is the server's: Rocket copies the record into its change; a baseline
-                // makes the array or string it queues, as an app using it would.
-                switch (target)
-                {
-                    case "rocket":
-                        await publisher.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Update(Payload.RecordId, payload)), cancellationToken);
-                        break;
-                    case "baseline-sse":
-                        await baselines.PublishSseAsync(payload.ToArray());
-                        break;
-                    case "baseline-signalr":
-                        await hub.Clients.All.SendAsync("event", Encoding.UTF8.GetString(payload), cancellationToken);
-                        break;
-                    case "raw":
-                        raw.Publish(payload);
-                        break;
-                    default:
-                        return;
+                    send.AsTask().GetAwaiter().GetResult();
                 }
+            }
+        }
+
+        // Builds event `seq` into the buffer and hands it to the target; most targets complete at once.
+        ValueTask SendAsync(string target, byte[] buffer, long seq, long ts, long due, CancellationToken cancellationToken)
+        {
+            var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            var length = target switch
+            {
+                "rocket" => Payload.WriteRecord(buffer, seq, ts, due),
+                "raw" => Payload.WriteSseFrame(buffer, seq, ts, due),
+                _ => Payload.WritePatch(buffer, seq, ts, due),
+            };
+            Interlocked.Add(ref s_harnessAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
+            var payload = buffer.AsSpan(0, length);
+
+            // From here on every allocation is the server's: Rocket copies the record into its change; a baseline makes
+            // the array or string it queues, as an app using it would.
+            switch (target)
+            {
+                case "rocket":
+                    var published = publisher.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Update(Payload.RecordId, payload)), cancellationToken);
+                    return published.IsCompletedSuccessfully ? default : new ValueTask(published.AsTask());
+                case "baseline-sse":
+                    return new ValueTask(baselines.PublishSseAsync(payload.ToArray()));
+                case "baseline-signalr":
+                    return new ValueTask(hub.Clients.All.SendAsync("event", Encoding.UTF8.GetString(payload), cancellationToken));
+                case "raw":
+                    raw.Publish(payload);
+                    return default;
+                default:
+                    return default;
+            }
+        }
+    }
+
+    // Sleeps until the Stopwatch timestamp `due`: whole milliseconds with Thread.Sleep (which wakes a little after), then
+    // the rest, under a millisecond, by yielding the core to whatever else is runnable. That last stretch is the only
+    // CPU the wait costs (at most a millisecond per event, counted in the server's paced CPU figures).
+    private static void SleepUntil(long due)
+    {
+        while (true)
+        {
+            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            if (remaining >= TimeSpan.FromMilliseconds(1))
+            {
+                Thread.Sleep((int)remaining.TotalMilliseconds);
+            }
+            else
+            {
+                Thread.Yield();
             }
         }
     }
