@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Rocket.JsonPatch;
 
@@ -48,6 +50,42 @@ public sealed class DiffPropertyTests
 
             AssertDiffReproduces(source, target, $"seed {seed}");
             Assert.Empty(JsonPatchDiff.Create(source, source.DeepClone()));
+        }
+    }
+
+    [Fact]
+    public void Diff_SameDocumentsSpelledDifferently_ComparedByMeaning()
+    {
+        // The same values written two ways: one side with every non-ASCII character, HTML-sensitive character and '+'
+        // escaped as \uXXXX (System.Text.Json's default encoder), the other with as few escapes as JSON allows. The diff
+        // reads names and strings from the raw text where it can, so this is where it would confuse spelling with meaning.
+        var escaped = new JsonSerializerOptions { Encoder = JavaScriptEncoder.Default };
+        var minimal = new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        for (var seed = 0; seed < Iterations; seed++)
+        {
+            var random = new RandomJson(50_000 + seed);
+            var source = random.Document();
+            JsonNode? target = source.DeepClone();
+            if (random.ApplicableOperation(target) is { } operation)
+            {
+                try
+                {
+                    target = JsonPatchDocument.Create([operation]).ApplyTo(target);
+                }
+                catch (JsonPatchException)
+                {
+                    // Not applicable after all: the pair is then two spellings of one document.
+                }
+            }
+
+            using var sourceDocument = JsonDocument.Parse(source.ToJsonString(escaped));
+            using var sameDocument = JsonDocument.Parse(source.ToJsonString(minimal));
+            using var targetDocument = JsonDocument.Parse(target?.ToJsonString(minimal) ?? "null");
+
+            Assert.Empty(JsonPatchDiff.Create(sourceDocument.RootElement, sameDocument.RootElement));
+            var patch = JsonPatchDiff.Create(sourceDocument.RootElement, targetDocument.RootElement);
+            var result = patch.ApplyTo(JsonNode.Parse(source.ToJsonString()));
+            Assert.True(JsonNode.DeepEquals(target, result), $"seed {seed}: {source.ToJsonString()} + {patch} gave {result?.ToJsonString()}");
         }
     }
 
