@@ -46,7 +46,8 @@ for _ in range(100):
 PY
 }
 
-# One server process per transport and repetition: what a run leaves in a server (plain SignalR's undelivered backlog
+# One server process per transport and repetition, hosting that transport only (its services, middleware and route, as an
+# app serving it alone would; until 2026-11-26, 22:10 UTC every server hosted all of them): what a run leaves in a server (plain SignalR's undelivered backlog
 # at 5,000 subscribers, a memory pool grown to a flood's depth, a heap full of another transport's garbage) then weighs
 # on that transport's own later runs only. It is stopped by its PID.
 server=
@@ -56,7 +57,7 @@ stop_server() {
 trap stop_server EXIT
 start_server() {
   port=$(free_port)
-  timeout $(( 60 + (${#SUBS[@]} + 1) * RUN_TIMEOUT )) "$BIN" server --port "$port" >>"$log" 2>&1 &
+  timeout $(( 60 + (${#SUBS[@]} + 1) * RUN_TIMEOUT )) "$BIN" server --port "$port" --transport "$1" >>"$log" 2>&1 &
   server=$!
   for _ in $(seq 100); do
     curl -fs "http://127.0.0.1:$port/control/stats" >/dev/null && break
@@ -82,7 +83,7 @@ for rep in $(seq "$REPS"); do
     order=(); for (( i=${#TRANSPORTS[@]}-1; i>=0; i-- )); do order+=("${TRANSPORTS[i]}"); done
   fi
   for t in "${order[@]}"; do
-    start_server
+    start_server "$t"
     if (( WARMUP )); then
       # A fresh server's first run pays its JIT (tiering up the transport's code), thread-pool and memory-pool growth:
       # one unrecorded run at the warm-up's N with a whole flood goes first.

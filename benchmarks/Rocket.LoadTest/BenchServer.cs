@@ -25,8 +25,8 @@ using Rocket.Live;
 namespace Rocket.LoadTest;
 
 /// <summary>
-/// The server process: Rocket's collection <c>bench</c> on every transport, the baselines on their own routes, the raw
-/// socket floor on port+1 and the control API. Loopback only.
+/// The server process: Rocket's collection <c>bench</c> on its transports, the baselines on their own routes, the raw
+/// socket floor on port+1 and the control API (all of them, or one transport's app alone). Loopback only.
 /// </summary>
 internal static class BenchServer
 {
@@ -36,40 +36,95 @@ internal static class BenchServer
     private static long s_harnessAllocatedBytes;
     private static long s_lateEvents;
 
-    public static async Task<int> RunAsync(int port)
+    /// <summary>The transports a server can be limited to with <c>--transport</c>: each one's app, as its users would write it.</summary>
+    public static readonly string[] Transports = ["sse", "websocket", "signalr", "baseline-sse", "baseline-signalr", "raw"];
+
+    /// <summary>
+    /// Runs the server. With <paramref name="only"/> null it hosts every transport; with a transport's name, only what an
+    /// app serving that transport alone registers and maps (its services, its middleware, its route), besides the control
+    /// API and the raw floor's listener. <c>run-load.sh</c> starts a server per transport and repetition with its name:
+    /// what one transport needs (SignalR brings the authorization middleware, which runs for every request; the WebSocket
+    /// transport needs <c>UseWebSockets</c>) then weighs on its own connections only.
+    /// </summary>
+    public static async Task<int> RunAsync(int port, string? only)
     {
+        bool Hosts(string transport) => only is null || only == transport;
+
         // Started first, so Kestrel's memory-pool meter is seen from its first block.
         using var allocations = new AllocationSampler();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
-        builder.Services.AddRocket()
-            .AddCollection(Payload.Collection, static o =>
+        var rocket = Hosts("sse") || Hosts("websocket") || Hosts("signalr");
+        if (rocket)
+        {
+            var rocketBuilder = builder.Services.AddRocket()
+                .AddCollection(Payload.Collection, static o =>
+                {
+                    // A flood of up to a few thousand events must not close subscribers as slow consumers: the baselines
+                    // have back-pressure instead, and a closed subscriber would only measure the close path.
+                    o.SubscriberQueueMaxEvents = 16_384;
+                    o.SubscriberQueueMaxBytes = 64L * 1024 * 1024;
+                });
+            if (Hosts("sse"))
             {
-                // A flood of up to a few thousand events must not close subscribers as slow consumers: the baselines
-                // have back-pressure instead, and a closed subscriber would only measure the close path.
-                o.SubscriberQueueMaxEvents = 16_384;
-                o.SubscriberQueueMaxBytes = 64L * 1024 * 1024;
-            })
-            .AddSseTransport()
-            .AddWebSocketTransport()
-            .AddSignalRTransport();
+                rocketBuilder.AddSseTransport();
+            }
+
+            if (Hosts("websocket"))
+            {
+                rocketBuilder.AddWebSocketTransport();
+            }
+
+            if (Hosts("signalr"))
+            {
+                rocketBuilder.AddSignalRTransport();
+            }
+        }
+
+        if (Hosts("baseline-signalr"))
+        {
+            builder.Services.AddSignalR();
+        }
+
         builder.Services.AddSingleton<Baselines>();
 
         var app = builder.Build();
-        app.UseWebSockets();
-        app.MapRocketCollection(Payload.Collection);
-        app.MapRocketHub();
-        app.MapHub<BaselineHub>("/baseline/signalr");
+        if (Hosts("websocket"))
+        {
+            app.UseWebSockets();
+        }
+
+        if (Hosts("sse") || Hosts("websocket"))
+        {
+            app.MapRocketCollection(Payload.Collection);
+        }
+
+        if (Hosts("signalr"))
+        {
+            app.MapRocketHub();
+        }
+
+        if (Hosts("baseline-signalr"))
+        {
+            app.MapHub<BaselineHub>("/baseline/signalr");
+        }
 
         var baselines = app.Services.GetRequiredService<Baselines>();
-        app.MapGet("/baseline/sse", baselines.ServeSseAsync);
+        if (Hosts("baseline-sse"))
+        {
+            app.MapGet("/baseline/sse", baselines.ServeSseAsync);
+        }
+
         var raw = new RawFloor();
 
-        var publisher = app.Services.GetRequiredService<IRocketPublisher>();
-        var registry = app.Services.GetRequiredService<CollectionRegistry>();
-        var hub = app.Services.GetRequiredService<IHubContext<BaselineHub>>();
-        await publisher.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Create(Payload.RecordId, Payload.Record(0, 0, 0))));
+        var publisher = rocket ? app.Services.GetRequiredService<IRocketPublisher>() : null;
+        var registry = rocket ? app.Services.GetRequiredService<CollectionRegistry>() : null;
+        var hub = Hosts("baseline-signalr") ? app.Services.GetRequiredService<IHubContext<BaselineHub>>() : null;
+        if (publisher is not null)
+        {
+            await publisher.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Create(Payload.RecordId, Payload.Record(0, 0, 0))));
+        }
 
         app.MapGet("/control/subscribers", (string target) => Results.Json(new { count = Subscribers(target) }));
         app.MapGet("/control/stats", (bool? collect) => Results.Json(Stats(collect ?? false)));
@@ -109,9 +164,9 @@ internal static class BenchServer
 
         int Subscribers(string target) => target switch
         {
-            "rocket" => registry.GetCollection(Payload.Collection).SubscriberCount,
-            "baseline-sse" => baselines.SseCount,
-            "baseline-signalr" => BaselineHub.Connected,
+            "rocket" when registry is not null => registry.GetCollection(Payload.Collection).SubscriberCount,
+            "baseline-sse" when Hosts("baseline-sse") => baselines.SseCount,
+            "baseline-signalr" when hub is not null => BaselineHub.Connected,
             "raw" => raw.Count,
             _ => -1,
         };
@@ -179,12 +234,12 @@ internal static class BenchServer
             switch (target)
             {
                 case "rocket":
-                    var published = publisher.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Update(Payload.RecordId, payload)), cancellationToken);
+                    var published = publisher!.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Update(Payload.RecordId, payload)), cancellationToken);
                     return published.IsCompletedSuccessfully ? default : new ValueTask(published.AsTask());
                 case "baseline-sse":
                     return new ValueTask(baselines.PublishSseAsync(payload.ToArray()));
                 case "baseline-signalr":
-                    return new ValueTask(hub.Clients.All.SendAsync("event", Encoding.UTF8.GetString(payload), cancellationToken));
+                    return new ValueTask(hub!.Clients.All.SendAsync("event", Encoding.UTF8.GetString(payload), cancellationToken));
                 case "raw":
                     raw.Publish(payload);
                     return default;

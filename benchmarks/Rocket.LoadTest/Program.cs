@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 namespace Rocket.LoadTest;
 
 /// <summary>
-/// <c>server --port P</c>, <c>load --server URL --transport T --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S]</c>,
+/// <c>server --port P [--transport T]</c>, <c>load --server URL --transport T --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S]</c>,
 /// <c>report results.jsonl [--charts DIR]</c> or <c>idle-core [--subscribers N]</c>.
 /// </summary>
 internal static class Program
@@ -27,7 +27,13 @@ internal static class Program
         switch (args[0])
         {
             case "server":
-                return await BenchServer.RunAsync(Int(named, "--port", 0));
+                var only = named.GetValueOrDefault("--transport");
+                if (only is not null && Array.IndexOf(BenchServer.Transports, only) < 0)
+                {
+                    return Usage();
+                }
+
+                return await BenchServer.RunAsync(Int(named, "--port", 0), only);
             case "load":
                 var options = new LoadOptions(
                     new Uri(named.GetValueOrDefault("--server", "http://127.0.0.1:5099")),
@@ -60,7 +66,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: server --port P | load --server http://127.0.0.1:P --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S] | report results.jsonl [--charts DIR] | idle-core [--subscribers N]");
+        Console.Error.WriteLine("usage: server --port P [--transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw] | load --server http://127.0.0.1:P --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S] | report results.jsonl [--charts DIR] | idle-core [--subscribers N]");
         return 1;
     }
 }
