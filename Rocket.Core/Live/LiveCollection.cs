@@ -39,6 +39,7 @@ public sealed class LiveCollection : IDisposable
     private readonly Lock _lock = new();
     private readonly OrderedDictionary<string, byte[]> _records = new(StringComparer.Ordinal);
     private readonly FanOutLog _log;
+    private readonly WakeBatch.Pool _wakeBatches = new();
     private readonly List<Subscription> _subscriptions = [];
     private readonly ArrayBufferWriter<byte> _patchBuffer = new(1024);
     private readonly ArrayBufferWriter<byte> _frameBuffer = new(1024);
@@ -581,24 +582,46 @@ public sealed class LiveCollection : IDisposable
     {
         IEventFramer? lastFramer = null;
         byte[]? lastFrame = null;
-        for (var i = _subscriptions.Count - 1; i >= 0; i--)
+        WakeBatch? wakes = null;
+        try
         {
-            var subscription = _subscriptions[i];
-            var framer = subscription.Transport.Framer;
-            if (!ReferenceEquals(framer, lastFramer))
+            for (var i = _subscriptions.Count - 1; i >= 0; i--)
             {
-                lastFrame = liveEvent.GetFrame(framer, _frameBuffer);
-                lastFramer = framer;
-            }
-
-            if (!subscription.TryEnqueue(liveEvent.Cursor.Sequence, lastFrame!.Length))
-            {
-                Unregister(subscription);
-                if (subscription.End(_slowConsumer))
+                var subscription = _subscriptions[i];
+                var framer = subscription.Transport.Framer;
+                if (!ReferenceEquals(framer, lastFramer))
                 {
-                    Log.SlowConsumer(_logger, Name, subscription.Transport.Descriptor.Name, _slowConsumer.Description);
+                    lastFrame = liveEvent.GetFrame(framer, _frameBuffer);
+                    lastFramer = framer;
+                }
+
+                switch (subscription.Enqueue(liveEvent.Cursor.Sequence, lastFrame!.Length))
+                {
+                    case QueueWrite.ReaderParked:
+                        // Resumed in batches, by one thread-pool item per WakeBatch.Capacity subscribers (see WakeBatch).
+                        wakes ??= _wakeBatches.Rent();
+                        if (wakes.Add(subscription.Queue))
+                        {
+                            wakes.Dispatch();
+                            wakes = null;
+                        }
+
+                        break;
+                    case QueueWrite.OverLimit:
+                        Unregister(subscription);
+                        if (subscription.End(_slowConsumer))
+                        {
+                            Log.SlowConsumer(_logger, Name, subscription.Transport.Descriptor.Name, _slowConsumer.Description);
+                        }
+
+                        break;
                 }
             }
+        }
+        finally
+        {
+            // Even when a framer throws part way: the readers taken so far must be resumed.
+            wakes?.Dispatch();
         }
     }
 

@@ -25,8 +25,10 @@ namespace Rocket.Live;
 /// </para>
 /// <para>
 /// The reader parks on the queue itself (an <see cref="IValueTaskSource{TResult}"/> reset per wait), so a wake-up
-/// allocates nothing. Its continuation always runs on the thread pool, never inline: writers call in under the
-/// collection's lock, which must not run a subscriber's write.
+/// allocates nothing. Its continuation never runs inside a writer's call: writers call in under the collection's lock,
+/// which must not run a subscriber's write. Either the wake-up queues it to the thread pool, or (the collection's
+/// events) the writer is told the reader was parked and a <see cref="WakeBatch"/> resumes it later, with others, on a
+/// thread-pool thread (<see cref="ResumeReader"/>).
 /// </para>
 /// </remarks>
 internal sealed class SubscriberQueue : IValueTaskSource<bool>
@@ -92,31 +94,49 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     /// bytes, unless that would take the pending events over <paramref name="maxEvents"/> or their bytes over
     /// <paramref name="maxBytes"/> (an empty account takes an event of any size, so a reset larger than the byte limit
     /// can still be sent): then false, and the caller ends the subscription. True once completed (the event is dropped
-    /// with the rest). Never blocks on the reader.
+    /// with the rest). Never blocks on the reader; a parked reader is resumed on the thread pool.
     /// </summary>
     public bool TryWrite(long sequence, int frameLength, int maxEvents, long maxBytes)
     {
-        bool wake;
+        var written = Append(sequence, frameLength, maxEvents, maxBytes);
+        Wake(written == QueueWrite.ReaderParked);
+        return written != QueueWrite.OverLimit;
+    }
+
+    /// <summary>
+    /// <see cref="TryWrite"/> without the wake-up: <see cref="QueueWrite.ReaderParked"/> says this call took the parked
+    /// reader, and the caller must then call <see cref="ResumeReader"/> once, later, on a thread that holds no lock (the
+    /// collection's fan-out gathers those into <see cref="WakeBatch"/>es, so one thread-pool item resumes many readers).
+    /// </summary>
+    public QueueWrite Append(long sequence, int frameLength, int maxEvents, long maxBytes)
+    {
         lock (this)
         {
             if (_completed)
             {
-                return true;
+                return QueueWrite.Queued;
             }
 
             if (_pendingEvents > 0 && (_pendingEvents >= maxEvents || _pendingBytes + frameLength > maxBytes))
             {
-                return false;
+                return QueueWrite.OverLimit;
             }
 
             _pendingEvents++;
             _pendingBytes += frameLength;
             Extend(sequence, 1);
-            wake = TakeWaiter();
+            return TakeWaiter() ? QueueWrite.ReaderParked : QueueWrite.Queued;
         }
+    }
 
-        Wake(wake);
-        return true;
+    /// <summary>
+    /// Resumes the reader that an <see cref="Append"/> found parked, on this thread: its loop runs until it parks again or
+    /// its write has to wait. Called once per such <see cref="Append"/>, never under a lock.
+    /// </summary>
+    public void ResumeReader()
+    {
+        _signal.RunContinuationsAsynchronously = false;
+        _signal.SetResult(true);
     }
 
     /// <summary>
@@ -185,6 +205,7 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
 
         if (wake)
         {
+            _signal.RunContinuationsAsynchronously = true;
             _signal.SetResult(false);
         }
     }
@@ -270,12 +291,26 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
         return true;
     }
 
-    // Outside the lock: true means more to read.
+    // Outside the lock: true means more to read. The reader resumes on the thread pool (the caller may hold a lock).
     private void Wake(bool wake)
     {
         if (wake)
         {
+            _signal.RunContinuationsAsynchronously = true;
             _signal.SetResult(true);
         }
     }
+}
+
+/// <summary>What <see cref="SubscriberQueue.Append"/> did with an event.</summary>
+internal enum QueueWrite
+{
+    /// <summary>Queued (or dropped, the queue being completed); the reader is busy or will find it.</summary>
+    Queued,
+
+    /// <summary>Queued, and the reader was parked: the caller must <see cref="SubscriberQueue.ResumeReader"/> it.</summary>
+    ReaderParked,
+
+    /// <summary>Not queued: it would take the queue over a limit, and the caller ends the subscription.</summary>
+    OverLimit,
 }

@@ -80,10 +80,16 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         await Completion.ConfigureAwait(false);
     }
 
-    // Called under the collection's lock, after the event is in the log. Never blocks: false means "over a limit", and
-    // the caller ends the subscription. One lock round trip on the queue, which keeps the account.
-    internal bool TryEnqueue(long sequence, int frameLength) =>
-        Volatile.Read(ref _closeReason) is not null || _queue.TryWrite(sequence, frameLength, _owner.QueueMaxEvents, _owner.QueueMaxBytes);
+    // Called under the collection's lock, after the event is in the log. Never blocks: OverLimit means the caller ends
+    // the subscription; ReaderParked, that the caller resumes the loop later (Queue.ResumeReader, see WakeBatch). One
+    // lock round trip on the queue, which keeps the account.
+    internal QueueWrite Enqueue(long sequence, int frameLength) =>
+        Volatile.Read(ref _closeReason) is not null
+            ? QueueWrite.Queued
+            : _queue.Append(sequence, frameLength, _owner.QueueMaxEvents, _owner.QueueMaxBytes);
+
+    // The queue the loop parks on, for the collection's fan-out to resume.
+    internal SubscriberQueue Queue => _queue;
 
     // Called under the collection's lock when subscribing: the events a cursor missed, already checked by Fits.
     internal void EnqueueReplay(long first, int count, long bytes) => _queue.WriteRange(first, count, bytes);
