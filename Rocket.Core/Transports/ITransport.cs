@@ -15,6 +15,11 @@ namespace Rocket.Transports;
 /// frames, not the list <see cref="WriteManyAsync"/> is given).
 /// </para>
 /// <para>
+/// A write should not block its thread: it hands the frames to the connection and returns, with a task that completes
+/// later if the connection has to drain first. Rocket resumes many subscribers' loops one after another on one
+/// thread-pool thread (up to 64 per event), so a write that blocks delays the subscribers resumed after it.
+/// </para>
+/// <para>
 /// Cancellation of the token passed to a method is a normal end of the connection, not an error: the transport stops
 /// and may throw <see cref="OperationCanceledException"/>, which Rocket treats as such.
 /// </para>
