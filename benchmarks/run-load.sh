@@ -47,7 +47,7 @@ PY
 }
 
 # One server process per transport and repetition, hosting that transport only (its services, middleware and route, as an
-# app serving it alone would; until 2026-11-26, 22:10 UTC every server hosted all of them): what a run leaves in a server (plain SignalR's undelivered backlog
+# app serving it alone would; until 2026-11-26, 22:18 UTC every server hosted all of them): what a run leaves in a server (plain SignalR's undelivered backlog
 # at 5,000 subscribers, a memory pool grown to a flood's depth, a heap full of another transport's garbage) then weighs
 # on that transport's own later runs only. It is stopped by its PID.
 server=
