@@ -82,6 +82,39 @@ public class WakeBatchTests
     }
 
     [Fact]
+    public async Task FanOutToMoreThan128BatchesOfParkedSubscribers_EveryBatchIsKeptForTheNextEvent()
+    {
+        // 130 full batches: more than the 128 the pool kept until 23:15 UTC, when each event to this many allocated the rest anew.
+        const int Batches = 130;
+        using var collection = new LiveCollection("messages");
+        collection.Create("a", """{"n":0}"""u8);
+        var cursor = collection.Cursor.ToString();
+        var transports = Enumerable.Range(0, Batches * WakeBatch.Capacity).Select(static _ => new InMemoryTransport(recordFrames: false)).ToArray();
+        var subscriptions = transports.Select(t => collection.Subscribe(t, cursor)).ToArray();
+        try
+        {
+            for (var n = 1; n <= 2; n++)
+            {
+                collection.Update("a", System.Text.Encoding.UTF8.GetBytes($$"""{"n":{{n}}}"""));
+                await Task.WhenAll(transports.Select(t => t.WaitForFramesAsync(n))).WaitAsync(LiveTest.Timeout);
+
+                // Each batch goes back to the pool once its last subscriber is written: wait for all of them.
+                using var timeout = new CancellationTokenSource(LiveTest.Timeout);
+                while (collection.WakeBatchesKept < Batches)
+                {
+                    await Task.Delay(1, timeout.Token);
+                }
+
+                Assert.Equal(Batches, collection.WakeBatchesKept);
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(subscriptions.Select(static s => s.DisposeAsync().AsTask())).WaitAsync(LiveTest.Timeout);
+        }
+    }
+
+    [Fact]
     public async Task SubscriberQueue_Append_TellsWhichCallTookTheParkedReader()
     {
         var queue = new SubscriberQueue();
