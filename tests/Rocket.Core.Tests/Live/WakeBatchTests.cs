@@ -84,7 +84,7 @@ public class WakeBatchTests
     [Fact]
     public async Task FanOutToMoreThan128BatchesOfParkedSubscribers_EveryBatchIsKeptForTheNextEvent()
     {
-        // 130 full batches: more than the 128 the pool kept until 23:15 UTC, when each event to this many allocated the rest anew.
+        // 130 full batches: more than the 128 the pool kept until 23:17 UTC, when each event to this many allocated the rest anew.
         const int Batches = 130;
         using var collection = new LiveCollection("messages");
         collection.Create("a", """{"n":0}"""u8);
