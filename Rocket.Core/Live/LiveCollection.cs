@@ -162,17 +162,12 @@ public sealed class LiveCollection : IDisposable
     public Cursor Apply(ChangeSet changes)
     {
         ArgumentNullException.ThrowIfNull(changes);
-        Cursor cursor;
-        WakeBatch? wakes;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             Check(changes);
-            cursor = Publish(changes, out wakes);
+            return Publish(changes);
         }
-
-        wakes?.RunHere();
-        return cursor;
     }
 
     /// <summary>Creates record <paramref name="id"/>; see <see cref="Apply"/>.</summary>
@@ -195,17 +190,12 @@ public sealed class LiveCollection : IDisposable
     public Cursor Update(string id, ReadOnlySpan<byte> utf8Json, ReadOnlySpan<byte> expected)
     {
         var changes = ChangeSet.Create(RecordChange.Update(id, utf8Json));
-        Cursor cursor;
-        WakeBatch? wakes;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             ThrowIfNotExpected(id, expected);
-            cursor = Publish(changes, out wakes);
+            return Publish(changes);
         }
-
-        wakes?.RunHere();
-        return cursor;
     }
 
     /// <summary>
@@ -216,17 +206,12 @@ public sealed class LiveCollection : IDisposable
     public Cursor Delete(string id, ReadOnlySpan<byte> expected)
     {
         var changes = ChangeSet.Create(RecordChange.Destroy(id));
-        Cursor cursor;
-        WakeBatch? wakes;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             ThrowIfNotExpected(id, expected);
-            cursor = Publish(changes, out wakes);
+            return Publish(changes);
         }
-
-        wakes?.RunHere();
-        return cursor;
     }
 
     private void ThrowIfNotExpected(string id, ReadOnlySpan<byte> expected)
@@ -261,8 +246,6 @@ public sealed class LiveCollection : IDisposable
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(patch);
-        Cursor cursor;
-        WakeBatch? wakes;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -282,11 +265,8 @@ public sealed class LiveCollection : IDisposable
             }
 
             record = patched;
-            cursor = Publish(ChangeSet.Create(RecordChange.Update(id, patched)), out wakes);
+            return Publish(ChangeSet.Create(RecordChange.Update(id, patched)));
         }
-
-        wakes?.RunHere();
-        return cursor;
     }
 
     /// <summary>Gets record <paramref name="id"/> as UTF-8 JSON; the bytes are immutable and may be kept.</summary>
@@ -510,11 +490,8 @@ public sealed class LiveCollection : IDisposable
     }
 
     // Under the lock, after Check: nothing here can fail on account of the changes, so state and event stay in step.
-    // `wakes` is the last batch of parked subscribers the event found (at most WakeBatch.Capacity; the full ones are
-    // already on the thread pool): the caller runs it once it has left the lock (see FanOut).
-    private Cursor Publish(ChangeSet changes, out WakeBatch? wakes)
+    private Cursor Publish(ChangeSet changes)
     {
-        wakes = null;
         _patchBuffer.ResetWrittenCount();
         _patchWriter.Reset(_patchBuffer);
         _patchWriter.WriteStartPatch();
@@ -593,7 +570,7 @@ public sealed class LiveCollection : IDisposable
             liveEvent.KeepPatch(firstFrame);
         }
 
-        wakes = FanOut(liveEvent);
+        FanOut(liveEvent);
         return liveEvent.Cursor;
     }
 
@@ -604,12 +581,7 @@ public sealed class LiveCollection : IDisposable
         JsonPatchDiff.Write(before.RootElement, after.RootElement, _patchWriter, path);
     }
 
-    // Enqueues the event for every subscriber. The parked ones are gathered into batches of WakeBatch.Capacity: each full
-    // batch goes to the thread pool at once, and the last one is returned, for the writer's thread to run once it has
-    // left the lock, as a broadcast writes on the sender's thread: for a few subscribers (one, typically) that saves a
-    // hop through the thread pool per event, and the caller's wait for it is bounded by one batch of writes that copy
-    // and return (ITransport's contract).
-    private WakeBatch? FanOut(LiveEvent liveEvent)
+    private void FanOut(LiveEvent liveEvent)
     {
         IEventFramer? lastFramer = null;
         byte[]? lastFrame = null;
@@ -649,14 +621,11 @@ public sealed class LiveCollection : IDisposable
                 }
             }
         }
-        catch
+        finally
         {
-            // A framer threw part way: the readers taken so far must be resumed all the same.
+            // Even when a framer throws part way: the readers taken so far must be resumed.
             wakes?.Dispatch();
-            throw;
         }
-
-        return wakes;
     }
 
     // Enqueues the events after `from` if they are all still in the history and fit the queue; false means "reset".

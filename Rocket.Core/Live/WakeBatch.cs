@@ -42,12 +42,7 @@ internal sealed class WakeBatch : IThreadPoolWorkItem
     /// <summary>Hands the batch to the thread pool; the caller no longer touches it.</summary>
     public void Dispatch() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
 
-    /// <summary>Runs the batch on this thread, which must hold no lock; the caller no longer touches it.</summary>
-    public void RunHere() => Run();
-
-    void IThreadPoolWorkItem.Execute() => Run();
-
-    private void Run()
+    void IThreadPoolWorkItem.Execute()
     {
         var count = _count;
         for (var i = 0; i < count; i++)
