@@ -381,9 +381,6 @@ public sealed class LiveCollection : IDisposable
     // The events subscribers read their pending frames from.
     internal FanOutLog EventLog => _log;
 
-    // The wake batches kept for reuse (for tests).
-    internal int WakeBatchesKept => _wakeBatches.Count;
-
     // A subscription's limits and settings, read from here rather than copied into each (a few bytes per idle subscriber).
     internal int QueueMaxEvents => _queueMaxEvents;
 
