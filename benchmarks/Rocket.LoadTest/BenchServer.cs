@@ -252,7 +252,7 @@ internal static class BenchServer
     // Sleeps until the Stopwatch timestamp `due`: whole milliseconds with Thread.Sleep (which wakes a little after), then
     // the rest, under a millisecond, by spinning. That last stretch is the only CPU the wait costs (at most a millisecond
     // per event, counted in the server's paced CPU figures). It spins without yielding: until 23:40 UTC it called
-    // Thread.Yield, and `perf sched` showed where the late events came from: the yield handed the core to the runtime's
+    // Thread.Yield, and `perf sched` showed where some late events came from: the yield handed the core to the runtime's
     // tiered-compilation thread, which then ran 2.4 ms before the publisher got it back, while the other core sat idle.
     private static void SleepUntil(long due)
     {
