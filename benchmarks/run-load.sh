@@ -16,6 +16,7 @@ PACED_WARMUP=${PACED_WARMUP:-100}  # events at the paced rate before it, measure
 RATE=${RATE:-100}           # events per second in the paced phase
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 WARMUP=${WARMUP:-1}         # one unrecorded run per transport server at the largest N first, so no recorded run meets a cold server
+PAUSE_DAMON=${PAUSE_DAMON:-0} # 1: pause the kernel's DAMON monitors (kdamond) for the run, as root; see below
 read -r -a TRANSPORTS <<< "${TRANSPORTS:-sse websocket signalr baseline-sse baseline-signalr raw}"
 
 limit=$(ulimit -n)
@@ -50,11 +51,30 @@ PY
 # app serving it alone would; until 2026-11-26, 22:18 UTC every server hosted all of them): what a run leaves in a server (plain SignalR's undelivered backlog
 # at 5,000 subscribers, a memory pool grown to a flood's depth, a heap full of another transport's garbage) then weighs
 # on that transport's own later runs only. It is stopped by its PID.
+# This machine's kernel runs DAMON (kdamond) with a proactive-reclaim scheme: every 500 ms it samples the accessed bits of
+# physical memory for a few milliseconds of CPU, which on 2 cores holds up whatever was due then (perf sched,
+# 2026-11-27: the paced publisher's late events came every 0.51 s, each right behind a kdamond pass). PAUSE_DAMON=1
+# turns every kdamond that is on off for the run and back on when it ends; each result line records the state it
+# ran in (machineDamon).
+damons=()
+resume_damon() {
+  for d in "${damons[@]}"; do echo on >"$d" || echo "could not turn $d back on" >&2; done
+  damons=()
+}
+if (( PAUSE_DAMON )); then
+  for d in /sys/kernel/mm/damon/admin/kdamonds/*/state; do
+    if [[ -f "$d" && "$(cat "$d")" == on ]]; then
+      echo off >"$d" || { echo "PAUSE_DAMON=1 needs root (could not write $d)" >&2; resume_damon; exit 1; }
+      damons+=("$d")
+    fi
+  done
+fi
+
 server=
 stop_server() {
   if [[ -n "$server" ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=; fi
 }
-trap stop_server EXIT
+trap 'stop_server; resume_damon' EXIT
 start_server() {
   port=$(free_port)
   timeout $(( 60 + (${#SUBS[@]} + 1) * RUN_TIMEOUT )) "$BIN" server --port "$port" --transport "$1" >>"$log" 2>&1 &
@@ -103,4 +123,5 @@ for rep in $(seq "$REPS"); do
 done
 
 trap - EXIT
+resume_damon
 echo "done: $out" >&2

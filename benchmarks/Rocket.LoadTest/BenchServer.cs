@@ -7,6 +7,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.ServerSentEvents;
 using System.Net.Sockets;
+using System.Runtime;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
@@ -35,6 +36,9 @@ internal static class BenchServer
 
     private static long s_harnessAllocatedBytes;
     private static long s_lateEvents;
+
+    // The last paced phase's late events, for telling what made them late (see PublishPaced).
+    private static readonly List<LateEvent> s_lateLog = [];
 
     /// <summary>The transports a server can be limited to with <c>--transport</c>: each one's app, as its users would write it.</summary>
     public static readonly string[] Transports = ["sse", "websocket", "signalr", "baseline-sse", "baseline-signalr", "raw"];
@@ -196,16 +200,30 @@ internal static class BenchServer
         void PublishPaced(string target, int count, double rate, long seqBase, CancellationToken cancellationToken)
         {
             var buffer = new byte[Payload.MaxFrameBytes];
+            lock (s_lateLog)
+            {
+                s_lateLog.Clear();
+            }
+
             var start = Stopwatch.GetTimestamp();
             for (var i = 1; i <= count && !cancellationToken.IsCancellationRequested; i++)
             {
                 var due = start + (long)(i / rate * Stopwatch.Frequency);
+                var gcsBefore = GC.CollectionCount(0);
+                var jittedBefore = JitInfo.GetCompiledMethodCount();
                 SleepUntil(due);
                 var ts = Stopwatch.GetTimestamp();
                 if (ts - due > LateAfter)
                 {
-                    // Counted too (pacedLateEvents): how many events the latency from ts leaves a wait out of.
+                    // Counted too (pacedLateEvents): how many events the latency from ts leaves a wait out of. Each is
+                    // logged with what happened in the process while the publisher waited for it: collections (which
+                    // suspend every managed thread) and methods compiled (tiering up, which suspends them to install code).
                     Interlocked.Increment(ref s_lateEvents);
+                    var late = new LateEvent(i, (ts - due) * 1_000_000 / Stopwatch.Frequency, GC.CollectionCount(0) - gcsBefore, JitInfo.GetCompiledMethodCount() - jittedBefore);
+                    lock (s_lateLog)
+                    {
+                        s_lateLog.Add(late);
+                    }
                 }
 
                 var send = SendAsync(target, buffer, seqBase + i, ts, due, cancellationToken);
@@ -275,6 +293,14 @@ internal static class BenchServer
         }
     }
 
+    private static LateEvent[] LateLog()
+    {
+        lock (s_lateLog)
+        {
+            return [.. s_lateLog];
+        }
+    }
+
     private static object Stats(bool collect)
     {
         if (collect)
@@ -292,7 +318,10 @@ internal static class BenchServer
             allocatedBytes = GC.GetTotalAllocatedBytes(precise: true),
             harnessAllocatedBytes = Interlocked.Read(ref s_harnessAllocatedBytes),
             lateEvents = Interlocked.Read(ref s_lateEvents),
+            lateLog = LateLog(),
             gen0 = GC.CollectionCount(0),
+            // Methods compiled so far (tier 0, tier 1, OSR): a phase that compiles is not yet the steady state.
+            jittedMethods = JitInfo.GetCompiledMethodCount(),
             cpuMs = process.TotalProcessorTime.TotalMilliseconds,
             rssBytes = process.WorkingSet64,
             // After a collect: the live objects (managed heap), and what the GC holds from the OS for its heap. RSS minus
@@ -306,6 +335,9 @@ internal static class BenchServer
         };
     }
 }
+
+/// <summary>A paced event sent late: its index in the phase, by how much, and what ran in the process while it was waited for.</summary>
+internal sealed record LateEvent(int Index, long LateUs, int Collections, long JittedMethods);
 
 /// <summary>Plain SignalR: the server calls <c>Clients.All.SendAsync("event", payload)</c>; default options and buffers.</summary>
 internal sealed class BaselineHub : Hub

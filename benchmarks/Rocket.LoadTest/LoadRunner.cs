@@ -73,6 +73,7 @@ internal static class LoadRunner
         {
             ["transport"] = options.Transport,
             ["subscribers"] = options.Subscribers,
+            ["machineDamon"] = MachineCpu.Damon(),
             ["connectSeconds"] = Math.Round(connectSeconds, 3),
             ["idleRssBytesPerConnection"] = (idle.RssBytes - idleBefore.RssBytes) / options.Subscribers,
             // The managed heap's share of it (live objects after the same forced collection), and what the GC commits.
@@ -126,6 +127,11 @@ internal static class LoadRunner
             result["pacedDueP99Us"] = pacedDue.Percentile(0.99);
             // Events the publisher sent more than a millisecond after they were due (BenchServer).
             result["pacedLateEvents"] = phase.After.LateEvents - phase.Before.LateEvents;
+            // Each late event with what ran in the server while the publisher waited for it (collections, methods
+            // compiled), and the phase's totals of both: what makes the publisher late.
+            result["pacedLateLog"] = phase.After.LateLog;
+            result["pacedServerGen0"] = phase.After.Gen0 - phase.Before.Gen0;
+            result["pacedServerJittedMethods"] = phase.After.JittedMethods - phase.Before.JittedMethods;
 
             // The steady state: a stream the subscribers keep up with, so nothing queues up anywhere. The harness's own
             // allocations (building each event and the delay between events) are measured apart and taken out.
@@ -318,7 +324,9 @@ internal static class LoadRunner
             json.GetProperty("lateEvents").GetInt64(),
             json.GetProperty("threadPoolWorkItems").GetInt64(),
             json.GetProperty("lockContentions").GetInt64(),
-            json.GetProperty("threadPoolThreads").GetInt32());
+            json.GetProperty("threadPoolThreads").GetInt32(),
+            json.GetProperty("jittedMethods").GetInt64(),
+            json.GetProperty("lateLog").Clone());
     }
 
     private sealed record FloodResult(bool Complete, double Deliveries, double Seconds, ServerStats Before, ServerStats After, JsonElement Allocations, TimeSpan LoadCpu, TimeSpan MachineCpu, double FramesPerRead);
@@ -334,5 +342,7 @@ internal static class LoadRunner
         long LateEvents,
         long ThreadPoolWorkItems,
         long LockContentions,
-        int ThreadPoolThreads);
+        int ThreadPoolThreads,
+        long JittedMethods,
+        JsonElement LateLog);
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 
 namespace Rocket.LoadTest;
 
@@ -35,5 +36,26 @@ internal static class MachineCpu
         }
 
         return ticks * Tick;
+    }
+
+    /// <summary>
+    /// Whether the kernel's DAMON monitors run: "on" when any kdamond is on, "off" when all are off, "none" where there
+    /// are none. Where one runs a proactive-reclaim scheme it takes a core for a few milliseconds every sampling interval
+    /// (500 ms on this machine), and a paced event due then is late (run-load.sh's PAUSE_DAMON).
+    /// </summary>
+    public static string Damon()
+    {
+        const string Kdamonds = "/sys/kernel/mm/damon/admin/kdamonds";
+        if (!Directory.Exists(Kdamonds))
+        {
+            return "none";
+        }
+
+        var states = Directory.GetDirectories(Kdamonds)
+            .Select(d => Path.Combine(d, "state"))
+            .Where(File.Exists)
+            .Select(f => File.ReadAllText(f).Trim())
+            .ToList();
+        return states.Count == 0 ? "none" : states.Contains("on") ? "on" : "off";
     }
 }
