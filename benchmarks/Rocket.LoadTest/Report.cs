@@ -30,6 +30,13 @@ internal static class Report
             .ToList();
 
         var table = new StringBuilder();
+        // Whether the kernel's DAMON monitors ran (machineDamon, in runs since 2026-11-27, 00:20 UTC): they hold up a
+        // paced event now and then (run-load.sh's PAUSE_DAMON).
+        var damon = runs
+            .GroupBy(static r => r.TryGetProperty("machineDamon", out var d) ? d.GetString()! : "not recorded")
+            .Select(static d => string.Create(CultureInfo.InvariantCulture, $"{d.Key} in {d.Count()}"));
+        table.AppendLine(CultureInfo.InvariantCulture, $"kdamond (DAMON) during the runs: {string.Join(", ", damon)}.");
+        table.AppendLine();
         table.AppendLine("| N | transport | runs ok | delivered/s: median (min–max) | paced p50 µs | paced p99 µs: median (min–max) | paced p50 from due µs | paced p99 from due µs: median (min–max) | flood p99 ms | server alloc B/delivery | server gen-0 per 10⁶ deliveries | server CPU ns/delivery | load CPU ns/delivery | idle RSS/connection | idle managed/connection |");
         table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var g in groups)
@@ -109,15 +116,17 @@ internal static class Report
             if (table.Length == 0)
             {
                 table.AppendLine();
-                table.AppendLine("| N | transport | runs | paced: server alloc B/delivery, median (min–max) | warm-up before it: B/delivery | harness B/delivery (taken out) | server CPU ns/delivery | top sampled types, B/delivery |");
-                table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---|");
+                table.AppendLine("| N | transport | runs | paced: server alloc B/delivery, median (min–max) | warm-up before it: B/delivery | harness B/delivery (taken out) | server CPU ns/delivery | events sent late, by run | top sampled types, B/delivery |");
+                table.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---|");
             }
 
             var values = ok.Select(static r => Num(r, "pacedServerAllocatedBytesPerDelivery")).ToList();
             var warmups = ok.Where(static r => r.TryGetProperty("pacedWarmupServerAllocatedBytesPerDelivery", out _)).ToList();
             var warmup = warmups.Count == 0 ? "n/a" : Median(warmups, "pacedWarmupServerAllocatedBytesPerDelivery").ToString("N2", CultureInfo.InvariantCulture);
             table.Append(CultureInfo.InvariantCulture, $"| {g.Key.N:N0} | {g.Key.Transport} | {ok.Count} | {Median(values):N2} ({values.Min():N2}–{values.Max():N2}) ");
-            table.AppendLine(CultureInfo.InvariantCulture, $"| {warmup} | {Median(ok, "pacedHarnessAllocatedBytesPerDelivery"):N2} | {Median(ok, "pacedServerCpuNsPerDelivery"):N0} | {Top(ok, "pacedAllocationTop")} |");
+            // Of the phase's events, how many the publisher sent more than 1 ms after they were due (BenchServer).
+            var late = string.Join(", ", ok.Select(static r => r.TryGetProperty("pacedLateEvents", out var l) ? l.GetInt64().ToString(CultureInfo.InvariantCulture) : "–"));
+            table.AppendLine(CultureInfo.InvariantCulture, $"| {warmup} | {Median(ok, "pacedHarnessAllocatedBytesPerDelivery"):N2} | {Median(ok, "pacedServerCpuNsPerDelivery"):N0} | {late} | {Top(ok, "pacedAllocationTop")} |");
         }
 
         return table.ToString();
