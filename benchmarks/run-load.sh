@@ -20,7 +20,7 @@ PAUSE_DAMON=${PAUSE_DAMON:-0} # 1: pause the kernel's DAMON monitors (kdamond) f
 read -r -a TRANSPORTS <<< "${TRANSPORTS:-sse websocket signalr baseline-sse baseline-signalr raw}"
 
 limit=$(ulimit -n)
-for n in $SUBSCRIBERS; do
+for n in $SUBSCRIBERS ${WARMUP_SUBSCRIBERS:-}; do
   if (( n + 200 > limit )); then echo "N=$n needs more than ulimit -n ($limit) file descriptors" >&2; exit 1; fi
 done
 
@@ -89,7 +89,8 @@ read -r -a SUBS <<< "$SUBSCRIBERS"
 # The warm-up's N: the largest measured, so the server's memory pool has held that many connections' buffers before any
 # recorded run (until 2026-11-26, 17:51 UTC it was at most 1,000, and a run at 5,000 paid the pool's growth in its
 # first flood). Bounded by WARMUP_TIMEOUT: plain SignalR's flood at 5,000 does not finish.
-warm=$(for n in "${SUBS[@]}"; do echo "$n"; done | sort -n | tail -1)
+# WARMUP_SUBSCRIBERS sets it apart, to measure a few N under the whole run's conditions (the 02:00 latency run at N = 1).
+warm=${WARMUP_SUBSCRIBERS:-$(for n in "${SUBS[@]}"; do echo "$n"; done | sort -n | tail -1)}
 WARMUP_TIMEOUT=${WARMUP_TIMEOUT:-60}
 
 # The load process is the harness, not the subject: compiled fully optimized from the start (no tiering), so its receive
