@@ -47,10 +47,6 @@ for _ in range(100):
 PY
 }
 
-# One server process per transport and repetition, hosting that transport only (its services, middleware and route, as an
-# app serving it alone would; until 2026-11-26, 22:18 UTC every server hosted all of them): what a run leaves in a server (plain SignalR's undelivered backlog
-# at 5,000 subscribers, a memory pool grown to a flood's depth, a heap full of another transport's garbage) then weighs
-# on that transport's own later runs only. It is stopped by its PID.
 # This machine's kernel runs DAMON (kdamond) with a proactive-reclaim scheme: every 500 ms it samples the accessed bits of
 # physical memory for a few milliseconds of CPU, which on 2 cores holds up whatever was due then (perf sched,
 # 2026-11-27: the paced publisher's late events came every 0.51 s, each right behind a kdamond pass). PAUSE_DAMON=1
@@ -61,20 +57,25 @@ resume_damon() {
   for d in "${damons[@]}"; do echo on >"$d" || echo "could not turn $d back on" >&2; done
   damons=()
 }
-if (( PAUSE_DAMON )); then
-  for d in /sys/kernel/mm/damon/admin/kdamonds/*/state; do
-    if [[ -f "$d" && "$(cat "$d")" == on ]]; then
-      echo off >"$d" || { echo "PAUSE_DAMON=1 needs root (could not write $d)" >&2; resume_damon; exit 1; }
-      damons+=("$d")
-    fi
-  done
-fi
 
+# One server process per transport and repetition, hosting that transport only (its services, middleware and route, as an
+# app serving it alone would; until 2026-11-26, 22:18 UTC every server hosted all of them): what a run leaves in a server (plain SignalR's undelivered backlog
+# at 5,000 subscribers, a memory pool grown to a flood's depth, a heap full of another transport's garbage) then weighs
+# on that transport's own later runs only. It is stopped by its PID.
 server=
 stop_server() {
   if [[ -n "$server" ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=; fi
 }
 trap 'stop_server; resume_damon' EXIT
+if (( PAUSE_DAMON )); then
+  for d in /sys/kernel/mm/damon/admin/kdamonds/*/state; do
+    if [[ -f "$d" && "$(cat "$d")" == on ]]; then
+      echo off >"$d" || { echo "PAUSE_DAMON=1 needs root (could not write $d)" >&2; exit 1; }
+      damons+=("$d")
+    fi
+  done
+fi
+
 start_server() {
   port=$(free_port)
   timeout $(( 60 + (${#SUBS[@]} + 1) * RUN_TIMEOUT )) "$BIN" server --port "$port" --transport "$1" >>"$log" 2>&1 &

@@ -9,7 +9,8 @@ namespace Rocket.LoadTest;
 /// The whole machine's busy CPU time so far, from the first line of <c>/proc/stat</c> (user, nice, system, irq, softirq
 /// and steal; not idle or iowait), in clock ticks of 10 ms. Both processes' work and the kernel's network processing are
 /// in it whichever context ran them, so it shows whether a change in one process's CPU per delivery was work moving
-/// between the two or work added. Zero where there is no <c>/proc/stat</c>.
+/// between the two or work added. Zero where there is no <c>/proc/stat</c>. And whether the kernel's DAMON monitors,
+/// which take CPU of their own, run (<see cref="Damon"/>).
 /// </summary>
 internal static class MachineCpu
 {
