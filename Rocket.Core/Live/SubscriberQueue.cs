@@ -93,20 +93,11 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     /// Extends the pending range by the event <paramref name="sequence"/>, whose frame is <paramref name="frameLength"/>
     /// bytes, unless that would take the pending events over <paramref name="maxEvents"/> or their bytes over
     /// <paramref name="maxBytes"/> (an empty account takes an event of any size, so a reset larger than the byte limit
-    /// can still be sent): then false, and the caller ends the subscription. True once completed (the event is dropped
-    /// with the rest). Never blocks on the reader; a parked reader is resumed on the thread pool.
-    /// </summary>
-    public bool TryWrite(long sequence, int frameLength, int maxEvents, long maxBytes)
-    {
-        var written = Append(sequence, frameLength, maxEvents, maxBytes);
-        Wake(written == QueueWrite.ReaderParked);
-        return written != QueueWrite.OverLimit;
-    }
-
-    /// <summary>
-    /// <see cref="TryWrite"/> without the wake-up: <see cref="QueueWrite.ReaderParked"/> says this call took the parked
-    /// reader, and the caller must then call <see cref="ResumeReader"/> once, later, on a thread that holds no lock (the
-    /// collection's fan-out gathers those into <see cref="WakeBatch"/>es, so one thread-pool item resumes many readers).
+    /// can still be sent): then <see cref="QueueWrite.OverLimit"/>, and the caller ends the subscription. Queued once
+    /// completed (the event is dropped with the rest). Never blocks on the reader, and never wakes it:
+    /// <see cref="QueueWrite.ReaderParked"/> says this call took the parked reader, and the caller must then call
+    /// <see cref="ResumeReader"/> once, later, on a thread that holds no lock (the collection's fan-out gathers those into
+    /// <see cref="WakeBatch"/>es, so one thread-pool item resumes many readers).
     /// </summary>
     public QueueWrite Append(long sequence, int frameLength, int maxEvents, long maxBytes)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Rocket.Live;
 using Rocket.Transports;
@@ -11,7 +12,20 @@ public class SubscriberQueueTests
     private static byte[] Frame(int i) => [(byte)i];
 
     // An event of one byte, with no limits in the way.
-    private static bool Write(SubscriberQueue queue, long sequence) => queue.TryWrite(sequence, 1, int.MaxValue, long.MaxValue);
+    private static bool Write(SubscriberQueue queue, long sequence) => TryWrite(queue, sequence, 1, int.MaxValue, long.MaxValue);
+
+    // Appends as the fan-out does, and resumes a parked reader on the thread pool (the fan-out batches those, WakeBatch);
+    // false when the event would take the queue over a limit.
+    private static bool TryWrite(SubscriberQueue queue, long sequence, int frameLength, int maxEvents, long maxBytes)
+    {
+        var written = queue.Append(sequence, frameLength, maxEvents, maxBytes);
+        if (written == QueueWrite.ReaderParked)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static q => q.ResumeReader(), queue, preferLocal: false);
+        }
+
+        return written != QueueWrite.OverLimit;
+    }
 
     [Fact]
     public void NewQueue_HasNothingToTake()
@@ -128,22 +142,22 @@ public class SubscriberQueueTests
         var queue = new SubscriberQueue();
 
         // An empty account takes an event larger than the byte limit (a big reset or record must still get through).
-        Assert.True(queue.TryWrite(1, 500, maxEvents: 3, maxBytes: 100));
-        Assert.False(queue.TryWrite(2, 1, maxEvents: 3, maxBytes: 100));
+        Assert.True(TryWrite(queue, 1, 500, maxEvents: 3, maxBytes: 100));
+        Assert.False(TryWrite(queue, 2, 1, maxEvents: 3, maxBytes: 100));
         Assert.Equal(1, queue.PendingEvents);
 
         // Taken is not written: the events still count until the transport has them.
         Assert.True(queue.TryTake(out _, out _, out var count, out _));
         Assert.Equal(1, count);
-        Assert.False(queue.TryWrite(2, 1, maxEvents: 3, maxBytes: 100));
+        Assert.False(TryWrite(queue, 2, 1, maxEvents: 3, maxBytes: 100));
         queue.Written(1, 500);
         Assert.Equal(0, queue.PendingEvents);
 
-        Assert.True(queue.TryWrite(2, 40, maxEvents: 3, maxBytes: 100));
-        Assert.True(queue.TryWrite(3, 60, maxEvents: 3, maxBytes: 100));
-        Assert.False(queue.TryWrite(4, 1, maxEvents: 3, maxBytes: 100)); // 101 bytes
-        Assert.True(queue.TryWrite(4, 0, maxEvents: 3, maxBytes: 100));
-        Assert.False(queue.TryWrite(5, 0, maxEvents: 3, maxBytes: 100)); // a fourth event
+        Assert.True(TryWrite(queue, 2, 40, maxEvents: 3, maxBytes: 100));
+        Assert.True(TryWrite(queue, 3, 60, maxEvents: 3, maxBytes: 100));
+        Assert.False(TryWrite(queue, 4, 1, maxEvents: 3, maxBytes: 100)); // 101 bytes
+        Assert.True(TryWrite(queue, 4, 0, maxEvents: 3, maxBytes: 100));
+        Assert.False(TryWrite(queue, 5, 0, maxEvents: 3, maxBytes: 100)); // a fourth event
         Assert.Equal(3, queue.PendingEvents);
         Assert.True(queue.TryTake(out _, out var first, out count, out _));
         Assert.Equal(2, first);
