@@ -429,6 +429,12 @@ internal sealed class CollectionEndpoints
                 case ChangeRefusal.PreconditionFailed:
                     await Problem.WriteAsync(context, StatusCodes.Status412PreconditionFailed, "precondition-failed", "Precondition Failed", e.Message).ConfigureAwait(false);
                     break;
+                case ChangeRefusal.RecordTooLarge:
+                    await Problem.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "record-too-large", "Record too large", e.Message).ConfigureAwait(false);
+                    break;
+                case ChangeRefusal.RecordTooDeep:
+                    await Problem.WriteAsync(context, StatusCodes.Status400BadRequest, "record-too-deep", "Record nested too deeply", e.Message).ConfigureAwait(false);
+                    break;
                 case ChangeRefusal.PatchFailed when e.InnerException is JsonPatchException patchError:
                     await (onPatchFailure?.Invoke(patchError) ?? PatchProblemAsync(context, patchError, patchError.OperationIndex)).ConfigureAwait(false);
                     break;
@@ -447,6 +453,7 @@ internal sealed class CollectionEndpoints
         var status = error.Error switch
         {
             JsonPatchError.PathNotFound or JsonPatchError.InvalidTarget or JsonPatchError.TestFailed => StatusCodes.Status409Conflict,
+            JsonPatchError.DocumentTooLarge => StatusCodes.Status413PayloadTooLarge,
             JsonPatchError.MalformedDocument => StatusCodes.Status500InternalServerError,
             _ => StatusCodes.Status400BadRequest,
         };
@@ -457,6 +464,8 @@ internal sealed class CollectionEndpoints
             JsonPatchError.InvalidTarget => "invalid-target",
             JsonPatchError.InvalidPointer => "invalid-pointer",
             JsonPatchError.InvalidOperation => "invalid-operation",
+            JsonPatchError.DocumentTooLarge => "record-too-large",
+            JsonPatchError.DocumentTooDeep => "record-too-deep",
             _ => "invalid-patch",
         };
         var detail = operationIndex >= 0 ? RenumberOperation(error.Message, error.OperationIndex, operationIndex) : error.Message;

@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -13,17 +14,18 @@ namespace Rocket.JsonPatch;
 /// </summary>
 internal static class JsonPatchApplier
 {
-    public static JsonNode? Apply(ReadOnlySpan<OperationData> operations, JsonNode? document)
+    public static JsonNode? Apply(ReadOnlySpan<OperationData> operations, JsonNode? document, JsonPatchApplyOptions options)
     {
         var undo = new UndoLog();
         var parents = default(ParentChain);
+        var budget = new Budget(options);
         var root = document;
         var index = 0;
         try
         {
             for (; index < operations.Length; index++)
             {
-                root = ApplyOne(in operations[index], index, root, ref undo, ref parents);
+                root = ApplyOne(in operations[index], index, root, ref undo, ref parents, ref budget);
             }
 
             return root;
@@ -46,12 +48,20 @@ internal static class JsonPatchApplier
         }
     }
 
-    private static JsonNode? ApplyOne(in OperationData operation, int index, JsonNode? root, ref UndoLog undo, ref ParentChain parents)
+    private static JsonNode? ApplyOne(in OperationData operation, int index, JsonNode? root, ref UndoLog undo, ref ParentChain parents, ref Budget budget)
     {
+        // Every walk below is at most this long: a pointer deeper than the budget could only reach into, or build, a
+        // document deeper than it.
+        var depth = operation.Path.SegmentSpan.Length;
+        if (depth > budget.MaxDepth || (operation.HasFrom && operation.From.SegmentSpan.Length > budget.MaxDepth))
+        {
+            Fail(JsonPatchError.DocumentTooDeep, operation, index, $"the pointer has more tokens than the depth limit, {budget.MaxDepth}");
+        }
+
         switch (operation.Op)
         {
             case JsonPatchOperationType.Add:
-                return Add(root, operation.Path, operation.Value.CreateNode(), operation, index, ref undo, ref parents);
+                return Add(root, operation.Path, CreateValue(operation, index, depth, in budget), operation, index, ref undo, ref parents);
 
             case JsonPatchOperationType.Remove:
                 if (operation.Path.IsRoot)
@@ -63,7 +73,7 @@ internal static class JsonPatchApplier
                 return root;
 
             case JsonPatchOperationType.Replace:
-                return Replace(root, operation.Path, operation.Value.CreateNode(), operation, index, ref undo, ref parents);
+                return Replace(root, operation.Path, CreateValue(operation, index, depth, in budget), operation, index, ref undo, ref parents);
 
             case JsonPatchOperationType.Move:
                 if (operation.From == operation.Path)
@@ -79,10 +89,24 @@ internal static class JsonPatchApplier
                 }
 
                 var moved = Remove(root, operation.From, operation, index, ref undo, ref parents, "from");
+                if (depth > operation.From.SegmentSpan.Length && !Measure(moved, budget.MaxDepth - depth, long.MaxValue, out _))
+                {
+                    // Only a move to a deeper place can deepen the document; the value is walked, not copied.
+                    Fail(JsonPatchError.DocumentTooDeep, operation, index, $"the value would nest deeper than the depth limit, {budget.MaxDepth}");
+                }
+
                 return Add(root, operation.Path, moved, operation, index, ref undo, ref parents);
 
             case JsonPatchOperationType.Copy:
                 var source = Get(root, operation.From, operation, index, "from", ref parents);
+                if (!Measure(source, budget.MaxDepth - depth, budget.CopyBytesLeft, out var size))
+                {
+                    Fail(size > budget.CopyBytesLeft ? JsonPatchError.DocumentTooLarge : JsonPatchError.DocumentTooDeep, operation, index, size > budget.CopyBytesLeft
+                        ? $"the patch's copies would duplicate more than the size limit, {budget.MaxBytes} bytes"
+                        : $"the value would nest deeper than the depth limit, {budget.MaxDepth}");
+                }
+
+                budget.CopyBytesLeft -= size;
                 return Add(root, operation.Path, source?.DeepClone(), operation, index, ref undo, ref parents);
 
             case JsonPatchOperationType.Test:
@@ -285,11 +309,99 @@ internal static class JsonPatchApplier
         return position;
     }
 
+    // The operation's value as a new node, refused when placing it at `depth` tokens would nest deeper than the budget.
+    // Its size needs no check: it came with the patch, which the caller bounded.
+    private static JsonNode? CreateValue(in OperationData operation, int index, int depth, in Budget budget)
+    {
+        var value = operation.Value.CreateNode();
+        if (value is JsonObject or JsonArray && !Measure(value, budget.MaxDepth - depth, long.MaxValue, out _))
+        {
+            Fail(JsonPatchError.DocumentTooDeep, operation, index, $"the value would nest deeper than the depth limit, {budget.MaxDepth}");
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// Walks <paramref name="node"/> for its size as compact JSON (an estimate that errs low: numbers and literals count
+    /// as their raw text where the node holds it, else 4 bytes, and strings without their escapes) and whether it nests
+    /// at most <paramref name="maxDepth"/> levels. Stops, returning false, as soon as either is exceeded, so the walk
+    /// costs at most the budget it checks.
+    /// </summary>
+    private static bool Measure(JsonNode? node, int maxDepth, long maxBytes, out long bytes)
+    {
+        bytes = 0;
+        return Walk(node, maxDepth, maxBytes, ref bytes);
+    }
+
+    private static bool Walk(JsonNode? node, int maxDepth, long maxBytes, ref long bytes)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                if (maxDepth < 1)
+                {
+                    return false;
+                }
+
+                bytes += 2;
+                foreach (var (name, value) in obj)
+                {
+                    // "name": and a comma.
+                    bytes += name.Length + 4;
+                    if (bytes > maxBytes || !Walk(value, maxDepth - 1, maxBytes, ref bytes))
+                    {
+                        return false;
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                if (maxDepth < 1)
+                {
+                    return false;
+                }
+
+                bytes += 2;
+                foreach (var item in array)
+                {
+                    bytes++;
+                    if (bytes > maxBytes || !Walk(item, maxDepth - 1, maxBytes, ref bytes))
+                    {
+                        return false;
+                    }
+                }
+
+                break;
+            case JsonValue value when value.TryGetValue<JsonElement>(out var element):
+                bytes += JsonMarshal.GetRawUtf8Value(element).Length;
+                break;
+            case JsonValue value when value.TryGetValue<string>(out var text):
+                bytes += text.Length + 2;
+                break;
+            default:
+                bytes += 4;
+                break;
+        }
+
+        return bytes <= maxBytes;
+    }
+
     [DoesNotReturn]
     private static void Fail(JsonPatchError error, in OperationData operation, int index, string reason)
     {
         var target = operation.HasFrom ? $"{operation.From} to {operation.Path}" : operation.Path.ToString();
         ThrowHelper.ThrowPatch(error, index, $"Operation {index} ({JsonPatchOperation.GetName(operation.Op)} \"{target}\") failed: {reason}.");
+    }
+
+    /// <summary>What is left of the apply's budgets.</summary>
+    private struct Budget(JsonPatchApplyOptions options)
+    {
+        public readonly int MaxDepth = options.MaxDepth;
+
+        public readonly long MaxBytes = options.MaxBytes;
+
+        public long CopyBytesLeft = options.MaxBytes;
     }
 
     private enum UndoKind : byte

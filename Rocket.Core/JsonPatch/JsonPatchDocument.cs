@@ -462,23 +462,84 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
     /// <summary>
     /// Applies the patch to <paramref name="document"/> and returns the resulting root, which is
     /// <paramref name="document"/> itself unless an operation replaced the whole document (path <c>""</c>).
-    /// A <see langword="null"/> document is the JSON value <c>null</c>.
+    /// A <see langword="null"/> document is the JSON value <c>null</c>. The budgets are <see cref="JsonPatchApplyOptions.Default"/>'s.
     /// </summary>
     /// <exception cref="JsonPatchException">An operation failed; the document is exactly as it was.</exception>
-    public JsonNode? ApplyTo(JsonNode? document) => JsonPatchApplier.Apply(_operations, document);
+    public JsonNode? ApplyTo(JsonNode? document) => ApplyTo(document, JsonPatchApplyOptions.Default);
+
+    /// <summary>Applies the patch to <paramref name="document"/> within <paramref name="options"/>' budgets; see <see cref="ApplyTo(JsonNode?)"/>.</summary>
+    /// <exception cref="JsonPatchException">
+    /// An operation failed or would exceed a budget (<see cref="JsonPatchError.DocumentTooDeep"/>,
+    /// <see cref="JsonPatchError.DocumentTooLarge"/> for copies); the document is exactly as it was.
+    /// </exception>
+    public JsonNode? ApplyTo(JsonNode? document, JsonPatchApplyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return JsonPatchApplier.Apply(_operations, document, options);
+    }
 
     /// <summary>
     /// Applies the patch to a document held as UTF-8 JSON and writes the result, as compact UTF-8 JSON with
     /// <see cref="MinimalJsonEncoder"/> escaping, to <paramref name="output"/>. Nothing is written when it fails.
     /// </summary>
     /// <exception cref="JsonPatchException">The document is not valid JSON (<see cref="JsonPatchError.MalformedDocument"/>) or an operation failed.</exception>
-    public void ApplyTo(ReadOnlySpan<byte> utf8Document, IBufferWriter<byte> output)
+    public void ApplyTo(ReadOnlySpan<byte> utf8Document, IBufferWriter<byte> output) => ApplyTo(utf8Document, output, JsonPatchApplyOptions.Default);
+
+    /// <summary>
+    /// Applies the patch to a document held as UTF-8 JSON within <paramref name="options"/>' budgets and writes the
+    /// result to <paramref name="output"/>; see <see cref="ApplyTo(ReadOnlySpan{byte}, IBufferWriter{byte})"/>.
+    /// </summary>
+    /// <exception cref="JsonPatchException">
+    /// The document is not valid JSON, an operation failed, or the result would exceed a budget
+    /// (<see cref="JsonPatchError.DocumentTooLarge"/>, <see cref="JsonPatchError.DocumentTooDeep"/>); nothing was written.
+    /// </exception>
+    public void ApplyTo(ReadOnlySpan<byte> utf8Document, IBufferWriter<byte> output, JsonPatchApplyOptions options)
     {
         ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxBytes == long.MaxValue)
+        {
+            WriteResult(Apply(utf8Document, options), output);
+            return;
+        }
+
+        // The result's exact size is known only once it is written: written aside first, so a refusal writes nothing.
+        var result = ApplyToUtf8(utf8Document, options);
+        output.Write(result);
+    }
+
+    /// <summary>Applies the patch to a document held as UTF-8 JSON and returns the result as UTF-8 JSON.</summary>
+    /// <exception cref="JsonPatchException">The document is not valid JSON or an operation failed.</exception>
+    public byte[] ApplyToUtf8(ReadOnlySpan<byte> utf8Document) => ApplyToUtf8(utf8Document, JsonPatchApplyOptions.Default);
+
+    /// <summary>
+    /// Applies the patch to a document held as UTF-8 JSON within <paramref name="options"/>' budgets and returns the
+    /// result as UTF-8 JSON.
+    /// </summary>
+    /// <exception cref="JsonPatchException">
+    /// The document is not valid JSON, an operation failed, or the result would exceed a budget
+    /// (<see cref="JsonPatchError.DocumentTooLarge"/>, <see cref="JsonPatchError.DocumentTooDeep"/>).
+    /// </exception>
+    public byte[] ApplyToUtf8(ReadOnlySpan<byte> utf8Document, JsonPatchApplyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var output = new ArrayBufferWriter<byte>(utf8Document.Length + 64);
+        WriteResult(Apply(utf8Document, options), output);
+        if (output.WrittenCount > options.MaxBytes)
+        {
+            ThrowHelper.ThrowPatch(JsonPatchError.DocumentTooLarge, -1, $"The patched document would be {output.WrittenCount} bytes, over the size limit of {options.MaxBytes} bytes.");
+        }
+
+        return output.WrittenSpan.ToArray();
+    }
+
+    private JsonNode? Apply(ReadOnlySpan<byte> utf8Document, JsonPatchApplyOptions options)
+    {
         JsonNode? document;
         try
         {
-            document = JsonNode.Parse(utf8Document, documentOptions: StrictDocumentOptions);
+            // A document may be as deep as the result is allowed to be.
+            document = JsonNode.Parse(utf8Document, documentOptions: StrictDocumentOptions with { MaxDepth = Math.Max(options.MaxDepth, 64) });
         }
         catch (JsonException e)
         {
@@ -491,7 +552,11 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
             ThrowHelper.ThrowPatch(JsonPatchError.MalformedDocument, -1, "The document to patch is not valid Unicode text: it has bytes that are not UTF-8 or a \\u escape of an unpaired surrogate (RFC 8259 section 8).");
         }
 
-        var result = ApplyTo(document);
+        return JsonPatchApplier.Apply(_operations, document, options);
+    }
+
+    private static void WriteResult(JsonNode? result, IBufferWriter<byte> output)
+    {
         using var writer = new Utf8JsonWriter(output, JsonPatchWriter.WriterOptions);
         if (result is null)
         {
@@ -501,15 +566,6 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         {
             result.WriteTo(writer);
         }
-    }
-
-    /// <summary>Applies the patch to a document held as UTF-8 JSON and returns the result as UTF-8 JSON.</summary>
-    /// <exception cref="JsonPatchException">The document is not valid JSON or an operation failed.</exception>
-    public byte[] ApplyToUtf8(ReadOnlySpan<byte> utf8Document)
-    {
-        var output = new ArrayBufferWriter<byte>(utf8Document.Length + 64);
-        ApplyTo(utf8Document, output);
-        return output.WrittenSpan.ToArray();
     }
 
     /// <summary>The patch as compact UTF-8 JSON.</summary>

@@ -23,4 +23,16 @@ public enum JsonPatchError
 
     /// <summary>The document to patch is not valid JSON.</summary>
     MalformedDocument,
+
+    /// <summary>
+    /// The result would be larger than <see cref="JsonPatchApplyOptions.MaxBytes"/>, or the patch's <c>copy</c>
+    /// operations would duplicate more than that in total.
+    /// </summary>
+    DocumentTooLarge,
+
+    /// <summary>
+    /// The result would nest deeper than <see cref="JsonPatchApplyOptions.MaxDepth"/>, or a <c>path</c> or <c>from</c>
+    /// has more tokens than that.
+    /// </summary>
+    DocumentTooDeep,
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -53,13 +54,18 @@ public static class JsonValueEquality
                 return true;
 
             default:
-                // A value node holds either an element (parsed JSON) or a .NET value; compare as elements, which
-                // System.Text.Json does by JSON value (numbers by their mathematical value).
-                return node.AsValue().TryGetValue<JsonElement>(out var own)
-                    ? JsonElement.DeepEquals(own, element)
-                    : JsonElement.DeepEquals(ToElement(node), element);
+                // A value node holds either an element (parsed JSON) or a .NET value; compare as elements. Numbers by
+                // their text's value: DeepEquals throws for an exponent past int's range, which JSON allows.
+                var own = node.AsValue().TryGetValue<JsonElement>(out var parsed) ? parsed : ToElement(node);
+                return own.ValueKind == JsonValueKind.Number && element.ValueKind == JsonValueKind.Number
+                    ? NumberEquals(own, element)
+                    : JsonElement.DeepEquals(own, element);
         }
     }
+
+    /// <summary>Whether two number elements have the same value, at any size and precision.</summary>
+    internal static bool NumberEquals(JsonElement left, JsonElement right) =>
+        JsonNumberText.ValueEquals(JsonMarshal.GetRawUtf8Value(left), JsonMarshal.GetRawUtf8Value(right));
 
     /// <summary>Whether two nodes are equal as JSON values.</summary>
     public static bool Equals(JsonNode? left, JsonNode? right) => Equals(left, ToElement(right));

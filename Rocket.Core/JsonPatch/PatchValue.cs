@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Buffers.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -186,9 +187,20 @@ internal readonly struct PatchValue
 
                 if (number.TryGetValue<JsonElement>(out var numberElement))
                 {
-                    return numberElement.ValueKind == JsonValueKind.Number
-                        && (numberElement.TryGetInt64(out var integer) ? integer == _integer
-                            : numberElement.TryGetDecimal(out var exact) && exact == _integer);
+                    if (numberElement.ValueKind != JsonValueKind.Number)
+                    {
+                        return false;
+                    }
+
+                    if (numberElement.TryGetInt64(out var integer))
+                    {
+                        return integer == _integer;
+                    }
+
+                    // 1e2, 100.0, or a number no .NET type holds exactly: compared by value from the text.
+                    Span<byte> formatted = stackalloc byte[20];
+                    Utf8Formatter.TryFormat(_integer, formatted, out var written);
+                    return JsonNumberText.ValueEquals(JsonMarshal.GetRawUtf8Value(numberElement), formatted[..written]);
                 }
 
                 if (number.TryGetValue<long>(out var own64))

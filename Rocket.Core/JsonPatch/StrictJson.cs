@@ -45,9 +45,16 @@ internal static class StrictJson
     /// escaped name that is not Unicode text cannot be unescaped and is left out of the duplicate check (where
     /// <see cref="JsonDocument"/> threw <see cref="InvalidOperationException"/>), since that check refuses the text.
     /// </remarks>
-    public static string? FindProblem(ReadOnlySpan<byte> utf8Json)
+    public static string? FindProblem(ReadOnlySpan<byte> utf8Json) => FindProblem(utf8Json, out _);
+
+    /// <summary>
+    /// As <see cref="FindProblem(ReadOnlySpan{byte})"/>, and how deeply the value nests (<c>1</c> is 0, <c>{"a":[]}</c> is
+    /// 2), read in the same pass; meaningful only when there is no problem.
+    /// </summary>
+    public static string? FindProblem(ReadOnlySpan<byte> utf8Json, out int depth)
     {
         var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
+        depth = 0;
 
         // For each open object, by its depth: where its names start in the list and in the scratch buffer. The reader
         // refuses an object deeper than MaxDepth before it is recorded here.
@@ -71,6 +78,10 @@ internal static class StrictJson
                     case JsonTokenType.StartObject:
                         firstName[reader.CurrentDepth] = names.Count;
                         firstScratch[reader.CurrentDepth] = names.ScratchUsed;
+                        depth = Math.Max(depth, reader.CurrentDepth + 1);
+                        break;
+                    case JsonTokenType.StartArray:
+                        depth = Math.Max(depth, reader.CurrentDepth + 1);
                         break;
                     case JsonTokenType.PropertyName:
                         if (!reader.ValueIsEscaped)
@@ -85,9 +96,9 @@ internal static class StrictJson
 
                         break;
                     case JsonTokenType.EndObject:
-                        var depth = reader.CurrentDepth;
-                        duplicate = names.FindDuplicate(firstName[depth], utf8Json);
-                        names.Truncate(firstName[depth], firstScratch[depth]);
+                        var closing = reader.CurrentDepth;
+                        duplicate = names.FindDuplicate(firstName[closing], utf8Json);
+                        names.Truncate(firstName[closing], firstScratch[closing]);
                         break;
                 }
             }

@@ -26,4 +26,13 @@ public enum ChangeRefusal
     /// <c>If-Match</c>).
     /// </summary>
     PreconditionFailed,
+
+    /// <summary>
+    /// The record would be larger than the collection's <see cref="LiveCollectionOptions.MaxRecordBytes"/>, or a patch's
+    /// copies would duplicate more than that (HTTP 413).
+    /// </summary>
+    RecordTooLarge,
+
+    /// <summary>The record would nest deeper than the collection's <see cref="LiveCollectionOptions.MaxRecordDepth"/> (HTTP 400).</summary>
+    RecordTooDeep,
 }

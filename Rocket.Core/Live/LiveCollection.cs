@@ -36,6 +36,10 @@ public sealed class LiveCollection : IDisposable
     // Paths longer than this are built in a pooled array instead of on the stack.
     private const int StackPathLimit = 256;
 
+    // A patch is applied outside the lock and committed only if the record is still the one it was applied to; after this
+    // many lost races it is applied under the lock, where its budgets bound how long it can hold it.
+    private const int OptimisticPatchAttempts = 4;
+
     private readonly Lock _lock = new();
     private readonly OrderedDictionary<string, byte[]> _records = new(StringComparer.Ordinal);
     private readonly FanOutLog _log;
@@ -49,6 +53,7 @@ public sealed class LiveCollection : IDisposable
     private readonly long _queueMaxBytes;
     private readonly TimeSpan _closeTimeout;
     private readonly UpdateEncoding _updateEncoding;
+    private readonly JsonPatchApplyOptions _patchBudget;
     private readonly CloseReason _slowConsumer;
     private readonly ILogger _logger;
     private readonly ITimer? _heartbeat;
@@ -73,6 +78,9 @@ public sealed class LiveCollection : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SubscriberQueueMaxEvents, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SubscriberQueueMaxBytes, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CloseTimeout, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRecordBytes, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRecordDepth, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxRecordDepth, LiveCollectionOptions.DefaultMaxRecordDepth, nameof(options));
 
         Name = name;
         Epoch = options.Epoch ?? Cursor.NewEpoch();
@@ -81,6 +89,7 @@ public sealed class LiveCollection : IDisposable
         _queueMaxBytes = options.SubscriberQueueMaxBytes;
         _closeTimeout = options.CloseTimeout;
         _updateEncoding = options.UpdateEncoding;
+        _patchBudget = new JsonPatchApplyOptions { MaxBytes = options.MaxRecordBytes, MaxDepth = options.MaxRecordDepth };
         _slowConsumer = CloseReason.SlowConsumer(_queueMaxEvents, _queueMaxBytes);
         _logger = logger ?? NullLogger.Instance;
         _pathPrefix = "/" + JsonPointer.Escape(name) + "/";
@@ -189,7 +198,9 @@ public sealed class LiveCollection : IDisposable
     /// </exception>
     public Cursor Update(string id, ReadOnlySpan<byte> utf8Json, ReadOnlySpan<byte> expected)
     {
-        var changes = ChangeSet.Create(RecordChange.Update(id, utf8Json));
+        var change = RecordChange.Update(id, utf8Json);
+        CheckLimits(change, 0);
+        var changes = ChangeSet.Create(change);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -246,6 +257,40 @@ public sealed class LiveCollection : IDisposable
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(patch);
+
+        // Applied outside the lock, so a large or slow patch holds up no other writer, reader or subscribe; committed
+        // only if the record is still the array it was applied to (records are immutable arrays, replaced on every
+        // write, so the same reference means the same state). Its `test` ops therefore saw the committed state.
+        for (var attempt = 1; attempt < OptimisticPatchAttempts; attempt++)
+        {
+            var current = GetForPatch(id);
+            var change = ApplyPatch(id, patch, current);
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (!_records.TryGetValue(id, out var now))
+                {
+                    ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, id, 0, $"Collection '{Name}' has no record '{id}'.");
+                }
+
+                if (ReferenceEquals(now, current))
+                {
+                    record = change.Value;
+                    return Publish(ChangeSet.Create(change));
+                }
+            }
+        }
+
+        lock (_lock)
+        {
+            var change = ApplyPatch(id, patch, GetForPatch(id));
+            record = change.Value;
+            return Publish(ChangeSet.Create(change));
+        }
+    }
+
+    private byte[] GetForPatch(string id)
+    {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -254,19 +299,32 @@ public sealed class LiveCollection : IDisposable
                 ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, id, 0, $"Collection '{Name}' has no record '{id}'.");
             }
 
-            byte[] patched;
-            try
-            {
-                patched = patch.ApplyToUtf8(current);
-            }
-            catch (JsonPatchException exception)
-            {
-                throw new ChangeRefusedException(ChangeRefusal.PatchFailed, id, 0, $"The patch of record '{id}' was refused: {exception.Message}", exception);
-            }
-
-            record = patched;
-            return Publish(ChangeSet.Create(RecordChange.Update(id, patched)));
+            return current;
         }
+    }
+
+    // The patched record as a checked update, within the collection's size and depth budgets.
+    private RecordChange ApplyPatch(string id, JsonPatchDocument patch, byte[] current)
+    {
+        byte[] patched;
+        try
+        {
+            patched = patch.ApplyToUtf8(current, _patchBudget);
+        }
+        catch (JsonPatchException exception)
+        {
+            var reason = exception.Error switch
+            {
+                JsonPatchError.DocumentTooLarge => ChangeRefusal.RecordTooLarge,
+                JsonPatchError.DocumentTooDeep => ChangeRefusal.RecordTooDeep,
+                _ => ChangeRefusal.PatchFailed,
+            };
+            throw new ChangeRefusedException(reason, id, 0, $"The patch of record '{id}' was refused: {exception.Message}", exception);
+        }
+
+        var change = RecordChange.Update(id, patched);
+        CheckLimits(change, 0);
+        return change;
     }
 
     /// <summary>Gets record <paramref name="id"/> as UTF-8 JSON; the bytes are immutable and may be kept.</summary>
@@ -482,7 +540,24 @@ public sealed class LiveCollection : IDisposable
                     break;
             }
 
+            CheckLimits(change, i);
             staged?[change.Id] = change.Kind != RecordChangeKind.Destroy;
+        }
+    }
+
+    // Refuses a value over the collection's size or depth limit; it needs no lock (the limits are fixed).
+    private void CheckLimits(RecordChange change, int index)
+    {
+        if (change.ValueArray.Length > _patchBudget.MaxBytes)
+        {
+            ThrowHelper.ThrowRefused(ChangeRefusal.RecordTooLarge, change.Id, index,
+                $"Record '{change.Id}' would be {change.ValueArray.Length} bytes, over collection '{Name}''s limit of {_patchBudget.MaxBytes} bytes.");
+        }
+
+        if (change.Depth > _patchBudget.MaxDepth)
+        {
+            ThrowHelper.ThrowRefused(ChangeRefusal.RecordTooDeep, change.Id, index,
+                $"Record '{change.Id}' nests {change.Depth} levels deep, deeper than collection '{Name}''s limit of {_patchBudget.MaxDepth}.");
         }
     }
 

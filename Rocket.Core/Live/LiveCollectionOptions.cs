@@ -20,6 +20,12 @@ public sealed class LiveCollectionOptions
     /// <summary>Default of <see cref="SubscriberQueueMaxBytes"/>: 1 MiB.</summary>
     public const long DefaultSubscriberQueueMaxBytes = 1024L * 1024;
 
+    /// <summary>Default of <see cref="MaxRecordBytes"/>: 1 MiB.</summary>
+    public const int DefaultMaxRecordBytes = 1024 * 1024;
+
+    /// <summary>Default and greatest value of <see cref="MaxRecordDepth"/>: 64.</summary>
+    public const int DefaultMaxRecordDepth = 64;
+
     /// <summary>
     /// How many recent events the collection keeps so a reconnecting client can resume instead of being reset.
     /// Default <see cref="DefaultHistoryMaxEvents"/> (1,000): at a hundred changes a second that covers a ten-second
@@ -51,6 +57,22 @@ public sealed class LiveCollectionOptions
     /// so a large reset can always be sent.
     /// </summary>
     public long SubscriberQueueMaxBytes { get; set; } = DefaultSubscriberQueueMaxBytes;
+
+    /// <summary>
+    /// The largest record, in bytes of UTF-8 JSON; a create, update or patch that would make a larger one is refused with
+    /// <see cref="ChangeRefusal.RecordTooLarge"/> and changes nothing. Default <see cref="DefaultMaxRecordBytes"/> (1 MiB,
+    /// the HTTP scaffold's body limit): a record is something an app shows, every subscriber is sent it whole, and a
+    /// patch is checked against this while it is applied, so a small patch cannot build a huge record.
+    /// </summary>
+    public int MaxRecordBytes { get; set; } = DefaultMaxRecordBytes;
+
+    /// <summary>
+    /// The deepest nesting of objects and arrays a record may have (<c>{"a":[1]}</c> has 2); deeper is refused with
+    /// <see cref="ChangeRefusal.RecordTooDeep"/>. Default and greatest value <see cref="DefaultMaxRecordDepth"/> (64,
+    /// System.Text.Json's reading limit). Events and documents wrap a record in up to four more levels; Rocket.Client
+    /// reads them with room for that, and so can any client whose parser allows 68 levels.
+    /// </summary>
+    public int MaxRecordDepth { get; set; } = DefaultMaxRecordDepth;
 
     /// <summary>
     /// How updates are encoded. Default <see cref="Live.UpdateEncoding.Replace"/>: one op per update, no parsing on the

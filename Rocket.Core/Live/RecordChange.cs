@@ -12,11 +12,12 @@ public sealed class RecordChange
 {
     private readonly byte[] _value;
 
-    private RecordChange(RecordChangeKind kind, string id, byte[] value)
+    private RecordChange(RecordChangeKind kind, string id, byte[] value, int depth = 0)
     {
         Kind = kind;
         Id = id;
         _value = value;
+        Depth = depth;
     }
 
     /// <summary>What the change does.</summary>
@@ -30,9 +31,12 @@ public sealed class RecordChange
 
     internal byte[] ValueArray => _value;
 
+    // How deeply the value nests (0 for a scalar), read when it was checked; a collection refuses records deeper than its limit.
+    internal int Depth { get; }
+
     /// <summary>A create of record <paramref name="id"/> with the value <paramref name="utf8Json"/>.</summary>
     /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
-    public static RecordChange Create(string id, ReadOnlySpan<byte> utf8Json) => new(RecordChangeKind.Create, CheckId(id), CheckJson(id, utf8Json));
+    public static RecordChange Create(string id, ReadOnlySpan<byte> utf8Json) => Checked(RecordChangeKind.Create, CheckId(id), utf8Json);
 
     /// <summary>A create of record <paramref name="id"/> with the value <paramref name="json"/>.</summary>
     /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
@@ -40,7 +44,7 @@ public sealed class RecordChange
 
     /// <summary>An update of record <paramref name="id"/> to the value <paramref name="utf8Json"/>.</summary>
     /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
-    public static RecordChange Update(string id, ReadOnlySpan<byte> utf8Json) => new(RecordChangeKind.Update, CheckId(id), CheckJson(id, utf8Json));
+    public static RecordChange Update(string id, ReadOnlySpan<byte> utf8Json) => Checked(RecordChangeKind.Update, CheckId(id), utf8Json);
 
     /// <summary>An update of record <paramref name="id"/> to the value <paramref name="json"/>.</summary>
     /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
@@ -73,13 +77,13 @@ public sealed class RecordChange
         return id;
     }
 
-    private static byte[] CheckJson(string id, ReadOnlySpan<byte> utf8Json)
+    private static RecordChange Checked(RecordChangeKind kind, string id, ReadOnlySpan<byte> utf8Json)
     {
         // One read checks the syntax, the depth and duplicate member names; records with duplicates could not be
         // patched later (JSON Patch needs one meaning per name), so they are refused here, where they come in. The copy
         // is what is checked, so what subscribers are sent is exactly what passed.
         var copy = utf8Json.ToArray();
-        var problem = StrictJson.FindProblem(copy);
+        var problem = StrictJson.FindProblem(copy, out var depth);
         if (problem is null && !JsonElementChecks.IsUnicodeText(copy))
         {
             problem = "it is not valid Unicode text (bytes that are not UTF-8, or an escaped unpaired surrogate)";
@@ -90,6 +94,6 @@ public sealed class RecordChange
             ThrowHelper.ThrowRefused(ChangeRefusal.InvalidJson, id, -1, $"The value of record '{id}' is not one well-formed JSON value: {problem}");
         }
 
-        return copy;
+        return new RecordChange(kind, id, copy, depth);
     }
 }

@@ -142,7 +142,7 @@ public sealed class ParsedValueTests
 
         Assert.Equal(value, patch[0].Value.GetRawText());
         Assert.Equal(json, patch.ToString());
-        var applied = patch.ApplyTo(new JsonObject())!;
+        var applied = patch.ApplyTo(new JsonObject(), new JsonPatchApplyOptions { MaxDepth = Depth + 10 })!;
         Assert.Equal($$"""{"a":{{value}}}""", applied.ToJsonString(new JsonSerializerOptions { MaxDepth = Depth + 10 }));
     }
 
