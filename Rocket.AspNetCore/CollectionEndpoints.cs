@@ -429,6 +429,10 @@ internal sealed class CollectionEndpoints
                 case ChangeRefusal.PreconditionFailed:
                     await Problem.WriteAsync(context, StatusCodes.Status412PreconditionFailed, "precondition-failed", "Precondition Failed", e.Message).ConfigureAwait(false);
                     break;
+                case ChangeRefusal.RecordTooLarge or ChangeRefusal.RecordTooDeep when e.InnerException is JsonPatchException { OperationIndex: >= 0 } limit:
+                    // A budget a patch's operation ran into: answered like any failed operation, with the client's index.
+                    await (onPatchFailure?.Invoke(limit) ?? PatchProblemAsync(context, limit, limit.OperationIndex)).ConfigureAwait(false);
+                    break;
                 case ChangeRefusal.RecordTooLarge:
                     await Problem.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "record-too-large", "Record too large", e.Message).ConfigureAwait(false);
                     break;

@@ -6,6 +6,7 @@ using System.IO;
 using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading;
@@ -29,6 +30,15 @@ namespace Rocket.Client;
 public sealed class LiveCollectionClient : IAsyncDisposable
 {
     private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
+
+    // Documents and events wrap a record in up to four levels, and a server may allow records up to 64 deep: the copy is
+    // read and patched with room for both, so no record the server accepted can stall the client.
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = ReadDepth };
+    private static readonly JsonPatchParseOptions PatchOptions = new() { MaxDepth = ReadDepth };
+    private static readonly JsonPatchApplyOptions ApplyOptions = new() { MaxDepth = ReadDepth };
+
+    /// <summary>How deeply nested a document or event the client reads: 128, twice the deepest record a server accepts.</summary>
+    internal const int ReadDepth = 128;
 
     private readonly LiveCollectionClientOptions _options;
     private readonly Uri _uri;
@@ -171,7 +181,7 @@ public sealed class LiveCollectionClient : IAsyncDisposable
     {
         lock (_gate)
         {
-            return _document.ToJsonString(new JsonSerializerOptions { WriteIndented = indented });
+            return _document.ToJsonString(new JsonSerializerOptions { WriteIndented = indented, MaxDepth = ReadDepth });
         }
     }
 
@@ -287,7 +297,7 @@ public sealed class LiveCollectionClient : IAsyncDisposable
             try
             {
                 // All or nothing: on failure the copy is exactly as it was, and is then replaced by a fresh GET.
-                result = patch.ApplyTo(_document);
+                result = patch.ApplyTo(_document, ApplyOptions);
             }
             catch (JsonPatchException e)
             {
@@ -378,7 +388,7 @@ public sealed class LiveCollectionClient : IAsyncDisposable
             records.WriteTo(writer);
         }
 
-        var reader = new Utf8JsonReader(buffer.WrittenSpan);
+        var reader = new Utf8JsonReader(buffer.WrittenSpan, new JsonReaderOptions { MaxDepth = ReadDepth });
         var root = JsonElement.ParseValue(ref reader);
         var result = new Dictionary<string, JsonElement>(records.Count, StringComparer.Ordinal);
         foreach (var property in root.EnumerateObject())
@@ -393,12 +403,12 @@ public sealed class LiveCollectionClient : IAsyncDisposable
     {
         try
         {
-            return JsonPatchDocument.Parse(utf8Patch);
+            return JsonPatchDocument.Parse(utf8Patch, PatchOptions);
         }
         catch (JsonPatchException) when (_options.LegacyUpdateAsReplace && utf8Patch.IndexOf("\"update\""u8) >= 0)
         {
             // The 2013 servers' "op":"update" meant replace. Rewritten here, behind an explicit option, and nowhere else.
-            if (JsonNode.Parse(utf8Patch, NodeOptions) is not JsonArray operations)
+            if (JsonNode.Parse(utf8Patch, NodeOptions, DocumentOptions) is not JsonArray operations)
             {
                 throw;
             }
@@ -411,7 +421,7 @@ public sealed class LiveCollectionClient : IAsyncDisposable
                 }
             }
 
-            return JsonPatchDocument.Parse(operations.ToJsonString());
+            return JsonPatchDocument.Parse(Encoding.UTF8.GetBytes(operations.ToJsonString()), PatchOptions);
         }
     }
 
@@ -455,7 +465,7 @@ public sealed class LiveCollectionClient : IAsyncDisposable
         JsonNode? node;
         try
         {
-            node = await JsonNode.ParseAsync(body, NodeOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
+            node = await JsonNode.ParseAsync(body, NodeOptions, DocumentOptions, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException e)
         {

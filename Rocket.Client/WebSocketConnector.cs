@@ -144,7 +144,7 @@ public sealed class WebSocketConnector : IStreamConnector
 
         private StreamEvent? Parse(ReadOnlySpan<byte> message)
         {
-            using var document = JsonDocument.Parse(message.ToArray());
+            using var document = JsonDocument.Parse(message.ToArray(), new JsonDocumentOptions { MaxDepth = LiveCollectionClient.ReadDepth });
             var root = document.RootElement;
             var type = root.TryGetProperty("type"u8, out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             switch (type)

@@ -80,7 +80,7 @@ public sealed class LiveCollection : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CloseTimeout, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRecordBytes, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRecordDepth, 1, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxRecordDepth, LiveCollectionOptions.DefaultMaxRecordDepth, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxRecordDepth, LiveCollectionOptions.MaxRecordDepthLimit, nameof(options));
 
         Name = name;
         Epoch = options.Epoch ?? Cursor.NewEpoch();

@@ -20,11 +20,14 @@ public sealed class LiveCollectionOptions
     /// <summary>Default of <see cref="SubscriberQueueMaxBytes"/>: 1 MiB.</summary>
     public const long DefaultSubscriberQueueMaxBytes = 1024L * 1024;
 
-    /// <summary>Default of <see cref="MaxRecordBytes"/>: 1 MiB.</summary>
-    public const int DefaultMaxRecordBytes = 1024 * 1024;
+    /// <summary>Default of <see cref="MaxRecordBytes"/>: 2 MiB.</summary>
+    public const int DefaultMaxRecordBytes = 2 * 1024 * 1024;
 
-    /// <summary>Default and greatest value of <see cref="MaxRecordDepth"/>: 64.</summary>
-    public const int DefaultMaxRecordDepth = 64;
+    /// <summary>Default of <see cref="MaxRecordDepth"/>: 58.</summary>
+    public const int DefaultMaxRecordDepth = 58;
+
+    /// <summary>The greatest value of <see cref="MaxRecordDepth"/>: 64, System.Text.Json's reading limit, which records are checked with.</summary>
+    public const int MaxRecordDepthLimit = 64;
 
     /// <summary>
     /// How many recent events the collection keeps so a reconnecting client can resume instead of being reset.
@@ -60,17 +63,19 @@ public sealed class LiveCollectionOptions
 
     /// <summary>
     /// The largest record, in bytes of UTF-8 JSON; a create, update or patch that would make a larger one is refused with
-    /// <see cref="ChangeRefusal.RecordTooLarge"/> and changes nothing. Default <see cref="DefaultMaxRecordBytes"/> (1 MiB,
-    /// the HTTP scaffold's body limit): a record is something an app shows, every subscriber is sent it whole, and a
-    /// patch is checked against this while it is applied, so a small patch cannot build a huge record.
+    /// <see cref="ChangeRefusal.RecordTooLarge"/> and changes nothing. Default <see cref="DefaultMaxRecordBytes"/> (2 MiB,
+    /// twice the HTTP scaffold's body limit, so any body it accepts becomes a record with its id and room to be edited): a
+    /// record is something an app shows and every subscriber is sent it whole. A patch is checked against this while it
+    /// is applied, so a small patch cannot build a huge record.
     /// </summary>
     public int MaxRecordBytes { get; set; } = DefaultMaxRecordBytes;
 
     /// <summary>
     /// The deepest nesting of objects and arrays a record may have (<c>{"a":[1]}</c> has 2); deeper is refused with
-    /// <see cref="ChangeRefusal.RecordTooDeep"/>. Default and greatest value <see cref="DefaultMaxRecordDepth"/> (64,
-    /// System.Text.Json's reading limit). Events and documents wrap a record in up to four more levels; Rocket.Client
-    /// reads them with room for that, and so can any client whose parser allows 68 levels.
+    /// <see cref="ChangeRefusal.RecordTooDeep"/>. Default <see cref="DefaultMaxRecordDepth"/> (58): every message that
+    /// carries a record wraps it in more levels, at most six (a reset inside a SignalR JSON stream item), and 58 + 6 is
+    /// the 64 levels that System.Text.Json, the SignalR clients and most JSON readers accept by default, so every client
+    /// can read every record. At most <see cref="MaxRecordDepthLimit"/>; raise it only if all your clients read deeper.
     /// </summary>
     public int MaxRecordDepth { get; set; } = DefaultMaxRecordDepth;
 

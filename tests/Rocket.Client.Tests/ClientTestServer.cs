@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
@@ -108,7 +109,7 @@ public sealed class ClientTestServer : IAsyncDisposable
     {
         using var http = new HttpClient();
         var text = await http.GetStringAsync(new Uri(CollectionUri + "?form=keyed"));
-        return JsonNode.Parse(text)!;
+        return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 128 })!;
     }
 
     public async ValueTask DisposeAsync()

@@ -50,7 +50,7 @@ public static class Transports
     {
         await Eventually(() => client.Cursor == server.Collection.Cursor.ToString(), $"the client's cursor to reach {server.Collection.Cursor} (it is {client.Cursor})", timeoutSeconds);
         var expected = await server.GetKeyedAsync();
-        var actual = JsonNode.Parse(client.GetDocumentJson());
+        var actual = JsonNode.Parse(client.GetDocumentJson(), documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 128 });
         Assert.True(JsonNode.DeepEquals(expected, actual), $"copy differs from the server's:\n{actual}\nexpected:\n{expected}");
         Assert.Equal(server.Collection.Count, client.Records.Count);
     }
