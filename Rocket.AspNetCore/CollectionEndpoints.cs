@@ -223,8 +223,8 @@ internal sealed class CollectionEndpoints
             return;
         }
 
-        // The precondition and the id rule ride in the patch itself, so they are checked under the collection's writer
-        // lock together with the client's operations: [test "" <as read>] + client ops + [test /id <its id>].
+        // The precondition and the id rule ride in the patch itself, so they are checked against the very state the
+        // patch is committed on, together with the client's operations: [test "" <as read>] + client ops + [test /id <its id>].
         var operations = new List<JsonPatchOperation>(patch.Count + 2);
         var currentElement = JsonElement.Parse(currentRecord.Span);
         if (expected.Record is not null)

@@ -239,12 +239,14 @@ public sealed class LiveCollection : IDisposable
     }
 
     /// <summary>
-    /// Applies a JSON Patch to record <paramref name="id"/> (its <c>test</c> ops see the record as it is now, under the
-    /// writer lock) and publishes the result as an update.
+    /// Applies a JSON Patch to record <paramref name="id"/> and publishes the result as an update. The patch is applied
+    /// outside the writer lock and committed only if the record has not changed meanwhile (else applied again), so its
+    /// <c>test</c> ops see exactly the state it is committed on; the collection's record budgets hold while it applies.
     /// </summary>
     /// <exception cref="ChangeRefusedException">
-    /// The record does not exist (<see cref="ChangeRefusal.RecordNotFound"/>), or the patch failed
-    /// (<see cref="ChangeRefusal.PatchFailed"/>, with the <see cref="JsonPatchException"/> inside); nothing changed.
+    /// The record does not exist (<see cref="ChangeRefusal.RecordNotFound"/>), the patch failed
+    /// (<see cref="ChangeRefusal.PatchFailed"/>), or it would break a record budget (<see cref="ChangeRefusal.RecordTooLarge"/>,
+    /// <see cref="ChangeRefusal.RecordTooDeep"/>), with the <see cref="JsonPatchException"/> inside; nothing changed.
     /// </exception>
     public Cursor Patch(string id, JsonPatchDocument patch) => Patch(id, patch, out _);
 
