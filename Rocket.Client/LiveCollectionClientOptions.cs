@@ -67,7 +67,7 @@ public sealed class LiveCollectionClientOptions
 
     /// <summary>
     /// Reads the non-standard <c>"op":"update"</c> of the 2013 Rocket servers as <c>replace</c>. Default false: it is
-    /// not JSON Patch, and a Rocket server never sends it (DESIGN.md decision 1).
+    /// not JSON Patch, and a Rocket server never sends it (docs/design.md, decision 1).
     /// </summary>
     public bool LegacyUpdateAsReplace { get; set; }
 }

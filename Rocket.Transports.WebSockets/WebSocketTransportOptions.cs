@@ -33,7 +33,7 @@ public sealed class WebSocketTransportOptions
 
     /// <summary>
     /// How long the server waits for the pong of each ping before it aborts the connection. Default 15 s, so a dead
-    /// peer is noticed within two heartbeats (DESIGN.md, decision 8). <see cref="Timeout.InfiniteTimeSpan"/> only
+    /// peer is noticed within two heartbeats (docs/design.md, decision 8). <see cref="Timeout.InfiniteTimeSpan"/> only
     /// sends unsolicited pongs and never checks.
     /// </summary>
     public TimeSpan KeepAliveTimeout

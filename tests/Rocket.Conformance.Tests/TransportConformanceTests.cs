@@ -14,9 +14,9 @@ using Rocket.Live;
 namespace Rocket.Conformance.Tests;
 
 /// <summary>
-/// The meaning every transport must carry (DESIGN.md decision 9), written once: each transport's test class derives
-/// from this one and says how to reach it. Every test runs a real server on 127.0.0.1:0 and waits for events with a
-/// timeout, never for a fixed time.
+/// The meaning every transport must carry (docs/design.md, decision 9), written once: each transport's test class
+/// derives from this one and says how to reach it. Every test runs a real server on 127.0.0.1:0 and waits for events
+/// with a timeout, never for a fixed time.
 /// </summary>
 public abstract class TransportConformanceTests
 {

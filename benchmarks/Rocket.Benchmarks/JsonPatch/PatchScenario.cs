@@ -8,7 +8,7 @@ namespace Rocket.Benchmarks.JsonPatch;
 
 /// <summary>
 /// The one 8-operation patch every JSON Patch benchmark writes, parses or applies, and the keyed collection document
-/// it is applied to (DESIGN.md decision 2: <c>/messages/{id}</c>).
+/// it is applied to (docs/design.md, decision 2: <c>/messages/{id}</c>).
 /// </summary>
 /// <remarks>
 /// The patch uses all six operations and maps <see cref="PatchedDocument"/> to itself: a record is edited in place

@@ -11,7 +11,8 @@ namespace Rocket.Benchmarks.Live;
 
 /// <summary>
 /// Publishing one change to 1, 100 and 10,000 in-memory subscribers, measured until every subscriber's transport has
-/// taken the event. Decision 6: the bytes allocated per event must not grow with the number of subscribers.
+/// taken the event. docs/design.md, decision 6: the bytes allocated per event must not grow with the number of
+/// subscribers.
 /// </summary>
 /// <remarks>
 /// The anchor (<see cref="NaiveChannels"/>) is the naive per-subscriber design (the load test's baseline-sse without

@@ -13,7 +13,8 @@ namespace Rocket.Benchmarks.Transports;
 /// Framing one event for WebSocket (a whole RFC 6455 frame, header included) and SSE, to compare: <see cref="FrameOnce"/> is the framer alone into a reused
 /// buffer; <see cref="FrameOnceShareWithSubscribers"/> is Rocket's path (frame once into an array, every subscriber is
 /// handed the same bytes); <see cref="FramePerSubscriber"/> is the naive path it replaces (frame and copy per
-/// subscriber). Decision 6: Rocket's bytes per event must not grow with the subscribers (0 B per subscriber).
+/// subscriber). docs/design.md, decision 6: Rocket's bytes per event must not grow with the subscribers (0 B per
+/// subscriber).
 /// </summary>
 [MemoryDiagnoser]
 public class WebSocketFramingBenchmarks

@@ -10,9 +10,9 @@ using Rocket.Transports;
 
 namespace Rocket.Core.Tests.Live;
 
-// The promise of decisions 4 and 5 under load: many writers, subscribers joining and leaving at random, some resuming
-// from their last cursor. Every subscriber ends with exactly the server's keyed document, and every resumed session saw
-// byte for byte what an uninterrupted subscriber saw.
+// The promise of docs/design.md, decisions 4 and 5, under load: many writers, subscribers joining and leaving at
+// random, some resuming from their last cursor. Every subscriber ends with exactly the server's keyed document, and
+// every resumed session saw byte for byte what an uninterrupted subscriber saw.
 public class NoGapNoDuplicateTests
 {
     private const int Writers = 4;
