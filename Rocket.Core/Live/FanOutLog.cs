@@ -51,6 +51,12 @@ internal sealed class FanOutLog
         _queueMaxBytes = queueMaxBytes;
     }
 
+    /// <summary>The history's limit in events, as configured.</summary>
+    public int HistoryMaxEvents => _historyMaxEvents;
+
+    /// <summary>The history's limit in patch bytes, as configured.</summary>
+    public long HistoryMaxBytes => _historyMaxBytes;
+
     /// <summary>How many of the newest events a cursor can be resumed from.</summary>
     public int HistoryCount => _historyCount;
 

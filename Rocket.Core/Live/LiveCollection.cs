@@ -42,7 +42,7 @@ public sealed class LiveCollection : IDisposable
 
     private readonly Lock _lock = new();
     private readonly OrderedDictionary<string, byte[]> _records = new(StringComparer.Ordinal);
-    private readonly FanOutLog _log;
+    private FanOutLog _log;
     private readonly WakeBatch.Pool _wakeBatches = new();
     private readonly List<Subscription> _subscriptions = [];
     private readonly ArrayBufferWriter<byte> _patchBuffer = new(1024);
@@ -60,6 +60,10 @@ public sealed class LiveCollection : IDisposable
     private long _sequence;
     private LiveEvent? _reset;
     private bool _disposed;
+    private uint _epoch;
+
+    // Set once a source (Redis, a database) loads the collection: from then on only the source writes to it.
+    private bool _replica;
 
     // The host's stopping token most subscribers share, registered on once for all of them (see StopsWithCollection).
     private CancellationToken _stopping;
@@ -83,7 +87,7 @@ public sealed class LiveCollection : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxRecordDepth, LiveCollectionOptions.MaxRecordDepthLimit, nameof(options));
 
         Name = name;
-        Epoch = options.Epoch ?? Cursor.NewEpoch();
+        _epoch = options.Epoch ?? Cursor.NewEpoch();
         _log = new FanOutLog(options.HistoryMaxEvents, options.HistoryMaxBytes, options.SubscriberQueueMaxEvents, options.SubscriberQueueMaxBytes);
         _queueMaxEvents = options.SubscriberQueueMaxEvents;
         _queueMaxBytes = options.SubscriberQueueMaxBytes;
@@ -108,8 +112,32 @@ public sealed class LiveCollection : IDisposable
     /// <summary>The collection's name.</summary>
     public string Name { get; }
 
-    /// <summary>The epoch of this collection's cursors.</summary>
-    public uint Epoch { get; }
+    /// <summary>The epoch of this collection's cursors (a source that reloads the collection may change it).</summary>
+    public uint Epoch
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _epoch;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a source feeds this collection (<see cref="Load"/> was called): its state mirrors a store outside the
+    /// process, and the local write methods throw, since a write must go through the source to reach every node.
+    /// </summary>
+    public bool IsReplica
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _replica;
+            }
+        }
+    }
 
     /// <summary>The cursor of the current state.</summary>
     public Cursor Cursor
@@ -118,7 +146,7 @@ public sealed class LiveCollection : IDisposable
         {
             lock (_lock)
             {
-                return new Cursor(Epoch, _sequence);
+                return new Cursor(_epoch, _sequence);
             }
         }
     }
@@ -168,14 +196,115 @@ public sealed class LiveCollection : IDisposable
     /// A change cannot apply (a create of an id that exists, an update or destroy of one that does not); nothing changed.
     /// </exception>
     /// <exception cref="ObjectDisposedException">The collection was disposed.</exception>
+    /// <exception cref="InvalidOperationException">A source feeds the collection (<see cref="IsReplica"/>): write through it.</exception>
     public Cursor Apply(ChangeSet changes)
     {
         ArgumentNullException.ThrowIfNull(changes);
         lock (_lock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfNotWritable();
             Check(changes);
             return Publish(changes);
+        }
+    }
+
+    /// <summary>
+    /// Applies an event a source has already committed at <paramref name="cursor"/>: the records change and every
+    /// subscriber gets the event, exactly as if it had been written here. The source keeps the order: each cursor must be
+    /// the next one of this collection's epoch.
+    /// </summary>
+    /// <returns>True when applied; false when the collection already holds it (its sequence is not past the current one).</returns>
+    /// <exception cref="InvalidOperationException">
+    /// The cursor is of another epoch or skips sequences: the source must fill the gap first, or <see cref="Load"/> anew.
+    /// </exception>
+    /// <exception cref="ChangeRefusedException">The changes do not fit the state this replica holds (it diverged): <see cref="Load"/> anew.</exception>
+    public bool ApplyCommitted(Cursor cursor, ChangeSet changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (cursor.Epoch == _epoch && cursor.Sequence <= _sequence)
+            {
+                return false;
+            }
+
+            if (cursor.Epoch != _epoch || cursor.Sequence != _sequence + 1)
+            {
+                throw new InvalidOperationException($"Collection '{Name}' is at {new Cursor(_epoch, _sequence)}; the event {cursor} does not follow it.");
+            }
+
+            Check(changes);
+            Publish(changes);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the collection's whole state with a source's: its epoch, the sequence of that state, its records, and
+    /// the newest events before it (which become the history cursors resume from: each is that event's cursor and
+    /// changes, in order, the last one at <paramref name="sequence"/>). Every subscriber is ended with
+    /// <see cref="CloseReason.ShuttingDown"/>-status and reconnects: resumed from the new history, or reset.
+    /// From then on the collection is a replica (<see cref="IsReplica"/>): only the source writes to it.
+    /// </summary>
+    /// <exception cref="ChangeRefusedException">A record is not valid JSON or is over the collection's limits.</exception>
+    /// <exception cref="ArgumentException">The history is not consecutive or does not end at <paramref name="sequence"/>.</exception>
+    public void Load(uint epoch, long sequence, IEnumerable<KeyValuePair<string, ReadOnlyMemory<byte>>> records, IReadOnlyList<(Cursor Cursor, ChangeSet Changes)>? history = null)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        history ??= [];
+        for (var i = 0; i < history.Count; i++)
+        {
+            if (history[i].Cursor.Epoch != epoch || history[i].Cursor.Sequence != sequence - history.Count + 1 + i)
+            {
+                throw new ArgumentException($"The history must be the consecutive events of epoch {epoch:x8} ending at {sequence}.", nameof(history));
+            }
+        }
+
+        // Checked before anything is touched, outside the lock.
+        var loaded = new List<RecordChange>();
+        foreach (var (id, value) in records)
+        {
+            var change = RecordChange.Create(id, value.Span);
+            CheckLimits(change, loaded.Count);
+            loaded.Add(change);
+        }
+
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            EndAll(SourceReloaded);
+            _replica = true;
+            _epoch = epoch;
+            _records.Clear();
+            foreach (var change in loaded)
+            {
+                _records[change.Id] = change.ValueArray;
+            }
+
+            _log = new FanOutLog(_log.HistoryMaxEvents, _log.HistoryMaxBytes, _queueMaxEvents, _queueMaxBytes);
+            _reset = null;
+            _sequence = sequence - history.Count;
+            foreach (var (_, changes) in history)
+            {
+                // Only the patch is kept: no subscriber is registered yet.
+                Encode(changes, apply: false);
+                var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _patchBuffer.WrittenSpan.ToArray());
+                _log.Append(liveEvent);
+            }
+        }
+    }
+
+    // Why a source's reload ends the subscribers: their ranges count in the old state's sequence.
+    private static readonly CloseReason SourceReloaded = new(CloseStatus.ShuttingDown, "the collection was reloaded from its store; reconnect and resume from your last cursor");
+
+    private void ThrowIfNotWritable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_replica)
+        {
+            throw new InvalidOperationException($"Collection '{Name}' is a replica of a source (Redis, a database); write through IRocketPublisher or the REST scaffold so every node sees the change.");
         }
     }
 
@@ -196,47 +325,15 @@ public sealed class LiveCollection : IDisposable
     /// <see cref="ChangeRefusal.RecordNotFound"/>, or <see cref="ChangeRefusal.PreconditionFailed"/> when the record
     /// changed; nothing changed.
     /// </exception>
-    public Cursor Update(string id, ReadOnlySpan<byte> utf8Json, ReadOnlySpan<byte> expected)
-    {
-        var change = RecordChange.Update(id, utf8Json);
-        CheckLimits(change, 0);
-        var changes = ChangeSet.Create(change);
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            ThrowIfNotExpected(id, expected);
-            return Publish(changes);
-        }
-    }
+    public Cursor Update(string id, ReadOnlySpan<byte> utf8Json, ReadOnlySpan<byte> expected) =>
+        Apply(ChangeSet.Create(RecordChange.Update(id, utf8Json).IfMatch(expected)));
 
     /// <summary>
     /// Removes record <paramref name="id"/> only if its current value is, byte for byte, <paramref name="expected"/>;
     /// see <see cref="Update(string, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.
     /// </summary>
     /// <exception cref="ChangeRefusedException"><see cref="ChangeRefusal.RecordNotFound"/> or <see cref="ChangeRefusal.PreconditionFailed"/>; nothing changed.</exception>
-    public Cursor Delete(string id, ReadOnlySpan<byte> expected)
-    {
-        var changes = ChangeSet.Create(RecordChange.Destroy(id));
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            ThrowIfNotExpected(id, expected);
-            return Publish(changes);
-        }
-    }
-
-    private void ThrowIfNotExpected(string id, ReadOnlySpan<byte> expected)
-    {
-        if (!_records.TryGetValue(id, out var current))
-        {
-            ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, id, 0, $"Collection '{Name}' has no record '{id}'.");
-        }
-
-        if (!expected.SequenceEqual(current))
-        {
-            ThrowHelper.ThrowRefused(ChangeRefusal.PreconditionFailed, id, 0, $"Record '{id}' of collection '{Name}' changed since it was read.");
-        }
-    }
+    public Cursor Delete(string id, ReadOnlySpan<byte> expected) => Apply(ChangeSet.Create(RecordChange.Destroy(id).IfMatch(expected)));
 
     /// <summary>
     /// Applies a JSON Patch to record <paramref name="id"/> and publishes the result as an update. The patch is applied
@@ -269,7 +366,7 @@ public sealed class LiveCollection : IDisposable
             var change = ApplyPatch(id, patch, current);
             lock (_lock)
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
+                ThrowIfNotWritable();
                 if (!_records.TryGetValue(id, out var now))
                 {
                     ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, id, 0, $"Collection '{Name}' has no record '{id}'.");
@@ -295,7 +392,7 @@ public sealed class LiveCollection : IDisposable
     {
         lock (_lock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfNotWritable();
             if (!_records.TryGetValue(id, out var current))
             {
                 ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, id, 0, $"Collection '{Name}' has no record '{id}'.");
@@ -305,8 +402,23 @@ public sealed class LiveCollection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Applies <paramref name="patch"/> to <paramref name="current"/>, the record <paramref name="id"/> as a source holds
+    /// it, within this collection's record budgets, and returns the update to commit: conditional on the record still
+    /// being <paramref name="current"/> (a compare-and-swap; on <see cref="ChangeRefusal.PreconditionFailed"/> read the
+    /// record again and retry). For sources that commit elsewhere; <see cref="Patch(string, JsonPatchDocument)"/> does
+    /// this for a collection in memory.
+    /// </summary>
+    /// <exception cref="ChangeRefusedException">The patch failed or would break a budget; see <see cref="Patch(string, JsonPatchDocument)"/>.</exception>
+    public RecordChange PreparePatch(string id, JsonPatchDocument patch, ReadOnlySpan<byte> current)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        ArgumentNullException.ThrowIfNull(patch);
+        return ApplyPatch(id, patch, current).IfMatch(current);
+    }
+
     // The patched record as a checked update, within the collection's size and depth budgets.
-    private RecordChange ApplyPatch(string id, JsonPatchDocument patch, byte[] current)
+    private RecordChange ApplyPatch(string id, JsonPatchDocument patch, ReadOnlySpan<byte> current)
     {
         byte[] patched;
         try
@@ -358,7 +470,7 @@ public sealed class LiveCollection : IDisposable
                 records[i++] = new(record.Key, record.Value);
             }
 
-            return new Snapshot(Name, new Cursor(Epoch, _sequence), records);
+            return new Snapshot(Name, new Cursor(_epoch, _sequence), records);
         }
     }
 
@@ -392,6 +504,7 @@ public sealed class LiveCollection : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            subscription.EventLog = _log;
             if (!(parsed && TryReplay(subscription, framer, from)))
             {
                 var reset = GetReset();
@@ -423,14 +536,7 @@ public sealed class LiveCollection : IDisposable
             }
 
             _disposed = true;
-            for (var i = _subscriptions.Count - 1; i >= 0; i--)
-            {
-                var subscription = _subscriptions[i];
-                subscription.Index = -1;
-                subscription.End(CloseReason.ShuttingDown);
-            }
-
-            _subscriptions.Clear();
+            EndAll(CloseReason.ShuttingDown);
             _patchWriter.Dispose();
         }
 
@@ -440,6 +546,19 @@ public sealed class LiveCollection : IDisposable
 
     // The events subscribers read their pending frames from.
     internal FanOutLog EventLog => _log;
+
+    // Under the lock: ends and unlists every subscription.
+    private void EndAll(CloseReason reason)
+    {
+        for (var i = _subscriptions.Count - 1; i >= 0; i--)
+        {
+            var subscription = _subscriptions[i];
+            subscription.Index = -1;
+            subscription.End(reason);
+        }
+
+        _subscriptions.Clear();
+    }
 
     // A subscription's limits and settings, read from here rather than copied into each (a few bytes per idle subscriber).
     internal int QueueMaxEvents => _queueMaxEvents;
@@ -542,6 +661,11 @@ public sealed class LiveCollection : IDisposable
                     break;
             }
 
+            if (change.ExpectedArray is { } expected && !(_records.TryGetValue(change.Id, out var current) && expected.AsSpan().SequenceEqual(current)))
+            {
+                ThrowHelper.ThrowRefused(ChangeRefusal.PreconditionFailed, change.Id, i, $"Record '{change.Id}' of collection '{Name}' changed since it was read.");
+            }
+
             CheckLimits(change, i);
             staged?[change.Id] = change.Kind != RecordChangeKind.Destroy;
         }
@@ -566,6 +690,15 @@ public sealed class LiveCollection : IDisposable
     // Under the lock, after Check: nothing here can fail on account of the changes, so state and event stay in step.
     private Cursor Publish(ChangeSet changes)
     {
+        Encode(changes, apply: true);
+        return Publish();
+    }
+
+    // Writes the changes' patch into the scratch buffer and, with `apply`, makes them to the records. A change from a
+    // source's history (not applied: the records already hold its result) is encoded as a whole-record replace, since a
+    // diff needs the record it started from.
+    private void Encode(ChangeSet changes, bool apply)
+    {
         _patchBuffer.ResetWrittenCount();
         _patchWriter.Reset(_patchBuffer);
         _patchWriter.WriteStartPatch();
@@ -586,7 +719,17 @@ public sealed class LiveCollection : IDisposable
             {
                 case RecordChangeKind.Create:
                     _patchWriter.WriteAdd(path, change.ValueArray);
-                    _records.Add(id, change.ValueArray);
+                    if (apply)
+                    {
+                        _records.Add(id, change.ValueArray);
+                    }
+
+                    break;
+                case RecordChangeKind.Update when !apply:
+                    _patchWriter.WriteReplace(path, change.ValueArray);
+                    break;
+                case RecordChangeKind.Destroy when !apply:
+                    _patchWriter.WriteRemove(path);
                     break;
                 case RecordChangeKind.Update:
                     if (_updateEncoding == UpdateEncoding.Diff)
@@ -615,20 +758,24 @@ public sealed class LiveCollection : IDisposable
 
         _patchWriter.WriteEndPatch();
         _patchWriter.Flush();
+    }
 
+    // Publishes the patch in the scratch buffer as the next event.
+    private Cursor Publish()
+    {
         if (_patchBuffer.WrittenCount == 2)
         {
             // "[]": only Diff-encoded updates to equal values (member order or spacing aside) get here. Nothing a client
             // holds would change, so no event is published and the cursor stays; the records keep the new bytes.
             _reset = null;
-            return new Cursor(Epoch, _sequence);
+            return new Cursor(_epoch, _sequence);
         }
 
         // Framed for the subscribers' first framer (the one FanOut meets first) straight from the scratch buffer, and the
         // event keeps its patch inside that frame: one array per event instead of two. Logged first, so a framer that
         // throws leaves the log and the reset as consistent as before (the event then keeps a copy of its patch); nothing
         // outside this lock reads the event before FanOut.
-        var liveEvent = new LiveEvent(Name, new Cursor(Epoch, ++_sequence), _patchBuffer.WrittenMemory);
+        var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _patchBuffer.WrittenMemory);
         _reset = null;
         _log.Append(liveEvent);
         byte[]? firstFrame = null;
@@ -705,7 +852,7 @@ public sealed class LiveCollection : IDisposable
     // Enqueues the events after `from` if they are all still in the history and fit the queue; false means "reset".
     private bool TryReplay(Subscription subscription, IEventFramer framer, Cursor from)
     {
-        if (from.Epoch != Epoch || from.Sequence > _sequence)
+        if (from.Epoch != _epoch || from.Sequence > _sequence)
         {
             return false;
         }
@@ -754,7 +901,7 @@ public sealed class LiveCollection : IDisposable
         _patchWriter.WriteReplace(string.Empty, this, static (json, self) => self.WriteKeyedDocument(json));
         _patchWriter.WriteEndPatch();
         _patchWriter.Flush();
-        _reset = new LiveEvent(Name, new Cursor(Epoch, _sequence), _patchBuffer.WrittenSpan.ToArray(), isReset: true);
+        _reset = new LiveEvent(Name, new Cursor(_epoch, _sequence), _patchBuffer.WrittenSpan.ToArray(), isReset: true);
         return _reset;
     }
 

@@ -12,12 +12,15 @@ public sealed class RecordChange
 {
     private readonly byte[] _value;
 
-    private RecordChange(RecordChangeKind kind, string id, byte[] value, int depth = 0)
+    private readonly byte[]? _expected;
+
+    private RecordChange(RecordChangeKind kind, string id, byte[] value, int depth = 0, byte[]? expected = null)
     {
         Kind = kind;
         Id = id;
         _value = value;
         Depth = depth;
+        _expected = expected;
     }
 
     /// <summary>What the change does.</summary>
@@ -30,6 +33,15 @@ public sealed class RecordChange
     public ReadOnlyMemory<byte> Value => _value;
 
     internal byte[] ValueArray => _value;
+
+    /// <summary>
+    /// For a conditional update or destroy, the record as the writer read it: the change applies only if the record is
+    /// still, byte for byte, this value (an HTTP <c>If-Match</c>, or a patch's compare-and-swap); else the change set is
+    /// refused with <see cref="ChangeRefusal.PreconditionFailed"/>. <see langword="null"/> when unconditional.
+    /// </summary>
+    public ReadOnlyMemory<byte>? Expected => _expected;
+
+    internal byte[]? ExpectedArray => _expected;
 
     // How deeply the value nests (0 for a scalar), read when it was checked; a collection refuses records deeper than its limit.
     internal int Depth { get; }
@@ -53,6 +65,15 @@ public sealed class RecordChange
     /// <summary>A destroy of record <paramref name="id"/>.</summary>
     /// <exception cref="ChangeRefusedException">The id is empty.</exception>
     public static RecordChange Destroy(string id) => new(RecordChangeKind.Destroy, CheckId(id), []);
+
+    /// <summary>
+    /// This update or destroy, made conditional: it applies only if the record is still <paramref name="expected"/>
+    /// (compared byte for byte, with the record as it was before the change set).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This is a create, which has no record to compare.</exception>
+    public RecordChange IfMatch(ReadOnlySpan<byte> expected) => Kind == RecordChangeKind.Create
+        ? throw new InvalidOperationException("A create has no current record to compare with; only an update or a destroy can be conditional.")
+        : new RecordChange(Kind, Id, _value, Depth, expected.ToArray());
 
     /// <inheritdoc/>
     public override string ToString() => Kind == RecordChangeKind.Destroy

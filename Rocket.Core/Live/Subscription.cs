@@ -43,6 +43,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         _owner = owner;
         Transport = transport;
         Completion = Task.CompletedTask;
+        EventLog = owner.EventLog;
     }
 
     /// <summary>The transport this subscription writes to.</summary>
@@ -65,6 +66,11 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
     // Whether the collection's single registration on the host's stopping token ends this subscription (set before Start).
     internal bool StopsWithCollection { get; set; }
+
+    // The log this subscriber's range points into, set under the collection's lock when it subscribes. A collection that
+    // reloads from its source starts a new log and ends its subscribers; one still draining keeps reading the old log,
+    // whose sequence numbers are the ones its range was counted in.
+    internal FanOutLog EventLog { get; set; }
 
     /// <summary>Ends the subscription and unregisters it; the transport is left to the host.</summary>
     public void Dispose()
@@ -281,7 +287,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     }
 
     // The frame of the log's event `sequence` for this transport, or null when the log no longer holds it.
-    private byte[]? FrameAt(long sequence) => _owner.EventLog.TryGet(sequence)?.FindFrame(Transport.Framer);
+    private byte[]? FrameAt(long sequence) => EventLog.TryGet(sequence)?.FindFrame(Transport.Framer);
 
     private async Task CloseTransportAsync(CloseReason reason)
     {
