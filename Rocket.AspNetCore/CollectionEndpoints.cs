@@ -30,7 +30,8 @@ internal sealed class CollectionEndpoints
     {
         _collection = services.GetRequiredService<CollectionRegistry>().GetCollection(collection);
         _streams = services.GetServices<IRocketStreamEndpoint>().ToArray();
-        _store = services.GetService<IRecordStore>() ?? new LiveCollectionRecordStore(services.GetRequiredService<CollectionRegistry>());
+        _store = services.GetService<IRecordStore>()
+            ?? new LiveCollectionRecordStore(services.GetRequiredService<CollectionRegistry>(), services.GetRequiredService<IRocketPublisher>());
         _options = services.GetRequiredService<IOptions<RocketHttpOptions>>().Value;
     }
 
@@ -415,6 +416,14 @@ internal sealed class CollectionEndpoints
         {
             await write().ConfigureAwait(false);
             return true;
+        }
+        catch (SourceUnavailableException e)
+        {
+            // Nothing was written; the client may simply try again (RFC 9110 section 15.6.4).
+            var retryAfter = e.RetryAfter ?? TimeSpan.FromSeconds(1);
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            await Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "store-unavailable", "Service Unavailable", e.Message).ConfigureAwait(false);
+            return false;
         }
         catch (ChangeRefusedException e)
         {

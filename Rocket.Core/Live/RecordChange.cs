@@ -39,7 +39,19 @@ public sealed class RecordChange
     /// still, byte for byte, this value (an HTTP <c>If-Match</c>, or a patch's compare-and-swap); else the change set is
     /// refused with <see cref="ChangeRefusal.PreconditionFailed"/>. <see langword="null"/> when unconditional.
     /// </summary>
-    public ReadOnlyMemory<byte>? Expected => _expected;
+    public ReadOnlyMemory<byte>? Expected
+    {
+        get
+        {
+            // Spelled out: a null array converts to an empty (not a null) ReadOnlyMemory, so `?:` with null would never be null.
+            if (_expected is null)
+            {
+                return null;
+            }
+
+            return _expected;
+        }
+    }
 
     internal byte[]? ExpectedArray => _expected;
 

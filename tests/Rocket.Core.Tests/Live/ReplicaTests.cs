@@ -158,6 +158,14 @@ public sealed class ReplicaTests
     }
 
     [Fact]
+    public void Expected_UnconditionalChange_Null()
+    {
+        Assert.Null(RecordChange.Update("a", "{}").Expected);
+        Assert.Null(RecordChange.Destroy("a").Expected);
+        Assert.Equal("{}"u8.ToArray(), RecordChange.Destroy("a").IfMatch("{}"u8).Expected!.Value.ToArray());
+    }
+
+    [Fact]
     public void IfMatch_OnCreate_Throws()
     {
         Assert.Throws<InvalidOperationException>(() => RecordChange.Create("a", "{}").IfMatch("{}"u8));

@@ -1,0 +1,301 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Rocket.Live;
+using StackExchange.Redis;
+
+namespace Rocket.Redis;
+
+/// <summary>
+/// One collection on one node: writes commit in Redis through the write script, and the node's
+/// <see cref="LiveCollection"/> is a replica fed, in sequence order, by the collection's pub/sub channel, by the
+/// writes this node makes, and (for anything missed) by the log.
+/// </summary>
+/// <remarks>
+/// Every change to the replica runs under one asynchronous gate, so the three feeds never interleave: an event is
+/// applied only when it is the next one, a jump is filled from the log first, and an event of another epoch (Redis lost
+/// its data, or another node created the collection anew) reloads the replica, which ends its subscribers so they
+/// resume or reset. No feed blocks on Redis: pub/sub pushes, the log is read with <c>XRANGE</c> only to fill a gap.
+/// </remarks>
+internal sealed partial class RedisCollectionReplica : IDisposable
+{
+    // A write that meets another epoch reloads and tries once more; a second change of epoch at once is not waited out.
+    private const int EpochAttempts = 2;
+
+    private readonly IDatabase _database;
+    private readonly RedisKey[] _keys;
+    private readonly int _historyCount;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public RedisCollectionReplica(LiveCollection collection, IDatabase database, string keyPrefix, int historyCount, ILogger logger)
+    {
+        Collection = collection;
+        _database = database;
+        var tag = "{" + keyPrefix + ":" + collection.Name + "}";
+        _keys = [tag + ":meta", tag + ":records", tag + ":log"];
+        Channel = RedisChannel.Literal(keyPrefix + ":" + collection.Name);
+        _historyCount = historyCount;
+        _logger = logger;
+    }
+
+    public LiveCollection Collection { get; }
+
+    public void Dispose() => _gate.Dispose();
+
+    public RedisChannel Channel { get; }
+
+    /// <summary>Loads the replica from Redis: records, sequence and recent history, read at one instant.</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await LoadCoreAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Commits <paramref name="changes"/> in Redis and returns its cursor once this node's replica has it.</summary>
+    /// <exception cref="ChangeRefusedException">The changes do not apply to the collection's state in Redis.</exception>
+    /// <exception cref="SourceUnavailableException">Redis cannot be reached; nothing was written.</exception>
+    public async ValueTask<Cursor> CommitAsync(ChangeSet changes, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var epoch = Collection.Epoch;
+            var reply = (RedisResult[])(await EvaluateAsync(RedisScripts.Write, WriteArguments(epoch, changes)).ConfigureAwait(false))!;
+            var status = (string)reply[0]!;
+            switch (status)
+            {
+                case "OK":
+                    var cursor = new Cursor(epoch, (long)reply[1]);
+                    await WithGateAsync(() => CatchUpCoreAsync(cursor, changes), cancellationToken).ConfigureAwait(false);
+                    return cursor;
+                case "EPOCH" when attempt < EpochAttempts:
+                    Log.EpochChanged(_logger, Collection.Name, RedisChanges.FormatEpoch(epoch), (string?)reply[1] ?? string.Empty);
+                    await LoadAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                case "EPOCH":
+                    throw new SourceUnavailableException($"Collection '{Collection.Name}' was recreated in Redis while this write was made; nothing was written.", null, TimeSpan.FromSeconds(1));
+                default:
+                    // The replica may be behind the state that refused the change: bring it up to date first, so a
+                    // caller that reads and retries (a patch's compare-and-swap) sees what Redis holds.
+                    await CheckPositionAsync(cancellationToken).ConfigureAwait(false);
+                    throw Refusal(status, int.Parse((string)reply[1]!, CultureInfo.InvariantCulture), (string)reply[2]!);
+            }
+        }
+    }
+
+    /// <summary>Applies a published event, after any it skipped; an event of another epoch reloads the replica.</summary>
+    public Task OnPublishedAsync(Cursor cursor, ChangeSet changes) => WithGateAsync(() => CatchUpCoreAsync(cursor, changes), CancellationToken.None);
+
+    /// <summary>Compares the replica with Redis's meta; catches up from the log, or reloads on another epoch.</summary>
+    public async Task CheckPositionAsync(CancellationToken cancellationToken = default)
+    {
+        RedisValue[] meta;
+        try
+        {
+            meta = await _database.HashGetAsync(_keys[0], ["epoch", "seq"]).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        {
+            // Streams stay open while Redis is away; the next check, or the reconnection, catches up.
+            Log.PositionCheckFailed(_logger, Collection.Name, e);
+            return;
+        }
+
+        await WithGateAsync(
+            async () =>
+            {
+                if (meta[0].IsNull || !TryParseEpoch(meta[0]!, out var epoch) || epoch != Collection.Epoch)
+                {
+                    await LoadCoreAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                await CatchUpCoreAsync(new Cursor(epoch, (long)meta[1]), null).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WithGateAsync(Func<Task> action, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    // Under the gate. Brings the replica to `target`: nothing if it is there, the event itself if it is the next one, the
+    // log's entries up to it if some were missed, a reload if the log no longer has them or the epoch changed.
+    private async Task CatchUpCoreAsync(Cursor target, ChangeSet? changesAtTarget)
+    {
+        var local = Collection.Cursor;
+        if (target.Epoch != local.Epoch)
+        {
+            await LoadCoreAsync().ConfigureAwait(false);
+            return;
+        }
+
+        if (target.Sequence <= local.Sequence)
+        {
+            return;
+        }
+
+        try
+        {
+            if (changesAtTarget is not null && target.Sequence == local.Sequence + 1)
+            {
+                Collection.ApplyCommitted(target, changesAtTarget);
+                return;
+            }
+
+            var next = local.Sequence + 1;
+            var entries = await _database.StreamRangeAsync(_keys[2], EntryId(next), EntryId(target.Sequence)).ConfigureAwait(false);
+            foreach (var entry in entries)
+            {
+                var sequence = SequenceOf(entry.Id);
+                if (sequence != next)
+                {
+                    break;
+                }
+
+                Collection.ApplyCommitted(new Cursor(target.Epoch, sequence), RedisChanges.Decode((byte[])entry["c"]!));
+                next++;
+            }
+
+            if (next <= target.Sequence)
+            {
+                // The log was trimmed past what this replica holds: only a reload is sure to miss nothing.
+                Log.GapNotInLog(_logger, Collection.Name, local.ToString(), target.ToString());
+                await LoadCoreAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ChangeRefusedException or FormatException)
+        {
+            // The replica and Redis disagree (a concurrent reload, a divergence): Redis holds the truth.
+            Log.ReplicaDiverged(_logger, Collection.Name, e);
+            await LoadCoreAsync().ConfigureAwait(false);
+        }
+    }
+
+    // Under the gate.
+    private async Task LoadCoreAsync()
+    {
+        var reply = (RedisResult[])(await EvaluateAsync(RedisScripts.Load, [RedisChanges.FormatEpoch(Cursor.NewEpoch()), _historyCount]).ConfigureAwait(false))!;
+        if (!TryParseEpoch((string)reply[0]!, out var epoch))
+        {
+            throw new FormatException($"Collection '{Collection.Name}' has an epoch in Redis that is not 8 hex digits.");
+        }
+
+        var sequence = (long)reply[1];
+        var fields = (RedisResult[])reply[2]!;
+        var records = new List<KeyValuePair<string, ReadOnlyMemory<byte>>>(fields.Length / 2);
+        for (var i = 0; i + 1 < fields.Length; i += 2)
+        {
+            records.Add(new((string)fields[i]!, (byte[])fields[i + 1]!));
+        }
+
+        // Newest first from XREVRANGE; kept only as far back as it runs unbroken from the current sequence.
+        var entries = (RedisResult[])reply[3]!;
+        var history = new List<(Cursor, ChangeSet)>(entries.Length);
+        var expected = sequence;
+        foreach (var item in entries)
+        {
+            var entry = (RedisResult[])item!;
+            if (SequenceOf((string)entry[0]!) != expected)
+            {
+                break;
+            }
+
+            var entryFields = (RedisResult[])entry[1]!;
+            history.Add((new Cursor(epoch, expected), RedisChanges.Decode((byte[])entryFields[1]!)));
+            expected--;
+        }
+
+        history.Reverse();
+        Collection.Load(epoch, sequence, records, history);
+        Log.Loaded(_logger, Collection.Name, new Cursor(epoch, sequence).ToString(), records.Count, history.Count);
+    }
+
+    private async Task<RedisResult> EvaluateAsync(string script, RedisValue[] arguments)
+    {
+        try
+        {
+            return await _database.ScriptEvaluateAsync(script, _keys, arguments).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        {
+            throw new SourceUnavailableException($"Redis cannot be reached for collection '{Collection.Name}'; nothing was written.", e, TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private RedisValue[] WriteArguments(uint epoch, ChangeSet changes)
+    {
+        var arguments = new RedisValue[4 + (5 * changes.Count)];
+        arguments[0] = RedisChanges.FormatEpoch(epoch);
+        arguments[1] = _historyCount;
+        arguments[2] = Channel.ToString();
+        arguments[3] = changes.Count;
+        var at = 4;
+        foreach (var change in changes)
+        {
+            arguments[at++] = RedisChanges.Kind(change.Kind);
+            arguments[at++] = change.Id;
+            arguments[at++] = change.Value;
+            arguments[at++] = change.Expected is null ? "0" : "1";
+            arguments[at++] = change.Expected is { } expected ? expected : RedisValue.EmptyString;
+        }
+
+        return arguments;
+    }
+
+    private ChangeRefusedException Refusal(string status, int index, string id) => status switch
+    {
+        "EXISTS" => new ChangeRefusedException(ChangeRefusal.RecordAlreadyExists, id, index, $"Collection '{Collection.Name}' already has a record '{id}'."),
+        "NOTFOUND" => new ChangeRefusedException(ChangeRefusal.RecordNotFound, id, index, $"Collection '{Collection.Name}' has no record '{id}'."),
+        _ => new ChangeRefusedException(ChangeRefusal.PreconditionFailed, id, index, $"Record '{id}' of collection '{Collection.Name}' changed since it was read."),
+    };
+
+    private static string EntryId(long sequence) => sequence.ToString(CultureInfo.InvariantCulture) + "-0";
+
+    private static long SequenceOf(RedisValue entryId)
+    {
+        var text = (string)entryId!;
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        return long.Parse(dash < 0 ? text : text[..dash], CultureInfo.InvariantCulture);
+    }
+
+    private static bool TryParseEpoch(string text, out uint epoch) =>
+        uint.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out epoch) && text.Length == 8;
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Collection {Collection} loaded from Redis at {Cursor}: {Records} records, {History} events of history", EventName = "RedisLoaded")]
+        public static partial void Loaded(ILogger logger, string collection, string cursor, int records, int history);
+
+        [LoggerMessage(2, LogLevel.Warning, "Collection {Collection}: Redis has epoch '{RedisEpoch}', this node {NodeEpoch}; reloading", EventName = "RedisEpochChanged")]
+        public static partial void EpochChanged(ILogger logger, string collection, string nodeEpoch, string redisEpoch);
+
+        [LoggerMessage(3, LogLevel.Warning, "Collection {Collection}: the events after {Local} up to {Target} are no longer in the Redis log; reloading", EventName = "RedisGapNotInLog")]
+        public static partial void GapNotInLog(ILogger logger, string collection, string local, string target);
+
+        [LoggerMessage(4, LogLevel.Warning, "Collection {Collection}: the replica disagrees with Redis; reloading", EventName = "RedisReplicaDiverged")]
+        public static partial void ReplicaDiverged(ILogger logger, string collection, Exception exception);
+
+        [LoggerMessage(5, LogLevel.Debug, "Collection {Collection}: the position check could not reach Redis", EventName = "RedisPositionCheckFailed")]
+        public static partial void PositionCheckFailed(ILogger logger, string collection, Exception exception);
+    }
+}

@@ -1,0 +1,217 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Rocket.Live;
+using StackExchange.Redis;
+
+namespace Rocket.Redis;
+
+/// <summary>
+/// Connects to Redis, loads every collection's replica before the server takes requests, feeds them from pub/sub, and
+/// checks their position on a timer and whenever the connection comes back.
+/// </summary>
+/// <remarks>
+/// Starting fails (and so does the host) when Redis cannot be reached: a node that served its empty in-memory state
+/// as if it were the collection would hand out cursors that mean nothing.
+/// </remarks>
+internal sealed partial class RedisReplicaService : IHostedService, IAsyncDisposable
+{
+    private readonly CollectionRegistry _registry;
+    private readonly RedisRocketOptions _options;
+    private readonly IOptionsMonitor<LiveCollectionOptions> _collectionOptions;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly IConnectionMultiplexer? _shared;
+    private readonly Dictionary<string, RedisCollectionReplica> _replicas = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private IConnectionMultiplexer? _owned;
+    private IConnectionMultiplexer? _connection;
+    private Task _checks = Task.CompletedTask;
+
+    public RedisReplicaService(
+        CollectionRegistry registry,
+        IOptions<RedisRocketOptions> options,
+        IOptionsMonitor<LiveCollectionOptions> collectionOptions,
+        ILoggerFactory? loggerFactory = null,
+        IConnectionMultiplexer? connection = null)
+    {
+        _registry = registry;
+        _options = options.Value;
+        _collectionOptions = collectionOptions;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _logger = _loggerFactory.CreateLogger<RedisReplicaService>();
+        _shared = connection;
+    }
+
+    /// <summary>The replica of <paramref name="collection"/>.</summary>
+    /// <exception cref="InvalidOperationException">No such collection, or the service has not started.</exception>
+    public RedisCollectionReplica GetReplica(string collection)
+    {
+        lock (_replicas)
+        {
+            if (_replicas.TryGetValue(collection, out var replica))
+            {
+                return replica;
+            }
+        }
+
+        _registry.GetCollection(collection);
+        throw new InvalidOperationException($"Collection '{collection}' is not loaded from Redis yet: the host has not started.");
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _connection = _shared ?? (_owned = await ConnectAsync().ConfigureAwait(false));
+        var database = _connection.GetDatabase();
+        var subscriber = _connection.GetSubscriber();
+        var logger = _loggerFactory.CreateLogger<RedisCollectionReplica>();
+        foreach (var collection in _registry.Collections)
+        {
+            var replica = new RedisCollectionReplica(collection, database, _options.KeyPrefix, _collectionOptions.Get(collection.Name).HistoryMaxEvents, logger);
+
+            // Subscribed before the load, so nothing published in between is missed (an event the load already
+            // holds is skipped by its sequence).
+            var queue = await subscriber.SubscribeAsync(replica.Channel).ConfigureAwait(false);
+            queue.OnMessage(message => OnMessageAsync(replica, message.Message));
+            await replica.LoadAsync(cancellationToken).ConfigureAwait(false);
+            lock (_replicas)
+            {
+                _replicas.Add(collection.Name, replica);
+            }
+        }
+
+        _connection.ConnectionRestored += OnConnectionRestored;
+        _checks = CheckPositionsAsync(_stopping.Token);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _checks.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (_connection is not null)
+        {
+            _connection.ConnectionRestored -= OnConnectionRestored;
+            foreach (var replica in Replicas())
+            {
+                await _connection.GetSubscriber().UnsubscribeAsync(replica.Channel).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Dispose();
+        foreach (var replica in Replicas())
+        {
+            replica.Dispose();
+        }
+
+        if (_owned is not null)
+        {
+            await _owned.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IConnectionMultiplexer> ConnectAsync()
+    {
+        if (string.IsNullOrEmpty(_options.Configuration))
+        {
+            throw new InvalidOperationException("Rocket.Redis needs a connection: set RedisRocketOptions.Configuration (AddRedis(\"host:port\")) or register an IConnectionMultiplexer.");
+        }
+
+        var configuration = ConfigurationOptions.Parse(_options.Configuration);
+        try
+        {
+            return await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException e)
+        {
+            throw new InvalidOperationException($"Rocket.Redis cannot reach Redis at '{_options.Configuration}': {e.Message}", e);
+        }
+    }
+
+    private async Task OnMessageAsync(RedisCollectionReplica replica, RedisValue message)
+    {
+        try
+        {
+            if (!RedisChanges.TryParseMessage((byte[])message!, out var cursor, out var changes))
+            {
+                Log.UnreadableMessage(_logger, replica.Collection.Name);
+                return;
+            }
+
+            await replica.OnPublishedAsync(cursor, RedisChanges.Decode(changes)).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A failed message must not end the subscription: the position check repairs the replica.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.MessageFailed(_logger, replica.Collection.Name, e);
+        }
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) =>
+        _ = CheckAllAsync(_stopping.Token);
+
+    private async Task CheckPositionsAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.PositionCheckInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await CheckAllAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task CheckAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var replica in Replicas())
+        {
+            try
+            {
+                await replica.CheckPositionAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // One collection's failed check must not stop the others'; the next tick tries again.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Log.CheckFailed(_logger, replica.Collection.Name, e);
+            }
+        }
+    }
+
+    private RedisCollectionReplica[] Replicas()
+    {
+        lock (_replicas)
+        {
+            return [.. _replicas.Values];
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(10, LogLevel.Warning, "Collection {Collection}: a Redis message that is not a Rocket event was ignored", EventName = "RedisUnreadableMessage")]
+        public static partial void UnreadableMessage(ILogger logger, string collection);
+
+        [LoggerMessage(11, LogLevel.Warning, "Collection {Collection}: a Redis event could not be applied; the position check will repair the replica", EventName = "RedisMessageFailed")]
+        public static partial void MessageFailed(ILogger logger, string collection, Exception exception);
+
+        [LoggerMessage(12, LogLevel.Warning, "Collection {Collection}: the position check failed", EventName = "RedisCheckFailed")]
+        public static partial void CheckFailed(ILogger logger, string collection, Exception exception);
+    }
+}
