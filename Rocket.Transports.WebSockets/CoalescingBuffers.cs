@@ -22,8 +22,7 @@ internal sealed class CoalescingBuffers
     /// <summary>
     /// The size of each buffer, 16 KiB: a batch of 64 events of about 250 bytes is one or two writes. Kestrel flushes each
     /// write of an upgraded stream, so the fewer writes a batch takes, the less each event costs: at 1,000 subscribers,
-    /// 4 KiB buffers cost 544 ns of server CPU per delivery and 16 KiB ones 463 ns (docs/benchmarks.md, the 16:02 and
-    /// 16:38 UTC runs of 2026-11-26).
+    /// 4 KiB buffers cost 544 ns of server CPU per delivery and 16 KiB ones 463 ns (benchmarks/Rocket.LoadTest/NOTES.md).
     /// </summary>
     public const int BufferSize = 16 * 1024;
 
@@ -41,8 +40,7 @@ internal sealed class CoalescingBuffers
 
     /// <summary>
     /// The process's buffers: at most 16 MiB, kept, for 1,024 writes waiting on slow sockets at once. Fewer would not do:
-    /// with 256, a flood to 1,000 subscribers wrote many batches frame by frame and cost 608 ns per delivery (a quick
-    /// look at 16:36 UTC, 2026-11-26, not kept).
+    /// with 256, a flood to 1,000 subscribers wrote many batches frame by frame and cost 608 ns per delivery.
     /// </summary>
     public static CoalescingBuffers Shared { get; } = new(1024);
 

@@ -48,8 +48,8 @@ PY
 }
 
 # This machine's kernel runs DAMON (kdamond) with a proactive-reclaim scheme: every 500 ms it samples the accessed bits of
-# physical memory for a few milliseconds of CPU, which on 2 cores holds up whatever was due then (perf sched,
-# 2026-11-27: the paced publisher's late events came every 0.51 s, each right behind a kdamond pass). PAUSE_DAMON=1
+# physical memory for a few milliseconds of CPU, which on 2 cores holds up whatever was due then (perf sched showed the
+# paced publisher's late events coming every 0.51 s, each right behind a kdamond pass). PAUSE_DAMON=1
 # turns every kdamond that is on off for the run and back on when it ends; each result line records the state it
 # ran in (machineDamon).
 damons=()
@@ -59,9 +59,10 @@ resume_damon() {
 }
 
 # One server process per transport and repetition, hosting that transport only (its services, middleware and route, as an
-# app serving it alone would; until 2026-11-26, 22:18 UTC every server hosted all of them): what a run leaves in a server (plain SignalR's undelivered backlog
-# at 5,000 subscribers, a memory pool grown to a flood's depth, a heap full of another transport's garbage) then weighs
-# on that transport's own later runs only. It is stopped by its PID.
+# app serving it alone would; a server hosting every transport put SSE connections through SignalR's middleware too):
+# what a run leaves in a server (plain SignalR's undelivered backlog at 5,000 subscribers, a memory pool grown to a
+# flood's depth, a heap full of another transport's garbage) then weighs on that transport's own later runs only. It is
+# stopped by its PID.
 server=
 stop_server() {
   if [[ -n "$server" ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=; fi
@@ -88,9 +89,10 @@ start_server() {
 
 read -r -a SUBS <<< "$SUBSCRIBERS"
 # The warm-up's N: the largest measured, so the server's memory pool has held that many connections' buffers before any
-# recorded run (until 2026-11-26, 17:51 UTC it was at most 1,000, and a run at 5,000 paid the pool's growth in its
-# first flood). Bounded by WARMUP_TIMEOUT: plain SignalR's flood at 5,000 does not finish.
-# WARMUP_SUBSCRIBERS sets it apart, to measure a few N under the whole run's conditions (the 02:00 latency run at N = 1).
+# recorded run (a warm-up at a smaller N left a run at 5,000 paying the pool's growth in its first flood). Bounded by
+# WARMUP_TIMEOUT: plain SignalR's flood at 5,000 does not finish.
+# WARMUP_SUBSCRIBERS sets it apart, to measure a few N under the whole run's conditions (e.g. latency at N = 1 on
+# servers warmed at 5,000).
 warm=${WARMUP_SUBSCRIBERS:-$(for n in "${SUBS[@]}"; do echo "$n"; done | sort -n | tail -1)}
 WARMUP_TIMEOUT=${WARMUP_TIMEOUT:-60}
 

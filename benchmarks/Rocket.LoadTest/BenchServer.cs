@@ -193,10 +193,10 @@ internal static class BenchServer
         // and from due, the event's slot in the schedule (pacedDueP50Us, pacedDueP99Us: the intended latency of
         // HdrHistogram and wrk2), which holds it. Late is: held back by the previous sends (a broadcast that awaits every
         // connection, a full channel), or woken late. The schedule has a thread of its own, which sleeps to each due time
-        // and waits for each send by blocking, so it does not queue behind the server's work in the thread pool: until
-        // 20:40 UTC it ran there on Task.Delay, which woke it 1 to 2 ms late at the median and several milliseconds late
-        // at the 99th percentile at every N, and that showed in the latency from due (p50 at N = 1: about 1.5 ms, where
-        // the latency from ts was 0.3 ms).
+        // and waits for each send by blocking, so it does not queue behind the server's work in the thread pool: there,
+        // on Task.Delay, it woke 1 to 2 ms late at the median and several milliseconds late at the 99th percentile at
+        // every N, and that showed in the latency from due (p50 at N = 1: about 1.5 ms, where the latency from ts was
+        // 0.3 ms).
         void PublishPaced(string target, int count, double rate, long seqBase, CancellationToken cancellationToken)
         {
             var buffer = new byte[Payload.MaxFrameBytes];
@@ -269,9 +269,9 @@ internal static class BenchServer
 
     // Sleeps until the Stopwatch timestamp `due`: whole milliseconds with Thread.Sleep (which wakes a little after), then
     // the rest, under a millisecond, by spinning. That last stretch is the only CPU the wait costs (at most a millisecond
-    // per event, counted in the server's paced CPU figures). It spins without yielding: until 23:40 UTC it called
-    // Thread.Yield, and `perf sched` showed where some late events came from: the yield handed the core to the runtime's
-    // tiered-compilation thread, which then ran 2.4 ms before the publisher got it back, while the other core sat idle.
+    // per event, counted in the server's paced CPU figures). It spins without yielding: `perf sched` showed a
+    // Thread.Yield there making some events late, by handing the core to the runtime's tiered-compilation thread, which
+    // then ran 2.4 ms before the publisher got it back, while the other core sat idle.
     private static void SleepUntil(long due)
     {
         while (true)

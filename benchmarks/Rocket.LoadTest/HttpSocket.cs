@@ -17,10 +17,9 @@ namespace Rocket.LoadTest;
 /// <remarks>
 /// The receivers of the HTTP transports read through this instead of <c>HttpClient</c>: with the same code and server,
 /// <c>HttpClient</c>'s response stream cost the load process anywhere from about 450 ns to 2 µs per delivery from one run
-/// to the next (docs/benchmarks.md, the 14:25 and 14:27 runs of 2026-11-26), while the raw floor's receivers, plain
-/// sockets, stayed near 500 ns. So every HTTP stream is now read the way the floor's is, with the same socket calls for
-/// every transport. The swing between runs did not go with it (the 14:32 run), so its cause lies elsewhere; see
-/// docs/benchmarks.md.
+/// to the next, while the raw floor's receivers, plain sockets, stayed near 500 ns. So every HTTP stream is read the way
+/// the floor's is, with the same socket calls for every transport. That alone did not end the swing between runs;
+/// reading into the thread's buffer (<see cref="HttpSocketStream"/>) did (benchmarks/Rocket.LoadTest/NOTES.md).
 /// </remarks>
 internal sealed record HttpSocketResponse(int Status, IReadOnlyDictionary<string, string> Headers, HttpSocketStream Body)
 {
@@ -95,10 +94,10 @@ internal sealed record HttpSocketResponse(int Status, IReadOnlyDictionary<string
 /// is chunked); writes go to the socket as they are (an upgraded connection).
 /// </summary>
 /// <remarks>
-/// At 1,000 subscribers, a buffer of its own per connection (64 KiB, as the receivers had until 2026-11-26 afternoon)
-/// makes 64 MiB that every read touches cold: the kernel's copy and the frame scan then ran from memory, not cache, and
-/// the load process spent more on that than on anything else (perf, 2026-11-26). Reading into the thread's buffer keeps
-/// the bytes in cache from the kernel's copy to the scan; a receiver keeps only the start of a frame that a read cut.
+/// At 1,000 subscribers, a buffer of its own per connection (64 KiB) makes 64 MiB that every read touches cold: the
+/// kernel's copy and the frame scan then ran from memory, not cache, and the load process spent more on that than on
+/// anything else (by perf). Reading into the thread's buffer keeps the bytes in cache from the kernel's copy to the scan;
+/// a receiver keeps only the start of a frame that a read cut.
 /// </remarks>
 internal sealed class HttpSocketStream : IDisposable
 {

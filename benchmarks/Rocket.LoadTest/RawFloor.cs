@@ -12,8 +12,8 @@ namespace Rocket.LoadTest;
 /// subscriber: publishing is an append and a wake-up of the writers that have caught up.
 /// </summary>
 /// <remarks>
-/// Until 2026-11-26 afternoon the floor kept a channel per socket and copied each batch into a rented 64 KiB array; with
-/// the receivers' cost cut, that measured below Rocket's own transports in some runs, so it was no floor.
+/// Not a channel per socket with each batch copied into a rented 64 KiB array: once the receivers' cost was cut, that
+/// design measured below Rocket's own transports in some runs, so it was no floor.
 /// </remarks>
 internal sealed class RawFloor
 {

@@ -304,10 +304,10 @@ internal sealed class RawReceiver(RunState state, IPEndPoint endPoint) : Receive
 /// </summary>
 /// <remarks>
 /// ClientWebSocket hands over one message per <c>ReceiveAsync</c>: at 1,000 subscribers that cost the load process about
-/// 2.1 µs per delivery (12:26 UTC run of 2026-11-26), three times the SSE receivers' cost, and as both processes share
-/// the two cores it capped what the run could show of the server. This reader checks what it relies on (the status, the
-/// accept key, the subprotocol, unmasked server frames, control frames within their limits), answers pings, and
-/// reassembles fragmented messages, so a server that breaks the protocol fails the run instead of being miscounted.
+/// 2.1 µs per delivery, three times the SSE receivers' cost, and as both processes share the two cores it capped what
+/// the run could show of the server. This reader checks what it relies on (the status, the accept key, the subprotocol,
+/// unmasked server frames, control frames within their limits), answers pings, and reassembles fragmented messages, so
+/// a server that breaks the protocol fails the run instead of being miscounted.
 /// </remarks>
 internal sealed class WebSocketReceiver(RunState state, Uri url) : Receiver(state)
 {

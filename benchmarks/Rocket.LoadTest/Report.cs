@@ -30,7 +30,7 @@ internal static class Report
             .ToList();
 
         var table = new StringBuilder();
-        // Whether the kernel's DAMON monitors ran (machineDamon, in runs since 2026-11-27, 00:20 UTC): they hold up a
+        // Whether the kernel's DAMON monitors ran (machineDamon; older result files do not record it): they hold up a
         // paced event now and then (run-load.sh's PAUSE_DAMON).
         var damon = runs
             .GroupBy(static r => r.TryGetProperty("machineDamon", out var d) ? d.GetString()! : "not recorded")
@@ -43,7 +43,7 @@ internal static class Report
         {
             var ok = g.Where(static r => Bool(r, "floodComplete") && Num(r, "gaps") == 0).ToList();
             table.Append(CultureInfo.InvariantCulture, $"| {g.Key.N:N0} | {g.Key.Transport} | {ok.Count}/{g.Count()} ");
-            // The latency from the due time is in runs since 2026-11-26, 19:45 UTC (pacedDueP50Us, pacedDueP99Us); older ones show "–".
+            // Older result files have no latency from the due time (pacedDueP50Us, pacedDueP99Us); they show "–".
             var due = ok.Where(static r => r.TryGetProperty("pacedDueP99Us", out _)).ToList();
             var dueP50 = due.Count == 0 ? "–" : Median(due, "pacedDueP50Us").ToString("N0", CultureInfo.InvariantCulture);
             table.Append(CultureInfo.InvariantCulture, $"| {Spread(ok, "deliveriesPerSecond", 1)} | {Median(ok, "p50Us"):N0} | {Spread(ok, "p99Us", 1)} ");
@@ -100,8 +100,8 @@ internal static class Report
     }
 
     // The paced phase as a steady state: what the server allocated per delivery while every subscriber kept up (the
-    // harness's own allocations taken out), from runs that carry it (since 2026-11-26, 15:50 UTC); beside it the
-    // warm-up before it at the same rate (since 2026-11-26, 17:29 UTC), the stream's first events.
+    // harness's own allocations taken out), from runs that carry it (older result files do not); beside it the
+    // warm-up before it at the same rate, where recorded, the stream's first events.
     private static string Paced(List<IGrouping<(string Transport, int N), JsonElement>> groups)
     {
         var table = new StringBuilder();

@@ -20,8 +20,8 @@ namespace Rocket.Benchmarks.Live;
 /// drained by its own reader loop (what Kestrel's socket sender is to a response pipe): no Kestrel, no sockets, no load
 /// harness. <c>sse</c> is <see cref="SseTransport"/> over the pipe's writer, as the SSE endpoint uses it;
 /// <c>websocket</c> is <see cref="WebSocketTransport"/> writing pre-framed frames to the connection stream of a server
-/// <see cref="WebSocket"/>, as the endpoint's own HTTP/1.1 upgrade uses it. The target: at most 1 allocated
-/// byte per delivery.
+/// <see cref="WebSocket"/>, as the endpoint's own HTTP/1.1 upgrade uses it. The goal: at most 1 allocated byte per
+/// delivery.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
