@@ -1,12 +1,16 @@
 using System;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Rocket.Redis;
 
 namespace Rocket.Sample;
 
 /// <summary>
-/// The sample server: a <c>messages</c> collection on the REST scaffold and the in-memory store, every transport that
-/// exists, and a page at <c>/</c> that shows the list live. Tests start it with <c>Create(["--urls", "http://127.0.0.1:0"])</c>.
+/// The sample server: a <c>messages</c> collection on the REST scaffold, every transport that exists, and a page at
+/// <c>/</c> that shows the list live. The collection is in memory, or in Redis when the connection string <c>Redis</c> is
+/// set (<c>ConnectionStrings__Redis=127.0.0.1:6379</c>), so several instances serve one collection. Tests start it with
+/// <c>Create(["--urls", "http://127.0.0.1:0"])</c>.
 /// </summary>
 public static class SampleApp
 {
@@ -19,11 +23,15 @@ public static class SampleApp
             ContentRootPath = AppContext.BaseDirectory,
         });
 
-        builder.Services.AddRocket()
+        var rocket = builder.Services.AddRocket()
             .AddCollection("messages")
             .AddSseTransport()
             .AddWebSocketTransport()
             .AddSignalRTransport();
+        if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 } redis)
+        {
+            rocket.AddRedis(redis);
+        }
 
         var app = builder.Build();
         app.UseWebSockets();

@@ -1,0 +1,128 @@
+using System;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Tasks;
+using StackExchange.Redis;
+
+namespace Rocket.Redis.Tests;
+
+/// <summary>
+/// What clients see when Redis goes away, comes back empty or is flushed: writes answer 503 and write nothing, streams
+/// stay open, and a Redis that lost its data means a new epoch, so every client is reset, never left with a gap.
+/// Each test has a redis-server of its own, since each breaks it.
+/// </summary>
+public sealed class FailureTests : IAsyncLifetime
+{
+    private RedisProcess _redis = null!;
+
+    public async Task InitializeAsync() => _redis = await RedisProcess.StartAsync();
+
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
+
+    [Fact]
+    public async Task Flushall_StreamsClosedAndEveryCursorGetsAResetOfTheNewEpoch()
+    {
+        await using var node = await RedisNode.StartAsync(_redis, "f");
+        using var stream = await node.OpenStreamAsync();
+        await stream.NextPatchAsync();
+        await node.PostAsync("""{"text":"before"}""");
+        var (_, oldCursor) = await node.GetKeyedAsync();
+        await stream.NextPatchAsync();
+
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration + ",allowAdmin=true"))
+        {
+            await admin.GetServers().Single().FlushAllDatabasesAsync();
+        }
+
+        // The position check finds the epoch gone: the stream is told to reconnect, and the old cursor means nothing now.
+        var close = await stream.NextAsync();
+        Assert.Equal("close", close?.Type);
+        Assert.Contains("ShuttingDown", close?.Data, StringComparison.Ordinal);
+        using var again = await node.OpenStreamAsync(oldCursor);
+        var reset = await again.NextPatchAsync();
+        Assert.Equal("""[{"op":"replace","path":"","value":{"messages":{}}}]""", reset.Patch);
+        Assert.NotEqual(oldCursor[..8], reset.Id[..8]);
+    }
+
+    [Fact]
+    public async Task RedisDown_Writes503WithRetryAfterNothingWritten_GetServedStreamOpen_ThenResetWhenBackEmpty()
+    {
+        await using var node = await RedisNode.StartAsync(_redis, "d");
+        await node.PostAsync("""{"text":"kept"}""");
+        using var stream = await node.OpenStreamAsync();
+        var start = await stream.NextPatchAsync();
+
+        _redis.Kill();
+
+        using (var write = await node.Client.PostAsync("messages", new StringContent("""{"text":"lost"}""", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, write.StatusCode);
+            Assert.Equal("application/problem+json; charset=utf-8", write.Content.Headers.ContentType?.ToString());
+            Assert.True(write.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+            Assert.Equal("urn:rocket:problem:store-unavailable", JsonElement.Parse(await write.Content.ReadAsStringAsync()).GetProperty("type").GetString());
+        }
+
+        // GET is served from the node's replica: the last state it had, with that state's cursor.
+        var (body, cursor) = await node.GetKeyedAsync();
+        Assert.Contains("kept", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("lost", body, StringComparison.Ordinal);
+        Assert.Equal(start.Id, cursor);
+
+        // Redis comes back empty: a new epoch, so the open stream is told to reconnect, and gets a reset.
+        await _redis.RestartAsync();
+        var close = await stream.NextAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("close", close?.Type);
+        using var again = await node.OpenStreamAsync(start.Id);
+        var reset = await again.NextPatchAsync();
+        Assert.Equal("""[{"op":"replace","path":"","value":{"messages":{}}}]""", reset.Patch);
+    }
+
+    [Fact]
+    public async Task RedisPaused_WritesTimeOutAs503_StreamCarriesOnAfterwards()
+    {
+        await using var node = await RedisNode.StartAsync(_redis, "p");
+        using var stream = await node.OpenStreamAsync();
+        await stream.NextPatchAsync();
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration + ",allowAdmin=true");
+
+        // CLIENT PAUSE holds every client's commands: the write waits past the client's 2-second timeout.
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
+        using (var write = await node.Client.PostAsync("messages", new StringContent("""{"text":"during"}""", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, write.StatusCode);
+        }
+
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "UNPAUSE");
+        var id = await PostWhenAcceptedAsync(node, """{"text":"after"}""");
+
+        // The same stream, never closed, receives what is written once Redis answers again. A write that timed out may
+        // still have been committed by Redis afterwards; if it was, the stream carries it too, in order.
+        string patch;
+        do
+        {
+            patch = (await stream.NextPatchAsync()).Patch;
+        }
+        while (!patch.Contains(id, StringComparison.Ordinal));
+    }
+
+    // Redis may take a moment to answer again after a pause; a 503 in that moment is the documented answer.
+    private static async Task<string> PostWhenAcceptedAsync(RedisNode node, string json)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            using var response = await node.Client.PostAsync("messages", new StringContent(json, Encoding.UTF8, "application/json"));
+            if (response.StatusCode == HttpStatusCode.Created)
+            {
+                return JsonElement.Parse(await response.Content.ReadAsStringAsync()).GetProperty("id").GetString()!;
+            }
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.True(DateTime.UtcNow < deadline, "writes were not accepted again after the pause");
+            await Task.Delay(100);
+        }
+    }
+}
