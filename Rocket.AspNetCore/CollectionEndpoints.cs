@@ -243,7 +243,12 @@ internal sealed class CollectionEndpoints
         ReadOnlyMemory<byte> record = default;
         var stored = await TryStoreAsync(
             context,
-            async () => record = await _store.PatchAsync(Name, id, JsonPatchDocument.Create(operations), context.RequestAborted).ConfigureAwait(false),
+            async () =>
+            {
+                var patched = await _store.PatchAsync(Name, id, JsonPatchDocument.Create(operations), context.RequestAborted).ConfigureAwait(false);
+                record = patched.Record;
+                return patched.Cursor;
+            },
             failure =>
             {
                 var index = failure.OperationIndex - offset;
@@ -410,11 +415,14 @@ internal sealed class CollectionEndpoints
         return new Precondition(false, record);
     }
 
-    private async Task<bool> TryStoreAsync(HttpContext context, Func<ValueTask> write, Func<JsonPatchException, Task>? onPatchFailure = null)
+    // Runs a write; on success the response carries the cursor of the event it caused, so a client can wait for its own
+    // write on a stream. A refusal is answered here with its problem response.
+    private async Task<bool> TryStoreAsync(HttpContext context, Func<ValueTask<Cursor>> write, Func<JsonPatchException, Task>? onPatchFailure = null)
     {
         try
         {
-            await write().ConfigureAwait(false);
+            var cursor = await write().ConfigureAwait(false);
+            context.Response.Headers[RocketHeaders.LastEventId] = cursor.ToString();
             return true;
         }
         catch (SourceUnavailableException e)

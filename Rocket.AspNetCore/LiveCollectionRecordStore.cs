@@ -40,24 +40,24 @@ public sealed class LiveCollectionRecordStore : IRecordStore
         ValueTask.FromResult(_registry.GetCollection(collection).TryGet(id, out var record) ? record : (ReadOnlyMemory<byte>?)null);
 
     /// <inheritdoc/>
-    public async ValueTask CreateAsync(string collection, string id, ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default) =>
-        await _publisher.PublishAsync(collection, ChangeSet.Create(RecordChange.Create(id, record.Span)), cancellationToken).ConfigureAwait(false);
+    public ValueTask<Cursor> CreateAsync(string collection, string id, ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default) =>
+        _publisher.PublishAsync(collection, ChangeSet.Create(RecordChange.Create(id, record.Span)), cancellationToken);
 
     /// <inheritdoc/>
-    public async ValueTask UpdateAsync(string collection, string id, ReadOnlyMemory<byte> record, ReadOnlyMemory<byte>? expected, CancellationToken cancellationToken = default)
+    public ValueTask<Cursor> UpdateAsync(string collection, string id, ReadOnlyMemory<byte> record, ReadOnlyMemory<byte>? expected, CancellationToken cancellationToken = default)
     {
         var change = RecordChange.Update(id, record.Span);
-        await _publisher.PublishAsync(collection, ChangeSet.Create(expected is { } bytes ? change.IfMatch(bytes.Span) : change), cancellationToken).ConfigureAwait(false);
+        return _publisher.PublishAsync(collection, ChangeSet.Create(expected is { } bytes ? change.IfMatch(bytes.Span) : change), cancellationToken);
     }
 
     /// <inheritdoc/>
-    public async ValueTask<ReadOnlyMemory<byte>> PatchAsync(string collection, string id, JsonPatchDocument patch, CancellationToken cancellationToken = default)
+    public async ValueTask<PatchedRecord> PatchAsync(string collection, string id, JsonPatchDocument patch, CancellationToken cancellationToken = default)
     {
         var live = _registry.GetCollection(collection);
         if (!live.IsReplica)
         {
-            live.Patch(id, patch, out var patched);
-            return patched;
+            var cursor = live.Patch(id, patch, out var patched);
+            return new PatchedRecord(patched, cursor);
         }
 
         for (var attempt = 1; ; attempt++)
@@ -70,8 +70,8 @@ public sealed class LiveCollectionRecordStore : IRecordStore
             var change = live.PreparePatch(id, patch, current.Span);
             try
             {
-                await _publisher.PublishAsync(collection, ChangeSet.Create(change), cancellationToken).ConfigureAwait(false);
-                return change.Value;
+                var cursor = await _publisher.PublishAsync(collection, ChangeSet.Create(change), cancellationToken).ConfigureAwait(false);
+                return new PatchedRecord(change.Value, cursor);
             }
             catch (ChangeRefusedException e) when (e.Reason == ChangeRefusal.PreconditionFailed && attempt < PatchAttempts)
             {
@@ -82,9 +82,9 @@ public sealed class LiveCollectionRecordStore : IRecordStore
     }
 
     /// <inheritdoc/>
-    public async ValueTask DeleteAsync(string collection, string id, ReadOnlyMemory<byte>? expected, CancellationToken cancellationToken = default)
+    public ValueTask<Cursor> DeleteAsync(string collection, string id, ReadOnlyMemory<byte>? expected, CancellationToken cancellationToken = default)
     {
         var change = RecordChange.Destroy(id);
-        await _publisher.PublishAsync(collection, ChangeSet.Create(expected is { } bytes ? change.IfMatch(bytes.Span) : change), cancellationToken).ConfigureAwait(false);
+        return _publisher.PublishAsync(collection, ChangeSet.Create(expected is { } bytes ? change.IfMatch(bytes.Span) : change), cancellationToken);
     }
 }

@@ -70,7 +70,7 @@ public sealed class HostileInputTests
     public async Task Patch_CopiesIntoEverDeeperPaths_400RecordTooDeepUnchanged()
     {
         // Each copy nests the record one level deeper (the record starts at depth 2, so copy k makes depth k + 3); the
-        // depth budget stops the copy that would reach 65 instead of finding out after the apply.
+        // depth budget stops the first copy past the collection's depth limit instead of finding out after the apply.
         await using var server = await RocketServer.StartAsync();
         var id = await CreateAsync(server, """{"n":{}}""");
         var before = await server.GetStateAsync();
@@ -78,7 +78,7 @@ public sealed class HostileInputTests
 
         using var response = await PatchAsync(server, id, "[" + string.Join(",", ops) + "]");
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "record-too-deep", operationIndex: 62);
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest, "record-too-deep", operationIndex: Rocket.Live.LiveCollectionOptions.DefaultMaxRecordDepth - 2);
         Assert.Equal(before, await server.GetStateAsync());
     }
 

@@ -37,9 +37,11 @@ public sealed class ScaleOutTests : IAsyncLifetime
         var reset = await stream.NextPatchAsync();
         Assert.Equal("""[{"op":"replace","path":"","value":{"messages":{}}}]""", reset.Patch);
 
-        var id = await a.PostAsync("""{"text":"hi"}""");
+        using var post = await a.Client.PostAsync("messages", new StringContent("""{"text":"hi"}""", Encoding.UTF8, "application/json"));
+        var id = JsonElement.Parse(await post.Content.ReadAsStringAsync()).GetProperty("id").GetString()!;
 
         var added = await stream.NextPatchAsync();
+        Assert.Equal(added.Id, post.Headers.GetValues("Last-Event-ID").Single());
         Assert.Equal($$$"""[{"op":"add","path":"/messages/{{{id}}}","value":{"id":"{{{id}}}","text":"hi"}}]""", added.Patch);
         var (body, cursor) = await c.GetKeyedAsync();
         Assert.Equal(added.Id, cursor);
