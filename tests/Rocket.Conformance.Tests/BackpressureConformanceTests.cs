@@ -18,7 +18,7 @@ public abstract class BackpressureConformanceTests : TransportConformanceTests
     [Fact]
     public async Task StalledSubscriber_IsClosed_WhileAnotherReceivesEverything()
     {
-        await using var server = await ConformanceServer.StartAsync(Transport, options =>
+        await using var server = await StartServerAsync(options =>
         {
             options.SubscriberQueueMaxEvents = 32;
             options.SubscriberQueueMaxBytes = 256 * 1024;
@@ -37,7 +37,7 @@ public abstract class BackpressureConformanceTests : TransportConformanceTests
         var text = new string('x', 16 * 1024);
         for (var i = 0; i < Events; i++)
         {
-            server.Collection.Create(i.ToString(CultureInfo.InvariantCulture), Encoding.UTF8.GetBytes($$"""{"text":"{{text}}"}"""));
+            server.Create(i.ToString(CultureInfo.InvariantCulture), Encoding.UTF8.GetBytes($$"""{"text":"{{text}}"}"""));
             if ((i + 1) % Round == 0)
             {
                 while (received.Count < i + 1)

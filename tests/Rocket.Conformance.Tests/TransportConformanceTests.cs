@@ -1,15 +1,16 @@
-using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Net.Http;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading;
+using System.Text.Json;
+using System.Text;
 using System.Threading.Tasks;
+using System.Threading;
+using System;
 using Rocket.JsonPatch;
 using Rocket.Live;
+using Rocket.Testing;
 
 namespace Rocket.Conformance.Tests;
 
@@ -24,12 +25,18 @@ public abstract class TransportConformanceTests
 
     protected abstract ITransportUnderTest Transport { get; }
 
+    /// <summary>Set for a two-node deployment on Redis: writes on one node, clients on the other.</summary>
+    protected virtual RedisProcess? Redis => null;
+
+    protected Task<ConformanceServer> StartServerAsync(Action<Rocket.Live.LiveCollectionOptions>? configure = null) =>
+        ConformanceServer.StartAsync(Transport, configure, Redis);
+
     [Fact]
     public async Task Stream_NoCursor_StartsWithResetEqualToTheDocumentAndItsCursor()
     {
-        await using var server = await ConformanceServer.StartAsync(Transport);
-        server.Collection.Create("a", """{"id":"a","n":1}"""u8);
-        server.Collection.Create("b/c~d", """{"id":"b/c~d","text":"é <b>"}"""u8);
+        await using var server = await StartServerAsync();
+        server.Create("a", """{"id":"a","n":1}"""u8);
+        server.Create("b/c~d", """{"id":"b/c~d","text":"é <b>"}"""u8);
         var (document, cursor) = await GetKeyedAsync(server);
         using var timeout = new CancellationTokenSource(Timeout);
 
@@ -47,13 +54,13 @@ public abstract class TransportConformanceTests
     [Fact]
     public async Task Stream_FromTheDocumentsCursor_GetsExactlyTheLaterChanges()
     {
-        await using var server = await ConformanceServer.StartAsync(Transport);
-        server.Collection.Create("a", """{"id":"a"}"""u8);
+        await using var server = await StartServerAsync();
+        server.Create("a", """{"id":"a"}"""u8);
         var (document, cursor) = await GetKeyedAsync(server);
         using var timeout = new CancellationTokenSource(Timeout);
 
         await using var client = await Transport.ConnectAsync(server.BaseAddress, "messages", cursor, timeout.Token);
-        var next = server.Collection.Create("b", """{"id":"b"}"""u8);
+        var next = server.Create("b", """{"id":"b"}"""u8);
         var message = await NextPatchAsync(client, timeout.Token);
 
         Assert.Equal(next.ToString(), message.Cursor);
@@ -65,7 +72,7 @@ public abstract class TransportConformanceTests
     [Fact]
     public async Task Stream_ResumedFromACursor_GetsExactlyWhatAnUninterruptedStreamGot()
     {
-        await using var server = await ConformanceServer.StartAsync(Transport);
+        await using var server = await StartServerAsync();
         using var timeout = new CancellationTokenSource(Timeout);
         await using var uninterrupted = await Transport.ConnectAsync(server.BaseAddress, "messages", null, timeout.Token);
         await NextPatchAsync(uninterrupted, timeout.Token); // the reset
@@ -74,13 +81,13 @@ public abstract class TransportConformanceTests
         await using (var interrupted = await Transport.ConnectAsync(server.BaseAddress, "messages", null, timeout.Token))
         {
             await NextPatchAsync(interrupted, timeout.Token); // the reset
-            server.Collection.Create("1", """{"n":1}"""u8);
+            server.Create("1", """{"n":1}"""u8);
             firstEvent = await NextPatchAsync(interrupted, timeout.Token);
         }
 
-        server.Collection.Update("1", """{"n":2}"""u8);
-        server.Collection.Create("2", """{"n":3}"""u8);
-        server.Collection.Delete("1");
+        server.Update("1", """{"n":2}"""u8);
+        server.Create("2", """{"n":3}"""u8);
+        server.Delete("1");
 
         await using var resumed = await Transport.ConnectAsync(server.BaseAddress, "messages", firstEvent.Cursor, timeout.Token);
         var seen = new List<StreamMessage>();
@@ -104,8 +111,8 @@ public abstract class TransportConformanceTests
     [InlineData("1.2.3")]
     public async Task Stream_CursorFromAnotherEpochOrGarbage_StartsWithAReset(string cursor)
     {
-        await using var server = await ConformanceServer.StartAsync(Transport);
-        server.Collection.Create("a", """{"id":"a"}"""u8);
+        await using var server = await StartServerAsync();
+        server.Create("a", """{"id":"a"}"""u8);
         using var timeout = new CancellationTokenSource(Timeout);
 
         await using var client = await Transport.ConnectAsync(server.BaseAddress, "messages", cursor, timeout.Token);
@@ -118,7 +125,7 @@ public abstract class TransportConformanceTests
     [Fact]
     public async Task Stream_ManyChanges_ArriveInOrderAndRebuildTheDocument()
     {
-        await using var server = await ConformanceServer.StartAsync(Transport);
+        await using var server = await StartServerAsync();
         using var timeout = new CancellationTokenSource(Timeout);
         await using var client = await Transport.ConnectAsync(server.BaseAddress, "messages", null, timeout.Token);
         var reset = await NextPatchAsync(client, timeout.Token);
@@ -131,15 +138,15 @@ public abstract class TransportConformanceTests
             var json = Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","n":{{i}}}""");
             if (!server.Collection.TryGet(id, out _))
             {
-                server.Collection.Create(id, json);
+                server.Create(id, json);
             }
             else if (random.Next(3) == 0)
             {
-                server.Collection.Delete(id);
+                server.Delete(id);
             }
             else
             {
-                server.Collection.Update(id, json);
+                server.Update(id, json);
             }
         }
 
@@ -161,7 +168,7 @@ public abstract class TransportConformanceTests
     [Fact]
     public async Task Server_Shutdown_EndsTheStream()
     {
-        var server = await ConformanceServer.StartAsync(Transport);
+        var server = await StartServerAsync();
         using var timeout = new CancellationTokenSource(Timeout);
         await using var client = await Transport.ConnectAsync(server.BaseAddress, "messages", null, timeout.Token);
         await NextPatchAsync(client, timeout.Token);

@@ -1,10 +1,11 @@
-using System;
 using System.Linq;
-using System.Net;
 using System.Net.Http;
-using System.Text;
+using System.Net;
 using System.Text.Json;
+using System.Text;
 using System.Threading.Tasks;
+using System;
+using Rocket.Testing;
 using StackExchange.Redis;
 
 namespace Rocket.Redis.Tests;

@@ -6,7 +6,7 @@ using System.Net.Sockets;
 using System.Threading.Tasks;
 using StackExchange.Redis;
 
-namespace Rocket.Redis.Tests;
+namespace Rocket.Testing;
 
 /// <summary>
 /// A redis-server of the test's own on a free loopback port, with no persistence, so a restart comes back empty;

@@ -1,13 +1,14 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Net;
 using System.Net.Http;
-using System.Text;
-using System.Text.Json;
+using System.Net;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using System.Threading.Tasks;
+using System;
 using Rocket.Live;
+using Rocket.Testing;
 using StackExchange.Redis;
 
 namespace Rocket.Redis.Tests;
