@@ -58,6 +58,12 @@ test_status=$?
 # notExecuted="0", so skips are counted from the results themselves. A crashed test host loses its pending results
 # (the Counters can be all zero) and leaves a ResultSummary outcome other than "Completed": that counts as a failure.
 counter() { local v; v=$(sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$2"); echo "${v:-0}"; }
+# The console logger names skipped tests but not why: print each one's reason (its result's first <Message> line).
+skip_reasons() {
+  awk '/<UnitTestResult / { name = ""; if ($0 ~ /outcome="NotExecuted"/) { match($0, /testName="[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11) } }
+       name != "" && /<Message>/ { sub(/.*<Message>/, ""); sub(/<\/Message>.*/, ""); print "  skipped " name ": " $0; name = "" }
+       name != "" && /<\/UnitTestResult>/ { print "  skipped " name; name = "" }' "$1"
+}
 passed=0; failed=0; skipped=0; missing=()
 for proj in tests/*/*.csproj; do
   name=$(basename "$proj" .csproj)
@@ -77,6 +83,7 @@ for proj in tests/*/*.csproj; do
   fi
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   echo "$name: $p passed, $f failed, $s skipped"
+  if [ "$s" -gt 0 ]; then skip_reasons "$trx"; fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: no TRX file for ${missing[*]} (the project did not run)" >&2
