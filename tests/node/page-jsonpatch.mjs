@@ -1,12 +1,14 @@
 // Runs the sample page's own JSON Patch applier (samples/Rocket.Sample/wwwroot/jsonpatch.js) through the public JSON
-// Patch conformance suite, both revisions: the npm package json-patch-test-suite and the newer one in shared/.
+// Patch conformance suite: the npm package json-patch-test-suite always, and the newer revision in shared/ when its
+// folder is given (only CI has shared/ beside the repository).
 //
-//   node page-jsonpatch.mjs <path to shared/conformance/json-patch-tests>
+//   node page-jsonpatch.mjs [path to shared/conformance/json-patch-tests]
 //
 // A case with "error" must throw and leave the document unchanged; with "expected" must produce it; with neither must
-// succeed. Disabled cases run too, except the two whose patch has two "op" members: JSON.parse keeps the last one, so
-// no applier of parsed JavaScript objects can see them (the page only ever parses patches Rocket's server wrote, which
-// never repeat a member). Prints one JSON summary line; exits 0 only when every other case passed.
+// succeed. Disabled cases run too, except the one per revision whose patch has two "op" members: JSON.parse keeps the
+// last one, so no applier of parsed JavaScript objects can see them (the page only ever parses patches Rocket's server
+// wrote, which never repeat a member). Prints one JSON summary line, naming the sources it ran; exits 0 only when every
+// other case passed.
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { applyPatch } from '../../samples/Rocket.Sample/wwwroot/jsonpatch.js';
@@ -15,9 +17,10 @@ const shared = process.argv[2];
 const files = [
   ['npm', new URL('./node_modules/json-patch-test-suite/tests.json', import.meta.url)],
   ['npm', new URL('./node_modules/json-patch-test-suite/spec_tests.json', import.meta.url)],
-  ['shared', `${shared}/tests.json`],
-  ['shared', `${shared}/spec_tests.json`],
 ];
+if (shared !== undefined) {
+  files.push(['shared', `${shared}/tests.json`], ['shared', `${shared}/spec_tests.json`]);
+}
 
 const failures = [];
 let passed = 0;
@@ -50,6 +53,7 @@ for (const [source, file] of files) {
   });
 }
 
-console.log(JSON.stringify({ ok: failures.length === 0, passed, failed: failures.length, skipped }));
+const sources = [...new Set(files.map(([source]) => source))];
+console.log(JSON.stringify({ ok: failures.length === 0, sources, passed, failed: failures.length, skipped }));
 for (const failure of failures) console.error(failure);
 process.exit(failures.length === 0 ? 0 : 1);

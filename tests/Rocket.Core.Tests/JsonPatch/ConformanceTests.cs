@@ -12,7 +12,9 @@ namespace Rocket.Core.Tests.JsonPatch;
 /// <summary>
 /// Runs every case of the public JSON Patch conformance suite (json-patch/json-patch-tests), in two revisions: the npm
 /// package json-patch-test-suite 1.1.0 and the newer upstream commit copied into shared/. Cases marked "disabled" run
-/// too: Rocket passes them. A missing file fails the run; it is never skipped.
+/// too: Rocket passes them. The npm tests always run (a missing npm file fails them); the shared tests are skipped with
+/// the reason when shared/ is not beside the repository, unless CI requires them (<see cref="SharedSuite"/>), and then
+/// a missing file fails them too.
 /// </summary>
 public sealed class ConformanceTests
 {
@@ -34,10 +36,21 @@ public sealed class ConformanceTests
 
     private static readonly ConcurrentDictionary<string, JsonElement[]> Loaded = new(StringComparer.Ordinal);
 
-    public static IEnumerable<object[]> Cases()
+    /// <summary>Every case of the npm revision, as (file, index, description).</summary>
+    public static IEnumerable<object[]> NpmCases() => Cases(Npm);
+
+    /// <summary>Every case of the shared revision, as (file, index, description).</summary>
+    public static IEnumerable<object[]> SharedCases() => Cases(Shared);
+
+    private static IEnumerable<object[]> Cases(string source)
     {
-        foreach (var ((source, file), _) in ExpectedCounts)
+        foreach (var ((caseSource, file), _) in ExpectedCounts)
         {
+            if (caseSource != source)
+            {
+                continue;
+            }
+
             JsonElement[]? cases = null;
             try
             {
@@ -50,23 +63,58 @@ public sealed class ConformanceTests
 
             if (cases is null)
             {
-                yield return [source, file, -1, "(file missing)"];
+                yield return [file, -1, "(file missing)"];
                 continue;
             }
 
             for (var i = 0; i < cases.Length; i++)
             {
-                yield return [source, file, i, Describe(cases[i])];
+                yield return [file, i, Describe(cases[i])];
             }
         }
     }
 
     [Theory]
-    [InlineData(Npm, "tests.json")]
-    [InlineData(Npm, "spec_tests.json")]
-    [InlineData(Shared, "tests.json")]
-    [InlineData(Shared, "spec_tests.json")]
-    public void SuiteFile_Loads_HasUpstreamCaseCount(string source, string file)
+    [InlineData("tests.json")]
+    [InlineData("spec_tests.json")]
+    public void NpmSuiteFile_Loads_HasUpstreamCaseCount(string file) => AssertUpstreamCaseCount(Npm, file);
+
+    [SharedSuiteTheory]
+    [InlineData("tests.json")]
+    [InlineData("spec_tests.json")]
+    public void SharedSuiteFile_Loads_HasUpstreamCaseCount(string file) => AssertUpstreamCaseCount(Shared, file);
+
+    [Theory]
+    [InlineData("tests.json")]
+    [InlineData("spec_tests.json")]
+    public void NpmSuiteFile_StrictParse_RefusesItsDuplicateOpCase(string file) => AssertRefusedByStrictParse(Npm, file);
+
+    [SharedSuiteTheory]
+    [InlineData("tests.json")]
+    [InlineData("spec_tests.json")]
+    public void SharedSuiteFile_StrictParse_RefusesItsDuplicateOpCase(string file) => AssertRefusedByStrictParse(Shared, file);
+
+    [Theory]
+    [MemberData(nameof(NpmCases))]
+    public void NpmCase_AppliedToJsonNode_MatchesSuite(string file, int index, string comment) =>
+        AssertAppliedToJsonNodeMatches(Npm, file, index, comment);
+
+    [SharedSuiteTheory]
+    [MemberData(nameof(SharedCases))]
+    public void SharedCase_AppliedToJsonNode_MatchesSuite(string file, int index, string comment) =>
+        AssertAppliedToJsonNodeMatches(Shared, file, index, comment);
+
+    [Theory]
+    [MemberData(nameof(NpmCases))]
+    public void NpmCase_AppliedToUtf8_MatchesSuite(string file, int index, string comment) =>
+        AssertAppliedToUtf8Matches(Npm, file, index, comment);
+
+    [SharedSuiteTheory]
+    [MemberData(nameof(SharedCases))]
+    public void SharedCase_AppliedToUtf8_MatchesSuite(string file, int index, string comment) =>
+        AssertAppliedToUtf8Matches(Shared, file, index, comment);
+
+    private static void AssertUpstreamCaseCount(string source, string file)
     {
         var cases = Load(source, file);
         var disabled = 0;
@@ -81,20 +129,14 @@ public sealed class ConformanceTests
         Assert.Equal(ExpectedCounts[(source, file)], (cases.Length, disabled));
     }
 
-    [Fact]
-    public void SuiteFiles_DuplicateOpCases_AreInBothSharedFiles()
+    private static void AssertRefusedByStrictParse(string source, string file)
     {
         // The reason the suite is loaded with duplicates allowed: strict loading refuses the whole file.
-        foreach (var file in new[] { "tests.json", "spec_tests.json" })
-        {
-            var bytes = File.ReadAllBytes(Path.Combine(TestFiles.SharedConformanceFolder, file));
-            Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowDuplicateProperties = false }));
-        }
+        var bytes = File.ReadAllBytes(ExistingPath(source, file));
+        Assert.ThrowsAny<JsonException>(() => JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowDuplicateProperties = false }));
     }
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void Case_AppliedToJsonNode_MatchesSuite(string source, string file, int index, string comment)
+    private static void AssertAppliedToJsonNodeMatches(string source, string file, int index, string comment)
     {
         var testCase = GetCase(source, file, index);
         var docText = testCase.GetProperty("doc").GetRawText();
@@ -119,9 +161,7 @@ public sealed class ConformanceTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void Case_AppliedToUtf8_MatchesSuite(string source, string file, int index, string comment)
+    private static void AssertAppliedToUtf8Matches(string source, string file, int index, string comment)
     {
         var testCase = GetCase(source, file, index);
         var docBytes = Encoding.UTF8.GetBytes(testCase.GetProperty("doc").GetRawText());
@@ -154,17 +194,7 @@ public sealed class ConformanceTests
 
     private static JsonElement[] Load(string source, string file) => Loaded.GetOrAdd($"{source}/{file}", static (_, key) =>
     {
-        var folder = key.Source == Npm ? TestFiles.NpmConformanceFolder : TestFiles.SharedConformanceFolder;
-        var path = Path.Combine(folder, key.File);
-        if (!File.Exists(path))
-        {
-            var hint = key.Source == Npm
-                ? "run `npm ci` in tests/node (test.sh does) to install json-patch-test-suite 1.1.0"
-                : "the shared/ folder must sit beside the repository root";
-            throw new InvalidOperationException($"The JSON Patch conformance file {path} is missing: {hint}.");
-        }
-
-        using var document = JsonDocument.Parse(File.ReadAllBytes(path), SuiteOptions);
+        using var document = JsonDocument.Parse(File.ReadAllBytes(ExistingPath(key.Source, key.File)), SuiteOptions);
         var cases = new List<JsonElement>();
         foreach (var element in document.RootElement.EnumerateArray())
         {
@@ -173,6 +203,21 @@ public sealed class ConformanceTests
 
         return cases.ToArray();
     }, (Source: source, File: file));
+
+    // A missing file throws with what to do about it, rather than a bare FileNotFoundException.
+    private static string ExistingPath(string source, string file)
+    {
+        var path = Path.Combine(source == Npm ? TestFiles.NpmConformanceFolder : TestFiles.SharedConformanceFolder, file);
+        if (!File.Exists(path))
+        {
+            var hint = source == Npm
+                ? "run `npm ci` in tests/node (test.sh does) to install json-patch-test-suite 1.1.0"
+                : $"the shared/ folder must sit beside the repository root ({SharedSuite.RequireVariable}=1 requires it)";
+            throw new InvalidOperationException($"The JSON Patch conformance file {path} is missing: {hint}.");
+        }
+
+        return path;
+    }
 
     private static string Describe(JsonElement testCase)
     {

@@ -11,7 +11,7 @@ internal static class TestFiles
     /// <summary>The folder that holds Rocket.sln.</summary>
     public static string RepositoryRoot => Root.Value;
 
-    /// <summary>The upstream conformance suite copied into shared/ (which sits beside the repository, in CI too).</summary>
+    /// <summary>The upstream conformance suite copied into shared/, which CI puts beside the repository (see <see cref="SharedSuite"/>).</summary>
     public static string SharedConformanceFolder =>
         Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "conformance", "json-patch-tests"));
 
