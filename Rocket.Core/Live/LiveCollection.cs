@@ -96,6 +96,11 @@ public sealed class LiveCollection : IDisposable
         _patchBudget = new JsonPatchApplyOptions { MaxBytes = options.MaxRecordBytes, MaxDepth = options.MaxRecordDepth };
         _slowConsumer = CloseReason.SlowConsumer(_queueMaxEvents, _queueMaxBytes);
         _logger = logger ?? NullLogger.Instance;
+        if (options.Epoch is { } configured)
+        {
+            Log.UntrustedEpoch(_logger, name, configured.ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         _pathPrefix = "/" + JsonPointer.Escape(name) + "/";
 
         // Values were checked when each RecordChange was built; checking them again on the writer would only cost time.

@@ -87,8 +87,10 @@ public sealed class LiveCollectionOptions
 
     /// <summary>
     /// The epoch of the collection's cursors. Default <see langword="null"/>: a fresh random epoch per collection instance
-    /// (so per process), because the in-memory history does not survive a restart. A durable log that does survive one
-    /// supplies its own epoch here, so its clients' cursors stay valid.
+    /// (so per process), because the in-memory history does not survive a restart. Setting it is for tests that want
+    /// fixed cursors: a collection with a configured epoch logs a warning (event <c>UntrustedEpoch</c>), since after a
+    /// restart the same cursors would name other events. A durable source (Redis) brings its own epoch through
+    /// <see cref="LiveCollection.Load"/>.
     /// </summary>
     public uint? Epoch { get; set; }
 

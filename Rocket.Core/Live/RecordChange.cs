@@ -1,5 +1,8 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Rocket.JsonPatch;
 
 namespace Rocket.Live;
@@ -73,6 +76,33 @@ public sealed class RecordChange
     /// <summary>An update of record <paramref name="id"/> to the value <paramref name="json"/>.</summary>
     /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
     public static RecordChange Update(string id, string json) => Update(id, ToUtf8(json));
+
+    /// <summary>
+    /// A create of record <paramref name="id"/> with <paramref name="value"/> serialized by System.Text.Json with the
+    /// app's <paramref name="options"/> (its naming policy, converters); see <see cref="Create(string, ReadOnlySpan{byte})"/>.
+    /// </summary>
+    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    [RequiresUnreferencedCode("Serializing an arbitrary type may need code the trimmer removed; use the JsonTypeInfo overload.")]
+    [RequiresDynamicCode("Serializing an arbitrary type may need runtime code generation; use the JsonTypeInfo overload.")]
+    public static RecordChange Create<T>(string id, T value, JsonSerializerOptions? options) =>
+        Create(id, JsonSerializer.SerializeToUtf8Bytes(value, options));
+
+    /// <summary>A create of record <paramref name="id"/> with <paramref name="value"/>, serialized through <paramref name="typeInfo"/> (source-generated, trim-safe).</summary>
+    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    public static RecordChange Create<T>(string id, T value, JsonTypeInfo<T> typeInfo) =>
+        Create(id, JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
+
+    /// <summary>An update of record <paramref name="id"/> to <paramref name="value"/> serialized with the app's <paramref name="options"/>.</summary>
+    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    [RequiresUnreferencedCode("Serializing an arbitrary type may need code the trimmer removed; use the JsonTypeInfo overload.")]
+    [RequiresDynamicCode("Serializing an arbitrary type may need runtime code generation; use the JsonTypeInfo overload.")]
+    public static RecordChange Update<T>(string id, T value, JsonSerializerOptions? options) =>
+        Update(id, JsonSerializer.SerializeToUtf8Bytes(value, options));
+
+    /// <summary>An update of record <paramref name="id"/> to <paramref name="value"/>, serialized through <paramref name="typeInfo"/>.</summary>
+    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    public static RecordChange Update<T>(string id, T value, JsonTypeInfo<T> typeInfo) =>
+        Update(id, JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
 
     /// <summary>A destroy of record <paramref name="id"/>.</summary>
     /// <exception cref="ChangeRefusedException">The id is empty.</exception>
