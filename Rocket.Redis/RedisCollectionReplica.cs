@@ -69,8 +69,9 @@ internal sealed partial class RedisCollectionReplica : IDisposable
     {
         for (var attempt = 1; ; attempt++)
         {
-            var epoch = Collection.Epoch;
-            var reply = (RedisResult[])(await EvaluateAsync(RedisScripts.Write, WriteArguments(epoch, changes)).ConfigureAwait(false))!;
+            var local = Collection.Cursor;
+            var epoch = local.Epoch;
+            var reply = (RedisResult[])(await EvaluateAsync(RedisScripts.Write, WriteArguments(local, changes)).ConfigureAwait(false))!;
             var status = (string)reply[0]!;
             switch (status)
             {
@@ -82,7 +83,10 @@ internal sealed partial class RedisCollectionReplica : IDisposable
                     Log.EpochChanged(_logger, Collection.Name, RedisChanges.FormatEpoch(epoch), (string?)reply[1] ?? string.Empty);
                     await LoadAsync(cancellationToken).ConfigureAwait(false);
                     continue;
-                case "EPOCH":
+                case "BEHIND" when attempt < EpochAttempts:
+                    await WithGateAsync(() => RenewCoreAsync(local), cancellationToken).ConfigureAwait(false);
+                    continue;
+                case "EPOCH" or "BEHIND":
                     throw new SourceUnavailableException($"Collection '{Collection.Name}' was recreated in Redis while this write was made; nothing was written.", null, TimeSpan.FromSeconds(1));
                 default:
                     // The replica may be behind the state that refused the change: bring it up to date first, so a
@@ -114,13 +118,21 @@ internal sealed partial class RedisCollectionReplica : IDisposable
         await WithGateAsync(
             async () =>
             {
-                if (meta[0].IsNull || !TryParseEpoch(meta[0]!, out var epoch) || epoch != Collection.Epoch)
+                var local = Collection.Cursor;
+                if (meta[0].IsNull || !TryParseEpoch(meta[0]!, out var epoch) || epoch != local.Epoch)
                 {
                     await LoadCoreAsync().ConfigureAwait(false);
                     return;
                 }
 
-                await CatchUpCoreAsync(new Cursor(epoch, (long)meta[1]), null).ConfigureAwait(false);
+                var sequence = (long)meta[1];
+                if (sequence < local.Sequence)
+                {
+                    await RenewCoreAsync(local).ConfigureAwait(false);
+                    return;
+                }
+
+                await CatchUpCoreAsync(new Cursor(epoch, sequence), null).ConfigureAwait(false);
             },
             cancellationToken).ConfigureAwait(false);
     }
@@ -191,6 +203,15 @@ internal sealed partial class RedisCollectionReplica : IDisposable
         }
     }
 
+    // Under the gate. Redis holds less than this node saw under the same epoch: it lost writes that clients may have
+    // seen, so the epoch must change (every cursor of it is now ambiguous), then the replica reloads what Redis has.
+    private async Task RenewCoreAsync(Cursor local)
+    {
+        Log.RedisBehind(_logger, Collection.Name, local.ToString());
+        await EvaluateAsync(RedisScripts.Renew, [RedisChanges.FormatEpoch(local.Epoch), local.Sequence, RedisChanges.FormatEpoch(Cursor.NewEpoch())]).ConfigureAwait(false);
+        await LoadCoreAsync().ConfigureAwait(false);
+    }
+
     // Under the gate.
     private async Task LoadCoreAsync()
     {
@@ -242,14 +263,15 @@ internal sealed partial class RedisCollectionReplica : IDisposable
         }
     }
 
-    private RedisValue[] WriteArguments(uint epoch, ChangeSet changes)
+    private RedisValue[] WriteArguments(Cursor local, ChangeSet changes)
     {
-        var arguments = new RedisValue[4 + (5 * changes.Count)];
-        arguments[0] = RedisChanges.FormatEpoch(epoch);
+        var arguments = new RedisValue[5 + (5 * changes.Count)];
+        arguments[0] = RedisChanges.FormatEpoch(local.Epoch);
         arguments[1] = _historyCount;
         arguments[2] = Channel.ToString();
-        arguments[3] = changes.Count;
-        var at = 4;
+        arguments[3] = local.Sequence;
+        arguments[4] = changes.Count;
+        var at = 5;
         foreach (var change in changes)
         {
             arguments[at++] = RedisChanges.Kind(change.Kind);
@@ -294,6 +316,9 @@ internal sealed partial class RedisCollectionReplica : IDisposable
 
         [LoggerMessage(4, LogLevel.Warning, "Collection {Collection}: the replica disagrees with Redis; reloading", EventName = "RedisReplicaDiverged")]
         public static partial void ReplicaDiverged(ILogger logger, string collection, Exception exception);
+
+        [LoggerMessage(6, LogLevel.Warning, "Collection {Collection}: Redis is behind this node's {Cursor} under the same epoch (it lost writes: restored from an older snapshot, or a replica was promoted); starting a new epoch", EventName = "RedisBehind")]
+        public static partial void RedisBehind(ILogger logger, string collection, string cursor);
 
         [LoggerMessage(5, LogLevel.Debug, "Collection {Collection}: the position check could not reach Redis", EventName = "RedisPositionCheckFailed")]
         public static partial void PositionCheckFailed(ILogger logger, string collection, Exception exception);

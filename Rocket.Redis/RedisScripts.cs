@@ -33,9 +33,11 @@ internal static class RedisScripts
     /// Commits one change set, all or nothing: checks the epoch the node holds, every change against the records
     /// (create of an existing id, update or destroy of a missing one, a conditional change whose record differs), then
     /// writes the records, increments the sequence, appends the changes to the log (trimmed to the history length) and
-    /// publishes them. KEYS: meta, records, log. ARGV: the node's epoch, the log's length, the channel, the number of
-    /// changes, then five per change: kind (c, u, d), id, value, whether it is conditional (1 or 0), the expected value.
-    /// Returns {'OK', seq}; {'EPOCH', epoch or ''}; or {'EXISTS'|'NOTFOUND'|'PRECONDITION', change index, id}.
+    /// publishes them. KEYS: meta, records, log. ARGV: the node's epoch, the log's length, the channel, the node's
+    /// sequence, the number of changes, then five per change: kind (c, u, d), id, value, whether it is conditional (1 or
+    /// 0), the expected value. Returns {'OK', seq}; {'EPOCH', epoch or ''}; {'BEHIND'} when Redis's sequence is behind
+    /// the node's (Redis lost writes the node saw: restored from an older snapshot, or a replica promoted before it had
+    /// them); or {'EXISTS'|'NOTFOUND'|'PRECONDITION', change index, id}.
     /// </summary>
     public const string Write =
         """
@@ -43,10 +45,13 @@ internal static class RedisScripts
         if epoch ~= ARGV[1] then
           return {'EPOCH', epoch or ''}
         end
-        local n = tonumber(ARGV[4])
+        if tonumber(redis.call('HGET', KEYS[1], 'seq')) < tonumber(ARGV[4]) then
+          return {'BEHIND'}
+        end
+        local n = tonumber(ARGV[5])
         local staged = {}
         for i = 0, n - 1 do
-          local at = 5 + i * 5
+          local at = 6 + i * 5
           local kind, id = ARGV[at], ARGV[at + 1]
           local exists = staged[id]
           if exists == nil then
@@ -65,7 +70,7 @@ internal static class RedisScripts
         end
         local parts = {}
         for i = 0, n - 1 do
-          local at = 5 + i * 5
+          local at = 6 + i * 5
           if ARGV[at] == 'd' then
             redis.call('HDEL', KEYS[2], ARGV[at + 1])
           else
@@ -81,5 +86,23 @@ internal static class RedisScripts
         redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'c', changes)
         redis.call('PUBLISH', ARGV[3], epoch .. ' ' .. seq .. ' ' .. changes)
         return {'OK', tostring(seq)}
+        """;
+
+    /// <summary>
+    /// Starts a new epoch for a collection whose Redis state is behind what a node saw under the current one: the same
+    /// cursor would otherwise name two different events. Only if the meta is still that epoch and still behind (another
+    /// node may have renewed it first). The records stay (they are what Redis holds); the log of the old epoch goes.
+    /// KEYS: meta, records, log. ARGV: the epoch, the node's sequence, the new epoch. Returns 1 when renewed, else 0.
+    /// </summary>
+    public const string Renew =
+        """
+        local epoch = redis.call('HGET', KEYS[1], 'epoch')
+        local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+        if epoch == ARGV[1] and seq < tonumber(ARGV[2]) then
+          redis.call('HSET', KEYS[1], 'epoch', ARGV[3])
+          redis.call('DEL', KEYS[3])
+          return 1
+        end
+        return 0
         """;
 }

@@ -51,6 +51,16 @@ internal sealed class FanOutLog
         _queueMaxBytes = queueMaxBytes;
     }
 
+    /// <summary>
+    /// Makes an empty log continue after <paramref name="sequence"/>: its first event is <paramref name="sequence"/> + 1.
+    /// A log starts after 0 unless told otherwise; a collection loaded from a source starts after the source's position.
+    /// </summary>
+    public void StartAfter(long sequence)
+    {
+        Debug.Assert(_retained == 0, "Only an empty log is started.");
+        _newest = sequence;
+    }
+
     /// <summary>The history's limit in events, as configured.</summary>
     public int HistoryMaxEvents => _historyMaxEvents;
 

@@ -291,6 +291,7 @@ public sealed class LiveCollection : IDisposable
             _log = new FanOutLog(_log.HistoryMaxEvents, _log.HistoryMaxBytes, _queueMaxEvents, _queueMaxBytes);
             _reset = null;
             _sequence = sequence - history.Count;
+            _log.StartAfter(_sequence);
             foreach (var (_, changes) in history)
             {
                 // Only the patch is kept: no subscriber is registered yet.

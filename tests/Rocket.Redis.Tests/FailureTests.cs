@@ -82,6 +82,41 @@ public sealed class FailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RedisBackWithAnOlderState_NewEpochAndEveryClientReset()
+    {
+        // What a failover to a replica that lacked the last writes looks like to a node: the same epoch, but a sequence
+        // behind the one the node (and its clients) saw. Made here by restarting Redis from an older snapshot.
+        await using var node = await RedisNode.StartAsync(_redis, "b");
+        await node.PostAsync("""{"n":1}""");
+        await node.PostAsync("""{"n":2}""");
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration + ",allowAdmin=true"))
+        {
+            // A synchronous SAVE: the snapshot is on disk when it answers.
+            await admin.GetDatabase().ExecuteAsync("SAVE");
+        }
+
+        await node.PostAsync("""{"n":3}""");
+        await node.PostAsync("""{"n":4}""");
+        var (_, seen) = await node.GetKeyedAsync();
+        using var stream = await node.OpenStreamAsync(seen);
+
+        await _redis.RestartAsync(keepSnapshot: true);
+
+        var close = await stream.NextAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("close", close?.Type);
+        using var again = await node.OpenStreamAsync(seen);
+        var reset = await again.NextPatchAsync();
+        Assert.StartsWith("""[{"op":"replace","path":"","value":""", reset.Patch, StringComparison.Ordinal);
+        Assert.NotEqual(seen[..8], reset.Id[..8]);
+        Assert.Contains("\"n\":2", reset.Patch, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"n\":3", reset.Patch, StringComparison.Ordinal);
+
+        // Writes go on in the new epoch.
+        await node.PostAsync("""{"n":5}""");
+        Assert.Contains("\"n\":5", (await node.GetKeyedAsync()).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RedisPaused_WritesTimeOutAs503_StreamCarriesOnAfterwards()
     {
         await using var node = await RedisNode.StartAsync(_redis, "p");

@@ -33,6 +33,9 @@ public sealed class RedisNode : IAsyncDisposable
 
     public WebApplication App { get; }
 
+    /// <summary>What the node logged at Warning and above, for failure messages.</summary>
+    public LogList Logs { get; private init; } = new();
+
     public HttpClient Client { get; }
 
     public LiveCollection Live => App.Services.GetRequiredService<CollectionRegistry>().GetCollection(Collection);
@@ -44,6 +47,8 @@ public sealed class RedisNode : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        var logs = new LogList();
+        builder.Logging.AddProvider(logs);
         builder.Services.AddRocket()
             .AddCollection(Collection, o =>
             {
@@ -61,13 +66,13 @@ public sealed class RedisNode : IAsyncDisposable
         var app = builder.Build();
         app.MapRocketCollection(Collection);
         await app.StartAsync();
-        return new RedisNode(app, new Uri(app.Urls.Single() + "/"));
+        return new RedisNode(app, new Uri(app.Urls.Single() + "/")) { Logs = logs };
     }
 
     public async Task<string> PostAsync(string json)
     {
         using var response = await Client.PostAsync(Collection, new StringContent(json, Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST answered {response.StatusCode}; the node logged: {Logs}");
         return JsonElement.Parse(await response.Content.ReadAsStringAsync()).GetProperty("id").GetString()!;
     }
 
@@ -135,5 +140,35 @@ public sealed class EventStreamReader : IDisposable
     public void Dispose()
     {
         _response.Dispose();
+    }
+}
+
+/// <summary>Keeps what a node logs at Warning and above.</summary>
+public sealed class LogList : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _entries = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    public override string ToString() => string.Join(" | ", _entries);
+
+    private sealed class Logger(LogList list, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                list._entries.Enqueue($"{category}: {formatter(state, exception)} {exception}");
+            }
+        }
     }
 }

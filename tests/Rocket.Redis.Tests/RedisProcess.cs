@@ -35,10 +35,18 @@ public sealed class RedisProcess : IAsyncDisposable
         return redis;
     }
 
-    /// <summary>Starts the server (again, empty) on the same port and waits until it answers.</summary>
-    public async Task RestartAsync()
+    /// <summary>
+    /// Starts the server again on the same port and waits until it answers: empty, or with <paramref name="keepSnapshot"/>
+    /// from the last snapshot it was told to SAVE.
+    /// </summary>
+    public async Task RestartAsync(bool keepSnapshot = false)
     {
         Kill();
+        if (!keepSnapshot)
+        {
+            File.Delete(Path.Combine(_directory, "dump.rdb"));
+        }
+
         var path = File.Exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : "redis-server";
         var start = new ProcessStartInfo(path)
         {

@@ -66,6 +66,23 @@ public sealed class ReplicaTests
     }
 
     [Fact]
+    public async Task Load_WithoutHistoryPastZero_NextEventAppliedAndCursorAtItResumes()
+    {
+        // A source whose log was emptied (a new epoch kept its records) loads at a sequence past 0 with no history.
+        using var collection = new LiveCollection("messages");
+        collection.Load(SourceEpoch, 5, [Record("a", "{}")]);
+
+        Assert.True(collection.ApplyCommitted(new Cursor(SourceEpoch, 6), Create("b", "{}")));
+        Assert.True(collection.ApplyCommitted(new Cursor(SourceEpoch, 7), Create("c", "{}")));
+
+        var transport = new InMemoryTransport();
+        using var subscription = collection.Subscribe(transport, new Cursor(SourceEpoch, 6).ToString());
+        var events = await LiveTest.WaitForEventsAsync(transport, 1);
+        Assert.False(subscription.StartedWithReset);
+        Assert.Equal(new Cursor(SourceEpoch, 7), events[0].Cursor);
+    }
+
+    [Fact]
     public void ApplyCommitted_AlreadyHeld_FalseAndNothingChanges()
     {
         using var collection = LoadedReplica();
