@@ -25,6 +25,7 @@ internal sealed class CollectionEndpoints
     private readonly IRocketStreamEndpoint[] _streams;
     private readonly IRecordStore _store;
     private readonly RocketHttpOptions _options;
+    private readonly bool _hasOwnStore;
 
     public CollectionEndpoints(IServiceProvider services, string collection)
     {
@@ -33,7 +34,16 @@ internal sealed class CollectionEndpoints
         _store = services.GetService<IRecordStore>()
             ?? new LiveCollectionRecordStore(services.GetRequiredService<CollectionRegistry>(), services.GetRequiredService<IRocketPublisher>());
         _options = services.GetRequiredService<IOptions<RocketHttpOptions>>().Value;
+        _hasOwnStore = services.GetServices<CollectionStoreRegistration>().Any(r => r.Name == collection);
     }
+
+    // The collection's own store is scoped: resolved from the request, so it may hold the request's DbContext.
+    private IRecordStore StoreFor(HttpContext context) => _hasOwnStore
+        ? new CollectionStoreRecordStore(
+            context.RequestServices.GetRequiredService<CollectionRegistry>(),
+            context.RequestServices.GetRequiredKeyedService<ICollectionStore>(Name),
+            context.RequestServices.GetRequiredService<CollectionWriteGates>())
+        : _store;
 
     private string Name => _collection.Name;
 
@@ -126,19 +136,20 @@ internal sealed class CollectionEndpoints
 
         var id = Guid.CreateVersion7().ToString("N", CultureInfo.InvariantCulture);
         var record = WithId(body.RootElement, id);
-        if (!await TryStoreAsync(context, () => _store.CreateAsync(Name, id, record, context.RequestAborted)).ConfigureAwait(false))
+        ReadOnlyMemory<byte> stored = default;
+        if (!await TryStoreAsync(context, async () => Keep(await StoreFor(context).CreateAsync(Name, id, record, context.RequestAborted).ConfigureAwait(false), out stored)).ConfigureAwait(false))
         {
             return;
         }
 
         context.Response.Headers.Location = $"{context.Request.PathBase}{context.Request.Path.Value?.TrimEnd('/')}/{Uri.EscapeDataString(id)}";
-        await WriteRecordAsync(context, StatusCodes.Status201Created, record).ConfigureAwait(false);
+        await WriteRecordAsync(context, StatusCodes.Status201Created, stored).ConfigureAwait(false);
     }
 
     /// <summary><c>GET /collection/{id}</c>.</summary>
     public async Task GetRecordAsync(HttpContext context, string id)
     {
-        var record = await _store.GetAsync(Name, id, context.RequestAborted).ConfigureAwait(false);
+        var record = await StoreFor(context).GetAsync(Name, id, context.RequestAborted).ConfigureAwait(false);
         if (record is not { } value)
         {
             await NotFoundAsync(context, id).ConfigureAwait(false);
@@ -179,9 +190,10 @@ internal sealed class CollectionEndpoints
         }
 
         var record = WithId(body.RootElement, id);
-        if (await TryStoreAsync(context, () => _store.UpdateAsync(Name, id, record, expected.Record, context.RequestAborted)).ConfigureAwait(false))
+        ReadOnlyMemory<byte> stored = default;
+        if (await TryStoreAsync(context, async () => Keep(await StoreFor(context).UpdateAsync(Name, id, record, expected.Record, context.RequestAborted).ConfigureAwait(false), out stored)).ConfigureAwait(false))
         {
-            await WriteRecordAsync(context, StatusCodes.Status200OK, record).ConfigureAwait(false);
+            await WriteRecordAsync(context, StatusCodes.Status200OK, stored).ConfigureAwait(false);
         }
     }
 
@@ -217,7 +229,7 @@ internal sealed class CollectionEndpoints
             return;
         }
 
-        var current = expected.Record ?? await _store.GetAsync(Name, id, context.RequestAborted).ConfigureAwait(false);
+        var current = expected.Record ?? await StoreFor(context).GetAsync(Name, id, context.RequestAborted).ConfigureAwait(false);
         if (current is not { } currentRecord)
         {
             await NotFoundAsync(context, id).ConfigureAwait(false);
@@ -245,7 +257,7 @@ internal sealed class CollectionEndpoints
             context,
             async () =>
             {
-                var patched = await _store.PatchAsync(Name, id, JsonPatchDocument.Create(operations), context.RequestAborted).ConfigureAwait(false);
+                var patched = await StoreFor(context).PatchAsync(Name, id, JsonPatchDocument.Create(operations), context.RequestAborted).ConfigureAwait(false);
                 record = patched.Record;
                 return patched.Cursor;
             },
@@ -281,10 +293,17 @@ internal sealed class CollectionEndpoints
             return;
         }
 
-        if (await TryStoreAsync(context, () => _store.DeleteAsync(Name, id, expected.Record, context.RequestAborted)).ConfigureAwait(false))
+        if (await TryStoreAsync(context, () => StoreFor(context).DeleteAsync(Name, id, expected.Record, context.RequestAborted)).ConfigureAwait(false))
         {
             context.Response.StatusCode = StatusCodes.Status204NoContent;
         }
+    }
+
+    // The cursor of a stored write, keeping the record it stored for the response.
+    private static Cursor Keep(StoredRecord written, out ReadOnlyMemory<byte> record)
+    {
+        record = written.Record;
+        return written.Cursor;
     }
 
     private static byte[] WithId(JsonElement body, string id)
@@ -398,7 +417,7 @@ internal sealed class CollectionEndpoints
             return default;
         }
 
-        var current = await _store.GetAsync(Name, id, context.RequestAborted).ConfigureAwait(false);
+        var current = await StoreFor(context).GetAsync(Name, id, context.RequestAborted).ConfigureAwait(false);
         if (current is not { } record)
         {
             await NotFoundAsync(context, id).ConfigureAwait(false);

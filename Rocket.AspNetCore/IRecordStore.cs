@@ -22,18 +22,18 @@ public interface IRecordStore
     ValueTask<ReadOnlyMemory<byte>?> GetAsync(string collection, string id, CancellationToken cancellationToken = default);
 
     /// <summary>Creates a record; refuses an id that exists.</summary>
-    /// <returns>The cursor of the event the write caused (what <see cref="IRocketPublisher.PublishAsync"/> returned).</returns>
-    ValueTask<Cursor> CreateAsync(string collection, string id, ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default);
+    /// <returns>The record as stored and the cursor of the event the write caused (what <see cref="IRocketPublisher.PublishAsync"/> returned).</returns>
+    ValueTask<StoredRecord> CreateAsync(string collection, string id, ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Replaces a record. When <paramref name="expected"/> is given, only if the stored record is still those bytes
     /// (checked and written atomically), else <see cref="ChangeRefusal.PreconditionFailed"/>.
     /// </summary>
-    /// <returns>The cursor of the event the write caused.</returns>
-    ValueTask<Cursor> UpdateAsync(string collection, string id, ReadOnlyMemory<byte> record, ReadOnlyMemory<byte>? expected, CancellationToken cancellationToken = default);
+    /// <returns>The record as stored and the cursor of the event the write caused.</returns>
+    ValueTask<StoredRecord> UpdateAsync(string collection, string id, ReadOnlyMemory<byte> record, ReadOnlyMemory<byte>? expected, CancellationToken cancellationToken = default);
 
     /// <summary>Applies a JSON Patch to a record, all or nothing, and returns the record it produced and the cursor of its event.</summary>
-    ValueTask<PatchedRecord> PatchAsync(string collection, string id, JsonPatchDocument patch, CancellationToken cancellationToken = default);
+    ValueTask<StoredRecord> PatchAsync(string collection, string id, JsonPatchDocument patch, CancellationToken cancellationToken = default);
 
     /// <summary>Removes a record; with <paramref name="expected"/>, only if it is still those bytes.</summary>
     /// <returns>The cursor of the event the write caused.</returns>

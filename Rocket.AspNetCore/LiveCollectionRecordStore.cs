@@ -40,24 +40,24 @@ public sealed class LiveCollectionRecordStore : IRecordStore
         ValueTask.FromResult(_registry.GetCollection(collection).TryGet(id, out var record) ? record : (ReadOnlyMemory<byte>?)null);
 
     /// <inheritdoc/>
-    public ValueTask<Cursor> CreateAsync(string collection, string id, ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default) =>
-        _publisher.PublishAsync(collection, ChangeSet.Create(RecordChange.Create(id, record.Span)), cancellationToken);
+    public async ValueTask<StoredRecord> CreateAsync(string collection, string id, ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default) =>
+        new(record, await _publisher.PublishAsync(collection, ChangeSet.Create(RecordChange.Create(id, record.Span)), cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc/>
-    public ValueTask<Cursor> UpdateAsync(string collection, string id, ReadOnlyMemory<byte> record, ReadOnlyMemory<byte>? expected, CancellationToken cancellationToken = default)
+    public async ValueTask<StoredRecord> UpdateAsync(string collection, string id, ReadOnlyMemory<byte> record, ReadOnlyMemory<byte>? expected, CancellationToken cancellationToken = default)
     {
         var change = RecordChange.Update(id, record.Span);
-        return _publisher.PublishAsync(collection, ChangeSet.Create(expected is { } bytes ? change.IfMatch(bytes.Span) : change), cancellationToken);
+        return new(record, await _publisher.PublishAsync(collection, ChangeSet.Create(expected is { } bytes ? change.IfMatch(bytes.Span) : change), cancellationToken).ConfigureAwait(false));
     }
 
     /// <inheritdoc/>
-    public async ValueTask<PatchedRecord> PatchAsync(string collection, string id, JsonPatchDocument patch, CancellationToken cancellationToken = default)
+    public async ValueTask<StoredRecord> PatchAsync(string collection, string id, JsonPatchDocument patch, CancellationToken cancellationToken = default)
     {
         var live = _registry.GetCollection(collection);
         if (!live.IsReplica)
         {
             var cursor = live.Patch(id, patch, out var patched);
-            return new PatchedRecord(patched, cursor);
+            return new StoredRecord(patched, cursor);
         }
 
         for (var attempt = 1; ; attempt++)
@@ -71,7 +71,7 @@ public sealed class LiveCollectionRecordStore : IRecordStore
             try
             {
                 var cursor = await _publisher.PublishAsync(collection, ChangeSet.Create(change), cancellationToken).ConfigureAwait(false);
-                return new PatchedRecord(change.Value, cursor);
+                return new StoredRecord(change.Value, cursor);
             }
             catch (ChangeRefusedException e) when (e.Reason == ChangeRefusal.PreconditionFailed && attempt < PatchAttempts)
             {

@@ -214,6 +214,21 @@ public sealed class LiveCollection : IDisposable
     }
 
     /// <summary>
+    /// Checks that <paramref name="changes"/> would apply to the collection as it is now (ids, conditions, record
+    /// budgets), without applying them: for a store that commits elsewhere first and then publishes here.
+    /// </summary>
+    /// <exception cref="ChangeRefusedException">A change would be refused; see <see cref="Apply"/>.</exception>
+    public void Validate(ChangeSet changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Check(changes);
+        }
+    }
+
+    /// <summary>
     /// Applies an event a source has already committed at <paramref name="cursor"/>: the records change and every
     /// subscriber gets the event, exactly as if it had been written here. The source keeps the order: each cursor must be
     /// the next one of this collection's epoch.

@@ -1,16 +1,19 @@
 using System;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Rocket.Redis;
+using Rocket.Sample.Todos;
 
 namespace Rocket.Sample;
 
 /// <summary>
 /// The sample server: a <c>messages</c> collection on the REST scaffold, every transport that exists, and a page at
 /// <c>/</c> that shows the list live. The collection is in memory, or in Redis when the connection string <c>Redis</c> is
-/// set (<c>ConnectionStrings__Redis=127.0.0.1:6379</c>), so several instances serve one collection. Tests start it with
-/// <c>Create(["--urls", "http://127.0.0.1:0"])</c>.
+/// set (<c>ConnectionStrings__Redis=127.0.0.1:6379</c>), so several instances serve one collection. With the connection
+/// string <c>Todos</c> (<c>ConnectionStrings__Todos="Data Source=todos.db"</c>) it also serves <c>/todos</c>, a collection
+/// kept in a SQLite table through EF Core. Tests start it with <c>Create(["--urls", "http://127.0.0.1:0"])</c>.
 /// </summary>
 public static class SampleApp
 {
@@ -33,11 +36,30 @@ public static class SampleApp
             rocket.AddRedis(redis);
         }
 
+        var todos = builder.Configuration.GetConnectionString("Todos") is { Length: > 0 } sqlite;
+        if (todos)
+        {
+            builder.Services.AddDbContext<TodoDbContext>(o => o.UseSqlite(builder.Configuration.GetConnectionString("Todos")));
+            rocket.AddCollection<TodoStore>("todos");
+        }
+
         var app = builder.Build();
+        if (todos)
+        {
+            // The table is created if missing, before the collection is loaded from it when the host starts.
+            using var scope = app.Services.CreateScope();
+            scope.ServiceProvider.GetRequiredService<TodoDbContext>().Database.EnsureCreated();
+        }
+
         app.UseWebSockets();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapRocketCollection("messages");
+        if (todos)
+        {
+            app.MapRocketCollection("todos");
+        }
+
         app.MapRocketHub();
         return app;
     }
