@@ -17,7 +17,6 @@ public sealed class WebSocketConnector : IStreamConnector
     /// <summary>The subprotocol offered.</summary>
     public const string SubProtocol = "rocket.jsonpatch.v1";
 
-    private static readonly byte[] ResumeWithoutCursor = """{"type":"resume"}"""u8.ToArray();
 
     /// <summary>Called on each socket's options before it connects (proxy, certificates, ...). Default null.</summary>
     public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; set; }
@@ -70,12 +69,6 @@ public sealed class WebSocketConnector : IStreamConnector
 
             ConfigureWebSocket?.Invoke(socket.Options);
             await socket.ConnectAsync(ToWebSocketUri(request.CollectionUri, request.LastEventId), cancellationToken).ConfigureAwait(false);
-            if (request.LastEventId is null)
-            {
-                // Without a cursor the server waits up to a second for a resume message; saying "none" skips the wait.
-                await socket.SendAsync(ResumeWithoutCursor, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
-            }
-
             return new Connection(socket);
         }
         catch

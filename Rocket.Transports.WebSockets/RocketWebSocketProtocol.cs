@@ -15,6 +15,15 @@ public static class RocketWebSocketProtocol
     public const string CursorQueryParameter = "lastEventId";
 
     /// <summary>
+    /// The query parameter with which a client asks to give its cursor in a first message instead of the URL:
+    /// <c>?resume=message</c>. Only then does the server wait for that message before it starts the stream.
+    /// </summary>
+    public const string ResumeQueryParameter = "resume";
+
+    /// <summary>The value of <see cref="ResumeQueryParameter"/> that asks for resume by message: <c>message</c>.</summary>
+    public const string ResumeByMessage = "message";
+
+    /// <summary>
     /// 4000, a private close code (RFC 6455 section 7.4.2): the client read too slowly and its queue overflowed; it
     /// should reconnect at once with its last cursor. Not 1013 (Try Again Later), which says the server is overloaded
     /// and invites a back-off, when the client is the one behind.

@@ -46,6 +46,7 @@ public sealed partial class WebSocketSession
     private readonly ILogger _logger;
     private readonly TaskCompletionSource<string?> _resume = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state;
+    private int _messages;
 
     private WebSocketSession(WebSocket socket, WebSocketConnectionStream? connection, WebSocketTransportOptions options, ILogger logger)
     {
@@ -63,7 +64,8 @@ public sealed partial class WebSocketSession
     /// <param name="collection">The collection to stream.</param>
     /// <param name="cursor">
     /// The cursor the client gave in its request (<c>lastEventId</c> query parameter, <c>Last-Event-ID</c> header), or
-    /// <see langword="null"/>; with none, the client may send <c>{"type":"resume","lastEventId":"..."}</c> first.
+    /// <see langword="null"/>: the stream starts at once, with a reset. (A client that gives its cursor in a first
+    /// message is served with <see cref="RunAwaitingResumeAsync"/>.)
     /// </param>
     /// <param name="options">Limits and timeouts; <see langword="null"/> for the defaults.</param>
     /// <param name="logger">Where protocol errors and failures are logged; none by default.</param>
@@ -85,7 +87,32 @@ public sealed partial class WebSocketSession
         }
 
         var session = new WebSocketSession(webSocket, null, options ?? new WebSocketTransportOptions(), logger ?? NullLogger.Instance);
-        return session.RunCoreAsync(collection, cursor, cancellationToken);
+        return session.RunCoreAsync(collection, cursor, awaitResume: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="RunAsync"/> for a client that gives its cursor in its first message,
+    /// <c>{"type":"resume","lastEventId":"..."}</c> (the endpoint does this for <c>?resume=message</c>): the stream waits
+    /// for that message, up to <see cref="WebSocketTransportOptions.ResumeMessageTimeout"/>, then starts from its cursor
+    /// (or with a reset when it has none, or none came).
+    /// </summary>
+    /// <returns>Completes (never faults for anything the client does) when the connection is over.</returns>
+    public static Task RunAwaitingResumeAsync(
+        WebSocket webSocket,
+        LiveCollection collection,
+        WebSocketTransportOptions? options = null,
+        ILogger? logger = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(webSocket);
+        ArgumentNullException.ThrowIfNull(collection);
+        if (webSocket.State != WebSocketState.Open)
+        {
+            throw new ArgumentException("The WebSocket must be open.", nameof(webSocket));
+        }
+
+        var session = new WebSocketSession(webSocket, null, options ?? new WebSocketTransportOptions(), logger ?? NullLogger.Instance);
+        return session.RunCoreAsync(collection, null, awaitResume: true, cancellationToken);
     }
 
     /// <summary>
@@ -98,22 +125,23 @@ public sealed partial class WebSocketSession
         WebSocketConnectionStream connection,
         LiveCollection collection,
         string? cursor,
+        bool awaitResume,
         WebSocketTransportOptions options,
         ILogger logger,
         CancellationToken cancellationToken)
     {
         var session = new WebSocketSession(webSocket, connection, options, logger);
-        return session.RunCoreAsync(collection, cursor, cancellationToken);
+        return session.RunCoreAsync(collection, cursor, awaitResume, cancellationToken);
     }
 
-    private async Task RunCoreAsync(LiveCollection collection, string? cursor, CancellationToken stopping)
+    private async Task RunCoreAsync(LiveCollection collection, string? cursor, bool awaitResume, CancellationToken stopping)
     {
         var receiving = ReceiveLoopAsync();
         var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stoppingRegistration = stopping.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), stopped);
         try
         {
-            if (cursor is null && _options.ResumeMessageTimeout > TimeSpan.Zero)
+            if (awaitResume && cursor is null && _options.ResumeMessageTimeout > TimeSpan.Zero)
             {
                 using var window = new CancellationTokenSource(_options.ResumeMessageTimeout);
                 using var windowRegistration = window.Token.Register(static s => ((WebSocketSession)s!).CloseResumeWindow(), this);
@@ -374,10 +402,14 @@ public sealed partial class WebSocketSession
                 "the only client message of rocket.jsonpatch.v1 is {\"type\":\"resume\",\"lastEventId\":\"<cursor>\"}");
         }
 
+        var first = Interlocked.Increment(ref _messages) == 1;
         if (Interlocked.CompareExchange(ref _state, Started, Awaiting) != Awaiting)
         {
-            return ReceiveOutcome.Violation(WebSocketCloseStatus.PolicyViolation,
-                $"a resume message is accepted only as the first message, within {_options.ResumeMessageTimeout.TotalMilliseconds} ms, when the URL has no lastEventId");
+            // A first message that says "no cursor" asks for what the stream already does: harmless, so ignored.
+            return first && lastEventId is null
+                ? null
+                : ReceiveOutcome.Violation(WebSocketCloseStatus.PolicyViolation,
+                    $"a resume message with a cursor is accepted only as the first message, within {_options.ResumeMessageTimeout.TotalMilliseconds} ms, of a stream opened with ?resume=message and no lastEventId");
         }
 
         // A cursor that is garbage, too old or from another epoch is not an error: the stream starts with a reset.

@@ -25,8 +25,8 @@ namespace Rocket.Transports.WebSockets;
 /// A client that offers <c>rocket.jsonpatch.v1</c> in <c>Sec-WebSocket-Protocol</c> gets it selected; a client that
 /// offers no subprotocol is accepted too (a plain <c>new WebSocket(url)</c> works); a client that offers only others is
 /// refused with 400 before the upgrade, since it would speak something else. The cursor is the <c>Last-Event-ID</c>
-/// header, else the <c>lastEventId</c> query parameter (a browser's WebSocket cannot set headers); else the client may
-/// send it as its first message. Keep-alive pings are set at accept time; the server stopping closes with 1001.
+/// header, else the <c>lastEventId</c> query parameter (a browser's WebSocket cannot set headers); a client that asks
+/// with <c>?resume=message</c> may send it as its first message instead. Without a cursor the stream starts at once. Keep-alive pings are set at accept time; the server stopping closes with 1001.
 /// <para>
 /// ASP.NET Core's middleware decides what is a WebSocket request (and checks its origin); over HTTP/1.1 the endpoint then
 /// answers the upgrade itself and writes events to the upgraded connection as the framer built them, a batch per write
@@ -82,12 +82,13 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
         }
 
         var cursor = GetCursor(context.Request);
+        var awaitResume = cursor is null && WantsResumeMessage(context.Request);
         var stopping = _lifetime?.ApplicationStopping ?? CancellationToken.None;
         if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade
             && WebSocketHandshake.IsSupportedVersion(context.Request.Headers.SecWebSocketVersion)
             && WebSocketHandshake.TryGetAcceptKey(context.Request.Headers.SecWebSocketKey, out var accept))
         {
-            await UpgradeAsync(context, upgrade, accept, subprotocol, collection, cursor, stopping).ConfigureAwait(false);
+            await UpgradeAsync(context, upgrade, accept, subprotocol, collection, cursor, awaitResume, stopping).ConfigureAwait(false);
             return;
         }
 
@@ -114,7 +115,9 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
 
         using (socket)
         {
-            await WebSocketSession.RunAsync(socket, collection, cursor, _options, _logger, stopping).ConfigureAwait(false);
+            await (awaitResume
+                ? WebSocketSession.RunAwaitingResumeAsync(socket, collection, _options, _logger, stopping)
+                : WebSocketSession.RunAsync(socket, collection, cursor, _options, _logger, stopping)).ConfigureAwait(false);
         }
     }
 
@@ -124,7 +127,7 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
     /// Core's middleware has validated the request (<c>IsWebSocketRequest</c>) and checked its origin already.
     /// </summary>
     private async Task UpgradeAsync(
-        HttpContext context, IHttpUpgradeFeature upgrade, string accept, string? subprotocol, LiveCollection collection, string? cursor, CancellationToken stopping)
+        HttpContext context, IHttpUpgradeFeature upgrade, string accept, string? subprotocol, LiveCollection collection, string? cursor, bool awaitResume, CancellationToken stopping)
     {
         var headers = context.Response.Headers;
         headers.Connection = "Upgrade";
@@ -159,8 +162,13 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
             KeepAliveTimeout = _options.KeepAliveTimeout,
         });
         connection.Socket = socket;
-        await WebSocketSession.RunUpgradedAsync(socket, connection, collection, cursor, _options, _logger, stopping).ConfigureAwait(false);
+        await WebSocketSession.RunUpgradedAsync(socket, connection, collection, cursor, awaitResume, _options, _logger, stopping).ConfigureAwait(false);
     }
+
+    // ?resume=message: the client will send its cursor as the first message, so the stream waits for it (up to
+    // ResumeMessageTimeout). Without it the stream starts at once, which is what every other client wants.
+    private static bool WantsResumeMessage(HttpRequest request) =>
+        string.Equals(request.Query[RocketWebSocketProtocol.ResumeQueryParameter], RocketWebSocketProtocol.ResumeByMessage, StringComparison.Ordinal);
 
     private static string? GetCursor(HttpRequest request)
     {

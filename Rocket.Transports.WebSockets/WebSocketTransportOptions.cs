@@ -81,10 +81,10 @@ public sealed class WebSocketTransportOptions
     }
 
     /// <summary>
-    /// When the URL carries no cursor, how long the server waits for an optional first message
-    /// <c>{"type":"resume","lastEventId":"..."}</c> before it starts the stream with a reset. Default 1 s: a client that
-    /// sends it on open gets it there within one round trip. A client with no cursor that wants no wait sends
-    /// <c>{"type":"resume"}</c> at once. <see cref="TimeSpan.Zero"/> turns the resume message off.
+    /// For a stream opened with <c>?resume=message</c> (and no cursor in the URL), how long the server waits for the first
+    /// message <c>{"type":"resume","lastEventId":"..."}</c> before it starts the stream with a reset. Default 1 s: a
+    /// client that asked for it sends it on open, and it arrives within one round trip. Every other stream starts at
+    /// once. <see cref="TimeSpan.Zero"/> turns resume by message off.
     /// </summary>
     public TimeSpan ResumeMessageTimeout
     {

@@ -40,11 +40,17 @@ internal sealed class InMemoryWebSocketPair : IDisposable
         return new InMemoryWebSocketPair(server, client, connection);
     }
 
-    /// <summary>Runs a session on the server side: over the connection, pre-framed, when the pair was made upgraded.</summary>
+    /// <summary>
+    /// Runs a session on the server side: over the connection, pre-framed, when the pair was made upgraded. Without a
+    /// cursor it waits for a resume message (as a stream opened with ?resume=message), so a test's first message is
+    /// the first thing the server reads.
+    /// </summary>
     public Task RunSessionAsync(Rocket.Live.LiveCollection collection, string? cursor, WebSocketTransportOptions options, CancellationToken cancellationToken = default) =>
-        Connection is null
-            ? WebSocketSession.RunAsync(Server, collection, cursor, options, cancellationToken: cancellationToken)
-            : WebSocketSession.RunUpgradedAsync(Server, Connection, collection, cursor, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancellationToken);
+        Connection is not null
+            ? WebSocketSession.RunUpgradedAsync(Server, Connection, collection, cursor, awaitResume: cursor is null, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, cancellationToken)
+            : cursor is null
+                ? WebSocketSession.RunAwaitingResumeAsync(Server, collection, options, cancellationToken: cancellationToken)
+                : WebSocketSession.RunAsync(Server, collection, cursor, options, cancellationToken: cancellationToken);
 
     public void Dispose()
     {

@@ -18,7 +18,7 @@ public sealed class WebSocketEndToEndTests
         await using var server = await TestServer.StartAsync();
         using var client = await server.ConnectAsync();
 
-        var reset = await client.ReceiveAsync(); // after the resume window: the client sent nothing
+        var reset = await client.ReceiveAsync(); // at once: the client sent nothing and asked for no resume message
         server.Collection.Create("1", "{\"id\":\"1\",\"text\":\"one\"}"u8);
         server.Collection.Update("1", "{\"id\":\"1\",\"text\":\"uno\"}"u8);
         server.Collection.Delete("1");
@@ -34,6 +34,32 @@ public sealed class WebSocketEndToEndTests
         Assert.Equal(server.Collection.Cursor.ToString(), remove.Id);
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+    }
+
+    [Fact]
+    public async Task Connect_NoCursorWithLongResumeWindow_StartsAtOnce()
+    {
+        // A resume window that would outlast the test: the reset arrives only because a plain connection does not wait.
+        await using var server = await TestServer.StartAsync(transport: static o => o.ResumeMessageTimeout = TimeSpan.FromHours(1));
+        using var client = await server.ConnectAsync();
+
+        Assert.True((await client.ReceiveAsync()).IsReset);
+    }
+
+    [Fact]
+    public async Task Connect_ResumeByMessageAsked_CursorInFirstMessageReplaysTheMissedEvents()
+    {
+        await using var server = await TestServer.StartAsync();
+        server.Collection.Create("1", "{}"u8);
+        var cursor = server.Collection.Cursor.ToString();
+        server.Collection.Create("2", "{}"u8);
+        using var client = await server.ConnectAsync("?resume=message");
+
+        await client.SendTextAsync($"{{\"type\":\"resume\",\"lastEventId\":\"{cursor}\"}}");
+        var replayed = await client.ReceiveAsync();
+
+        Assert.False(replayed.IsReset);
+        Assert.Equal("[{\"op\":\"add\",\"path\":\"/messages/2\",\"value\":{}}]", replayed.Patch);
     }
 
     [Fact]

@@ -12,11 +12,11 @@ public sealed class WebSocketSessionTests
     private static readonly WebSocketTransportOptions Options = new() { ResumeMessageTimeout = TimeSpan.FromSeconds(5) };
 
     [Fact]
-    public async Task RunAsync_ResumeMessageWithNoCursor_StartsWithResetThenLiveEvents()
+    public async Task RunAwaitingResumeAsync_ResumeMessageWithNoCursor_StartsWithResetThenLiveEvents()
     {
         using var collection = new LiveCollection("messages");
         using var pair = InMemoryWebSocketPair.Create();
-        var session = WebSocketSession.RunAsync(pair.Server, collection, null, Options);
+        var session = WebSocketSession.RunAwaitingResumeAsync(pair.Server, collection, Options);
 
         await pair.Client.SendTextAsync("{\"type\":\"resume\"}");
         var reset = await pair.Client.ReceiveAsync();
@@ -32,7 +32,7 @@ public sealed class WebSocketSessionTests
     }
 
     [Fact]
-    public async Task RunAsync_ResumeMessageWithCursorInHistory_YieldsExactlyTheMissedEvents()
+    public async Task RunAwaitingResumeAsync_ResumeMessageWithCursorInHistory_YieldsExactlyTheMissedEvents()
     {
         using var collection = new LiveCollection("messages");
         collection.Create("1", "{}"u8);
@@ -40,7 +40,7 @@ public sealed class WebSocketSessionTests
         collection.Create("2", "{}"u8);
         collection.Delete("1");
         using var pair = InMemoryWebSocketPair.Create();
-        var session = WebSocketSession.RunAsync(pair.Server, collection, null, Options);
+        var session = WebSocketSession.RunAwaitingResumeAsync(pair.Server, collection, Options);
 
         await pair.Client.SendTextAsync($"{{\"type\":\"resume\",\"lastEventId\":\"{cursor}\"}}");
         var first = await pair.Client.ReceiveAsync();
@@ -54,11 +54,11 @@ public sealed class WebSocketSessionTests
     }
 
     [Fact]
-    public async Task RunAsync_NoMessageWithinResumeWindow_StartsWithReset()
+    public async Task RunAwaitingResumeAsync_NoMessageWithinResumeWindow_StartsWithReset()
     {
         using var collection = new LiveCollection("messages");
         using var pair = InMemoryWebSocketPair.Create();
-        var session = WebSocketSession.RunAsync(pair.Server, collection, null, new WebSocketTransportOptions { ResumeMessageTimeout = TimeSpan.FromMilliseconds(50) });
+        var session = WebSocketSession.RunAwaitingResumeAsync(pair.Server, collection, new WebSocketTransportOptions { ResumeMessageTimeout = TimeSpan.FromMilliseconds(50) });
 
         var reset = await pair.Client.ReceiveAsync();
 
@@ -111,7 +111,7 @@ public sealed class WebSocketSessionTests
     {
         using var collection = new LiveCollection("messages");
         using var pair = InMemoryWebSocketPair.Create();
-        var session = WebSocketSession.RunAsync(pair.Server, collection, null, Options);
+        var session = WebSocketSession.RunAwaitingResumeAsync(pair.Server, collection, Options);
 
         await pair.Client.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None);
         var close = await pair.Client.ReceiveCloseAsync();
@@ -121,14 +121,45 @@ public sealed class WebSocketSessionTests
     }
 
     [Fact]
-    public async Task RunAsync_ResumeAfterStreamStarted_Closes1008()
+    public async Task RunAsync_NoCursor_StartsAtOnceWithoutWaitingForAMessage()
+    {
+        // A window that would outlast the test: the reset can only arrive if the stream did not wait for a message.
+        using var collection = new LiveCollection("messages");
+        using var pair = InMemoryWebSocketPair.Create();
+        var session = WebSocketSession.RunAsync(pair.Server, collection, null, new WebSocketTransportOptions { ResumeMessageTimeout = TimeSpan.FromHours(1) });
+
+        var reset = await pair.Client.ReceiveAsync();
+
+        Assert.True(reset.IsReset);
+        await pair.Client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        await session.WaitAsync(Client.Timeout);
+    }
+
+    [Fact]
+    public async Task RunAsync_FirstMessageSaysNoCursor_IgnoredAndTheStreamGoesOn()
+    {
+        using var collection = new LiveCollection("messages");
+        using var pair = InMemoryWebSocketPair.Create();
+        var session = WebSocketSession.RunAsync(pair.Server, collection, null, Options);
+        Assert.True((await pair.Client.ReceiveAsync()).IsReset);
+
+        await pair.Client.SendTextAsync("{\"type\":\"resume\"}");
+        collection.Create("1", "{}"u8);
+
+        Assert.Equal("[{\"op\":\"add\",\"path\":\"/messages/1\",\"value\":{}}]", (await pair.Client.ReceiveAsync()).Patch);
+        await pair.Client.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        await session.WaitAsync(Client.Timeout);
+    }
+
+    [Fact]
+    public async Task RunAsync_ResumeWithCursorAfterStreamStarted_Closes1008()
     {
         using var collection = new LiveCollection("messages");
         using var pair = InMemoryWebSocketPair.Create();
         var session = WebSocketSession.RunAsync(pair.Server, collection, "garbage", Options);
         Assert.True((await pair.Client.ReceiveAsync()).IsReset);
 
-        await pair.Client.SendTextAsync("{\"type\":\"resume\",\"lastEventId\":null}");
+        await pair.Client.SendTextAsync("{\"type\":\"resume\",\"lastEventId\":\"00000000.0\"}");
         var close = await pair.Client.ReceiveCloseAsync();
 
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, close.CloseStatus);

@@ -4,12 +4,12 @@
 //
 // The stream is read by the `ws` package and every patch is applied by `fast-json-patch` with validation on, so an op
 // that does not fit the local copy fails the run. The scenario (the same as sse-interop.mjs), against `messages`:
-//   1. connect with no cursor (sending nothing: the server's resume window passes): the first message must be a reset;
+//   1. connect with no cursor (sending nothing: the stream starts at once): the first message must be a reset;
 //      creates, a PUT, a PATCH and a DELETE over HTTP must arrive as exactly add, add, add, replace, replace, remove,
 //      and the copy must equal GET /messages?form=keyed once the copy's cursor reaches the GET's Last-Event-ID;
 //   2. drop the connection, change things over HTTP, reconnect with the last cursor as the `lastEventId` query
 //      parameter: the first event must be the one right after the cursor, and the copy must converge again;
-//   3. the same with the cursor in a first message {"type":"resume","lastEventId":"..."};
+//   3. the same with the cursor in a first message {"type":"resume","lastEventId":"..."}, asked for with ?resume=message;
 //   4. drop, change things, reconnect with a cursor of another epoch: the first event must be a reset, and the copy
 //      must equal the server's document; then a client close is answered with a close frame.
 // Prints one JSON summary line and exits 0, or prints why and exits 1. Bounded: 20 s overall, 5 s per wait.
@@ -40,6 +40,7 @@ function fail(why) {
 function openStream(label, { cursor, via } = {}) {
   let url = `${wsUrl}/messages`;
   if (cursor && via === 'query') url += `?lastEventId=${encodeURIComponent(cursor)}`;
+  if (cursor && via === 'message') url += '?resume=message';
   const socket = new WebSocket(url, [Subprotocol]);
   const stream = newStream(label);
   stream.socket = socket;
