@@ -513,7 +513,10 @@ public sealed class LiveCollection : IDisposable
     /// too large for the subscriber's queue is also replaced by a reset. Never throws for a bad cursor.
     /// </param>
     /// <param name="cancellationToken">Ends the subscription (normally, leaving the transport to the host) when canceled.</param>
-    /// <param name="stoppingToken">Ends it the same way when canceled: the host is stopping.</param>
+    /// <param name="stoppingToken">
+    /// The host is stopping: ends it with <see cref="CloseReason.ShuttingDown"/>, which the transport is closed with, so
+    /// the client is told to reconnect (an SSE <c>event: close</c>) within the host's shutdown timeout.
+    /// </param>
     /// <returns>The running subscription; dispose it to end it.</returns>
     /// <exception cref="ObjectDisposedException">The collection was disposed.</exception>
     public Subscription Subscribe(ITransport transport, string? cursor = null, CancellationToken cancellationToken = default, CancellationToken stoppingToken = default)
@@ -635,7 +638,7 @@ public sealed class LiveCollection : IDisposable
         return true;
     }
 
-    // The host is stopping: ends (normally, leaving the transports to the host) every subscription that shares the token.
+    // The host is stopping: ends every subscription that shares the token with ShuttingDown, so each client is told.
     private void StopSubscribers()
     {
         Subscription[] stopping;
@@ -646,7 +649,7 @@ public sealed class LiveCollection : IDisposable
 
         foreach (var subscription in stopping)
         {
-            subscription.Dispose();
+            subscription.Stop();
         }
     }
 

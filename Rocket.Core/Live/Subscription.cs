@@ -79,6 +79,13 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         _owner.Unregister(this);
     }
 
+    // The host is stopping: the subscriber is told (an SSE `event: close`, a WebSocket 1001), so it reconnects elsewhere.
+    internal void Stop()
+    {
+        End(CloseReason.ShuttingDown);
+        _owner.Unregister(this);
+    }
+
     /// <summary>Ends the subscription, unregisters it, and waits for its loop to stop.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -128,7 +135,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
         if (stoppingToken.CanBeCanceled)
         {
-            _stoppingRegistration = stoppingToken.UnsafeRegister(static state => ((Subscription)state!).Dispose(), this);
+            _stoppingRegistration = stoppingToken.UnsafeRegister(static state => ((Subscription)state!).Stop(), this);
         }
 
         // The loop's own task is the completion: Task.Run would keep a promise wrapping it (and an awaiter of our own a

@@ -288,21 +288,21 @@ public class SubscriptionTests
     }
 
     [Fact]
-    public async Task StoppingTokenCanceled_EndsNormallyAndUnregisters_LeavingTheTransportToTheHost()
+    public async Task StoppingTokenCanceled_EndsWithShuttingDownAndUnregisters_ClosingTheTransportWithIt()
     {
+        // The host is stopping: the client must be told (an SSE `event: close`), so the transport is closed with the reason.
         using var collection = NewCollection();
         using var aborted = new CancellationTokenSource();
         using var stopping = new CancellationTokenSource();
         var transport = new InMemoryTransport();
-        transport.Stall();
         var subscription = collection.Subscribe(transport, null, aborted.Token, stopping.Token);
 
         await stopping.CancelAsync();
         await subscription.Completion.WaitAsync(LiveTest.Timeout);
 
         Assert.Equal(0, collection.SubscriberCount);
-        Assert.Equal(CloseStatus.Normal, subscription.CloseReason!.Status);
-        Assert.Null(transport.CloseReason);
+        Assert.Equal(CloseStatus.ShuttingDown, subscription.CloseReason!.Status);
+        Assert.Equal(CloseStatus.ShuttingDown, transport.CloseReason?.Status);
         await aborted.CancelAsync(); // the other token, after the end: nothing left to run
     }
 
@@ -321,7 +321,7 @@ public class SubscriptionTests
 
         await stopping.CancelAsync();
         await Task.WhenAll(shared.Select(static s => s.Completion)).WaitAsync(LiveTest.Timeout);
-        Assert.All(shared, static s => Assert.Equal(CloseStatus.Normal, s.CloseReason!.Status));
+        Assert.All(shared, static s => Assert.Equal(CloseStatus.ShuttingDown, s.CloseReason!.Status));
         Assert.Equal(2, collection.SubscriberCount);
         Assert.Null(other.CloseReason);
         Assert.Null(none.CloseReason);
@@ -343,7 +343,7 @@ public class SubscriptionTests
         var subscription = collection.Subscribe(new InMemoryTransport(), null, CancellationToken.None, new CancellationToken(canceled: true));
         await subscription.Completion.WaitAsync(LiveTest.Timeout);
         Assert.Equal(0, collection.SubscriberCount);
-        Assert.Equal(CloseStatus.Normal, subscription.CloseReason!.Status);
+        Assert.Equal(CloseStatus.ShuttingDown, subscription.CloseReason!.Status);
     }
 
     [Fact]
