@@ -48,11 +48,29 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
 
     public string Name => "websocket";
 
-    public bool CanAccept(HttpContext context) =>
-        context.WebSockets.IsWebSocketRequest || (context.Features.Get<IHttpWebSocketFeature>() is null && LooksLikeUpgrade(context.Request));
+    // Any request that asks for a WebSocket upgrade is this endpoint's to answer, a broken handshake included: answered
+    // with the document instead, a client would take a 200 for a refused upgrade.
+    public bool CanAccept(HttpContext context) => context.WebSockets.IsWebSocketRequest || LooksLikeUpgrade(context.Request);
 
     public async Task ExecuteAsync(HttpContext context, LiveCollection collection)
     {
+        if (!context.WebSockets.IsWebSocketRequest && context.Features.Get<IHttpWebSocketFeature>() is not null)
+        {
+            // The middleware looked and found no valid handshake (RFC 6455 section 4.2.1).
+            if (!WebSocketHandshake.IsSupportedVersion(context.Request.Headers.SecWebSocketVersion))
+            {
+                // Section 4.4: an unsupported version is answered 426 with the versions the server speaks.
+                context.Response.Headers.SecWebSocketVersion = WebSocketHandshake.Version;
+                await WriteProblemAsync(context, StatusCodes.Status426UpgradeRequired, "unsupported-websocket-version", "Unsupported WebSocket version",
+                    $"This server speaks WebSocket version {WebSocketHandshake.Version} (RFC 6455); the request asks for '{context.Request.Headers.SecWebSocketVersion}'.").ConfigureAwait(false);
+                return;
+            }
+
+            await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "invalid-websocket-handshake", "Invalid WebSocket handshake",
+                "The upgrade request is not a valid WebSocket handshake (RFC 6455 section 4.2.1): it needs GET, Connection: Upgrade, Upgrade: websocket and a Sec-WebSocket-Key of 16 bytes in base64.").ConfigureAwait(false);
+            return;
+        }
+
         if (!context.WebSockets.IsWebSocketRequest)
         {
             Log.MiddlewareMissing(_logger);

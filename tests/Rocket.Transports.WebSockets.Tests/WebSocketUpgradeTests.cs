@@ -33,22 +33,35 @@ public sealed class WebSocketUpgradeTests
         Assert.DoesNotContain("Sec-WebSocket-Extensions", response, StringComparison.OrdinalIgnoreCase);
     }
 
-    // As before the endpoint did its own upgrade: ASP.NET Core's middleware does not see a WebSocket request, so no upgrade
-    // happens and the collection's ordinary GET answers.
+    // A refused upgrade is answered as one (RFC 6455 section 4.2.2 and 4.4), never with the collection's document: a
+    // client must not take a 200 for a WebSocket it did not get.
     [Theory]
     [InlineData(null, "13")]
     [InlineData("not-base64!", "13")]
     [InlineData("c2hvcnQ=", "13")] // base64, but of 5 bytes, not 16
-    [InlineData(SampleKey, "12")]
-    [InlineData(SampleKey, null)]
-    public async Task Upgrade_BadKeyOrVersion_NoUpgradeDocumentGetAnswers(string? key, string? version)
+    public async Task Upgrade_BadKey_400ProblemNoUpgrade(string? key, string? version)
     {
         await using var server = await TestServer.StartAsync();
 
         var response = await RawRequestAsync(server, key, version);
 
-        Assert.StartsWith("HTTP/1.1 200 ", response, StringComparison.Ordinal);
-        Assert.Contains("application/json", response, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 400 ", response, StringComparison.Ordinal);
+        Assert.Contains("application/problem+json", response, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sec-WebSocket-Accept", response, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("12")]
+    [InlineData("8")]
+    [InlineData(null)]
+    public async Task Upgrade_UnsupportedVersion_426WithTheSupportedVersion(string? version)
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var response = await RawRequestAsync(server, SampleKey, version);
+
+        Assert.StartsWith("HTTP/1.1 426 ", response, StringComparison.Ordinal);
+        Assert.Contains("Sec-WebSocket-Version: 13\r\n", response, StringComparison.Ordinal);
         Assert.DoesNotContain("Sec-WebSocket-Accept", response, StringComparison.OrdinalIgnoreCase);
     }
 
