@@ -74,11 +74,21 @@ internal sealed class CollectionEndpoints
         {
             if (stream.CanAccept(context))
             {
-                return stream.ExecuteAsync(context, _collection);
+                // Admission before anything of the stream is written (for a WebSocket, before the upgrade); Subscribe
+                // checks again, for requests that race past this one together.
+                return _collection.CanSubscribe ? stream.ExecuteAsync(context, _collection) : OverLimitAsync(context);
             }
         }
 
         return null;
+    }
+
+    // 503 with a Retry-After drawn between 1 and 5 s: the clients a storm turned away come back spread out, not at once.
+    private Task OverLimitAsync(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = Random.Shared.Next(1, 6).ToString(CultureInfo.InvariantCulture);
+        return Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "subscriber-limit", "Too many subscribers",
+            $"Collection '{Name}' (or this server) has as many subscribers as it admits; try again after the Retry-After delay.");
     }
 
     private async Task GetDocumentAsync(HttpContext context)

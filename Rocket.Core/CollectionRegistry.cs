@@ -20,8 +20,9 @@ public sealed class CollectionRegistry : IDisposable
     private readonly Dictionary<string, LiveCollection> _collections = new(StringComparer.Ordinal);
 
     // Internal: the registrations are an implementation detail, so AddRocket registers a factory.
-    internal CollectionRegistry(IEnumerable<CollectionRegistration> registrations, IOptionsMonitor<LiveCollectionOptions> options, ILoggerFactory? loggerFactory = null)
+    internal CollectionRegistry(IEnumerable<CollectionRegistration> registrations, IOptionsMonitor<LiveCollectionOptions> options, ILoggerFactory? loggerFactory = null, RocketOptions? limits = null)
     {
+        var budget = limits is { MaxSubscribers: < int.MaxValue } ? new SubscriberBudget(limits.MaxSubscribers) : null;
         ArgumentNullException.ThrowIfNull(registrations);
         ArgumentNullException.ThrowIfNull(options);
         var logger = loggerFactory?.CreateLogger<LiveCollection>();
@@ -32,7 +33,7 @@ public sealed class CollectionRegistry : IDisposable
                 throw new InvalidOperationException($"The collection '{registration.Name}' is registered twice; call AddCollection once per name.");
             }
 
-            _collections.Add(registration.Name, new LiveCollection(registration.Name, options.Get(registration.Name), logger));
+            _collections.Add(registration.Name, new LiveCollection(registration.Name, options.Get(registration.Name), logger) { Budget = budget });
         }
     }
 

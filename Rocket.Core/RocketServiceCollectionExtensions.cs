@@ -22,7 +22,8 @@ public static class RocketServiceCollectionExtensions
         services.TryAddSingleton(static provider => new CollectionRegistry(
             provider.GetServices<CollectionRegistration>(),
             provider.GetRequiredService<IOptionsMonitor<LiveCollectionOptions>>(),
-            provider.GetService<ILoggerFactory>()));
+            provider.GetService<ILoggerFactory>(),
+            provider.GetRequiredService<IOptions<RocketOptions>>().Value));
         services.TryAddSingleton<IRocketPublisher, RocketPublisher>();
         return new RocketBuilder(services);
     }

@@ -61,6 +61,10 @@ public sealed class RocketHub : Hub
         {
             throw new HubException($"ShuttingDown: the collection '{collection}' is shutting down; reconnect and resume from your last cursor.");
         }
+        catch (SubscriberLimitException e)
+        {
+            throw new HubException($"SubscriberLimit: {e.Message}");
+        }
 
         _ = transport.CompleteWhenDoneAsync(subscription);
         return transport.Stream;

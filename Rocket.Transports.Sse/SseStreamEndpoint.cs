@@ -92,7 +92,22 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
         _ = flush.Result;
         // The request's task is the subscription's own: no state machine of the endpoint stays alive with an idle
         // connection (Completion never faults, and the loop has unregistered when it completes).
-        return Subscribe(context, collection, clientGone).Completion;
+        try
+        {
+            return Subscribe(context, collection, clientGone).Completion;
+        }
+        catch (SubscriberLimitException e)
+        {
+            return CloseOverLimitAsync(context, e);
+        }
+    }
+
+    // A request admitted at the door but refused at subscribe (it raced others past the limit): the stream has started,
+    // so the client is told in it, and reconnects after its retry interval.
+    private static async Task CloseOverLimitAsync(HttpContext context, SubscriberLimitException refused)
+    {
+        var transport = new SseTransport(context.Response.BodyWriter);
+        await transport.CloseAsync(new CloseReason(CloseStatus.ShuttingDown, refused.Message), context.RequestAborted).ConfigureAwait(false);
     }
 
     // The token that says the client went. On HTTP/1.x the stream is its connection's only request for as long as it
@@ -125,7 +140,18 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
             return; // the client went before the stream started: a normal end
         }
 
-        await Subscribe(context, collection, clientGone).Completion.ConfigureAwait(false);
+        Subscription subscription;
+        try
+        {
+            subscription = Subscribe(context, collection, clientGone);
+        }
+        catch (SubscriberLimitException e)
+        {
+            await CloseOverLimitAsync(context, e).ConfigureAwait(false);
+            return;
+        }
+
+        await subscription.Completion.ConfigureAwait(false);
     }
 
     private Subscription Subscribe(HttpContext context, LiveCollection collection, CancellationToken clientGone) =>

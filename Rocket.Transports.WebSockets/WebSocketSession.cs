@@ -171,6 +171,12 @@ public sealed partial class WebSocketSession
                 await EndAsync(null, CloseReason.ShuttingDown, receiving).ConfigureAwait(false);
                 return;
             }
+            catch (SubscriberLimitException e)
+            {
+                // Admitted at the door but refused at subscribe (it raced others past the limit): told, and closed.
+                await EndAsync(null, new CloseReason(CloseStatus.ShuttingDown, e.Message), receiving).ConfigureAwait(false);
+                return;
+            }
 
             Task ended;
             await using (subscription.ConfigureAwait(false))

@@ -54,6 +54,7 @@ public sealed class LiveCollection : IDisposable
     private readonly TimeSpan _closeTimeout;
     private readonly UpdateEncoding _updateEncoding;
     private readonly JsonPatchApplyOptions _patchBudget;
+    private readonly int _maxSubscribers;
     private readonly CloseReason _slowConsumer;
     private readonly ILogger _logger;
     private readonly ITimer? _heartbeat;
@@ -83,6 +84,7 @@ public sealed class LiveCollection : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SubscriberQueueMaxBytes, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CloseTimeout, TimeSpan.Zero, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRecordBytes, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxSubscribers, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRecordDepth, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxRecordDepth, LiveCollectionOptions.MaxRecordDepthLimit, nameof(options));
 
@@ -94,6 +96,7 @@ public sealed class LiveCollection : IDisposable
         _closeTimeout = options.CloseTimeout;
         _updateEncoding = options.UpdateEncoding;
         _patchBudget = new JsonPatchApplyOptions { MaxBytes = options.MaxRecordBytes, MaxDepth = options.MaxRecordDepth };
+        _maxSubscribers = options.MaxSubscribers;
         _slowConsumer = CloseReason.SlowConsumer(_queueMaxEvents, _queueMaxBytes);
         _logger = logger ?? NullLogger.Instance;
         if (options.Epoch is { } configured)
@@ -179,6 +182,24 @@ public sealed class LiveCollection : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Whether a subscribe now would be admitted (the collection's and the process's subscriber limits): for a host to
+    /// refuse a stream request (503) before it starts the response. <see cref="Subscribe"/> checks again.
+    /// </summary>
+    public bool CanSubscribe
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _subscriptions.Count < _maxSubscribers && (Budget?.HasRoom ?? true);
+            }
+        }
+    }
+
+    // The process's subscriber limit, shared by the collections of one registry; none for a collection made alone.
+    internal SubscriberBudget? Budget { get; set; }
 
     /// <summary>How many events the history holds now (for diagnostics).</summary>
     public int HistoryCount
@@ -519,6 +540,7 @@ public sealed class LiveCollection : IDisposable
     /// </param>
     /// <returns>The running subscription; dispose it to end it.</returns>
     /// <exception cref="ObjectDisposedException">The collection was disposed.</exception>
+    /// <exception cref="SubscriberLimitException">The collection or the process admits no more subscribers; nothing was subscribed.</exception>
     public Subscription Subscribe(ITransport transport, string? cursor = null, CancellationToken cancellationToken = default, CancellationToken stoppingToken = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
@@ -528,6 +550,16 @@ public sealed class LiveCollection : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_subscriptions.Count >= _maxSubscribers)
+            {
+                throw new SubscriberLimitException($"Collection '{Name}' has {_maxSubscribers} subscribers, as many as it admits; try again later.");
+            }
+
+            if (Budget is { } budget && !budget.TryTake())
+            {
+                throw new SubscriberLimitException("The server has as many subscribers as it admits; try again later.");
+            }
+
             subscription.EventLog = _log;
             if (!(parsed && TryReplay(subscription, framer, from)))
             {
@@ -579,6 +611,7 @@ public sealed class LiveCollection : IDisposable
             var subscription = _subscriptions[i];
             subscription.Index = -1;
             subscription.End(reason);
+            Budget?.Release();
         }
 
         _subscriptions.Clear();
@@ -612,6 +645,7 @@ public sealed class LiveCollection : IDisposable
             last.Index = index;
             _subscriptions.RemoveAt(_subscriptions.Count - 1);
             subscription.Index = -1;
+            Budget?.Release();
         }
     }
 

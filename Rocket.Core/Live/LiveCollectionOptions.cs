@@ -80,6 +80,13 @@ public sealed class LiveCollectionOptions
     public int MaxRecordDepth { get; set; } = DefaultMaxRecordDepth;
 
     /// <summary>
+    /// The most subscribers this collection admits at once, every transport counted; past it a stream request is refused
+    /// (503 with <c>Retry-After</c> on SSE and WebSocket, a hub error on SignalR) and its client retries later. Default
+    /// <see cref="int.MaxValue"/> (no limit). The process-wide limit is <see cref="RocketOptions.MaxSubscribers"/>.
+    /// </summary>
+    public int MaxSubscribers { get; set; } = int.MaxValue;
+
+    /// <summary>
     /// How updates are encoded. Default <see cref="Live.UpdateEncoding.Replace"/>: one op per update, no parsing on the
     /// writer; choose <see cref="Live.UpdateEncoding.Diff"/> for large records that change a field at a time.
     /// </summary>

@@ -262,6 +262,43 @@ public sealed class SseEndpointTests
     }
 
     [Fact]
+    public async Task Stream_PastTheSubscriberLimit_503WithRetryAfterUntilAPlaceIsFree()
+    {
+        await using var server = await RocketServer.StartAsync(static o => o.Collection = static c => c.MaxSubscribers = 2);
+        var first = await server.OpenStreamAsync();
+        using var second = await server.OpenStreamAsync();
+        await WaitForAsync(() => server.Live.SubscriberCount == 2);
+
+        using (var refused = await server.Client.SendAsync(StreamRequest(), HttpCompletionOption.ResponseHeadersRead))
+        {
+            await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "subscriber-limit");
+            Assert.InRange(refused.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+        }
+
+        first.Dispose();
+        await WaitForAsync(() => server.Live.SubscriberCount == 1);
+        using var admitted = await server.OpenStreamAsync();
+        Assert.Equal("text/event-stream", admitted.Content.Headers.ContentType?.MediaType);
+    }
+
+    private static HttpRequestMessage StreamRequest()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "messages");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        return request;
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + SseReader.DefaultTimeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the server did not reach the expected state in time");
+            await Task.Delay(5);
+        }
+    }
+
+    [Fact]
     public async Task Stream_SlowConsumer_OthersGetEverythingStalledOneClosed()
     {
         await using var server = await RocketServer.StartAsync(static o => o.Collection = static c =>

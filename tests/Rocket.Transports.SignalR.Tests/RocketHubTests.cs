@@ -118,6 +118,25 @@ public sealed class RocketHubTests
 
     [Theory]
     [MemberData(nameof(Protocols))]
+    public async Task Subscribe_PastTheSubscriberLimit_FailsWithTheHubErrorAndTheOtherStaysLive(string protocol)
+    {
+        await using var server = await TestServer.StartAsync(static o => o.MaxSubscribers = 1);
+        await using var connection = server.CreateConnection(protocol);
+        await connection.StartAsync();
+        await using var admitted = new HubStream(connection, "messages", null);
+        Assert.True((await admitted.NextAsync()).Reset);
+        await using var other = server.CreateConnection(protocol);
+        await other.StartAsync();
+        await using var refused = new HubStream(other, "messages", null);
+
+        var error = await Assert.ThrowsAsync<HubException>(refused.NextAsync);
+
+        Assert.Contains("SubscriberLimit: ", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, server.Messages.SubscriberCount);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
     public async Task Subscribe_UnknownCollection_FailsWithAClearError(string protocol)
     {
         await using var server = await TestServer.StartAsync();

@@ -50,6 +50,20 @@ public sealed class WebSocketUpgradeTests
         Assert.DoesNotContain("Sec-WebSocket-Accept", response, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task Upgrade_PastTheSubscriberLimit_503BeforeTheUpgrade()
+    {
+        await using var server = await TestServer.StartAsync(collection: static c => c.MaxSubscribers = 1);
+        using var admitted = await server.ConnectAsync();
+        await admitted.ReceiveAsync(); // the reset: it is subscribed
+
+        var response = await RawRequestAsync(server, SampleKey);
+
+        Assert.StartsWith("HTTP/1.1 503 ", response, StringComparison.Ordinal);
+        Assert.Contains("Retry-After: ", response, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sec-WebSocket-Accept", response, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Theory]
     [InlineData("12")]
     [InlineData("8")]

@@ -40,6 +40,17 @@ internal static class LiveTest
         return document;
     }
 
+    /// <summary>Polls a condition the collection exposes until it holds, failing after <see cref="Timeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
+            await Task.Delay(5);
+        }
+    }
+
     public static JsonNode Keyed(LiveCollection collection) => JsonNode.Parse(collection.GetSnapshot().ToKeyedJson())!;
 
     public static void AssertSameJson(JsonNode? expected, JsonNode? actual) =>
