@@ -611,7 +611,9 @@ public sealed class LiveCollectionClient : IAsyncDisposable
         var delay = Math.Min(baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20)), _options.MaxReconnectDelay.TotalMilliseconds);
         if (_options.ReconnectJitter)
         {
-            delay *= 0.5 + (Random.Shared.NextDouble() * 0.5);
+            // Full jitter (anywhere from nothing to the whole delay): after a server restart, its thousands of clients
+            // come back spread over the window rather than bunched in its second half.
+            delay *= Random.Shared.NextDouble();
         }
 
         return TimeSpan.FromMilliseconds(delay);

@@ -42,8 +42,9 @@ public sealed class LiveCollectionClientOptions
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Whether each delay is drawn at random between half and all of itself. Default true: after a server restart its
-    /// clients do not all come back in the same millisecond.
+    /// Whether each delay is drawn at random between nothing and all of itself ("full jitter"). Default true: after a
+    /// server restart its clients come back spread over the whole delay, not all in the same millisecond (SignalR's
+    /// fixed 0, 2, 10, 30 s steps bring every client of a restarted server back at the same instants).
     /// </summary>
     public bool ReconnectJitter { get; set; } = true;
 
