@@ -156,7 +156,7 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
 
     private Subscription Subscribe(HttpContext context, LiveCollection collection, CancellationToken clientGone) =>
         collection.Subscribe(
-            new SseTransport(context.Response.BodyWriter),
+            new SseTransport(context.Response.BodyWriter, _options.WriteTimeout, context.Abort),
             GetCursor(context.Request),
             clientGone,
             _lifetime?.ApplicationStopping ?? CancellationToken.None);

@@ -20,18 +20,36 @@ namespace Rocket.Transports.Sse;
 /// (they listen to <c>patch</c>), reconnect, and resume from their last cursor. A client that stopped reading never
 /// sees it: the write Rocket was blocked in is canceled, and Kestrel aborts a connection whose flush is canceled.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A transport lives as long as its connection and has no Dispose in ITransport; its timeout source is disarmed after every flush, and its registration ends with the caller's token.")]
 public sealed class SseTransport : ITransport
 {
     private static readonly TransportDescriptor SseDescriptor = new("sse", "text/event-stream");
     private static readonly SseEventType CloseEvent = new("close");
 
     private readonly PipeWriter _output;
+    private readonly TimeSpan _writeTimeout;
+    private readonly Action? _abort;
+    private CancellationTokenSource? _timeout;
+    private CancellationToken _caller;
+    private CancellationTokenRegistration _callerRegistration;
 
     /// <summary>Creates a transport writing to <paramref name="output"/> (an HTTP response body, a socket's pipe).</summary>
     public SseTransport(PipeWriter output)
+        : this(output, Timeout.InfiniteTimeSpan, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a transport writing to <paramref name="output"/> whose writes wait at most <paramref name="writeTimeout"/>
+    /// for the client: past it the write fails and <paramref name="abort"/> (an HTTP context's <c>Abort</c>) drops the
+    /// connection.
+    /// </summary>
+    public SseTransport(PipeWriter output, TimeSpan writeTimeout, Action? abort)
     {
         ArgumentNullException.ThrowIfNull(output);
         _output = output;
+        _writeTimeout = writeTimeout;
+        _abort = abort;
     }
 
     /// <inheritdoc/>
@@ -106,12 +124,59 @@ public sealed class SseTransport : ITransport
 
     private ValueTask FlushAsync(CancellationToken cancellationToken)
     {
-        var flush = _output.FlushAsync(cancellationToken);
-        return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitFlushAsync(flush);
+        if (_writeTimeout == Timeout.InfiniteTimeSpan)
+        {
+            var plain = _output.FlushAsync(cancellationToken);
+            return plain.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitFlushAsync(plain, null);
+        }
+
+        // One timer per connection, armed for each flush and disarmed after: a flush canceled through its token makes
+        // Kestrel abort the connection, which frees what it held. The caller's token cancels the same source.
+        var timeout = ArmTimeout(cancellationToken);
+        var flush = _output.FlushAsync(timeout.Token);
+        if (flush.IsCompletedSuccessfully)
+        {
+            timeout.TryReset();
+            return ValueTask.CompletedTask;
+        }
+
+        return AwaitFlushAsync(flush, this);
 
         // A flush that waits (the client reads slower than events come) would otherwise allocate a state machine each
         // time; the pooling builder reuses them.
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-        static async ValueTask AwaitFlushAsync(ValueTask<FlushResult> pending) => await pending.ConfigureAwait(false);
+        static async ValueTask AwaitFlushAsync(ValueTask<FlushResult> pending, SseTransport? self)
+        {
+            try
+            {
+                await pending.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (self is { _caller.IsCancellationRequested: false })
+            {
+                self._abort?.Invoke();
+                throw new TimeoutException($"An SSE write did not complete within {self._writeTimeout.TotalSeconds} s (the client stopped reading); the connection was aborted.");
+            }
+
+            self?._timeout?.TryReset();
+        }
+    }
+
+    private CancellationTokenSource ArmTimeout(CancellationToken cancellationToken)
+    {
+        if (_timeout is null || (cancellationToken != _caller && !_timeout.TryReset()))
+        {
+            _callerRegistration.Dispose();
+            _timeout?.Dispose();
+            _timeout = new CancellationTokenSource();
+        }
+
+        if (cancellationToken != _caller)
+        {
+            _caller = cancellationToken;
+            _callerRegistration = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _timeout);
+        }
+
+        _timeout.CancelAfter(_writeTimeout);
+        return _timeout;
     }
 }

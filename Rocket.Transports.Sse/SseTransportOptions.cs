@@ -5,6 +5,7 @@ namespace Rocket.Transports.Sse;
 /// <summary>Settings of the SSE transport. Heartbeats are the collection's (<c>LiveCollectionOptions.HeartbeatInterval</c>, 15 s by default).</summary>
 public sealed class SseTransportOptions
 {
+    private TimeSpan _writeTimeout = TimeSpan.FromSeconds(10);
     private TimeSpan _retry = TimeSpan.FromSeconds(3);
 
     /// <summary>
@@ -18,6 +19,21 @@ public sealed class SseTransportOptions
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
             _retry = value;
+        }
+    }
+
+    /// <summary>
+    /// The longest one write to a stream may wait for the client to read. Past it the connection is aborted and the
+    /// subscription ends, whatever is flowing (events or only heartbeats), so a client that stopped reading, or a peer
+    /// that vanished without closing, holds its memory for at most this long. Default 10 s, as the WebSocket transport.
+    /// </summary>
+    public TimeSpan WriteTimeout
+    {
+        get => _writeTimeout;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _writeTimeout = value;
         }
     }
 }

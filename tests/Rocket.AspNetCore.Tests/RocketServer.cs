@@ -28,6 +28,9 @@ internal sealed class RocketServerOptions
     /// <summary>Changes the <c>messages</c> collection's options.</summary>
     public Action<LiveCollectionOptions>? Collection { get; set; }
 
+    /// <summary>Changes the SSE transport's options.</summary>
+    public Action<Rocket.Transports.Sse.SseTransportOptions>? SseTransport { get; set; }
+
     /// <summary>Changes the HTTP endpoints' options.</summary>
     public Action<RocketHttpOptions>? Http { get; set; }
 }
@@ -89,7 +92,7 @@ internal sealed class RocketServer : IAsyncDisposable
         var rocket = builder.Services.AddRocket().AddCollection(Collection, options.Collection);
         if (options.Sse)
         {
-            rocket.AddSseTransport();
+            rocket.AddSseTransport(options.SseTransport);
         }
 
         if (options.Http is not null)

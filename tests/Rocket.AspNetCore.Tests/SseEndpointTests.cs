@@ -267,7 +267,7 @@ public sealed class SseEndpointTests
         await using var server = await RocketServer.StartAsync(static o => o.Collection = static c => c.MaxSubscribers = 2);
         var first = await server.OpenStreamAsync();
         using var second = await server.OpenStreamAsync();
-        await WaitForAsync(() => server.Live.SubscriberCount == 2);
+        await WaitUntilAsync(() => server.Live.SubscriberCount == 2);
 
         using (var refused = await server.Client.SendAsync(StreamRequest(), HttpCompletionOption.ResponseHeadersRead))
         {
@@ -276,7 +276,7 @@ public sealed class SseEndpointTests
         }
 
         first.Dispose();
-        await WaitForAsync(() => server.Live.SubscriberCount == 1);
+        await WaitUntilAsync(() => server.Live.SubscriberCount == 1);
         using var admitted = await server.OpenStreamAsync();
         Assert.Equal("text/event-stream", admitted.Content.Headers.ContentType?.MediaType);
     }
@@ -288,14 +288,34 @@ public sealed class SseEndpointTests
         return request;
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
+    [Fact]
+    public async Task Stream_ClientStopsReading_WriteTimeoutDropsIt_EvenWithQueueRoomLeft()
     {
-        var deadline = DateTime.UtcNow + SseReader.DefaultTimeout;
-        while (!condition())
+        // Queue limits far above what is published: only the write timeout can end the stalled subscriber.
+        await using var server = await RocketServer.StartAsync(static o =>
         {
-            Assert.True(DateTime.UtcNow < deadline, "the server did not reach the expected state in time");
-            await Task.Delay(5);
+            o.Collection = static c =>
+            {
+                c.SubscriberQueueMaxEvents = 100_000;
+                c.SubscriberQueueMaxBytes = 1L << 30;
+            };
+            o.SseTransport = static t => t.WriteTimeout = TimeSpan.FromSeconds(1);
+        });
+        using var stalledClient = server.CreateClient(HttpVersion.Version11);
+        using var stalledResponse = await server.OpenStreamAsync(client: stalledClient);
+        using var stalled = new SseReader(await stalledResponse.Content.ReadAsStreamAsync());
+        await stalled.ReadEventAsync();
+        await WaitUntilAsync(() => server.Live.SubscriberCount == 1);
+
+        // More than the socket buffers on both sides hold, and then nothing: the flush waits for a reader that never reads.
+        var value = Encoding.UTF8.GetBytes("{\"text\":\"" + new string('x', 256 * 1024) + "\"}");
+        for (var i = 0; i < 64; i++)
+        {
+            server.Live.Create("r" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), value);
         }
+
+        await WaitUntilAsync(() => server.Live.SubscriberCount == 0, timeoutSeconds: 30);
+        Assert.DoesNotContain(server.Logs.Entries, static e => e.EventId.Name == "SlowConsumer");
     }
 
     [Fact]
