@@ -78,17 +78,7 @@ public sealed partial class WebSocketSession
         WebSocketTransportOptions? options = null,
         ILogger? logger = null,
         CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(webSocket);
-        ArgumentNullException.ThrowIfNull(collection);
-        if (webSocket.State != WebSocketState.Open)
-        {
-            throw new ArgumentException("The WebSocket must be open.", nameof(webSocket));
-        }
-
-        var session = new WebSocketSession(webSocket, null, options ?? new WebSocketTransportOptions(), logger ?? NullLogger.Instance);
-        return session.RunCoreAsync(collection, cursor, awaitResume: false, cancellationToken);
-    }
+        => Create(webSocket, collection, options, logger).RunCoreAsync(collection, cursor, awaitResume: false, cancellationToken);
 
     /// <summary>
     /// As <see cref="RunAsync"/> for a client that gives its cursor in its first message,
@@ -103,6 +93,10 @@ public sealed partial class WebSocketSession
         WebSocketTransportOptions? options = null,
         ILogger? logger = null,
         CancellationToken cancellationToken = default)
+        => Create(webSocket, collection, options, logger).RunCoreAsync(collection, null, awaitResume: true, cancellationToken);
+
+    // The public entry points' checks, at the call rather than inside the task.
+    private static WebSocketSession Create(WebSocket webSocket, LiveCollection collection, WebSocketTransportOptions? options, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(webSocket);
         ArgumentNullException.ThrowIfNull(collection);
@@ -111,8 +105,7 @@ public sealed partial class WebSocketSession
             throw new ArgumentException("The WebSocket must be open.", nameof(webSocket));
         }
 
-        var session = new WebSocketSession(webSocket, null, options ?? new WebSocketTransportOptions(), logger ?? NullLogger.Instance);
-        return session.RunCoreAsync(collection, null, awaitResume: true, cancellationToken);
+        return new WebSocketSession(webSocket, null, options ?? new WebSocketTransportOptions(), logger ?? NullLogger.Instance);
     }
 
     /// <summary>

@@ -42,33 +42,24 @@ public sealed class LiveCollectionClientTests
 
     [Theory]
     [MemberData(nameof(Transports.All), MemberType = typeof(Transports))]
-    public async Task RecordsAtDefaultDepthLimit_InResetAndLiveEvents_CopyEqualsServer(string transport)
-    {
+    public Task RecordsAtDefaultDepthLimit_InResetAndLiveEvents_CopyEqualsServer(string transport) =>
         // The deepest record a collection accepts by default reaches the client inside the deepest wrapping each
         // transport has (a reset: the document inside a replace inside the patch, plus the transport's own message).
-        await using var server = await ClientTestServer.StartAsync();
-        var deepest = Encoding.UTF8.GetBytes(new string('[', LiveCollectionOptions.DefaultMaxRecordDepth) + new string(']', LiveCollectionOptions.DefaultMaxRecordDepth));
-        server.Collection.Create("before", deepest);
-        await using var client = new LiveCollectionClient(Transports.Options(server.CollectionUri, transport, fetchFirst: false));
-
-        await client.StartAsync();
-        await Transports.ConvergesAsync(client, server);
-        server.Collection.Create("live", deepest);
-        await Transports.ConvergesAsync(client, server);
-
-        Assert.Equal(2, client.Records.Count);
-    }
+        AssertDeepRecordsConvergeAsync(transport, LiveCollectionOptions.DefaultMaxRecordDepth);
 
     [Theory]
     [InlineData("sse")]
     [InlineData("websocket")]
     [InlineData("signalr-messagepack")]
-    public async Task RecordsAtGreatestDepthLimit_InResetAndLiveEvents_CopyEqualsServer(string transport)
-    {
+    public Task RecordsAtGreatestDepthLimit_InResetAndLiveEvents_CopyEqualsServer(string transport) =>
         // A server raised to the greatest record depth: the client reads deeper than the default 64 levels. (SignalR's
         // JSON protocol reads its messages at 64 levels itself, so only MessagePack carries such records.)
-        await using var server = await ClientTestServer.StartAsync(configure: static c => c.MaxRecordDepth = LiveCollectionOptions.MaxRecordDepthLimit);
-        var deepest = Encoding.UTF8.GetBytes(new string('[', LiveCollectionOptions.MaxRecordDepthLimit) + new string(']', LiveCollectionOptions.MaxRecordDepthLimit));
+        AssertDeepRecordsConvergeAsync(transport, LiveCollectionOptions.MaxRecordDepthLimit);
+
+    private static async Task AssertDeepRecordsConvergeAsync(string transport, int depth)
+    {
+        await using var server = await ClientTestServer.StartAsync(configure: c => c.MaxRecordDepth = depth);
+        var deepest = Encoding.UTF8.GetBytes(new string('[', depth) + new string(']', depth));
         server.Collection.Create("before", deepest);
         await using var client = new LiveCollectionClient(Transports.Options(server.CollectionUri, transport, fetchFirst: false));
 
