@@ -48,7 +48,18 @@ internal static class BenchServer
     // part of the Redis hop a subscriber on this node waits for before its event is even queued.
     private static long[] s_publishUs = [];
     private static int s_publishCount;
-    private static long[] s_publishSorted = [];
+    private static long[] s_pendingWork = [];
+    private static int s_pendingWorkCount;
+    private static long[] s_sorted = [];
+
+    private static void RecordPublish(long sentAt)
+    {
+        var took = (Stopwatch.GetTimestamp() - sentAt) * 1_000_000 / Stopwatch.Frequency;
+        lock (s_lateLog)
+        {
+            s_publishUs[s_publishCount++] = took;
+        }
+    }
 
     /// <summary>The transports a server can be limited to with <c>--transport</c>: each one's app, as its users would write it.</summary>
     public static readonly string[] Transports = ["sse", "websocket", "signalr", "baseline-sse", "baseline-signalr", "raw"];
@@ -220,7 +231,7 @@ internal static class BenchServer
             // copies the record into its change before PublishAsync returns, so the buffer is free again at once even
             // while the write is in flight.
             var buffer = new byte[Payload.MaxFrameBytes];
-            var inFlight = FloodInFlight(target);
+            var inFlight = PublishesInFlight(target);
             var pending = new Queue<Task>(inFlight);
             for (var i = 1; i <= count && !cancellationToken.IsCancellationRequested; i++)
             {
@@ -261,11 +272,18 @@ internal static class BenchServer
                 if (s_publishUs.Length < count)
                 {
                     s_publishUs = new long[count];
+                    s_pendingWork = new long[count];
                 }
 
                 s_publishCount = 0;
+                s_pendingWorkCount = 0;
             }
 
+            var window = PublishesInFlight(target);
+            var pending = new Queue<Task>(window);
+            // The thread pool's queue as each event is sent: work the node has not got to yet, which an event applied on
+            // the thread pool (on Redis, a commit's reply or a pub/sub message) waits behind.
+            var pendingWork = new long[count];
             Interlocked.Add(ref s_harnessAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
 
             var start = Stopwatch.GetTimestamp();
@@ -289,17 +307,49 @@ internal static class BenchServer
                     }
                 }
 
+                pendingWork[i - 1] = ThreadPool.PendingWorkItemCount;
                 var send = SendAsync(target, buffer, seqBase + i, ts, due, cancellationToken);
-                if (!send.IsCompletedSuccessfully)
+                if (send.IsCompletedSuccessfully)
+                {
+                    RecordPublish(ts);
+                }
+                else if (window == 1)
                 {
                     send.AsTask().GetAwaiter().GetResult();
+                    RecordPublish(ts);
                 }
-
-                var took = (Stopwatch.GetTimestamp() - ts) * 1_000_000 / Stopwatch.Frequency;
-                lock (s_lateLog)
+                else
                 {
-                    s_publishUs[s_publishCount++] = took;
+                    // On Redis: the next event goes out on schedule while this one commits; its time is taken when it
+                    // completes (a failure still fails the phase). The continuation is the harness's allocation.
+                    var sentAt = ts;
+                    var before = GC.GetAllocatedBytesForCurrentThread();
+                    pending.Enqueue(send.AsTask().ContinueWith(
+                        t =>
+                        {
+                            RecordPublish(sentAt);
+                            t.GetAwaiter().GetResult();
+                        },
+                        CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously,
+                        TaskScheduler.Default));
+                    Interlocked.Add(ref s_harnessAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - before);
+                    while (pending.Count >= window)
+                    {
+                        pending.Dequeue().GetAwaiter().GetResult();
+                    }
                 }
+            }
+
+            while (pending.Count > 0)
+            {
+                pending.Dequeue().GetAwaiter().GetResult();
+            }
+
+            lock (s_lateLog)
+            {
+                Array.Copy(pendingWork, s_pendingWork, count);
+                s_pendingWorkCount = count;
             }
         }
 
@@ -336,14 +386,16 @@ internal static class BenchServer
         }
     }
 
-    // How many of a flood's publishes may be in flight at once. In memory a publish completes as it is called, and a
-    // baseline's must not overlap the next (two sends would interleave in its channels): one, as before. On Redis each
-    // publish is a write script's round trip, and one writer awaiting each would measure that round trip rather than
-    // fan-out (a smoke run at one subscriber: about 2,000 events per second); several in flight, as several writers of an
-    // app would have, keep Redis and the replica busy. Their order is kept: StackExchange.Redis sends commands in the
+    // How many publishes, of a flood or of the paced schedule, may be in flight at once. In memory a publish completes as
+    // it is called, and a baseline's must not overlap the next (two sends would interleave in its channels): one, as
+    // before. On Redis each publish is a write script's round trip, and one writer awaiting each would measure that
+    // round trip rather than fan-out (a smoke run at one subscriber: about 2,000 events per second in a flood), and would
+    // not hold the schedule (at 1,000 subscribers a commit took over 10 ms at the median, so a paced publisher that waited
+    // for each sent 999 of 1,000 events late and fell seconds behind: about 60 events per second instead of 100).
+    // Several in flight, as several writers of an app would have, keep Redis and the replica busy and the rate held. Their order is kept: StackExchange.Redis sends commands in the
     // order they are made, Redis numbers them in that order, and the replica applies them by that number (a receiver
     // would count anything else as a gap).
-    private static int FloodInFlight(string target) => target == "rocket" && s_store == "redis" ? 16 : 1;
+    private static int PublishesInFlight(string target) => target == "rocket" && s_store == "redis" ? 16 : 1;
 
     // Every event updates record r1, so it must exist. On Redis it may already: another node on the same collection
     // created it first (each run-load.sh server gets a fresh key prefix, so it is never an older run's record).
@@ -390,25 +442,25 @@ internal static class BenchServer
         }
     }
 
-    // A percentile of the last paced phase's publish durations (µs); -1 before any. Sorted in a kept array, so reading it
-    // allocates nothing once that array has the phase's size.
-    private static long PublishPercentile(double fraction)
+    // A percentile of the last paced phase's publish durations (µs) or thread-pool queue lengths; -1 before any. Sorted in
+    // a kept array, so reading it allocates nothing once that array has the phase's size.
+    private static long Percentile(long[] values, int count, double fraction)
     {
         lock (s_lateLog)
         {
-            if (s_publishCount == 0)
+            if (count == 0)
             {
                 return -1;
             }
 
-            if (s_publishSorted.Length < s_publishCount)
+            if (s_sorted.Length < count)
             {
-                s_publishSorted = new long[s_publishUs.Length];
+                s_sorted = new long[values.Length];
             }
 
-            Array.Copy(s_publishUs, s_publishSorted, s_publishCount);
-            Array.Sort(s_publishSorted, 0, s_publishCount);
-            return s_publishSorted[Math.Max(0, (int)Math.Ceiling(fraction * s_publishCount) - 1)];
+            Array.Copy(values, s_sorted, count);
+            Array.Sort(s_sorted, 0, count);
+            return s_sorted[Math.Max(0, (int)Math.Ceiling(fraction * count) - 1)];
         }
     }
 
@@ -436,13 +488,15 @@ internal static class BenchServer
         {
             // Where Rocket's collection lives: "memory" or "redis" (server --redis).
             store = s_store,
-            floodInFlight = FloodInFlight("rocket"),
+            publishesInFlight = PublishesInFlight("rocket"),
             allocatedBytes = GC.GetTotalAllocatedBytes(precise: true),
             harnessAllocatedBytes = Interlocked.Read(ref s_harnessAllocatedBytes),
             lateEvents = Interlocked.Read(ref s_lateEvents),
             lateLog = LateLog(),
-            pacedPublishP50Us = PublishPercentile(0.50),
-            pacedPublishP99Us = PublishPercentile(0.99),
+            pacedPublishP50Us = Percentile(s_publishUs, s_publishCount, 0.50),
+            pacedPublishP99Us = Percentile(s_publishUs, s_publishCount, 0.99),
+            pacedPendingWorkItemsP50 = Percentile(s_pendingWork, s_pendingWorkCount, 0.50),
+            pacedPendingWorkItemsP99 = Percentile(s_pendingWork, s_pendingWorkCount, 0.99),
             gen0 = GC.CollectionCount(0),
             // Methods compiled so far (tier 0, tier 1, OSR): a phase that compiles is not yet the steady state.
             jittedMethods = JitInfo.GetCompiledMethodCount(),

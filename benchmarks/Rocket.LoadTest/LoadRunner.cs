@@ -200,6 +200,9 @@ internal static class LoadRunner
             // replica applying it, which every subscriber of the publishing node waits out too.
             result["pacedPublishP50Us"] = phase.After.PacedPublishP50Us;
             result["pacedPublishP99Us"] = phase.After.PacedPublishP99Us;
+            // The server's thread-pool queue as each event was sent (BenchServer).
+            result["pacedPendingWorkItemsP50"] = phase.After.PacedPendingWorkItemsP50;
+            result["pacedPendingWorkItemsP99"] = phase.After.PacedPendingWorkItemsP99;
             result["pacedServerGen0"] = phase.After.Gen0 - phase.Before.Gen0;
             result["pacedServerJittedMethods"] = phase.After.JittedMethods - phase.Before.JittedMethods;
 
@@ -231,8 +234,9 @@ internal static class LoadRunner
         result["gaps"] = state.Gaps;
         result["deliveriesPerSecond"] = Math.Round(deliveries / first.Seconds);
         result["floodSeconds"] = Math.Round(first.Seconds, 4);
-        // Publishes a flood keeps in flight on the server (BenchServer.FloodInFlight): 1 in memory, more on Redis.
-        result["floodInFlight"] = first.After.FloodInFlight;
+        // Publishes the server keeps in flight, in a flood and on the paced schedule (BenchServer.PublishesInFlight): 1 in
+        // memory, more on Redis.
+        result["publishesInFlight"] = first.After.PublishesInFlight;
         result["floodP50Us"] = flood.Percentile(0.50);
         result["floodP99Us"] = flood.Percentile(0.99);
         result["serverAllocatedBytesPerDelivery"] = Math.Round((first.After.AllocatedBytes - first.Before.AllocatedBytes) / deliveries, 2);
@@ -398,7 +402,7 @@ internal static class LoadRunner
         var json = await control.GetFromJsonAsync<JsonElement>(new Uri("/control/stats?collect=" + (collect ? "true" : "false"), UriKind.Relative), cancellationToken);
         return new ServerStats(
             json.GetProperty("store").GetString()!,
-            json.GetProperty("floodInFlight").GetInt32(),
+            json.GetProperty("publishesInFlight").GetInt32(),
             json.GetProperty("allocatedBytes").GetInt64(),
             json.GetProperty("gen0").GetInt32(),
             json.GetProperty("cpuMs").GetDouble(),
@@ -413,7 +417,9 @@ internal static class LoadRunner
             json.GetProperty("jittedMethods").GetInt64(),
             json.GetProperty("lateLog").Clone(),
             json.GetProperty("pacedPublishP50Us").GetInt64(),
-            json.GetProperty("pacedPublishP99Us").GetInt64());
+            json.GetProperty("pacedPublishP99Us").GetInt64(),
+            json.GetProperty("pacedPendingWorkItemsP50").GetInt64(),
+            json.GetProperty("pacedPendingWorkItemsP99").GetInt64());
     }
 
     private sealed record FloodResult(
@@ -432,7 +438,7 @@ internal static class LoadRunner
 
     private sealed record ServerStats(
         string Store,
-        int FloodInFlight,
+        int PublishesInFlight,
         long AllocatedBytes,
         int Gen0,
         double CpuMs,
@@ -447,5 +453,7 @@ internal static class LoadRunner
         long JittedMethods,
         JsonElement LateLog,
         long PacedPublishP50Us,
-        long PacedPublishP99Us);
+        long PacedPublishP99Us,
+        long PacedPendingWorkItemsP50,
+        long PacedPendingWorkItemsP99);
 }

@@ -154,8 +154,8 @@ internal static class Report
 
         var table = new StringBuilder();
         table.AppendLine();
-        table.AppendLine("| N | transport | mode | runs ok | delivered/s: median (min–max) | paced p50 µs: median (min–max) | paced p99 µs: median (min–max) | p50 added vs memory µs | publish (commit) p50 / p99 µs | publishing node p50 / p99 µs | other node p50 / p99 µs | servers' CPU ns/delivery (flood) | frames per read (flood) | Redis CPU µs/event (paced / flood) | Redis script µs/event | log reads (XRANGE)/event |");
-        table.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        table.AppendLine("| N | transport | mode | runs ok | delivered/s: median (min–max) | paced p50 µs: median (min–max) | paced p99 µs: median (min–max) | p50 added vs memory µs | publish (commit) p50 / p99 µs | thread-pool queue at send p50 / p99 | publishing node p50 / p99 µs | other node p50 / p99 µs | servers' CPU ns/delivery (flood) | frames per read (flood) | Redis CPU µs/event (paced / flood) | Redis script µs/event | log reads (XRANGE)/event |");
+        table.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var groups = runs
             .Where(static r => r.TryGetProperty("transport", out _))
             .GroupBy(static r => (N: r.GetProperty("subscribers").GetInt32(), Transport: r.GetProperty("transport").GetString()!, Mode: Mode(r)))
@@ -177,6 +177,9 @@ internal static class Report
             table.Append(CultureInfo.InvariantCulture, $"| {Spread(ok, "p50Us", 1)} | {Spread(ok, "p99Us", 1)} | {added} ");
             table.Append(ok.Any(static r => r.TryGetProperty("pacedPublishP50Us", out _))
                 ? string.Create(CultureInfo.InvariantCulture, $"| {Median(ok, "pacedPublishP50Us"):N0} / {Median(ok, "pacedPublishP99Us"):N0} ")
+                : "| – ");
+            table.Append(ok.Any(static r => r.TryGetProperty("pacedPendingWorkItemsP50", out _))
+                ? string.Create(CultureInfo.InvariantCulture, $"| {Median(ok, "pacedPendingWorkItemsP50"):N0} / {Median(ok, "pacedPendingWorkItemsP99"):N0} ")
                 : "| – ");
             table.Append(byNode.Count == 0
                 ? "| – | – "
