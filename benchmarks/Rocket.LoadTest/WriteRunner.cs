@@ -29,8 +29,8 @@ internal sealed record WriteOptions(Uri Server, int Requests, int Concurrency, i
 /// which the machine is not busy on both cores was limited by waiting (round trips), not by anyone's CPU. The default
 /// client (<c>--client socket</c>) writes one prepared request over a plain keep-alive socket and reads the answer's
 /// status and end, like the receivers (<see cref="HttpSocketResponse"/>); <c>HttpClient</c> over
-/// <c>SocketsHttpHandler</c> (<c>--client httpclient</c>), what an app's caller would use, cost the client several times
-/// as much CPU per write, all of it taken from the server.
+/// <c>SocketsHttpHandler</c> (<c>--client httpclient</c>), what an app's caller would use, cost the client about 1.4 times
+/// as much CPU per write (49 against 36 µs in memory, 77 against 56 µs on Redis), all of it taken from the server.
 /// </remarks>
 internal static class WriteRunner
 {
