@@ -3,8 +3,14 @@
 #   benchmarks/run-load.sh                      # N in 1 100 1000, 3 repetitions, all transports
 #   SUBSCRIBERS="1 100 1000 5000" REPS=3 EVENTS=1000 benchmarks/run-load.sh
 #   TRANSPORTS="sse websocket" SUBSCRIBERS=1000 REPS=1 benchmarks/run-load.sh   # a subset, for a quick look
+#   MODES="memory redis redis2" TRANSPORTS=sse SUBSCRIBERS=1000 WRITES=1 benchmarks/run-load.sh       # scale-out on Redis
 # Each transport gets a server process of its own in each repetition; unless WARMUP=0, one unrecorded run warms it.
-# Every step is bounded by `timeout`; the server is stopped by its PID. Results: benchmarks/results/load-<date>.jsonl
+# MODES (default memory) runs each Rocket transport with its collection in memory, on one node on Redis (redis), and on
+# two nodes on one Redis (redis2: receivers split half and half, events published on the first node), side by side;
+# the baselines and the floor run in memory only. WRITES=1 adds REST writes per second through the scaffold (POST
+# /bench), in memory and on Redis. Any Redis mode starts a redis-server of its own on a free loopback port (no
+# persistence) and stops it by its PID at the end.
+# Every step is bounded by `timeout`; servers are stopped by their PIDs. Results: benchmarks/results/load-<date>.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +24,15 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 WARMUP=${WARMUP:-1}         # one unrecorded run per transport server at the largest N first, so no recorded run meets a cold server
 PAUSE_DAMON=${PAUSE_DAMON:-0} # 1: pause the kernel's DAMON monitors (kdamond) for the run, as root; see below
 read -r -a TRANSPORTS <<< "${TRANSPORTS:-sse websocket signalr baseline-sse baseline-signalr raw}"
+read -r -a MODES <<< "${MODES:-memory}"
+WRITES=${WRITES:-0}                 # 1: REST writes per second, in memory and on Redis, after each repetition's fan-out
+WRITE_REQUESTS=${WRITE_REQUESTS:-20000}
+WRITE_CONCURRENCY=${WRITE_CONCURRENCY:-16}
+WRITE_WARMUP=${WRITE_WARMUP:-2000}
+read -r -a WRITE_CLIENTS <<< "${WRITE_CLIENTS:-socket}"  # socket (the tool's plain keep-alive sockets) and/or httpclient
+for m in "${MODES[@]}"; do
+  case "$m" in memory|redis|redis2) ;; *) echo "unknown mode '$m' (memory, redis, redis2)" >&2; exit 1 ;; esac
+done
 
 limit=$(ulimit -n)
 for n in $SUBSCRIBERS ${WARMUP_SUBSCRIBERS:-}; do
@@ -64,10 +79,27 @@ resume_damon() {
 # flood's depth, a heap full of another transport's garbage) then weighs on that transport's own later runs only. It is
 # stopped by its PID.
 server=
+server2=
 stop_server() {
   if [[ -n "$server" ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=; fi
+  if [[ -n "$server2" ]]; then kill "$server2" 2>/dev/null || true; wait "$server2" 2>/dev/null || true; server2=; fi
 }
-trap 'stop_server; resume_damon' EXIT
+
+# The Redis of the Redis modes: started here, on loopback, without persistence, in a directory of its own, and stopped by
+# the PID it writes. Each server start gets a key prefix of its own, and the keys are dropped when its servers stop, so
+# no run sees another's collection.
+redis_dir=
+redis_port=
+stop_redis() {
+  if [[ -n "$redis_dir" && -f "$redis_dir/pid" ]]; then
+    local pid; pid=$(cat "$redis_dir/pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  if [[ -n "$redis_dir" ]]; then rm -rf "$redis_dir"; redis_dir=; fi
+}
+trap 'stop_server; stop_redis; resume_damon' EXIT
+trap 'exit 130' INT TERM
 if (( PAUSE_DAMON )); then
   for d in /sys/kernel/mm/damon/admin/kdamonds/*/state; do
     if [[ -f "$d" && "$(cat "$d")" == on ]]; then
@@ -77,15 +109,66 @@ if (( PAUSE_DAMON )); then
   done
 fi
 
+# start_server TRANSPORT [MODE]: one server (memory, redis) or two on one Redis (redis2), each answering /control/stats
+# once its collection is ready (on Redis: loaded, and the benchmark's record created).
+prefixes=0
 start_server() {
+  local mode=${2:-memory} lifetime=$(( 60 + (${#SUBS[@]} + 1) * RUN_TIMEOUT )) redis_args=()
+  if [[ "$mode" != memory ]]; then
+    prefixes=$(( prefixes + 1 ))
+    redis_args=(--redis "127.0.0.1:$redis_port" --key-prefix "bench$prefixes")
+  fi
   port=$(free_port)
-  timeout $(( 60 + (${#SUBS[@]} + 1) * RUN_TIMEOUT )) "$BIN" server --port "$port" --transport "$1" >>"$log" 2>&1 &
+  timeout "$lifetime" "$BIN" server --port "$port" --transport "$1" "${redis_args[@]}" >>"$log" 2>&1 &
   server=$!
-  for _ in $(seq 100); do
-    curl -fs "http://127.0.0.1:$port/control/stats" >/dev/null && break
+  wait_ready "$port"
+  port2=
+  if [[ "$mode" == redis2 ]]; then
+    port2=$(free_port)
+    timeout "$lifetime" "$BIN" server --port "$port2" --transport "$1" "${redis_args[@]}" >>"$log" 2>&1 &
+    server2=$!
+    wait_ready "$port2"
+  fi
+}
+wait_ready() {
+  for _ in $(seq 300); do
+    curl -fs "http://127.0.0.1:$1/control/stats" >/dev/null && return 0
     sleep 0.1
   done
+  echo "the server on port $1 did not get ready within 30 s (see $log)" >&2
+  exit 1
 }
+# The load options that point a run at the servers start_server started, and at their Redis.
+targets() {
+  local mode=${1:-memory}
+  echo --server "http://127.0.0.1:$port"
+  if [[ "$mode" == redis2 ]]; then echo --server2 "http://127.0.0.1:$port2"; fi
+  if [[ "$mode" != memory ]]; then echo --redis "127.0.0.1:$redis_port"; fi
+}
+stop_servers() {
+  stop_server
+  if [[ -n "$redis_port" ]] && command -v redis-cli >/dev/null; then
+    timeout 10 redis-cli -h 127.0.0.1 -p "$redis_port" FLUSHALL >/dev/null || true
+  fi
+}
+
+# Whether a mode applies to a transport: Redis keeps Rocket's collection, so the baselines and the floor run in memory.
+applies() {
+  [[ "$2" == memory ]] || [[ "$1" == sse || "$1" == websocket || "$1" == signalr ]]
+}
+
+needs_redis=0
+for m in "${MODES[@]}"; do [[ "$m" != memory ]] && needs_redis=1; done
+(( WRITES )) && needs_redis=1
+if (( needs_redis )); then
+  redis_dir=$(mktemp -d "${TMPDIR:-/tmp}/rocket-bench-redis.XXXXXX")
+  redis_port=$(free_port)
+  timeout 20 redis-server --bind 127.0.0.1 --port "$redis_port" --daemonize yes --save '' --appendonly no \
+    --dir "$redis_dir" --pidfile "$redis_dir/pid" --logfile "$redis_dir/redis.log" >/dev/null
+  for _ in $(seq 50); do [[ -s "$redis_dir/pid" ]] && break; sleep 0.1; done
+  [[ -s "$redis_dir/pid" ]] || { echo "redis-server did not start on port $redis_port" >&2; exit 1; }
+  echo "redis-server $(redis-server --version | grep -o 'v=[^ ]*') on 127.0.0.1:$redis_port, PID $(cat "$redis_dir/pid")" >&2
+fi
 
 read -r -a SUBS <<< "$SUBSCRIBERS"
 # The warm-up's N: the largest measured, so the server's memory pool has held that many connections' buffers before any
@@ -106,26 +189,54 @@ for rep in $(seq "$REPS"); do
   if (( rep % 2 == 0 )); then
     order=(); for (( i=${#TRANSPORTS[@]}-1; i>=0; i-- )); do order+=("${TRANSPORTS[i]}"); done
   fi
+  modes=("${MODES[@]}")
+  if (( rep % 2 == 0 )); then
+    modes=(); for (( i=${#MODES[@]}-1; i>=0; i-- )); do modes+=("${MODES[i]}"); done
+  fi
   for t in "${order[@]}"; do
-    start_server "$t"
-    if (( WARMUP )); then
-      # A fresh server's first run pays its JIT (tiering up the transport's code), thread-pool and memory-pool growth:
-      # one unrecorded run at the warm-up's N with a whole flood goes first.
-      timeout $(( WARMUP_TIMEOUT + 20 )) "$BIN" load --server "http://127.0.0.1:$port" --transport "$t" \
-        --subscribers "$warm" --events "$EVENTS" --paced 20 --rate "$RATE" --timeout "$WARMUP_TIMEOUT" >/dev/null || true
-    fi
-    for n in "${SUBS[@]}"; do
-      line=$(timeout $(( RUN_TIMEOUT + 20 )) "$BIN" load --server "http://127.0.0.1:$port" --transport "$t" \
-        --subscribers "$n" --events "$EVENTS" --paced "$PACED" --paced-warmup "$PACED_WARMUP" --rate "$RATE" --timeout "$RUN_TIMEOUT" || true)
-      if [[ -z "$line" ]]; then
-        line="{\"transport\":\"$t\",\"subscribers\":$n,\"failed\":true}"
+    for m in "${modes[@]}"; do
+      applies "$t" "$m" || continue
+      start_server "$t" "$m"
+      read -r -a target <<< "$(targets "$m" | tr '\n' ' ')"
+      if (( WARMUP )); then
+        # A fresh server's first run pays its JIT (tiering up the transport's code), thread-pool and memory-pool growth:
+        # one unrecorded run at the warm-up's N with a whole flood goes first.
+        timeout $(( WARMUP_TIMEOUT + 20 )) "$BIN" load "${target[@]}" --transport "$t" \
+          --subscribers "$warm" --events "$EVENTS" --paced 20 --rate "$RATE" --timeout "$WARMUP_TIMEOUT" >/dev/null || true
       fi
-      echo "{\"rep\":$rep,${line#\{}" | tee -a "$out"
+      for n in "${SUBS[@]}"; do
+        line=$(timeout $(( RUN_TIMEOUT + 20 )) "$BIN" load "${target[@]}" --transport "$t" \
+          --subscribers "$n" --events "$EVENTS" --paced "$PACED" --paced-warmup "$PACED_WARMUP" --rate "$RATE" --timeout "$RUN_TIMEOUT" || true)
+        if [[ -z "$line" ]]; then
+          line="{\"transport\":\"$t\",\"mode\":\"$m\",\"subscribers\":$n,\"failed\":true}"
+        fi
+        echo "{\"rep\":$rep,${line#\{}" | tee -a "$out"
+      done
+      stop_servers
     done
-    stop_server
   done
+
+  if (( WRITES )); then
+    # REST writes: a fresh server with the scaffold (the SSE app's), in memory and on Redis, in alternating order.
+    wmodes=(memory redis)
+    if (( rep % 2 == 0 )); then wmodes=(redis memory); fi
+    for m in "${wmodes[@]}"; do
+      for c in "${WRITE_CLIENTS[@]}"; do
+        start_server sse "$m"
+        read -r -a target <<< "$(targets "$m" | tr '\n' ' ')"
+        line=$(timeout $(( RUN_TIMEOUT + 20 )) "$BIN" writes "${target[@]}" --requests "$WRITE_REQUESTS" \
+          --concurrency "$WRITE_CONCURRENCY" --warmup "$WRITE_WARMUP" --client "$c" --timeout "$RUN_TIMEOUT" || true)
+        if [[ -z "$line" ]]; then
+          line="{\"kind\":\"writes\",\"mode\":\"$m\",\"client\":\"$c\",\"failed\":true}"
+        fi
+        echo "{\"rep\":$rep,${line#\{}" | tee -a "$out"
+        stop_servers
+      done
+    done
+  fi
 done
 
 trap - EXIT
+stop_redis
 resume_damon
 echo "done: $out" >&2

@@ -22,6 +22,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Rocket.Live;
+using Rocket.Redis;
 
 namespace Rocket.LoadTest;
 
@@ -35,10 +36,30 @@ internal static class BenchServer
     private static readonly long LateAfter = Stopwatch.Frequency / 1000;
 
     private static long s_harnessAllocatedBytes;
+    private static bool s_ready;
+    private static string s_store = "memory";
     private static long s_lateEvents;
 
     // The last paced phase's late events, for telling what made them late (see PublishPaced).
     private static readonly List<LateEvent> s_lateLog = [];
+
+    // How long each publish of the last paced phase took, from the send to its completion (µs), under s_lateLog's lock:
+    // in memory the publish itself; on Redis the write script's round trip and this node's replica applying it, the
+    // part of the Redis hop a subscriber on this node waits for before its event is even queued.
+    private static long[] s_publishUs = [];
+    private static int s_publishCount;
+    private static long[] s_pendingWork = [];
+    private static int s_pendingWorkCount;
+    private static long[] s_sorted = [];
+
+    private static void RecordPublish(long sentAt)
+    {
+        var took = (Stopwatch.GetTimestamp() - sentAt) * 1_000_000 / Stopwatch.Frequency;
+        lock (s_lateLog)
+        {
+            s_publishUs[s_publishCount++] = took;
+        }
+    }
 
     /// <summary>The transports a server can be limited to with <c>--transport</c>: each one's app, as its users would write it.</summary>
     public static readonly string[] Transports = ["sse", "websocket", "signalr", "baseline-sse", "baseline-signalr", "raw"];
@@ -50,7 +71,15 @@ internal static class BenchServer
     /// what one transport needs (SignalR brings the authorization middleware, which runs for every request; the WebSocket
     /// transport needs <c>UseWebSockets</c>) then weighs on its own connections only.
     /// </summary>
-    public static async Task<int> RunAsync(int port, string? only)
+    /// <param name="port">The loopback port of the HTTP server; the raw floor listens on the next one.</param>
+    /// <param name="only">The one transport to host, or null for all of them.</param>
+    /// <param name="redis">
+    /// A Redis (<c>host:port</c>) to keep Rocket's collection in, through <c>AddRedis</c>: every publish, the harness's
+    /// and the REST scaffold's, is then a write script in Redis and reaches the subscribers through this node's replica,
+    /// as in an app scaled out. Null keeps the collection in memory.
+    /// </param>
+    /// <param name="keyPrefix">The Redis key prefix (<c>RedisRocketOptions.KeyPrefix</c>): nodes given the same one share the collection.</param>
+    public static async Task<int> RunAsync(int port, string? only, string? redis = null, string? keyPrefix = null)
     {
         bool Hosts(string transport) => only is null || only == transport;
 
@@ -83,6 +112,20 @@ internal static class BenchServer
             if (Hosts("signalr"))
             {
                 rocketBuilder.AddSignalRTransport();
+            }
+
+            if (redis is not null)
+            {
+                s_store = "redis";
+                rocketBuilder.AddRedis(o =>
+                {
+                    o.Configuration = redis;
+                    o.KeyPrefix = keyPrefix ?? "rocket";
+                });
+
+                // A replica reloading, a gap filled from the log or a message that failed would change what a run
+                // measures: they are logged as warnings, so they show in the server log.
+                builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
             }
         }
 
@@ -125,13 +168,9 @@ internal static class BenchServer
         var publisher = rocket ? app.Services.GetRequiredService<IRocketPublisher>() : null;
         var registry = rocket ? app.Services.GetRequiredService<CollectionRegistry>() : null;
         var hub = Hosts("baseline-signalr") ? app.Services.GetRequiredService<IHubContext<BaselineHub>>() : null;
-        if (publisher is not null)
-        {
-            await publisher.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Create(Payload.RecordId, Payload.Record(0, 0, 0))));
-        }
-
         app.MapGet("/control/subscribers", (string target) => Results.Json(new { count = Subscribers(target) }));
-        app.MapGet("/control/stats", (bool? collect) => Results.Json(Stats(collect ?? false)));
+        // 503 until the benchmark record exists (see below): run-load.sh waits for this to answer before it loads.
+        app.MapGet("/control/stats", (bool? collect) => Volatile.Read(ref s_ready) ? Results.Json(Stats(collect ?? false)) : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
         // What was allocated since the previous reset, by sampled type; the load process resets it as the flood starts
         // and reads it (resetting again) when the last delivery has arrived.
         app.MapGet("/control/allocations", (bool? reset, int? top) => Results.Json(allocations.Read(reset ?? false, Math.Clamp(top ?? 12, 1, 100))));
@@ -163,7 +202,16 @@ internal static class BenchServer
         listener.Start(8192);
         _ = Task.Run(() => raw.AcceptAsync(listener, app.Lifetime.ApplicationStopping));
 
-        await app.RunAsync();
+        // Started before the record the events update is created: on Redis the publisher commits through the replica,
+        // which the host loads as it starts.
+        await app.StartAsync();
+        if (publisher is not null)
+        {
+            await CreateRecordAsync(publisher, registry!.GetCollection(Payload.Collection));
+        }
+
+        Volatile.Write(ref s_ready, true);
+        await app.WaitForShutdownAsync();
         return 0;
 
         int Subscribers(string target) => target switch
@@ -179,12 +227,29 @@ internal static class BenchServer
         async Task PublishFloodAsync(string target, int count, long seqBase, CancellationToken cancellationToken)
         {
             // Each event is built into this one buffer, so the harness itself allocates nothing per event; what it does
-            // allocate (measured on this thread around the building) is reported apart from the server's figure.
+            // allocate (measured on this thread around the building) is reported apart from the server's figure. Rocket
+            // copies the record into its change before PublishAsync returns, so the buffer is free again at once even
+            // while the write is in flight.
             var buffer = new byte[Payload.MaxFrameBytes];
+            var inFlight = PublishesInFlight(target);
+            var pending = new Queue<Task>(inFlight);
             for (var i = 1; i <= count && !cancellationToken.IsCancellationRequested; i++)
             {
                 var ts = Stopwatch.GetTimestamp();
-                await SendAsync(target, buffer, seqBase + i, ts, due: ts, cancellationToken);
+                var send = SendAsync(target, buffer, seqBase + i, ts, due: ts, cancellationToken);
+                if (!send.IsCompletedSuccessfully)
+                {
+                    pending.Enqueue(send.AsTask());
+                    if (pending.Count >= inFlight)
+                    {
+                        await pending.Dequeue();
+                    }
+                }
+            }
+
+            while (pending.Count > 0)
+            {
+                await pending.Dequeue();
             }
         }
 
@@ -200,10 +265,26 @@ internal static class BenchServer
         void PublishPaced(string target, int count, double rate, long seqBase, CancellationToken cancellationToken)
         {
             var buffer = new byte[Payload.MaxFrameBytes];
+            var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
             lock (s_lateLog)
             {
                 s_lateLog.Clear();
+                if (s_publishUs.Length < count)
+                {
+                    s_publishUs = new long[count];
+                    s_pendingWork = new long[count];
+                }
+
+                s_publishCount = 0;
+                s_pendingWorkCount = 0;
             }
+
+            var window = PublishesInFlight(target);
+            var pending = new Queue<Task>(window);
+            // The thread pool's queue as each event is sent: work the node has not got to yet, which an event applied on
+            // the thread pool (on Redis, a commit's reply or a pub/sub message) waits behind.
+            var pendingWork = new long[count];
+            Interlocked.Add(ref s_harnessAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
 
             var start = Stopwatch.GetTimestamp();
             for (var i = 1; i <= count && !cancellationToken.IsCancellationRequested; i++)
@@ -226,11 +307,49 @@ internal static class BenchServer
                     }
                 }
 
+                pendingWork[i - 1] = ThreadPool.PendingWorkItemCount;
                 var send = SendAsync(target, buffer, seqBase + i, ts, due, cancellationToken);
-                if (!send.IsCompletedSuccessfully)
+                if (send.IsCompletedSuccessfully)
+                {
+                    RecordPublish(ts);
+                }
+                else if (window == 1)
                 {
                     send.AsTask().GetAwaiter().GetResult();
+                    RecordPublish(ts);
                 }
+                else
+                {
+                    // On Redis: the next event goes out on schedule while this one commits; its time is taken when it
+                    // completes (a failure still fails the phase). The continuation is the harness's allocation.
+                    var sentAt = ts;
+                    var before = GC.GetAllocatedBytesForCurrentThread();
+                    pending.Enqueue(send.AsTask().ContinueWith(
+                        t =>
+                        {
+                            RecordPublish(sentAt);
+                            t.GetAwaiter().GetResult();
+                        },
+                        CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously,
+                        TaskScheduler.Default));
+                    Interlocked.Add(ref s_harnessAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - before);
+                    while (pending.Count >= window)
+                    {
+                        pending.Dequeue().GetAwaiter().GetResult();
+                    }
+                }
+            }
+
+            while (pending.Count > 0)
+            {
+                pending.Dequeue().GetAwaiter().GetResult();
+            }
+
+            lock (s_lateLog)
+            {
+                Array.Copy(pendingWork, s_pendingWork, count);
+                s_pendingWorkCount = count;
             }
         }
 
@@ -267,6 +386,36 @@ internal static class BenchServer
         }
     }
 
+    // How many publishes, of a flood or of the paced schedule, may be in flight at once. In memory a publish completes as
+    // it is called, and a baseline's must not overlap the next (two sends would interleave in its channels): one, as
+    // before. On Redis each publish is a write script's round trip, and one writer awaiting each would measure that
+    // round trip rather than fan-out (a smoke run at one subscriber: about 2,000 events per second in a flood), and would
+    // not hold the schedule (at 1,000 subscribers a commit took over 10 ms at the median, so a paced publisher that waited
+    // for each sent 999 of 1,000 events late and fell seconds behind: about 60 events per second instead of 100).
+    // Several in flight, as several writers of an app would have, keep Redis and the replica busy and the rate held. Their order is kept: StackExchange.Redis sends commands in the
+    // order they are made, Redis numbers them in that order, and the replica applies them by that number (a receiver
+    // would count anything else as a gap).
+    private static int PublishesInFlight(string target) => target == "rocket" && s_store == "redis" ? 16 : 1;
+
+    // Every event updates record r1, so it must exist. On Redis it may already: another node on the same collection
+    // created it first (each run-load.sh server gets a fresh key prefix, so it is never an older run's record).
+    private static async Task CreateRecordAsync(IRocketPublisher publisher, LiveCollection collection)
+    {
+        if (collection.TryGet(Payload.RecordId, out _))
+        {
+            return;
+        }
+
+        try
+        {
+            await publisher.PublishAsync(Payload.Collection, ChangeSet.Create(RecordChange.Create(Payload.RecordId, Payload.Record(0, 0, 0))));
+        }
+        catch (ChangeRefusedException e) when (e.Reason == ChangeRefusal.RecordAlreadyExists)
+        {
+            // The other node's create won the race.
+        }
+    }
+
     // Sleeps until the Stopwatch timestamp `due`: whole milliseconds with Thread.Sleep (which wakes a little after), then
     // the rest, under a millisecond, by spinning. That last stretch is the only CPU the wait costs (at most a millisecond
     // per event, counted in the server's paced CPU figures). It spins without yielding: `perf sched` showed a
@@ -293,6 +442,28 @@ internal static class BenchServer
         }
     }
 
+    // A percentile of the last paced phase's publish durations (µs) or thread-pool queue lengths; -1 before any. Sorted in
+    // a kept array, so reading it allocates nothing once that array has the phase's size.
+    private static long Percentile(long[] values, int count, double fraction)
+    {
+        lock (s_lateLog)
+        {
+            if (count == 0)
+            {
+                return -1;
+            }
+
+            if (s_sorted.Length < count)
+            {
+                s_sorted = new long[values.Length];
+            }
+
+            Array.Copy(values, s_sorted, count);
+            Array.Sort(s_sorted, 0, count);
+            return s_sorted[Math.Max(0, (int)Math.Ceiling(fraction * count) - 1)];
+        }
+    }
+
     private static LateEvent[] LateLog()
     {
         lock (s_lateLog)
@@ -315,10 +486,17 @@ internal static class BenchServer
         var gc = GC.GetGCMemoryInfo();
         return new
         {
+            // Where Rocket's collection lives: "memory" or "redis" (server --redis).
+            store = s_store,
+            publishesInFlight = PublishesInFlight("rocket"),
             allocatedBytes = GC.GetTotalAllocatedBytes(precise: true),
             harnessAllocatedBytes = Interlocked.Read(ref s_harnessAllocatedBytes),
             lateEvents = Interlocked.Read(ref s_lateEvents),
             lateLog = LateLog(),
+            pacedPublishP50Us = Percentile(s_publishUs, s_publishCount, 0.50),
+            pacedPublishP99Us = Percentile(s_publishUs, s_publishCount, 0.99),
+            pacedPendingWorkItemsP50 = Percentile(s_pendingWork, s_pendingWorkCount, 0.50),
+            pacedPendingWorkItemsP99 = Percentile(s_pendingWork, s_pendingWorkCount, 0.99),
             gen0 = GC.CollectionCount(0),
             // Methods compiled so far (tier 0, tier 1, OSR): a phase that compiles is not yet the steady state.
             jittedMethods = JitInfo.GetCompiledMethodCount(),

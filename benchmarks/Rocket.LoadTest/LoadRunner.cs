@@ -12,7 +12,20 @@ using System.Threading.Tasks;
 namespace Rocket.LoadTest;
 
 /// <summary>Options of the <c>load</c> mode.</summary>
-internal sealed record LoadOptions(Uri Server, string Transport, int Subscribers, int Events, double Rate, int PacedEvents, int TimeoutSeconds, int HoldSeconds = 0, int PacedWarmupEvents = 0);
+internal sealed record LoadOptions(Uri Server, string Transport, int Subscribers, int Events, double Rate, int PacedEvents, int TimeoutSeconds, int HoldSeconds = 0, int PacedWarmupEvents = 0)
+{
+    /// <summary>
+    /// A second node on the same Redis collection as <see cref="Server"/>: every other receiver (the first, the third, …,
+    /// so half, and the one at N = 1) subscribes there, while events are still published on <see cref="Server"/>.
+    /// </summary>
+    public Uri? Server2 { get; init; }
+
+    /// <summary>The Redis the servers keep the collection in (<c>host:port</c>), to read its CPU and command counts around each phase.</summary>
+    public string? Redis { get; init; }
+}
+
+/// <summary>The servers of a run and the Redis behind them, read around each phase.</summary>
+internal sealed record Nodes(HttpClient Control, HttpClient? Control2, string? Redis);
 
 /// <summary>
 /// The load process: opens N receivers, waits until the server counts them all, then (1) publishes a paced phase at a
@@ -40,16 +53,36 @@ internal static class LoadRunner
         };
 
         using var control = new HttpClient { BaseAddress = options.Server, Timeout = TimeSpan.FromSeconds(30) };
+        using var control2 = options.Server2 is null ? null : new HttpClient { BaseAddress = options.Server2, Timeout = TimeSpan.FromSeconds(30) };
+        var nodes = new Nodes(control, control2, options.Redis);
+
+        // With two nodes, the receivers alternate between them, the first on the second node: at N = 1 the one receiver
+        // gets its events through Redis's pub/sub only, never through the publishing node's own commit.
+        var onNode2 = control2 is null ? 0 : (options.Subscribers + 1) / 2;
+        var onNode1 = options.Subscribers - onNode2;
 
         // Leftovers of an earlier run must be gone, or they would be counted as this run's subscribers.
         await WaitForSubscribersAsync(control, target, 0, ct);
+        if (control2 is not null)
+        {
+            await WaitForSubscribersAsync(control2, target, 0, ct);
+        }
+
         var idleBefore = await StatsAsync(control, collect: true, ct);
+        if (control2 is not null && idleBefore.Store != "redis")
+        {
+            Console.Error.WriteLine("--server2 needs both servers on one Redis (server --redis with the same --key-prefix).");
+            return 1;
+        }
 
         var state = new RunState(DateTimeOffset.UtcNow.ToUnixTimeSeconds() * 1_000_000);
         var receivers = new List<Receiver>(options.Subscribers);
         for (var i = 0; i < options.Subscribers; i++)
         {
-            receivers.Add(Create(options, state));
+            var node = control2 is not null && i % 2 == 0 ? 1 : 0;
+            var receiver = Create(options, state, node == 1 ? options.Server2! : options.Server);
+            receiver.Node = node;
+            receivers.Add(receiver);
         }
 
         var connect = Stopwatch.StartNew();
@@ -65,21 +98,38 @@ internal static class LoadRunner
             await Task.WhenAll(starts);
         }
 
-        await WaitForSubscribersAsync(control, target, options.Subscribers, ct);
+        await WaitForSubscribersAsync(control, target, onNode1, ct);
+        if (control2 is not null)
+        {
+            await WaitForSubscribersAsync(control2, target, onNode2, ct);
+        }
+
         var connectSeconds = connect.Elapsed.TotalSeconds;
         var idle = await StatsAsync(control, collect: true, ct);
 
         var result = new Dictionary<string, object?>
         {
             ["transport"] = options.Transport,
+            // memory: one node, the collection in memory; redis: one node on Redis; redis2: two nodes on one Redis.
+            ["mode"] = idleBefore.Store == "redis" ? (control2 is null ? "redis" : "redis2") : "memory",
             ["subscribers"] = options.Subscribers,
             ["machineDamon"] = MachineCpu.Damon(),
             ["connectSeconds"] = Math.Round(connectSeconds, 3),
-            ["idleRssBytesPerConnection"] = (idle.RssBytes - idleBefore.RssBytes) / options.Subscribers,
-            // The managed heap's share of it (live objects after the same forced collection), and what the GC commits.
-            ["idleManagedBytesPerConnection"] = (idle.ManagedBytes - idleBefore.ManagedBytes) / options.Subscribers,
-            ["idleGcCommittedBytesPerConnection"] = (idle.GcCommittedBytes - idleBefore.GcCommittedBytes) / options.Subscribers,
         };
+        if (control2 is not null)
+        {
+            result["subscribersNode1"] = onNode1;
+            result["subscribersNode2"] = onNode2;
+        }
+
+        if (onNode1 > 0)
+        {
+            // The publishing node's connections only (with two nodes, half of them).
+            result["idleRssBytesPerConnection"] = (idle.RssBytes - idleBefore.RssBytes) / onNode1;
+            // The managed heap's share of it (live objects after the same forced collection), and what the GC commits.
+            result["idleManagedBytesPerConnection"] = (idle.ManagedBytes - idleBefore.ManagedBytes) / onNode1;
+            result["idleGcCommittedBytesPerConnection"] = (idle.GcCommittedBytes - idleBefore.GcCommittedBytes) / onNode1;
+        }
 
         if (options.HoldSeconds > 0)
         {
@@ -101,7 +151,7 @@ internal static class LoadRunner
                 // ring, the pools' first arrays, pipe segments) is paid here, and the phase after it is the steady state.
                 state.Histogram = new LatencyHistogram();
                 expected += (long)options.PacedWarmupEvents * options.Subscribers;
-                var warmup = await MeasureAsync(control, target, options.PacedWarmupEvents, options.Rate, seq, state, expected, ct);
+                var warmup = await MeasureAsync(nodes, target, options.PacedWarmupEvents, options.Rate, seq, state, expected, ct);
                 seq += options.PacedWarmupEvents;
                 var warmupHarness = warmup.After.HarnessAllocatedBytes - warmup.Before.HarnessAllocatedBytes;
                 result["pacedWarmupEvents"] = options.PacedWarmupEvents;
@@ -113,9 +163,25 @@ internal static class LoadRunner
             var pacedDue = new LatencyHistogram();
             state.Histogram = paced;
             state.DueHistogram = pacedDue;
+            if (control2 is not null)
+            {
+                // Each node's receivers apart: the publishing node's get an event from its own commit or from pub/sub,
+                // whichever comes first; the other node's from pub/sub only.
+                state.NodeHistograms = [new LatencyHistogram(), new LatencyHistogram()];
+            }
+
             expected += (long)options.PacedEvents * options.Subscribers;
-            var phase = await MeasureAsync(control, target, options.PacedEvents, options.Rate, seq, state, expected, ct);
+            var phase = await MeasureAsync(nodes, target, options.PacedEvents, options.Rate, seq, state, expected, ct);
             seq += options.PacedEvents;
+            if (state.NodeHistograms is { } byNode)
+            {
+                result["node1P50Us"] = byNode[0].Percentile(0.50);
+                result["node1P99Us"] = byNode[0].Percentile(0.99);
+                result["node2P50Us"] = byNode[1].Percentile(0.50);
+                result["node2P99Us"] = byNode[1].Percentile(0.99);
+                state.NodeHistograms = null;
+            }
+
             result["rate"] = options.Rate;
             result["pacedEvents"] = options.PacedEvents;
             result["pacedComplete"] = phase.Complete;
@@ -130,6 +196,13 @@ internal static class LoadRunner
             // Each late event with what ran in the server while the publisher waited for it (collections, methods
             // compiled), and the phase's totals of both: what makes the publisher late.
             result["pacedLateLog"] = phase.After.LateLog;
+            // How long the publisher waited for each publish (BenchServer): on Redis, the write's round trip and the
+            // replica applying it, which every subscriber of the publishing node waits out too.
+            result["pacedPublishP50Us"] = phase.After.PacedPublishP50Us;
+            result["pacedPublishP99Us"] = phase.After.PacedPublishP99Us;
+            // The server's thread-pool queue as each event was sent (BenchServer).
+            result["pacedPendingWorkItemsP50"] = phase.After.PacedPendingWorkItemsP50;
+            result["pacedPendingWorkItemsP99"] = phase.After.PacedPendingWorkItemsP99;
             result["pacedServerGen0"] = phase.After.Gen0 - phase.Before.Gen0;
             result["pacedServerJittedMethods"] = phase.After.JittedMethods - phase.Before.JittedMethods;
 
@@ -139,6 +212,9 @@ internal static class LoadRunner
             result["pacedServerAllocatedBytesPerDelivery"] = Math.Round((phase.After.AllocatedBytes - phase.Before.AllocatedBytes - harness) / phase.Deliveries, 3);
             result["pacedHarnessAllocatedBytesPerDelivery"] = Math.Round(harness / phase.Deliveries, 3);
             result["pacedServerCpuNsPerDelivery"] = Math.Round((phase.After.CpuMs - phase.Before.CpuMs) * 1_000_000 / phase.Deliveries, 1);
+            // Every node's CPU (one node: the same as above), so modes with one and two nodes compare.
+            result["pacedServersCpuNsPerDelivery"] = Math.Round((phase.After.CpuMs - phase.Before.CpuMs + phase.Node2CpuMs) * 1_000_000 / phase.Deliveries, 1);
+            RedisInfo.Add(result, phase.RedisBefore, phase.RedisAfter, options.PacedEvents, "Event", prefix: "paced");
             AllocationWindow.Add(result, phase.Allocations, phase.Deliveries, prefix: "paced");
         }
 
@@ -148,7 +224,7 @@ internal static class LoadRunner
         state.Histogram = flood;
         state.DueHistogram = null;
         expected += (long)options.Events * options.Subscribers;
-        var first = await MeasureAsync(control, target, options.Events, 0, seq, state, expected, ct);
+        var first = await MeasureAsync(nodes, target, options.Events, 0, seq, state, expected, ct);
         var deliveries = first.Deliveries;
 
         result["events"] = options.Events;
@@ -158,6 +234,9 @@ internal static class LoadRunner
         result["gaps"] = state.Gaps;
         result["deliveriesPerSecond"] = Math.Round(deliveries / first.Seconds);
         result["floodSeconds"] = Math.Round(first.Seconds, 4);
+        // Publishes the server keeps in flight, in a flood and on the paced schedule (BenchServer.PublishesInFlight): 1 in
+        // memory, more on Redis.
+        result["publishesInFlight"] = first.After.PublishesInFlight;
         result["floodP50Us"] = flood.Percentile(0.50);
         result["floodP99Us"] = flood.Percentile(0.99);
         result["serverAllocatedBytesPerDelivery"] = Math.Round((first.After.AllocatedBytes - first.Before.AllocatedBytes) / deliveries, 2);
@@ -172,6 +251,8 @@ internal static class LoadRunner
         result["serverLockContentionsPerMillionDeliveries"] = Math.Round((first.After.LockContentions - first.Before.LockContentions) * 1_000_000 / deliveries, 1);
         result["serverGen0PerMillionDeliveries"] = Math.Round((first.After.Gen0 - first.Before.Gen0) * 1_000_000 / deliveries, 2);
         result["serverCpuNsPerDelivery"] = Math.Round((first.After.CpuMs - first.Before.CpuMs) * 1_000_000 / deliveries, 1);
+        result["serversCpuNsPerDelivery"] = Math.Round((first.After.CpuMs - first.Before.CpuMs + first.Node2CpuMs) * 1_000_000 / deliveries, 1);
+        RedisInfo.Add(result, first.RedisBefore, first.RedisAfter, options.Events, "Event");
         // The receivers share the two cores with the server: their cost bounds what any transport can show.
         result["loadCpuNsPerDelivery"] = Math.Round(first.LoadCpu.TotalMilliseconds * 1_000_000 / deliveries, 1);
         // Both processes and the kernel, whichever context ran the work (10 ms ticks; the control requests are in it too).
@@ -186,7 +267,7 @@ internal static class LoadRunner
         if (first.Complete && state.Gaps == 0 && options.Events > 0)
         {
             expected += (long)options.Events * options.Subscribers;
-            var warm = await MeasureAsync(control, target, options.Events, 0, seq + options.Events, state, expected, ct);
+            var warm = await MeasureAsync(nodes, target, options.Events, 0, seq + options.Events, state, expected, ct);
             result["warmFloodComplete"] = warm.Complete && state.Gaps == 0;
             result["warmFloodDeliveriesPerSecond"] = Math.Round(warm.Deliveries / warm.Seconds);
             result["warmFloodServerAllocatedBytesPerDelivery"] = Math.Round((warm.After.AllocatedBytes - warm.Before.AllocatedBytes) / warm.Deliveries, 2);
@@ -218,9 +299,8 @@ internal static class LoadRunner
         return first.Complete && state.Gaps == 0 ? 0 : 2;
     }
 
-    private static Receiver Create(LoadOptions options, RunState state)
+    private static Receiver Create(LoadOptions options, RunState state, Uri server)
     {
-        var server = options.Server;
         return options.Transport switch
         {
             "sse" => new SseReceiver(state, new Uri(server, "/" + Payload.Collection)),
@@ -289,11 +369,15 @@ internal static class LoadRunner
     // incomplete flood still reports honest rates.
     // Publishes `events` at `rate` per second (0: as fast as the server can) and measures the server, the load process and
     // the machine around it until every receiver has them (or the deadline).
-    private static async Task<FloodResult> MeasureAsync(HttpClient control, string target, int events, double rate, long seq, RunState state, long expected, CancellationToken ct)
+    // With two nodes, events are published on the first; the second's CPU is read around the phase too, and Redis's.
+    private static async Task<FloodResult> MeasureAsync(Nodes nodes, string target, int events, double rate, long seq, RunState state, long expected, CancellationToken ct)
     {
+        var control = nodes.Control;
         var deliveredBefore = state.Delivered;
         var readsBefore = state.Reads;
         var before = await StatsAsync(control, collect: false, CancellationToken.None);
+        var before2 = nodes.Control2 is null ? null : await StatsAsync(nodes.Control2, collect: false, CancellationToken.None);
+        var redisBefore = await RedisInfo.ReadAsync(nodes.Redis, CancellationToken.None);
         await AllocationWindow.ResetAsync(control, CancellationToken.None);
         var loadCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var machineBefore = MachineCpu.Busy();
@@ -302,18 +386,23 @@ internal static class LoadRunner
         var complete = await WaitForDeliveriesAsync(state, expected, ct);
         var allocations = await AllocationWindow.ReadAsync(control, CancellationToken.None);
         var after = await StatsAsync(control, collect: false, CancellationToken.None);
+        var after2 = nodes.Control2 is null ? null : await StatsAsync(nodes.Control2, collect: false, CancellationToken.None);
+        var redisAfter = await RedisInfo.ReadAsync(nodes.Redis, CancellationToken.None);
         var loadCpu = Process.GetCurrentProcess().TotalProcessorTime - loadCpuBefore;
         var machineCpu = MachineCpu.Busy() - machineBefore;
         var seconds = Stopwatch.GetElapsedTime(start, state.LastDelivery).TotalSeconds;
         var deliveries = Math.Max(1, state.Delivered - deliveredBefore);
         var framesPerRead = (double)deliveries / Math.Max(1, state.Reads - readsBefore);
-        return new FloodResult(complete, deliveries, seconds, before, after, allocations, loadCpu, machineCpu, framesPerRead);
+        var node2CpuMs = before2 is null || after2 is null ? 0 : after2.CpuMs - before2.CpuMs;
+        return new FloodResult(complete, deliveries, seconds, before, after, allocations, loadCpu, machineCpu, framesPerRead, node2CpuMs, redisBefore, redisAfter);
     }
 
     private static async Task<ServerStats> StatsAsync(HttpClient control, bool collect, CancellationToken cancellationToken)
     {
         var json = await control.GetFromJsonAsync<JsonElement>(new Uri("/control/stats?collect=" + (collect ? "true" : "false"), UriKind.Relative), cancellationToken);
         return new ServerStats(
+            json.GetProperty("store").GetString()!,
+            json.GetProperty("publishesInFlight").GetInt32(),
             json.GetProperty("allocatedBytes").GetInt64(),
             json.GetProperty("gen0").GetInt32(),
             json.GetProperty("cpuMs").GetDouble(),
@@ -326,12 +415,30 @@ internal static class LoadRunner
             json.GetProperty("lockContentions").GetInt64(),
             json.GetProperty("threadPoolThreads").GetInt32(),
             json.GetProperty("jittedMethods").GetInt64(),
-            json.GetProperty("lateLog").Clone());
+            json.GetProperty("lateLog").Clone(),
+            json.GetProperty("pacedPublishP50Us").GetInt64(),
+            json.GetProperty("pacedPublishP99Us").GetInt64(),
+            json.GetProperty("pacedPendingWorkItemsP50").GetInt64(),
+            json.GetProperty("pacedPendingWorkItemsP99").GetInt64());
     }
 
-    private sealed record FloodResult(bool Complete, double Deliveries, double Seconds, ServerStats Before, ServerStats After, JsonElement Allocations, TimeSpan LoadCpu, TimeSpan MachineCpu, double FramesPerRead);
+    private sealed record FloodResult(
+        bool Complete,
+        double Deliveries,
+        double Seconds,
+        ServerStats Before,
+        ServerStats After,
+        JsonElement Allocations,
+        TimeSpan LoadCpu,
+        TimeSpan MachineCpu,
+        double FramesPerRead,
+        double Node2CpuMs,
+        RedisInfo? RedisBefore,
+        RedisInfo? RedisAfter);
 
     private sealed record ServerStats(
+        string Store,
+        int PublishesInFlight,
         long AllocatedBytes,
         int Gen0,
         double CpuMs,
@@ -344,5 +451,9 @@ internal static class LoadRunner
         long LockContentions,
         int ThreadPoolThreads,
         long JittedMethods,
-        JsonElement LateLog);
+        JsonElement LateLog,
+        long PacedPublishP50Us,
+        long PacedPublishP99Us,
+        long PacedPendingWorkItemsP50,
+        long PacedPendingWorkItemsP99);
 }

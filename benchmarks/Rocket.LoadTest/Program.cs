@@ -6,7 +6,9 @@ using System.Threading.Tasks;
 namespace Rocket.LoadTest;
 
 /// <summary>
-/// <c>server --port P [--transport T]</c>, <c>load --server URL --transport T --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S]</c>,
+/// <c>server --port P [--transport T] [--redis HOST:PORT] [--key-prefix K]</c>,
+/// <c>load --server URL [--server2 URL] [--redis HOST:PORT] --transport T --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S]</c>,
+/// <c>writes --server URL [--redis HOST:PORT] [--requests R] [--concurrency C] [--warmup W] [--client socket|httpclient] [--timeout S]</c>,
 /// <c>report results.jsonl [--charts DIR]</c> or <c>idle-core [--subscribers N]</c>.
 /// </summary>
 internal static class Program
@@ -33,7 +35,7 @@ internal static class Program
                     return Usage();
                 }
 
-                return await BenchServer.RunAsync(Int(named, "--port", 0), only);
+                return await BenchServer.RunAsync(Int(named, "--port", 0), only, Loopback(named.GetValueOrDefault("--redis")), named.GetValueOrDefault("--key-prefix"));
             case "load":
                 var options = new LoadOptions(
                     new Uri(named.GetValueOrDefault("--server", "http://127.0.0.1:5099")),
@@ -44,14 +46,33 @@ internal static class Program
                     Int(named, "--paced", 200),
                     Int(named, "--timeout", 120),
                     Int(named, "--hold", 0),
-                    Int(named, "--paced-warmup", 100));
-                if (!options.Server.IsLoopback)
+                    Int(named, "--paced-warmup", 100))
+                {
+                    Server2 = named.TryGetValue("--server2", out var server2) ? new Uri(server2) : null,
+                    Redis = Loopback(named.GetValueOrDefault("--redis")),
+                };
+                if (!options.Server.IsLoopback || options.Server2 is { IsLoopback: false })
                 {
                     Console.Error.WriteLine("The load test talks to loopback servers only.");
                     return 1;
                 }
 
                 return await LoadRunner.RunAsync(options);
+            case "writes":
+                var writes = new WriteOptions(
+                    new Uri(named.GetValueOrDefault("--server", "http://127.0.0.1:5099")),
+                    Int(named, "--requests", 20_000),
+                    Int(named, "--concurrency", 16),
+                    Int(named, "--warmup", 2_000),
+                    Int(named, "--timeout", 120),
+                    Loopback(named.GetValueOrDefault("--redis")),
+                    named.GetValueOrDefault("--client", "socket"));
+                if (!writes.Server.IsLoopback || writes.Requests < 1 || writes.Concurrency < 1 || writes.Client is not ("socket" or "httpclient"))
+                {
+                    return Usage();
+                }
+
+                return await WriteRunner.RunAsync(writes);
             case "idle-core":
                 return await IdleSubscriberProbe.RunAsync(Int(named, "--subscribers", 20_000));
             case "report" when args.Length >= 2:
@@ -64,9 +85,26 @@ internal static class Program
     private static int Int(Dictionary<string, string> named, string name, int fallback) =>
         named.TryGetValue(name, out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : fallback;
 
+    // Redis too is reached on loopback only: the harness measures one machine, and must not write into a shared Redis.
+    private static string? Loopback(string? redis)
+    {
+        if (redis is null)
+        {
+            return null;
+        }
+
+        var host = redis.Split(':')[0];
+        return host is "127.0.0.1" or "localhost" or "::1"
+            ? redis
+            : throw new ArgumentException($"--redis must be a loopback address, not '{redis}'.");
+    }
+
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: server --port P [--transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw] | load --server http://127.0.0.1:P --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S] | report results.jsonl [--charts DIR] | idle-core [--subscribers N]");
+        Console.Error.WriteLine("usage: server --port P [--transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw] [--redis 127.0.0.1:P --key-prefix K]"
+            + " | load --server http://127.0.0.1:P [--server2 http://127.0.0.1:P2] [--redis 127.0.0.1:P] --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S]"
+            + " | writes --server http://127.0.0.1:P [--redis 127.0.0.1:P] [--requests R] [--concurrency C] [--warmup W] [--client socket|httpclient] [--timeout S]"
+            + " | report results.jsonl [--charts DIR] | idle-core [--subscribers N]");
         return 1;
     }
 }

@@ -44,6 +44,12 @@ internal sealed class RunState
     /// </summary>
     public LatencyHistogram? DueHistogram { get; set; }
 
+    /// <summary>
+    /// With two nodes, where latencies from the send go for each node's receivers apart (index <see cref="Receiver.Node"/>),
+    /// besides <see cref="Histogram"/>; null records nothing.
+    /// </summary>
+    public LatencyHistogram[]? NodeHistograms { get; set; }
+
     public long Delivered => Interlocked.Read(ref _delivered);
 
     public long Gaps => Interlocked.Read(ref _gaps);
@@ -58,10 +64,11 @@ internal sealed class RunState
     /// Frames that arrived in one read at <paramref name="now"/>, given by the timestamps they were sent at and, in the
     /// same order, the ones they were due at.
     /// </summary>
-    public void Deliver(ReadOnlySpan<long> publishedAt, ReadOnlySpan<long> dueAt, long now)
+    public void Deliver(int node, ReadOnlySpan<long> publishedAt, ReadOnlySpan<long> dueAt, long now)
     {
         Histogram?.Record(publishedAt, now);
         DueHistogram?.Record(dueAt, now);
+        NodeHistograms?[node].Record(publishedAt, now);
 
         // The time first, then the count: whoever sees the count complete also sees the time of the last delivery.
         var seen = Interlocked.Read(ref _lastDelivery);
@@ -101,6 +108,9 @@ internal abstract class Receiver : IAsyncDisposable
     }
 
     protected RunState State { get; }
+
+    /// <summary>The node this receiver subscribes on: 0, the one events are published on, or 1, the second (<c>load --server2</c>).</summary>
+    public int Node { get; set; }
 
     /// <summary>Connects and subscribes; the receive loop then runs until <see cref="DisposeAsync"/> or the token.</summary>
     public abstract Task StartAsync(CancellationToken cancellationToken);
@@ -158,7 +168,7 @@ internal abstract class Receiver : IAsyncDisposable
     {
         if (_pending > 0)
         {
-            State.Deliver(_publishedAt.AsSpan(0, _pending), _dueAt.AsSpan(0, _pending), now);
+            State.Deliver(Node, _publishedAt.AsSpan(0, _pending), _dueAt.AsSpan(0, _pending), now);
             _pending = 0;
         }
     }

@@ -10,23 +10,30 @@ namespace Rocket.LoadTest;
 
 /// <summary>
 /// <c>report results.jsonl [--charts DIR]</c>: the medians (and min–max over repetitions) per transport and N as a
-/// Markdown table, and SVG charts of throughput and paced p99 against subscribers, generated from the JSON lines.
+/// Markdown table, and SVG charts of throughput and paced p99 against subscribers, generated from the JSON lines. Runs
+/// on Redis (<c>mode</c> redis, redis2) are rows of their own, compared with the same transport in memory in a
+/// scale-out table; REST write runs (<c>kind</c> writes) get a table of their own.
 /// </summary>
 internal static class Report
 {
     private static readonly string[] Order = ["sse", "websocket", "signalr", "baseline-sse", "baseline-signalr", "raw"];
     private static readonly string[] Colors = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#7f7f7f"];
+    private static readonly string[] Modes = ["memory", "redis", "redis2"];
 
     public static int Run(string path, string? chartDirectory)
     {
-        var runs = File.ReadLines(path)
+        var lines = File.ReadLines(path)
             .Where(static l => l.Length > 0)
             .Select(static l => JsonDocument.Parse(l).RootElement.Clone())
             .ToList();
+        var writes = lines.Where(static r => Kind(r) == "writes").ToList();
+        var runs = lines.Where(static r => Kind(r) != "writes").ToList();
+        // A transport on Redis is a row of its own, "sse (redis)"; in memory it keeps its plain name.
         var groups = runs
-            .GroupBy(static r => (Transport: r.GetProperty("transport").GetString()!, N: r.GetProperty("subscribers").GetInt32()))
+            .GroupBy(static r => (Transport: Label(r), N: r.GetProperty("subscribers").GetInt32()))
             .OrderBy(static g => g.Key.N)
-            .ThenBy(static g => Array.IndexOf(Order, g.Key.Transport))
+            .ThenBy(static g => Array.IndexOf(Order, g.First().GetProperty("transport").GetString()))
+            .ThenBy(static g => Array.IndexOf(Modes, Mode(g.First())))
             .ToList();
 
         var table = new StringBuilder();
@@ -56,11 +63,14 @@ internal static class Report
         Console.Write(table.ToString());
         Console.Write(Allocations(groups));
         Console.Write(Paced(groups));
+        Console.Write(ScaleOut(runs));
+        Console.Write(Writes(writes));
 
         if (chartDirectory is not null)
         {
             Directory.CreateDirectory(chartDirectory);
-            var ok = runs.Where(static r => Bool(r, "floodComplete") && Num(r, "gaps") == 0).ToList();
+            // The charts compare transports, in memory.
+            var ok = runs.Where(static r => Bool(r, "floodComplete") && Num(r, "gaps") == 0 && Mode(r) == "memory").ToList();
             File.WriteAllText(Path.Combine(chartDirectory, "load-throughput.svg"), Chart(ok, "deliveriesPerSecond", "delivered events per second (flood, median)"));
             File.WriteAllText(Path.Combine(chartDirectory, "load-p99.svg"), Chart(ok, "p99Us", "p99 latency µs at the paced rate (median)"));
         }
@@ -131,6 +141,105 @@ internal static class Report
 
         return table.ToString();
     }
+
+    // Each Rocket transport on Redis against itself in memory, at each N: throughput, the paced latency (with two nodes, on
+    // each node apart), what the Redis hop adds to the median (the medians' difference), the CPU of every node per
+    // delivery, and Redis's own work per event.
+    private static string ScaleOut(List<JsonElement> runs)
+    {
+        if (!runs.Any(static r => Mode(r) != "memory"))
+        {
+            return string.Empty;
+        }
+
+        var table = new StringBuilder();
+        table.AppendLine();
+        table.AppendLine("| N | transport | mode | runs ok | delivered/s: median (min–max) | paced p50 µs: median (min–max) | paced p99 µs: median (min–max) | p50 added vs memory µs | publish (commit) p50 / p99 µs | thread-pool queue at send p50 / p99 | publishing node p50 / p99 µs | other node p50 / p99 µs | servers' CPU ns/delivery (flood) | frames per read (flood) | Redis CPU µs/event (paced / flood) | Redis script µs/event | log reads (XRANGE)/event |");
+        table.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var groups = runs
+            .Where(static r => r.TryGetProperty("transport", out _))
+            .GroupBy(static r => (N: r.GetProperty("subscribers").GetInt32(), Transport: r.GetProperty("transport").GetString()!, Mode: Mode(r)))
+            .Where(g => runs.Any(r => Mode(r) != "memory" && r.GetProperty("transport").GetString() == g.Key.Transport))
+            .OrderBy(static g => g.Key.N)
+            .ThenBy(static g => Array.IndexOf(Order, g.Key.Transport))
+            .ThenBy(static g => Array.IndexOf(Modes, g.Key.Mode))
+            .ToList();
+        foreach (var g in groups)
+        {
+            var ok = g.Where(static r => Bool(r, "floodComplete") && Bool(r, "pacedComplete") && Num(r, "gaps") == 0).ToList();
+            var memory = groups.FirstOrDefault(m => m.Key.Mode == "memory" && m.Key.N == g.Key.N && m.Key.Transport == g.Key.Transport)?
+                .Where(static r => Bool(r, "floodComplete") && Bool(r, "pacedComplete") && Num(r, "gaps") == 0).ToList();
+            var added = g.Key.Mode == "memory" || memory is null || memory.Count == 0 || ok.Count == 0
+                ? "–"
+                : (Median(ok, "p50Us") - Median(memory, "p50Us")).ToString("+#,0;-#,0;0", CultureInfo.InvariantCulture);
+            var byNode = ok.Where(static r => r.TryGetProperty("node1P50Us", out _)).ToList();
+            table.Append(CultureInfo.InvariantCulture, $"| {g.Key.N:N0} | {g.Key.Transport} | {g.Key.Mode} | {ok.Count}/{g.Count()} | {Spread(ok, "deliveriesPerSecond", 1)} ");
+            table.Append(CultureInfo.InvariantCulture, $"| {Spread(ok, "p50Us", 1)} | {Spread(ok, "p99Us", 1)} | {added} ");
+            table.Append(ok.Any(static r => r.TryGetProperty("pacedPublishP50Us", out _))
+                ? string.Create(CultureInfo.InvariantCulture, $"| {Median(ok, "pacedPublishP50Us"):N0} / {Median(ok, "pacedPublishP99Us"):N0} ")
+                : "| – ");
+            table.Append(ok.Any(static r => r.TryGetProperty("pacedPendingWorkItemsP50", out _))
+                ? string.Create(CultureInfo.InvariantCulture, $"| {Median(ok, "pacedPendingWorkItemsP50"):N0} / {Median(ok, "pacedPendingWorkItemsP99"):N0} ")
+                : "| – ");
+            table.Append(byNode.Count == 0
+                ? "| – | – "
+                : string.Create(CultureInfo.InvariantCulture, $"| {Latency(byNode, "node1P50Us")} / {Latency(byNode, "node1P99Us")} | {Latency(byNode, "node2P50Us")} / {Latency(byNode, "node2P99Us")} "));
+            var servers = ok.Any(static r => r.TryGetProperty("serversCpuNsPerDelivery", out _)) ? "serversCpuNsPerDelivery" : "serverCpuNsPerDelivery";
+            table.Append(CultureInfo.InvariantCulture, $"| {Median(ok, servers):N0} | {Median(ok, "framesPerRead"):N1} ");
+            table.AppendLine(g.Key.Mode == "memory"
+                ? "| – | – | – |"
+                : string.Create(CultureInfo.InvariantCulture, $"| {Median(ok, "pacedRedisCpuUsPerEvent"):N0} / {Median(ok, "redisCpuUsPerEvent"):N0} | {Median(ok, "pacedRedisScriptUsPerEvent"):N0} | {Median(ok, "pacedRedisXrangePerEvent"):N3} / {Median(ok, "redisXrangePerEvent"):N3} |"));
+        }
+
+        return table.ToString();
+    }
+
+    // A node's latency percentile over the runs that had receivers there (-1: none, at N = 1 on the publishing node).
+    private static string Latency(List<JsonElement> runs, string name)
+    {
+        var values = runs.Select(r => Num(r, name)).Where(static v => v >= 0).ToList();
+        return values.Count == 0 ? "–" : Median(values).ToString("N0", CultureInfo.InvariantCulture);
+    }
+
+    // REST writes per second, per store and client, and the factor of Redis to memory with the same client.
+    private static string Writes(List<JsonElement> writes)
+    {
+        if (writes.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        var table = new StringBuilder();
+        table.AppendLine();
+        table.AppendLine("| writes (POST) | client | runs ok | writes/s: median (min–max) | of memory | p50 / p99 µs | client CPU µs/write (cores) | server CPU µs/write (cores) | server alloc B/write | Redis CPU µs/write (cores) | Redis script µs/write | log reads (XRANGE)/write | machine busy cores |");
+        table.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var g in writes
+            .GroupBy(static r => (Mode: Mode(r), Client: r.TryGetProperty("client", out var c) ? c.GetString()! : "–"))
+            .OrderBy(static g => g.Key.Client, StringComparer.Ordinal)
+            .ThenBy(static g => Array.IndexOf(Modes, g.Key.Mode)))
+        {
+            var ok = g.Where(static r => !Bool(r, "failed") && Num(r, "failures") == 0).ToList();
+            var memory = writes.Where(r => Mode(r) == "memory" && !Bool(r, "failed") && Num(r, "failures") == 0
+                && (r.TryGetProperty("client", out var c) ? c.GetString() : "–") == g.Key.Client).ToList();
+            var factor = memory.Count == 0 || ok.Count == 0 ? "–" : (Median(ok, "writesPerSecond") / Median(memory, "writesPerSecond")).ToString("N2", CultureInfo.InvariantCulture);
+            table.Append(CultureInfo.InvariantCulture, $"| {g.Key.Mode} | {g.Key.Client} | {ok.Count}/{g.Count()} | {Spread(ok, "writesPerSecond", 1)} | {factor} ");
+            table.Append(CultureInfo.InvariantCulture, $"| {Median(ok, "p50Us"):N0} / {Median(ok, "p99Us"):N0} | {Median(ok, "clientCpuUsPerWrite"):N1} ({Median(ok, "clientCores"):N2}) ");
+            table.Append(CultureInfo.InvariantCulture, $"| {Median(ok, "serverCpuUsPerWrite"):N1} ({Median(ok, "serverCores"):N2}) | {Median(ok, "serverAllocatedBytesPerWrite"):N0} ");
+            table.AppendLine(g.Key.Mode == "memory"
+                ? string.Create(CultureInfo.InvariantCulture, $"| – | – | – | {Median(ok, "machineCores"):N2} |")
+                : string.Create(CultureInfo.InvariantCulture, $"| {Median(ok, "redisCpuUsPerWrite"):N1} ({Median(ok, "redisCores"):N2}) | {Median(ok, "redisScriptUsPerWrite"):N1} | {Median(ok, "redisXrangePerWrite"):N3} | {Median(ok, "machineCores"):N2} |"));
+        }
+
+        return table.ToString();
+    }
+
+    private static string Kind(JsonElement run) => run.TryGetProperty("kind", out var kind) ? kind.GetString()! : "load";
+
+    // Result lines from before the Redis modes have no mode: they ran in memory.
+    private static string Mode(JsonElement run) => run.TryGetProperty("mode", out var mode) ? mode.GetString()! : "memory";
+
+    private static string Label(JsonElement run) =>
+        Mode(run) == "memory" ? run.GetProperty("transport").GetString()! : $"{run.GetProperty("transport").GetString()} ({Mode(run)})";
 
     // The three types sampled most, as a mean over the runs.
     private static string Top(List<JsonElement> runs, string name) => string.Join("; ", runs
