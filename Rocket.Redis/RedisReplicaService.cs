@@ -145,6 +145,14 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
                 return;
             }
 
+            // Most often this node's own write, which its commit already applied: not decoded again. (A replica's cursor
+            // only moves forward within an epoch, so skipping on a stale read is safe.)
+            var local = replica.Collection.Cursor;
+            if (cursor.Epoch == local.Epoch && cursor.Sequence <= local.Sequence)
+            {
+                return;
+            }
+
             await replica.OnPublishedAsync(cursor, RedisChanges.Decode(changes)).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // A failed message must not end the subscription: the position check repairs the replica.
