@@ -394,6 +394,12 @@ public sealed partial class WebSocketSession
         {
             return ReceiveOutcome.Violation(WebSocketCloseStatus.PolicyViolation, "a client message must be JSON: {\"type\":\"resume\",\"lastEventId\":\"<cursor>\"}");
         }
+        catch (InvalidOperationException)
+        {
+            // GetString throws this, not JsonException, for a \u escape of an unpaired surrogate: a protocol error, not a
+            // failed connection.
+            return ReceiveOutcome.Violation(WebSocketCloseStatus.PolicyViolation, "a client message must be Unicode text: it has a \\u escape of an unpaired surrogate");
+        }
 
         if (type != "resume")
         {

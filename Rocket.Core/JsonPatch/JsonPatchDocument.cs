@@ -535,6 +535,13 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
 
     private JsonNode? Apply(ReadOnlySpan<byte> utf8Document, JsonPatchApplyOptions options)
     {
+        if (!JsonElementChecks.IsUnicodeText(utf8Document))
+        {
+            // Same reason as in Parse: checked up front so that writing the result below cannot fail half-way. Before the
+            // parse, too: a member name with an escaped unpaired surrogate makes it throw InvalidOperationException.
+            ThrowHelper.ThrowPatch(JsonPatchError.MalformedDocument, -1, "The document to patch is not valid Unicode text: it has bytes that are not UTF-8 or a \\u escape of an unpaired surrogate (RFC 8259 section 8).");
+        }
+
         JsonNode? document;
         try
         {
@@ -544,12 +551,6 @@ public sealed class JsonPatchDocument : IReadOnlyList<JsonPatchOperation>
         catch (JsonException e)
         {
             throw new JsonPatchException(JsonPatchError.MalformedDocument, -1, $"The document to patch is not valid JSON: {e.Message}", e);
-        }
-
-        if (!JsonElementChecks.IsUnicodeText(utf8Document))
-        {
-            // Same reason as in Parse: checked up front so that writing the result below cannot fail half-way.
-            ThrowHelper.ThrowPatch(JsonPatchError.MalformedDocument, -1, "The document to patch is not valid Unicode text: it has bytes that are not UTF-8 or a \\u escape of an unpaired surrogate (RFC 8259 section 8).");
         }
 
         return JsonPatchApplier.Apply(_operations, document, options);

@@ -81,13 +81,16 @@ public sealed class JsonPatchOperation : IEquatable<JsonPatchOperation>
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
 
-    /// <summary>Equal when op, path, from and value are equal (values compared as JSON, see <see cref="JsonElement.DeepEquals"/>).</summary>
+    /// <summary>
+    /// Equal when op, path, from and value are equal (values compared as JSON, as <c>test</c> compares them: see
+    /// <see cref="JsonValueEquality"/>; numbers by value, whatever their exponent).
+    /// </summary>
     public bool Equals(JsonPatchOperation? other) =>
         other is not null
         && Op == other.Op
         && Path == other.Path
         && From == other.From
-        && (!HasValue || JsonElement.DeepEquals(Value, other.Value));
+        && (!HasValue || Data.Value.EqualsNode(other.Data.Value.CreateNode()));
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as JsonPatchOperation);

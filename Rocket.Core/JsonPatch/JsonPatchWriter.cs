@@ -296,7 +296,7 @@ public sealed class JsonPatchWriter : IDisposable
         return true;
     }
 
-    private static bool HasOnlyPairedSurrogates(ReadOnlySpan<char> text)
+    internal static bool HasOnlyPairedSurrogates(ReadOnlySpan<char> text)
     {
         for (var i = 0; i < text.Length; i++)
         {

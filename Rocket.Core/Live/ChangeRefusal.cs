@@ -3,7 +3,7 @@ namespace Rocket.Live;
 /// <summary>Why a change was refused. Hosts map these to HTTP statuses: see each member.</summary>
 public enum ChangeRefusal
 {
-    /// <summary>The record id is empty (HTTP 400).</summary>
+    /// <summary>The record id is empty, or not Unicode text (it has an unpaired surrogate) (HTTP 400).</summary>
     InvalidId,
 
     /// <summary>The record's value is not one well-formed JSON value (HTTP 400).</summary>

@@ -62,19 +62,19 @@ public sealed class RecordChange
     internal int Depth { get; }
 
     /// <summary>A create of record <paramref name="id"/> with the value <paramref name="utf8Json"/>.</summary>
-    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    /// <exception cref="ChangeRefusedException">The id is empty or has an unpaired surrogate, or the value is not one well-formed JSON value.</exception>
     public static RecordChange Create(string id, ReadOnlySpan<byte> utf8Json) => Checked(RecordChangeKind.Create, CheckId(id), utf8Json);
 
     /// <summary>A create of record <paramref name="id"/> with the value <paramref name="json"/>.</summary>
-    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    /// <exception cref="ChangeRefusedException">The id is empty or has an unpaired surrogate, or the value is not one well-formed JSON value.</exception>
     public static RecordChange Create(string id, string json) => Create(id, ToUtf8(json));
 
     /// <summary>An update of record <paramref name="id"/> to the value <paramref name="utf8Json"/>.</summary>
-    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    /// <exception cref="ChangeRefusedException">The id is empty or has an unpaired surrogate, or the value is not one well-formed JSON value.</exception>
     public static RecordChange Update(string id, ReadOnlySpan<byte> utf8Json) => Checked(RecordChangeKind.Update, CheckId(id), utf8Json);
 
     /// <summary>An update of record <paramref name="id"/> to the value <paramref name="json"/>.</summary>
-    /// <exception cref="ChangeRefusedException">The id is empty, or the value is not one well-formed JSON value.</exception>
+    /// <exception cref="ChangeRefusedException">The id is empty or has an unpaired surrogate, or the value is not one well-formed JSON value.</exception>
     public static RecordChange Update(string id, string json) => Update(id, ToUtf8(json));
 
     /// <summary>
@@ -105,7 +105,7 @@ public sealed class RecordChange
         Update(id, JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
 
     /// <summary>A destroy of record <paramref name="id"/>.</summary>
-    /// <exception cref="ChangeRefusedException">The id is empty.</exception>
+    /// <exception cref="ChangeRefusedException">The id is empty or has an unpaired surrogate.</exception>
     public static RecordChange Destroy(string id) => new(RecordChangeKind.Destroy, CheckId(id), []);
 
     /// <summary>
@@ -135,6 +135,13 @@ public sealed class RecordChange
         {
             // "" is a valid RFC 6901 token, but "/messages/" as a record's URL is a trap for every client and router.
             ThrowHelper.ThrowRefused(ChangeRefusal.InvalidId, id, -1, "A record id must not be empty.");
+        }
+
+        if (id.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 && !JsonPatchWriter.HasOnlyPairedSurrogates(id))
+        {
+            // The id is a member name of the document and a token of every event's path, which must be Unicode text:
+            // refused here, before a collection is touched, rather than failing half-way through publishing.
+            ThrowHelper.ThrowRefused(ChangeRefusal.InvalidId, id, -1, "A record id must be Unicode text: it has an unpaired surrogate.");
         }
 
         return id;

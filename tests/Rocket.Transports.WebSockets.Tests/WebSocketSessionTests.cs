@@ -73,6 +73,8 @@ public sealed class WebSocketSessionTests
     [InlineData("{\"type\":\"subscribe\"}", WebSocketCloseStatus.PolicyViolation, false)]
     [InlineData("{\"type\":\"resume\",\"lastEventId\":42}", WebSocketCloseStatus.PolicyViolation, false)]
     [InlineData("not json", WebSocketCloseStatus.PolicyViolation, true)]
+    [InlineData("{\"lastEventId\":\"\\ud800\",\"type\":\"resume\"}", WebSocketCloseStatus.PolicyViolation, false)]
+    [InlineData("{\"type\":\"\\udc00resume\"}", WebSocketCloseStatus.PolicyViolation, true)]
     public async Task RunAsync_MalformedMessage_ErrorMessageThenCloseWithCode(string message, WebSocketCloseStatus expected, bool upgraded)
     {
         using var collection = new LiveCollection("messages");

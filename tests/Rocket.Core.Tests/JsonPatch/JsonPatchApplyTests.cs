@@ -419,6 +419,8 @@ public sealed class JsonPatchApplyTests
     [InlineData("{'a':1}")]
     [InlineData("{\"a\":1,\"a\":2}")]
     [InlineData("{\"a\":\"\\ud800\"}")]
+    [InlineData("{\"\\ud800\":1}")]
+    [InlineData("{\"x y\":-2.25,\"0\":{\"0\\ud8001\":\"x y\"}}")]
     [InlineData("// c\n{}")]
     public void ApplyToUtf8_MalformedDocument_MalformedDocumentError(string document)
     {

@@ -301,6 +301,21 @@ public sealed class JsonPatchParseTests
         Assert.Equal(JsonPatchOperation.Remove(JsonPointer.Parse("/a")), JsonPatchDocument.Parse("""[{"op":"remove","path":"/a"}]""")[0]);
     }
 
+    [Theory]
+    [InlineData("1e99999999999", "1e99999999999", true)]
+    [InlineData("1e99999999999", "10e99999999998", true)]
+    [InlineData("-922337203681e99954775809", "1", false)]
+    [InlineData("{\"n\":[1e99999999999]}", "{\"n\":[1e99999999998]}", false)]
+    public void Operation_EqualityOfNumbersWithHugeExponents_ByValueWithoutThrowing(string left, string right, bool equal)
+    {
+        // JsonElement.DeepEquals throws ArgumentOutOfRangeException for an exponent past int's range, which JSON allows.
+        var one = JsonPatchDocument.Parse($$"""[{"op":"test","path":"/n","value":{{left}}}]""")[0];
+        var other = JsonPatchDocument.Parse($$"""[{"op":"test","path":"/n","value":{{right}}}]""")[0];
+
+        Assert.Equal(equal, one.Equals(other));
+        Assert.Equal(equal, other.Equals(one));
+    }
+
     [Fact]
     public void Operation_FactoryWithUndefinedValue_Throws()
     {
