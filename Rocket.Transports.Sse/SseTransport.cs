@@ -20,7 +20,6 @@ namespace Rocket.Transports.Sse;
 /// (they listen to <c>patch</c>), reconnect, and resume from their last cursor. A client that stopped reading never
 /// sees it: the write Rocket was blocked in is canceled, and Kestrel aborts a connection whose flush is canceled.
 /// </remarks>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A transport lives as long as its connection and has no Dispose in ITransport; its timeout source is disarmed after every flush, and its registration ends with the caller's token.")]
 public sealed class SseTransport : ITransport
 {
     private static readonly TransportDescriptor SseDescriptor = new("sse", "text/event-stream");
@@ -29,9 +28,6 @@ public sealed class SseTransport : ITransport
     private readonly PipeWriter _output;
     private readonly TimeSpan _writeTimeout;
     private readonly Action? _abort;
-    private CancellationTokenSource? _timeout;
-    private CancellationToken _caller;
-    private CancellationTokenRegistration _callerRegistration;
 
     /// <summary>Creates a transport writing to <paramref name="output"/> (an HTTP response body, a socket's pipe).</summary>
     public SseTransport(PipeWriter output)
@@ -124,59 +120,33 @@ public sealed class SseTransport : ITransport
 
     private ValueTask FlushAsync(CancellationToken cancellationToken)
     {
-        if (_writeTimeout == Timeout.InfiniteTimeSpan)
-        {
-            var plain = _output.FlushAsync(cancellationToken);
-            return plain.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitFlushAsync(plain, null);
-        }
+        var flush = _output.FlushAsync(cancellationToken);
+        return flush.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitFlushAsync(flush, this);
 
-        // One timer per connection, armed for each flush and disarmed after: a flush canceled through its token makes
-        // Kestrel abort the connection, which frees what it held. The caller's token cancels the same source.
-        var timeout = ArmTimeout(cancellationToken);
-        var flush = _output.FlushAsync(timeout.Token);
-        if (flush.IsCompletedSuccessfully)
-        {
-            timeout.TryReset();
-            return ValueTask.CompletedTask;
-        }
-
-        return AwaitFlushAsync(flush, this);
-
-        // A flush that waits (the client reads slower than events come) would otherwise allocate a state machine each
-        // time; the pooling builder reuses them.
+        // Only a flush that waits (the client reads slower than events come) pays for the timeout: the path every
+        // subscriber that keeps up takes stays as it was. The pooling builder reuses the state machines.
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-        static async ValueTask AwaitFlushAsync(ValueTask<FlushResult> pending, SseTransport? self)
+        static async ValueTask AwaitFlushAsync(ValueTask<FlushResult> pending, SseTransport self)
         {
-            try
+            if (self._writeTimeout == Timeout.InfiniteTimeSpan)
             {
                 await pending.ConfigureAwait(false);
+                return;
             }
-            catch (OperationCanceledException) when (self is { _caller.IsCancellationRequested: false })
+
+            var flushing = pending.AsTask();
+            try
             {
+                await flushing.WaitAsync(self._writeTimeout, CancellationToken.None).ConfigureAwait(false); // the flush itself observes the caller's token
+            }
+            catch (TimeoutException)
+            {
+                // The client stopped reading (or vanished without a FIN): drop the connection, which ends the flush
+                // and frees what the connection held.
                 self._abort?.Invoke();
+                _ = flushing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 throw new TimeoutException($"An SSE write did not complete within {self._writeTimeout.TotalSeconds} s (the client stopped reading); the connection was aborted.");
             }
-
-            self?._timeout?.TryReset();
         }
-    }
-
-    private CancellationTokenSource ArmTimeout(CancellationToken cancellationToken)
-    {
-        if (_timeout is null || (cancellationToken != _caller && !_timeout.TryReset()))
-        {
-            _callerRegistration.Dispose();
-            _timeout?.Dispose();
-            _timeout = new CancellationTokenSource();
-        }
-
-        if (cancellationToken != _caller)
-        {
-            _caller = cancellationToken;
-            _callerRegistration = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _timeout);
-        }
-
-        _timeout.CancelAfter(_writeTimeout);
-        return _timeout;
     }
 }
