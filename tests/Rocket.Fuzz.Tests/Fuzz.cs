@@ -22,7 +22,7 @@ internal static class Fuzz
 
     // How many random cases CsCheck tries when shrinking a failure found by the fixed-seed set.
     private const int ShrinkCases = 2_000;
-    private const int ShrinkCasesAsync = 200;
+    private const int ShrinkCasesAsync = 20;
 
     /// <summary>The long run's number of cases per property, or null for the fixed-seed CI set.</summary>
     public static long? LongRun { get; } = ReadIterations();

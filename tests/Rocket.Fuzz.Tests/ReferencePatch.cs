@@ -193,7 +193,7 @@ internal static class ReferencePatch
         (JsonObject a, JsonObject b) => a.Count == b.Count && a.Zip(b).All(static p => p.First.Key == p.Second.Key && SameInOrder(p.First.Value, p.Second.Value)),
         (JsonArray a, JsonArray b) => a.Count == b.Count && a.Zip(b).All(static p => SameInOrder(p.First, p.Second)),
         (JsonObject or JsonArray, _) or (_, JsonObject or JsonArray) => false,
-        _ => JsonNode.DeepEquals(left, right),
+        _ => ScalarEquals(left, right),
     };
 
     /// <summary>Equal as JSON: members in any order.</summary>
@@ -202,8 +202,27 @@ internal static class ReferencePatch
         (JsonObject a, JsonObject b) => a.Count == b.Count && a.All(m => b.TryGetPropertyValue(m.Key, out var other) && SameAsJson(m.Value, other)),
         (JsonArray a, JsonArray b) => a.Count == b.Count && a.Zip(b).All(static p => SameAsJson(p.First, p.Second)),
         (JsonObject or JsonArray, _) or (_, JsonObject or JsonArray) => false,
-        _ => JsonNode.DeepEquals(left, right),
+        _ => ScalarEquals(left, right),
     };
+
+    // JsonNode.DeepEquals throws for a number whose exponent is past int's range (valid JSON): such numbers are compared
+    // by text, which is enough here (both sides hold the text they were given).
+    private static bool ScalarEquals(JsonNode? left, JsonNode? right) =>
+        left is JsonValue l && right is JsonValue r && l.GetValueKind() == System.Text.Json.JsonValueKind.Number && r.GetValueKind() == System.Text.Json.JsonValueKind.Number
+            ? l.ToJsonString() == r.ToJsonString() || NumbersEqual(l, r)
+            : JsonNode.DeepEquals(left, right);
+
+    private static bool NumbersEqual(JsonValue left, JsonValue right)
+    {
+        try
+        {
+            return JsonNode.DeepEquals(left, right);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return false;
+        }
+    }
 
     // RFC 6901 section 4: "0", or digits without a leading zero.
     private static bool TryIndex(string token, out int index)
