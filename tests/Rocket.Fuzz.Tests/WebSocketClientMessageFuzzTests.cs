@@ -16,7 +16,8 @@ namespace Rocket.Fuzz.Tests;
 
 /// <summary>
 /// The WebSocket session's handling of what a client sends first (docs/websocket-protocol.md, "Client → server"), over
-/// an in-memory socket pair through the public <see cref="WebSocketSession.RunAsync"/>: a resume message starts the
+/// an in-memory socket pair through the public <see cref="WebSocketSession.RunAwaitingResumeAsync"/> (a stream opened with
+/// ?resume=message, the one that reads a first message before it starts): a resume message starts the
 /// stream; anything else gets the documented answer (an <c>error</c> message and close 1003, 1008 or 1009, or close
 /// 1007 for text that is not UTF-8); the session's task always completes, never faults.
 /// </summary>
@@ -86,7 +87,7 @@ public sealed class WebSocketClientMessageFuzzTests(ITestOutputHelper output)
         using var collection = new LiveCollection("messages", new LiveCollectionOptions { Epoch = 0x0000abcd, HeartbeatInterval = System.Threading.Timeout.InfiniteTimeSpan });
         collection.Create("1", "{}"u8);
         using var pair = SocketPair.Create();
-        var session = WebSocketSession.RunAsync(pair.Server, collection, cursor: null, Options);
+        var session = WebSocketSession.RunAwaitingResumeAsync(pair.Server, collection, Options);
         using var timeout = new CancellationTokenSource(Timeout);
 
         for (var i = 0; i < message.Frames; i++)
