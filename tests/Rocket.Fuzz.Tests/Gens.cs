@@ -16,9 +16,9 @@ internal static class Gens
     /// <summary>Member names and array tokens chosen to collide: indexes, <c>-</c>, leading zeros, escapes, the empty name.</summary>
     public static readonly string[] Keys = ["a", "b", "id", "0", "1", "2", "-", "01", "~", "/", "~0", "~1", "", "é", "x y", "\U0001F680", "\u0000", "10"];
 
-    // Deep enough for Deep's values; relaxed writes non-ASCII as it is, the default escapes it.
-    private static readonly JsonSerializerOptions Escaped = new() { MaxDepth = 128 };
-    private static readonly JsonSerializerOptions Relaxed = new() { MaxDepth = 128, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    // Deep enough for Deep's values and what the model's copies build from them; relaxed writes non-ASCII as it is, the default escapes it.
+    private static readonly JsonSerializerOptions Escaped = new() { MaxDepth = 1024 };
+    private static readonly JsonSerializerOptions Relaxed = new() { MaxDepth = 1024, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Numbers as text: integers, fractions, exponents, values past long and double.</summary>
     private static readonly string[] Numbers = ["0", "1", "-1", "2", "10", "1.5", "-2.25", "1e1", "1E+2", "9223372036854775807", "9223372036854775808", "-9223372036854775809", "1e400", "123456789012345678901234567890"];
