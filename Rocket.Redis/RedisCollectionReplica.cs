@@ -101,41 +101,43 @@ internal sealed partial class RedisCollectionReplica : IDisposable
     public Task OnPublishedAsync(Cursor cursor, ChangeSet changes) => WithGateAsync(() => CatchUpCoreAsync(cursor, changes), CancellationToken.None);
 
     /// <summary>Compares the replica with Redis's meta; catches up from the log, or reloads on another epoch.</summary>
-    public async Task CheckPositionAsync(CancellationToken cancellationToken = default)
-    {
-        RedisValue[] meta;
-        try
+    /// <remarks>
+    /// The meta is read under the gate: the replica only ever moves to positions Redis had already reached, so read
+    /// there, Redis's sequence can be behind the replica's only if Redis lost writes (read outside, this node's own
+    /// commits could pass it in between and look like a loss).
+    /// </remarks>
+    public Task CheckPositionAsync(CancellationToken cancellationToken = default) => WithGateAsync(
+        async () =>
         {
-            meta = await _database.HashGetAsync(_keys[0], ["epoch", "seq"]).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
-        {
-            // Streams stay open while Redis is away; the next check, or the reconnection, catches up.
-            Log.PositionCheckFailed(_logger, Collection.Name, e);
-            return;
-        }
-
-        await WithGateAsync(
-            async () =>
+            RedisValue[] meta;
+            try
             {
-                var local = Collection.Cursor;
-                if (meta[0].IsNull || !TryParseEpoch(meta[0]!, out var epoch) || epoch != local.Epoch)
-                {
-                    await LoadCoreAsync().ConfigureAwait(false);
-                    return;
-                }
+                meta = await _database.HashGetAsync(_keys[0], ["epoch", "seq"]).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+            {
+                // Streams stay open while Redis is away; the next check, or the reconnection, catches up.
+                Log.PositionCheckFailed(_logger, Collection.Name, e);
+                return;
+            }
 
-                var sequence = (long)meta[1];
-                if (sequence < local.Sequence)
-                {
-                    await RenewCoreAsync(local).ConfigureAwait(false);
-                    return;
-                }
+            var local = Collection.Cursor;
+            if (meta[0].IsNull || !TryParseEpoch(meta[0]!, out var epoch) || epoch != local.Epoch)
+            {
+                await LoadCoreAsync().ConfigureAwait(false);
+                return;
+            }
 
-                await CatchUpCoreAsync(new Cursor(epoch, sequence), null).ConfigureAwait(false);
-            },
-            cancellationToken).ConfigureAwait(false);
-    }
+            var sequence = (long)meta[1];
+            if (sequence < local.Sequence)
+            {
+                await RenewCoreAsync(local).ConfigureAwait(false);
+                return;
+            }
+
+            await CatchUpCoreAsync(new Cursor(epoch, sequence), null).ConfigureAwait(false);
+        },
+        cancellationToken);
 
     private async Task WithGateAsync(Func<Task> action, CancellationToken cancellationToken)
     {
