@@ -1,6 +1,4 @@
 using System;
-using System.IO;
-using System.IO.Pipelines;
 using System.Linq;
 using System.Net.WebSockets;
 using System.Text;
@@ -10,6 +8,7 @@ using System.Threading.Tasks;
 using CsCheck;
 using Rocket.Live;
 using Rocket.Transports.WebSockets;
+using Rocket.Transports.WebSockets.Tests;
 using Xunit.Abstractions;
 
 namespace Rocket.Fuzz.Tests;
@@ -86,7 +85,7 @@ public sealed class WebSocketClientMessageFuzzTests(ITestOutputHelper output)
     {
         using var collection = new LiveCollection("messages", new LiveCollectionOptions { Epoch = 0x0000abcd, HeartbeatInterval = System.Threading.Timeout.InfiniteTimeSpan });
         collection.Create("1", "{}"u8);
-        using var pair = SocketPair.Create();
+        using var pair = InMemoryWebSocketPair.Create();
         var session = WebSocketSession.RunAwaitingResumeAsync(pair.Server, collection, Options);
         using var timeout = new CancellationTokenSource(Timeout);
 
@@ -217,82 +216,4 @@ public sealed class WebSocketClientMessageFuzzTests(ITestOutputHelper output)
     }
 
     private sealed record ClientMessage(byte[] Bytes, WebSocketMessageType Type, int Frames);
-
-    /// <summary>A server and a client WebSocket joined by two in-memory pipes: no sockets.</summary>
-    private sealed class SocketPair : IDisposable
-    {
-        private SocketPair(WebSocket server, WebSocket client)
-        {
-            Server = server;
-            Client = client;
-        }
-
-        public WebSocket Server { get; }
-
-        public WebSocket Client { get; }
-
-        public static SocketPair Create()
-        {
-            var toClient = new Pipe();
-            var toServer = new Pipe();
-            var server = WebSocket.CreateFromStream(new DuplexStream(toServer.Reader, toClient.Writer), new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-            var client = WebSocket.CreateFromStream(new DuplexStream(toClient.Reader, toServer.Writer), new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
-            return new SocketPair(server, client);
-        }
-
-        public void Dispose()
-        {
-            Server.Dispose();
-            Client.Dispose();
-        }
-    }
-
-    private sealed class DuplexStream(PipeReader reader, PipeWriter writer) : Stream
-    {
-        private readonly Stream _input = reader.AsStream();
-        private readonly Stream _output = writer.AsStream();
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush() => _output.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => _output.FlushAsync(cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => _input.Read(buffer, offset, count);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _input.ReadAsync(buffer, cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _input.ReadAsync(buffer, offset, count, cancellationToken);
-
-        public override void Write(byte[] buffer, int offset, int count) => _output.Write(buffer, offset, count);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _output.WriteAsync(buffer, cancellationToken);
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _output.WriteAsync(buffer, offset, count, cancellationToken);
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                // As a closed socket would: a read in progress ends now.
-                reader.CancelPendingRead();
-                reader.Complete();
-                writer.Complete();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 }
