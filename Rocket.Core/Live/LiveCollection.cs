@@ -203,6 +203,18 @@ public sealed class LiveCollection : IDisposable
     // The process's subscriber limit, shared by the collections of one registry; none for a collection made alone.
     internal SubscriberBudget? Budget { get; set; }
 
+    // Whether Dispose was called (for health checks).
+    internal bool IsDisposed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _disposed;
+            }
+        }
+    }
+
     // The process's instruments (the registry's, from IMeterFactory); none for a collection made alone.
     internal RocketMetrics? Metrics { get; set; }
 
