@@ -56,7 +56,7 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
     // subject to CORS. ASP.NET Core's middleware refuses origins outside WebSocketOptions.AllowedOrigins when that list is
     // set; when it is not and the app has an authentication scheme, only the app's own origin (or a client that sends no
     // Origin, which is not a browser) may upgrade.
-    private static async Task<bool> IsOriginAllowedAsync(HttpContext context)
+    internal static async Task<bool> IsOriginAllowedAsync(HttpContext context)
     {
         var origin = context.Request.Headers.Origin.ToString();
         if (origin.Length == 0)
@@ -251,7 +251,7 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
         return false;
     }
 
-    private static async Task WriteProblemAsync(HttpContext context, int status, string type, string title, string detail)
+    internal static async Task WriteProblemAsync(HttpContext context, int status, string type, string title, string detail)
     {
         var response = context.Response;
         response.StatusCode = status;

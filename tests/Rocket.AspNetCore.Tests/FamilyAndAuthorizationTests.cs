@@ -70,6 +70,7 @@ public sealed class FamilyAndAuthorizationTests : IAsyncDisposable
         _app.MapRocketCollection("private");
         _app.MapRocketCollection("rooms/{room}/messages");
         _app.MapRocketCollection("users/{user}/notes");
+        _app.MapRocketWebSocket();
         await _app.StartAsync();
         _client = new HttpClient { BaseAddress = new Uri(_app.Urls.Single() + "/"), Timeout = TimeSpan.FromSeconds(30) };
     }
@@ -324,6 +325,94 @@ public sealed class FamilyAndAuthorizationTests : IAsyncDisposable
         own.Options.SetRequestHeader("Origin", _client.BaseAddress!.GetLeftPart(UriPartial.Authority));
         await own.ConnectAsync(uri, CancellationToken.None);
         Assert.Equal(WebSocketState.Open, own.State);
+    }
+
+    private async Task<ClientWebSocket> OpenMultiAsync(string? user)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol("rocket.jsonpatch.v1");
+        if (user is not null)
+        {
+            socket.Options.SetRequestHeader("X-User", user);
+        }
+
+        await socket.ConnectAsync(new Uri(_client.BaseAddress!.ToString().Replace("http", "ws", StringComparison.Ordinal) + "rocket/ws"), CancellationToken.None);
+        return socket;
+    }
+
+    private static Task SendAsync(ClientWebSocket socket, string json) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    private static async Task<JsonElement> ReceiveAsync(ClientWebSocket socket)
+    {
+        var buffer = new byte[64 * 1024];
+        var count = 0;
+        ValueWebSocketReceiveResult result;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        do
+        {
+            result = await socket.ReceiveAsync(buffer.AsMemory(count), timeout.Token);
+            count += result.Count;
+        }
+        while (!result.EndOfMessage);
+        return JsonDocument.Parse(buffer.AsMemory(0, count)).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task OneWebSocket_SeveralCollections_Interleaved_ResumedPerCollection_Unsubscribed()
+    {
+        await StartAsync();
+        using var socket = await OpenMultiAsync("bob");
+        await SendAsync(socket, """{"type":"subscribe","collection":"messages","lastEventId":null}""");
+        var first = await ReceiveAsync(socket);
+        Assert.Equal("messages", first.GetProperty("collection").GetString());
+        Assert.Equal("", first.GetProperty("patch")[0].GetProperty("path").GetString());
+        await SendAsync(socket, """{"type":"subscribe","collection":"users/bob/notes"}""");
+        var notesReset = await ReceiveAsync(socket);
+        Assert.Equal("users/bob/notes", notesReset.GetProperty("collection").GetString());
+        Assert.Equal("""{"notes":{}}""", notesReset.GetProperty("patch")[0].GetProperty("value").GetRawText());
+
+        await SendAsync(HttpMethod.Post, "messages", json: """{"text":"m1"}""");
+        await SendAsync(HttpMethod.Post, "users/bob/notes", "bob", """{"text":"n1"}""");
+        await SendAsync(HttpMethod.Post, "messages", json: """{"text":"m2"}""");
+        var events = new[] { await ReceiveAsync(socket), await ReceiveAsync(socket), await ReceiveAsync(socket) };
+        Assert.Equal(["messages", "users/bob/notes", "messages"], events.Select(static e => e.GetProperty("collection").GetString()));
+        var afterM1 = events[0].GetProperty("id").GetString();
+
+        // Unsubscribed: nothing more of messages; then resumed from m1's cursor: exactly m2, then live.
+        await SendAsync(socket, """{"type":"unsubscribe","collection":"messages"}""");
+        await SendAsync(HttpMethod.Post, "messages", json: """{"text":"m3"}""");
+        await SendAsync(HttpMethod.Post, "users/bob/notes", "bob", """{"text":"n2"}""");
+        var next = await ReceiveAsync(socket);
+        Assert.Equal("users/bob/notes", next.GetProperty("collection").GetString());
+        await SendAsync(socket, $$"""{"type":"subscribe","collection":"messages","lastEventId":"{{afterM1}}"}""");
+        var replayed = new[] { await ReceiveAsync(socket), await ReceiveAsync(socket) };
+        Assert.Contains("m2", replayed[0].GetProperty("patch").GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("m3", replayed[1].GetProperty("patch").GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OneWebSocket_RefusedSubscribe_IsAnError_TheConnectionStaysUp()
+    {
+        await StartAsync();
+        using var socket = await OpenMultiAsync("alice");
+        await SendAsync(socket, """{"type":"subscribe","collection":"users/bob/notes"}""");
+        var refused = await ReceiveAsync(socket);
+        Assert.Equal("error", refused.GetProperty("type").GetString());
+        Assert.Equal("Forbidden", refused.GetProperty("status").GetString());
+        Assert.Equal(0, Notes.Count);
+
+        await SendAsync(socket, """{"type":"subscribe","collection":"nope"}""");
+        Assert.Equal("NotFound", (await ReceiveAsync(socket)).GetProperty("status").GetString());
+
+        await SendAsync(socket, """{"type":"subscribe","collection":"users/alice/notes"}""");
+        var mine = await ReceiveAsync(socket);
+        Assert.Equal("patch", mine.GetProperty("type").GetString());
+        Assert.Equal("users/alice/notes", mine.GetProperty("collection").GetString());
+
+        using var anonymous = await OpenMultiAsync(null);
+        await SendAsync(anonymous, """{"type":"subscribe","collection":"users/alice/notes"}""");
+        Assert.Equal("Unauthorized", (await ReceiveAsync(anonymous)).GetProperty("status").GetString());
     }
 
     private static async Task<string> ReadPatchEventAsync(SseReader reader)
