@@ -52,6 +52,7 @@ public sealed class FamilyAndAuthorizationTests : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddAuthentication("test").AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>("test", null);
         builder.Services.AddAuthorization(o => o.AddPolicy("OwnNotes", p => p.RequireAuthenticatedUser().AddRequirements(new SameUser())));
+        builder.Services.AddSingleton<PolicyCount>();
         builder.Services.AddSingleton<IAuthorizationHandler, SameUserHandler>();
         builder.Services.AddRocket()
             .AddCollection("messages")
@@ -298,6 +299,28 @@ public sealed class FamilyAndAuthorizationTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task ThePolicy_IsEvaluatedOncePerSubscribe_NeverPerEvent()
+    {
+        await StartAsync();
+        var count = _app!.Services.GetRequiredService<PolicyCount>();
+        using var stream = Request(HttpMethod.Get, "users/bob/notes", "bob", accept: "text/event-stream");
+        using var response = await _client.SendAsync(stream, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new SseReader(await response.Content.ReadAsStreamAsync());
+        await ReadPatchEventAsync(reader);
+        Assert.Equal(1, count.Evaluations);
+
+        // Published straight to the collection: 20 events reach the subscriber, and the policy is not asked again.
+        Assert.True(Registry.TryGetCollection("users/bob/notes", out var notes));
+        for (var i = 0; i < 20; i++)
+        {
+            notes.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), "{}"u8);
+        }
+
+        await reader.ReadUntilAsync("\"path\":\"/notes/19\"");
+        Assert.Equal(1, count.Evaluations);
+    }
+
+    [Fact]
     public async Task GuardedFixedCollection_DefaultPolicy_AnonymousRefused_SignedInServed()
     {
         await StartAsync();
@@ -476,11 +499,21 @@ public sealed class FamilyAndAuthorizationTests : IAsyncDisposable
 
     private sealed class SameUser : IAuthorizationRequirement;
 
+    private sealed class PolicyCount
+    {
+        private int _evaluations;
+
+        public int Evaluations => Volatile.Read(ref _evaluations);
+
+        public void Add() => Interlocked.Increment(ref _evaluations);
+    }
+
     // Resource-based: the policy sees the family's route values.
-    private sealed class SameUserHandler : AuthorizationHandler<SameUser, CollectionResource>
+    private sealed class SameUserHandler(PolicyCount count) : AuthorizationHandler<SameUser, CollectionResource>
     {
         protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, SameUser requirement, CollectionResource resource)
         {
+            count.Add();
             if (resource.RouteValues.TryGetValue("user", out var owner) && owner == context.User.Identity?.Name)
             {
                 context.Succeed(requirement);
