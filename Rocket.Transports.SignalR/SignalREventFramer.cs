@@ -7,7 +7,6 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Threading;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Rocket.Live;
@@ -42,16 +41,18 @@ public sealed class SignalREventFramer : IEventFramer
     // A collection's name as each protocol writes it: collections are registered, so this stays small.
     private static readonly ConcurrentDictionary<string, EncodedName> Names = new(StringComparer.Ordinal);
 
-    // The pre-serialized messages of the latest frames, by frame: every connection writing the same event shares one
-    // (built by the first to write it). Direct-mapped by the frame array's identity; a miss builds a new one, so a
-    // collision costs an allocation, never a wrong message.
-    private readonly CachedMessage?[] _messages = new CachedMessage?[64];
+    // The pre-serialized message of each frame, kept as long as the frame itself: every connection writing the same
+    // event shares one (built by the first to write it), however far apart the subscribers are in the log. Lookups do
+    // not lock; an entry is added once per event and protocol.
+    private readonly ConditionalWeakTable<byte[], SerializedHubMessage> _messages = new();
+    private readonly ConditionalWeakTable<byte[], SerializedHubMessage>.CreateValueCallback _wrapFrame;
     private readonly bool _json;
 
     private SignalREventFramer(bool json, string protocolName)
     {
         _json = json;
         ProtocolName = protocolName;
+        _wrapFrame = frame => Wrap(frame);
         Kind = "signalr." + protocolName;
     }
 
@@ -129,21 +130,10 @@ public sealed class SignalREventFramer : IEventFramer
     // The one SerializedHubMessage of a frame for this protocol, shared by every connection that writes it.
     internal SerializedHubMessage MessageFor(ReadOnlyMemory<byte> frame)
     {
-        if (!MemoryMarshal.TryGetArray(frame, out var segment) || segment.Array is not { } array)
-        {
-            return Wrap(frame);
-        }
-
-        var slot = (RuntimeHelpers.GetHashCode(array) & int.MaxValue) % _messages.Length;
-        var cached = Volatile.Read(ref _messages[slot]);
-        if (cached is not null && ReferenceEquals(cached.Array, array) && cached.Offset == segment.Offset && cached.Count == segment.Count)
-        {
-            return cached.Message;
-        }
-
-        var message = Wrap(frame);
-        Volatile.Write(ref _messages[slot], new CachedMessage(array, segment.Offset, segment.Count, message));
-        return message;
+        // Rocket's frames are whole arrays; anything else is wrapped on its own.
+        return MemoryMarshal.TryGetArray(frame, out var segment) && segment.Array is { } array && segment.Offset == 0 && segment.Count == array.Length
+            ? _messages.GetValue(array, _wrapFrame)
+            : Wrap(frame);
     }
 
     // Bytes of this protocol (one message or several joined) as a message SignalR writes without serializing.
@@ -267,6 +257,4 @@ public sealed class SignalREventFramer : IEventFramer
     }
 
     private sealed record EncodedName(byte[] Json, byte[] Utf8);
-
-    private sealed record CachedMessage(byte[] Array, int Offset, int Count, SerializedHubMessage Message);
 }

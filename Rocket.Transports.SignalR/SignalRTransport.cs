@@ -17,8 +17,9 @@ namespace Rocket.Transports.SignalR;
 /// (<see cref="SignalREventFramer.MessageFor"/>), so a subscriber that keeps up costs a copy into its connection's pipe
 /// and nothing else. Several pending frames are joined into one buffer and written as one message: SignalR writes a
 /// pre-serialized message's bytes as they are, with one flush, and both hub protocols are self-delimiting, so the
-/// client reads the joined bytes as the separate messages they are. The buffer comes from the array pool unless the
-/// connection uses stateful reconnect, whose replay buffer keeps the messages written until the client acknowledges them.
+/// client reads the joined bytes as the separate messages they are. The buffer is rented from the array pool and reused
+/// while the subscriber has a backlog, unless the connection uses stateful reconnect, whose replay buffer keeps the
+/// messages written until the client acknowledges them (then each batch gets a new array).
 /// </para>
 /// <para>
 /// Flow control is the connection's: SignalR's write waits while the connection's pipe is full, so a client that reads
@@ -41,6 +42,11 @@ internal sealed class SignalRTransport : ITransport
     private readonly string _collection;
     private readonly bool _pooledJoins;
 
+    // The buffer of the last joined write, reused while the subscriber has a backlog (the loop writes one batch at a time,
+    // after the previous one completed) and returned to the pool once it has caught up: rented per write, a flood's
+    // thousands of writes pending at once would empty the shared pool.
+    private byte[]? _joinBuffer;
+
     public SignalRTransport(HubConnectionContext connection, SignalREventFramer framer, string collection, bool pooledJoins)
     {
         _connection = connection;
@@ -55,6 +61,12 @@ internal sealed class SignalRTransport : ITransport
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken = default)
     {
+        if (_joinBuffer is { } caughtUp)
+        {
+            _joinBuffer = null;
+            ArrayPool<byte>.Shared.Return(caughtUp);
+        }
+
         var write = _connection.WriteAsync(_framer.MessageFor(frame), cancellationToken);
         return write.IsCompletedSuccessfully ? default : AwaitAsync(write, abortOnCancel: false, cancellationToken);
     }
@@ -68,7 +80,22 @@ internal sealed class SignalRTransport : ITransport
             total += frame.Length;
         }
 
-        var joined = _pooledJoins ? ArrayPool<byte>.Shared.Rent(total) : new byte[total];
+        byte[] joined;
+        if (!_pooledJoins)
+        {
+            joined = new byte[total];
+        }
+        else
+        {
+            if (_joinBuffer is { } small && small.Length < total)
+            {
+                _joinBuffer = null;
+                ArrayPool<byte>.Shared.Return(small);
+            }
+
+            joined = _joinBuffer ??= ArrayPool<byte>.Shared.Rent(total);
+        }
+
         var at = 0;
         foreach (var frame in span)
         {
@@ -77,14 +104,7 @@ internal sealed class SignalRTransport : ITransport
         }
 
         var write = _connection.WriteAsync(_framer.Wrap(joined.AsMemory(0, total)), cancellationToken);
-        if (write.IsCompletedSuccessfully)
-        {
-            // SignalR has copied the bytes into the connection's pipe.
-            Return(joined);
-            return default;
-        }
-
-        return AwaitJoinedAsync(write, joined, cancellationToken);
+        return write.IsCompletedSuccessfully ? default : AwaitJoinedAsync(write, cancellationToken);
     }
 
     public ValueTask HeartbeatAsync(CancellationToken cancellationToken = default) => default;
@@ -111,20 +131,17 @@ internal sealed class SignalRTransport : ITransport
         }
     }
 
-    private async ValueTask AwaitJoinedAsync(ValueTask write, byte[] joined, CancellationToken cancellationToken)
+    private async ValueTask AwaitJoinedAsync(ValueTask write, CancellationToken cancellationToken)
     {
-        var pending = write.AsTask();
-        await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
-
-        // Only once SignalR is done with it; a write Rocket stopped waiting for keeps its buffer (the GC takes it).
-        Return(joined);
-    }
-
-    private void Return(byte[] joined)
-    {
-        if (_pooledJoins)
+        try
         {
-            ArrayPool<byte>.Shared.Return(joined);
+            await write.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // A write Rocket stopped waiting for keeps its buffer, which is never reused (the GC takes it).
+            _joinBuffer = null;
+            throw;
         }
     }
 }
