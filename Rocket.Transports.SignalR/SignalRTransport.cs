@@ -13,13 +13,15 @@ namespace Rocket.Transports.SignalR;
 /// </summary>
 /// <remarks>
 /// <para>
-/// A single frame is written as the one <see cref="SerializedHubMessage"/> every connection shares for that event
+/// A frame is written as the one <see cref="SerializedHubMessage"/> every connection shares for that event
 /// (<see cref="SignalREventFramer.MessageFor"/>), so a subscriber that keeps up costs a copy into its connection's pipe
-/// and nothing else. Several pending frames are joined into one buffer and written as one message: SignalR writes a
-/// pre-serialized message's bytes as they are, with one flush, and both hub protocols are self-delimiting, so the
-/// client reads the joined bytes as the separate messages they are. The buffer is rented from the array pool and reused
-/// while the subscriber has a backlog, unless the connection uses stateful reconnect, whose replay buffer keeps the
-/// messages written until the client acknowledges them (then each batch gets a new array).
+/// and allocates nothing. Several pending frames go out back to back the same way while the connection takes them at
+/// once (SignalR's transport then sends what gathered in the pipe with one socket write). Once the connection pushes
+/// back (a write has to wait), the rest of the batch is joined into one buffer and written as one message, with one
+/// flush: SignalR writes a pre-serialized message's bytes as they are, and both hub protocols are self-delimiting, so
+/// the client reads the joined bytes as the separate messages they are. The buffer is rented from the array pool,
+/// unless the connection uses stateful reconnect, whose replay buffer keeps the messages written until the client
+/// acknowledges them (then each batch gets a new array).
 /// </para>
 /// <para>
 /// Flow control is the connection's: SignalR's write waits while the connection's pipe is full, so a client that reads
@@ -42,11 +44,6 @@ internal sealed class SignalRTransport : ITransport
     private readonly string _collection;
     private readonly bool _pooledJoins;
 
-    // The buffer of the last joined write, reused while the subscriber has a backlog (the loop writes one batch at a time,
-    // after the previous one completed) and returned to the pool once it has caught up: rented per write, a flood's
-    // thousands of writes pending at once would empty the shared pool.
-    private byte[]? _joinBuffer;
-
     public SignalRTransport(HubConnectionContext connection, SignalREventFramer framer, string collection, bool pooledJoins)
     {
         _connection = connection;
@@ -61,50 +58,27 @@ internal sealed class SignalRTransport : ITransport
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken = default)
     {
-        if (_joinBuffer is { } caughtUp)
-        {
-            _joinBuffer = null;
-            ArrayPool<byte>.Shared.Return(caughtUp);
-        }
-
         var write = _connection.WriteAsync(_framer.MessageFor(frame), cancellationToken);
         return write.IsCompletedSuccessfully ? default : AwaitAsync(write, abortOnCancel: false, cancellationToken);
     }
 
     public ValueTask WriteManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken = default)
     {
+        // The shared messages, back to back, while the connection takes them at once: each is a copy into the pipe and
+        // allocates nothing, and SignalR's transport sends whatever has gathered in the pipe with one socket write.
         var span = frames.Span;
-        var total = 0;
-        foreach (var frame in span)
+        for (var i = 0; i < span.Length; i++)
         {
-            total += frame.Length;
-        }
-
-        byte[] joined;
-        if (!_pooledJoins)
-        {
-            joined = new byte[total];
-        }
-        else
-        {
-            if (_joinBuffer is { } small && small.Length < total)
+            var write = _connection.WriteAsync(_framer.MessageFor(span[i]), cancellationToken);
+            if (!write.IsCompletedSuccessfully)
             {
-                _joinBuffer = null;
-                ArrayPool<byte>.Shared.Return(small);
+                return i + 1 == span.Length
+                    ? AwaitAsync(write, abortOnCancel: false, cancellationToken)
+                    : AwaitThenJoinAsync(write, frames[(i + 1)..], cancellationToken);
             }
-
-            joined = _joinBuffer ??= ArrayPool<byte>.Shared.Rent(total);
         }
 
-        var at = 0;
-        foreach (var frame in span)
-        {
-            frame.Span.CopyTo(joined.AsSpan(at));
-            at += frame.Length;
-        }
-
-        var write = _connection.WriteAsync(_framer.Wrap(joined.AsMemory(0, total)), cancellationToken);
-        return write.IsCompletedSuccessfully ? default : AwaitJoinedAsync(write, cancellationToken);
+        return default;
     }
 
     public ValueTask HeartbeatAsync(CancellationToken cancellationToken = default) => default;
@@ -119,6 +93,11 @@ internal sealed class SignalRTransport : ITransport
 
     private async ValueTask AwaitAsync(ValueTask write, bool abortOnCancel, CancellationToken cancellationToken)
     {
+        if (write.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
         try
         {
             // Bounded by the token whether or not SignalR's own wait observes it.
@@ -131,17 +110,36 @@ internal sealed class SignalRTransport : ITransport
         }
     }
 
-    private async ValueTask AwaitJoinedAsync(ValueTask write, CancellationToken cancellationToken)
+    // The connection pushed back: once it has taken the pending write, the rest goes out joined, as one message.
+    private async ValueTask AwaitThenJoinAsync(ValueTask pending, ReadOnlyMemory<ReadOnlyMemory<byte>> rest, CancellationToken cancellationToken)
     {
-        try
+        await AwaitAsync(pending, abortOnCancel: false, cancellationToken).ConfigureAwait(false);
+        if (rest.Length == 1)
         {
-            await write.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await WriteAsync(rest.Span[0], cancellationToken).ConfigureAwait(false);
+            return;
         }
-        catch (OperationCanceledException)
+
+        var total = 0;
+        foreach (var frame in rest.Span)
         {
-            // A write Rocket stopped waiting for keeps its buffer, which is never reused (the GC takes it).
-            _joinBuffer = null;
-            throw;
+            total += frame.Length;
+        }
+
+        // Pooled unless stateful reconnect keeps written messages for replay; returned only once SignalR is done with it
+        // (a write Rocket stops waiting for keeps its buffer, which the GC then takes).
+        var joined = _pooledJoins ? ArrayPool<byte>.Shared.Rent(total) : new byte[total];
+        var at = 0;
+        foreach (var frame in rest.Span)
+        {
+            frame.Span.CopyTo(joined.AsSpan(at));
+            at += frame.Length;
+        }
+
+        await AwaitAsync(_connection.WriteAsync(_framer.Wrap(joined.AsMemory(0, total)), cancellationToken), abortOnCancel: false, cancellationToken).ConfigureAwait(false);
+        if (_pooledJoins)
+        {
+            ArrayPool<byte>.Shared.Return(joined);
         }
     }
 }

@@ -75,10 +75,10 @@ public sealed class RocketHubTests
 
     [Theory]
     [MemberData(nameof(Protocols))]
-    public async Task Burst_PendingEventsGoOutJoined_AndArriveCompleteInOrder(string protocol)
+    public async Task Burst_PendingEventsGoOutTogether_AndArriveCompleteInOrder(string protocol)
     {
-        // Events created faster than one subscriber's writes: its pending events go out several per write (joined
-        // messages), and the client still reads each one, in order.
+        // Events created faster than one subscriber's writes: its pending events go out together (back to back, or joined
+        // into one message once the connection pushes back), and the client still reads each one, in order.
         await using var server = await TestServer.StartAsync();
         await using var client = await server.ConnectAsync(protocol);
         await client.SubscribeAsync("messages", null);
