@@ -25,8 +25,10 @@ namespace Rocket.Transports.SignalR;
 /// </para>
 /// <para>
 /// Flow control is the connection's: SignalR's write waits while the connection's pipe is full, so a client that reads
-/// slower than events come fills its pipe, then this subscription's queue, which closes it as a slow consumer. A write
-/// Rocket stops waiting for is left to SignalR, which writes it once the client reads (its writes on one connection are
+/// slower than events come fills its pipe, then this subscription's queue, which closes it as a slow consumer. SignalR is
+/// never given Rocket's token (it aborts the whole connection when a write's token is canceled, and ending one
+/// subscription, by Unsubscribe for instance, must not end the others): Rocket bounds its own wait, and a write it
+/// stops waiting for is left to SignalR, which writes it once the client reads (its writes on one connection are
 /// serialized, so nothing overtakes it); a <c>close</c> that cannot be written within the collection's close timeout
 /// aborts the connection (the client stopped reading altogether).
 /// </para>
@@ -58,7 +60,7 @@ internal sealed class SignalRTransport : ITransport
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken = default)
     {
-        var write = _connection.WriteAsync(_framer.MessageFor(frame), cancellationToken);
+        var write = _connection.WriteAsync(_framer.MessageFor(frame), CancellationToken.None);
         return write.IsCompletedSuccessfully ? default : AwaitAsync(write, abortOnCancel: false, cancellationToken);
     }
 
@@ -69,7 +71,7 @@ internal sealed class SignalRTransport : ITransport
         var span = frames.Span;
         for (var i = 0; i < span.Length; i++)
         {
-            var write = _connection.WriteAsync(_framer.MessageFor(span[i]), cancellationToken);
+            var write = _connection.WriteAsync(_framer.MessageFor(span[i]), CancellationToken.None);
             if (!write.IsCompletedSuccessfully)
             {
                 return i + 1 == span.Length
@@ -87,7 +89,7 @@ internal sealed class SignalRTransport : ITransport
     {
         ArgumentNullException.ThrowIfNull(reason);
         var message = _framer.Wrap(_framer.FrameClose(_collection, reason));
-        var write = _connection.WriteAsync(message, cancellationToken);
+        var write = _connection.WriteAsync(message, CancellationToken.None);
         return write.IsCompletedSuccessfully ? default : AwaitAsync(write, abortOnCancel: true, cancellationToken);
     }
 
@@ -136,7 +138,7 @@ internal sealed class SignalRTransport : ITransport
             at += frame.Length;
         }
 
-        await AwaitAsync(_connection.WriteAsync(_framer.Wrap(joined.AsMemory(0, total)), cancellationToken), abortOnCancel: false, cancellationToken).ConfigureAwait(false);
+        await AwaitAsync(_connection.WriteAsync(_framer.Wrap(joined.AsMemory(0, total)), CancellationToken.None), abortOnCancel: false, cancellationToken).ConfigureAwait(false);
         if (_pooledJoins)
         {
             ArrayPool<byte>.Shared.Return(joined);
