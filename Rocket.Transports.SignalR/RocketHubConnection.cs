@@ -65,11 +65,15 @@ internal sealed class RocketHubConnection
         var transport = new SignalRTransport(Connection, Framer!, collection, PooledJoins);
         var subscription = live.Subscribe(transport, lastEventId, Connection.ConnectionAborted);
         bool closed;
+        Subscription? displaced = null;
         lock (_subscriptions)
         {
             closed = _closed;
             if (!closed)
             {
+                // Another Subscribe to the same collection may have run meanwhile (with parallel invocations allowed):
+                // the last one registered stays, and the one it displaces ends.
+                _subscriptions.Remove(collection, out displaced);
                 _subscriptions[collection] = subscription;
             }
         }
@@ -78,6 +82,11 @@ internal sealed class RocketHubConnection
         {
             await subscription.DisposeAsync().ConfigureAwait(false);
             return;
+        }
+
+        if (displaced is not null)
+        {
+            await displaced.DisposeAsync().ConfigureAwait(false);
         }
 
         _ = ForgetWhenDoneAsync(collection, subscription);
