@@ -1,20 +1,24 @@
 using System;
-using System.Collections.Generic;
 using System.Threading;
+using System.Threading.Channels;
 using System.Threading.Tasks;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Rocket.Client.SignalR;
 
 /// <summary>
-/// Streams a collection from Rocket's SignalR hub: <c>Subscribe(collection, lastEventId)</c> over a
-/// <see cref="HubConnection"/>. Each stream gets its own connection, so the client's reconnect (backoff, resume by
-/// cursor) is the same as on every other transport; SignalR's own keep-alive notices a dead server.
+/// Streams a collection from Rocket's SignalR hub: handlers for the hub's <c>patch</c> and <c>close</c> messages, then
+/// <c>Subscribe(collection, lastEventId)</c> over a <see cref="HubConnection"/>. Each stream gets its own connection,
+/// so the client's reconnect (backoff, resume by cursor) is the same as on every other transport; SignalR's own
+/// keep-alive notices a dead server. If <see cref="ConfigureConnection"/> turns on SignalR's automatic reconnect, the
+/// stream subscribes again after each reconnect, from the last event it received.
 /// </summary>
 public sealed class SignalRConnector : IStreamConnector
 {
+    private static readonly Type[] PatchParameters = [typeof(string), typeof(string), typeof(bool), typeof(HubPatch)];
+    private static readonly Type[] CloseParameters = [typeof(string), typeof(string), typeof(string)];
+
     /// <summary>The hub's path, resolved against the collection's URL. Default <c>/rocket</c>, where <c>MapRocketHub()</c> maps it.</summary>
     public string HubPath { get; set; } = "/rocket";
 
@@ -64,36 +68,41 @@ public sealed class SignalRConnector : IStreamConnector
         }
 
         ConfigureConnection?.Invoke(builder);
-        var connection = builder.Build();
+        var hub = builder.Build();
 
         // SignalR's server pings every 15 s; the client's idle timeout is how long silence means a dead server.
-        connection.ServerTimeout = request.Options.IdleTimeout;
+        hub.ServerTimeout = request.Options.IdleTimeout;
+        var connection = new Connection(hub, request.CollectionName, request.LastEventId);
         try
         {
-            await connection.StartAsync(cancellationToken).ConfigureAwait(false);
-            var stopping = new CancellationTokenSource();
-            var stream = connection.StreamAsync<HubItem>("Subscribe", request.CollectionName, request.LastEventId, stopping.Token);
-            return new Connection(connection, stream.GetAsyncEnumerator(stopping.Token), stopping);
+            // The handlers go first: the subscription's first messages may arrive before Subscribe completes.
+            hub.On("patch", PatchParameters, static (arguments, state) => ((Connection)state).OnPatch(arguments), connection);
+            hub.On("close", CloseParameters, static (arguments, state) => ((Connection)state).OnClose(arguments), connection);
+            hub.Closed += connection.OnClosedAsync;
+            hub.Reconnected += connection.OnReconnectedAsync;
+            await hub.StartAsync(cancellationToken).ConfigureAwait(false);
+            await connection.SubscribeAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
         }
         catch
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await hub.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
     private sealed class Connection : IStreamConnection
     {
-        private const string ServerErrorPrefix = "HubException: ";
-        private readonly HubConnection _connection;
-        private readonly IAsyncEnumerator<HubItem> _items;
-        private readonly CancellationTokenSource _stopping;
+        private readonly HubConnection _hub;
+        private readonly string _collection;
+        private readonly Channel<StreamEvent> _events = Channel.CreateUnbounded<StreamEvent>(new UnboundedChannelOptions { SingleReader = true });
+        private string? _lastReceived;
 
-        public Connection(HubConnection connection, IAsyncEnumerator<HubItem> items, CancellationTokenSource stopping)
+        public Connection(HubConnection hub, string collection, string? lastEventId)
         {
-            _connection = connection;
-            _items = items;
-            _stopping = stopping;
+            _hub = hub;
+            _collection = collection;
+            _lastReceived = lastEventId;
         }
 
         public string? CloseReason { get; private set; }
@@ -102,37 +111,74 @@ public sealed class SignalRConnector : IStreamConnector
 
         public long? LastActivityTimestamp => null;
 
+        public Task SubscribeAsync(CancellationToken cancellationToken) =>
+            _hub.InvokeAsync("Subscribe", _collection, Volatile.Read(ref _lastReceived), cancellationToken);
+
         public async ValueTask<StreamEvent?> ReadAsync(CancellationToken cancellationToken = default)
         {
-            using var registration = cancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _stopping);
             try
             {
-                return await _items.MoveNextAsync().ConfigureAwait(false)
-                    ? new StreamEvent(_items.Current.Id, _items.Current.Patch, _items.Current.Reset)
+                return await _events.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false) && _events.Reader.TryRead(out var next)
+                    ? next
                     : null;
             }
-            catch (HubException e)
+            catch (ChannelClosedException e) when (e.InnerException is not null)
             {
-                // Rocket ends a stream with "<Status>: <description>" (slow consumer, shutting down): a close, not a fault.
-                var at = e.Message.IndexOf(ServerErrorPrefix, StringComparison.Ordinal);
-                CloseReason = at >= 0 ? e.Message[(at + ServerErrorPrefix.Length)..] : e.Message;
-                return null;
+                // The connection failed: the client reconnects.
+                throw e.InnerException;
+            }
+        }
+
+        // SignalR runs a connection's handlers one at a time, in the order the messages came.
+        public Task OnPatch(object?[] arguments)
+        {
+            if (arguments[0] is string collection && collection == _collection && arguments[1] is string id && arguments[3] is HubPatch patch)
+            {
+                Volatile.Write(ref _lastReceived, id);
+                _events.Writer.TryWrite(new StreamEvent(id, patch.Utf8, arguments[2] is true));
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task OnClose(object?[] arguments)
+        {
+            if (arguments[0] is string collection && collection == _collection)
+            {
+                // "<Status>: <description>", as every transport reports a close.
+                CloseReason = $"{arguments[1]}: {arguments[2]}";
+                _events.Writer.TryComplete();
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task OnClosedAsync(Exception? exception)
+        {
+            _events.Writer.TryComplete(exception);
+            return Task.CompletedTask;
+        }
+
+        // After SignalR's own reconnect (when configured) the server has forgotten the subscription: it resumes from the
+        // last event received, which the reader still gets from the channel.
+        public async Task OnReconnectedAsync(string? connectionId)
+        {
+            try
+            {
+                await SubscribeAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Any failure ends this stream; the client then reconnects on its own.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _events.Writer.TryComplete(e);
             }
         }
 
         public async ValueTask DisposeAsync()
         {
-            await _stopping.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await _items.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            await _connection.DisposeAsync().ConfigureAwait(false);
-            _stopping.Dispose();
+            _events.Writer.TryComplete();
+            await _hub.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -1,61 +1,59 @@
 using System;
-using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
-using System.Threading;
+using System.Threading.Tasks;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.Options;
 using Rocket.Live;
 
 namespace Rocket.Transports.SignalR;
 
 /// <summary>
-/// Rocket's hub, mapped with <c>MapRocketHub()</c> (at <c>/rocket</c> by default). Its one method,
-/// <see cref="Subscribe"/>, is a server-to-client stream of a collection's events: the same events, cursors and resets
-/// as the collection's SSE stream. It is a public contract; see <c>docs/signalr.md</c>.
+/// Rocket's hub, mapped with <c>MapRocketHub()</c> (at <c>/rocket</c> by default). A connection subscribes to any number
+/// of collections (<see cref="Subscribe"/>, <see cref="Unsubscribe"/>); their events arrive as invocations of the client
+/// method <c>patch(collection, id, reset, patch)</c>, and a subscription Rocket ends as <c>close(collection, status,
+/// reason)</c>. It is a public contract; see <c>docs/signalr.md</c>.
 /// </summary>
 /// <remarks>
-/// A stream, not groups: a stream is per connection, so each client gets its own flow control (a client that stops
-/// reading ends up closed as a slow consumer, with a reason, and never slows the others), its own start (a replay from
-/// its cursor or a reset) and a natural end with an error. Group messages would give none of that, and SignalR would
-/// serialize them per connection anyway.
+/// Every event is serialized once per hub protocol, not once per connection: the bytes of a <c>patch</c> message are the
+/// same for every connection of a protocol (nothing in them is per connection, unlike a stream item's invocation id),
+/// and each connection gets those bytes through its own queue, with its own flow control, start (replay or reset) and
+/// close reason.
 /// </remarks>
 [SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "SignalR invokes hub methods on an instance; a static one would not be a hub method.")]
 public sealed class RocketHub : Hub
 {
     private readonly CollectionRegistry _registry;
-    private readonly SignalRTransportOptions _options;
 
     /// <summary>Created by SignalR for each invocation.</summary>
-    public RocketHub(CollectionRegistry registry, IOptions<SignalRTransportOptions> options)
+    public RocketHub(CollectionRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        ArgumentNullException.ThrowIfNull(options);
         _registry = registry;
-        _options = options.Value;
     }
 
     /// <summary>
-    /// Streams the events of <paramref name="collection"/>: those after <paramref name="lastEventId"/> if it is still in
-    /// the collection's history, else (no cursor, too old, another epoch, garbage) a reset first, then every event live.
+    /// Subscribes this connection to <paramref name="collection"/>: the events after <paramref name="lastEventId"/> if it
+    /// is still in the collection's history, else (no cursor, too old, another epoch, garbage) a reset first, then every
+    /// event live, each as a <c>patch</c> message. Subscribing again to the same collection starts it over from the
+    /// cursor given.
     /// </summary>
     /// <param name="collection">The collection's name, as registered with <c>AddCollection</c>.</param>
     /// <param name="lastEventId">The <c>id</c> of the last event the client applied, or <see langword="null"/>.</param>
-    /// <param name="cancellationToken">Canceled by SignalR when the client cancels the stream or disconnects; ends the subscription.</param>
-    /// <returns>The stream. It ends with an error naming the reason when Rocket closes it (slow consumer, shutdown).</returns>
-    /// <exception cref="HubException">No collection has that name.</exception>
-    public IAsyncEnumerable<RocketHubEvent> Subscribe(string collection, string? lastEventId, CancellationToken cancellationToken)
+    /// <returns>Completes once the subscription is registered (its first messages may already be on their way).</returns>
+    /// <exception cref="HubException">
+    /// <c>NotFound: ...</c> (no collection of that name), <c>SubscriberLimit: ...</c>, <c>ShuttingDown: ...</c>.
+    /// </exception>
+    public async Task Subscribe(string collection, string? lastEventId)
     {
+        // HubException throughout: SignalR sends its message to the client (other exceptions become a generic error).
         if (string.IsNullOrEmpty(collection) || !_registry.TryGetCollection(collection, out var live))
         {
-            // HubException: SignalR sends its message to the client (other exceptions become a generic error).
-            throw new HubException($"Unknown collection '{collection}': no collection of that name is registered.");
+            throw new HubException($"NotFound: no collection named '{collection}' is registered.");
         }
 
-        var transport = new SignalRTransport(collection, _options.StreamBufferCapacity);
-        Subscription subscription;
+        var state = State();
         try
         {
-            subscription = live.Subscribe(transport, lastEventId, cancellationToken);
+            await state.SubscribeAsync(live, lastEventId).ConfigureAwait(false);
         }
         catch (ObjectDisposedException)
         {
@@ -65,8 +63,31 @@ public sealed class RocketHub : Hub
         {
             throw new HubException($"SubscriberLimit: {e.Message}");
         }
+    }
 
-        _ = transport.CompleteWhenDoneAsync(subscription);
-        return transport.Stream;
+    /// <summary>Ends this connection's subscription to <paramref name="collection"/>; nothing if there is none.</summary>
+    /// <param name="collection">The collection's name.</param>
+    /// <returns>Completes once the subscription has ended: no <c>patch</c> of it follows.</returns>
+    public Task Unsubscribe(string collection) =>
+        string.IsNullOrEmpty(collection) ? Task.CompletedTask : State().UnsubscribeAsync(collection);
+
+    /// <summary>Ends every subscription of the connection.</summary>
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        if (RocketHubConnection.Of(Context.Items) is { } state)
+        {
+            await state.CloseAsync().ConfigureAwait(false);
+        }
+
+        await base.OnDisconnectedAsync(exception).ConfigureAwait(false);
+    }
+
+    private RocketHubConnection State()
+    {
+        var state = RocketHubConnection.Of(Context.Items)
+            ?? throw new HubException("Unavailable: the hub's lifetime manager was replaced; register the SignalR transport with AddSignalRTransport().");
+        return state.Framer is null
+            ? throw new HubException($"NotSupported: Rocket writes the 'json' and 'messagepack' hub protocols, not '{state.Connection.Protocol.Name}'.")
+            : state;
     }
 }

@@ -32,6 +32,9 @@ public static class RocketSignalRBuilderExtensions
             signalR.AddMessagePackProtocol();
         }
 
+        // Rocket's hub gets a lifetime manager of its own (SignalR's default one, which also keeps Rocket's state of each
+        // connection); a registration for this hub only, so a backplane registered for every hub leaves it alone.
+        builder.Services.AddSingleton<HubLifetimeManager<RocketHub>, RocketHubLifetimeManager>();
         return builder;
     }
 }

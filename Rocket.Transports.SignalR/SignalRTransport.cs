@@ -1,126 +1,147 @@
 using System;
-using System.Collections.Generic;
-using System.Diagnostics.CodeAnalysis;
+using System.Buffers;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.SignalR;
-using Rocket.Live;
 
 namespace Rocket.Transports.SignalR;
 
 /// <summary>
-/// The bridge from a Rocket subscription to a SignalR stream: every frame becomes a <see cref="RocketHubEvent"/> in a
-/// small bounded buffer, the stream <see cref="RocketHub"/>'s <c>Subscribe</c> returns (<see cref="Stream"/>). SignalR
-/// enumerates it and writes each item to its connection, so a client that stops reading fills the connection, then the channel, then
-/// the subscription's queue, which closes it as a slow consumer: flow control per client, end to end.
+/// One collection's subscription on one hub connection: writes the frames the collection built for the connection's
+/// hub protocol (complete <c>patch</c> invocations, the same bytes for every connection of that protocol) to the
+/// connection as pre-serialized messages, and a <c>close</c> invocation when Rocket ends the subscription.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Heartbeats do nothing: SignalR pings every connection on its own (<c>HubOptions.KeepAliveInterval</c>), whatever its
-/// streams do. A close completes the stream with a <see cref="HubException"/> whose message is
-/// <c>&lt;Status&gt;: &lt;description&gt;</c> (for example <c>SlowConsumer: slow consumer: ...</c>), which SignalR passes
-/// to the client, after the events already handed over.
+/// A frame is written as the one <see cref="SerializedHubMessage"/> every connection shares for that event
+/// (<see cref="SignalREventFramer.MessageFor"/>), so a subscriber that keeps up costs a copy into its connection's pipe
+/// and allocates nothing. Several pending frames go out back to back the same way while the connection takes them at
+/// once (SignalR's transport then sends what gathered in the pipe with one socket write). Once the connection pushes
+/// back (a write has to wait), the rest of the batch is joined into one buffer and written as one message, with one
+/// flush: SignalR writes a pre-serialized message's bytes as they are, and both hub protocols are self-delimiting, so
+/// the client reads the joined bytes as the separate messages they are. The buffer is rented from the array pool,
+/// unless the connection uses stateful reconnect, whose replay buffer keeps the messages written until the client
+/// acknowledges them (then each batch gets a new array).
+/// </para>
+/// <para>
+/// Flow control is the connection's: SignalR's write waits while the connection's pipe is full, so a client that reads
+/// slower than events come fills its pipe, then this subscription's queue, which closes it as a slow consumer. SignalR is
+/// never given Rocket's token (it aborts the whole connection when a write's token is canceled, and ending one
+/// subscription, by Unsubscribe for instance, must not end the others): Rocket bounds its own wait, and a write it
+/// stops waiting for is left to SignalR, which writes it once the client reads (its writes on one connection are
+/// serialized, so nothing overtakes it); a <c>close</c> that cannot be written within the collection's close timeout
+/// aborts the connection (the client stopped reading altogether).
+/// </para>
+/// <para>
+/// Heartbeats do nothing: SignalR pings every connection on its own (<c>HubOptions.KeepAliveInterval</c>).
 /// </para>
 /// </remarks>
-[SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable", Justification = "The stream is its own enumerator: whoever enumerates it (SignalR) disposes it.")]
-public sealed class SignalRTransport : ITransport
+internal sealed class SignalRTransport : ITransport
 {
     private static readonly TransportDescriptor SignalRDescriptor =
         new("signalr", null, null, TransportCapabilities.Bidirectional | TransportCapabilities.Binary | TransportCapabilities.CloseReason);
 
+    private readonly HubConnectionContext _connection;
+    private readonly SignalREventFramer _framer;
     private readonly string _collection;
-    private readonly HubEventStream _stream;
+    private readonly bool _pooledJoins;
 
-    /// <summary>Creates a transport for a stream of <paramref name="collection"/>'s events.</summary>
-    /// <param name="collection">The collection's name, written into every item.</param>
-    /// <param name="streamBufferCapacity">How many items may wait for SignalR; see <see cref="SignalRTransportOptions.StreamBufferCapacity"/>.</param>
-    public SignalRTransport(string collection, int streamBufferCapacity = SignalRTransportOptions.DefaultStreamBufferCapacity)
+    public SignalRTransport(HubConnectionContext connection, SignalREventFramer framer, string collection, bool pooledJoins)
     {
-        ArgumentException.ThrowIfNullOrEmpty(collection);
-        ArgumentOutOfRangeException.ThrowIfLessThan(streamBufferCapacity, 1);
+        _connection = connection;
+        _framer = framer;
         _collection = collection;
-        _stream = new HubEventStream(streamBufferCapacity);
+        _pooledJoins = pooledJoins;
     }
 
-    /// <inheritdoc/>
     public TransportDescriptor Descriptor => SignalRDescriptor;
 
-    /// <inheritdoc/>
-    public IEventFramer Framer => SignalREventFramer.Instance;
+    public IEventFramer Framer => _framer;
 
-    /// <summary>
-    /// The stream of items, for a hub method to return; it ends when the subscription ends (with a
-    /// <see cref="HubException"/> naming the reason when Rocket closed it). It can be enumerated once; the token given to
-    /// the enumeration (SignalR's, for the stream) cancels a pending read.
-    /// </summary>
-    public IAsyncEnumerable<RocketHubEvent> Stream => _stream;
-
-    // How many items wait in the stream's buffer (for tests).
-    internal int Buffered => _stream.Count;
-
-    /// <inheritdoc/>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken = default)
     {
-        var item = new RocketHubEvent(_collection, frame);
-        return _stream.TryWrite(item) ? default : _stream.WaitToWriteAsync(item, cancellationToken);
+        var write = _connection.WriteAsync(_framer.MessageFor(frame), CancellationToken.None);
+        return write.IsCompletedSuccessfully ? default : AwaitAsync(write, abortOnCancel: false, cancellationToken);
     }
 
-    /// <inheritdoc/>
     public ValueTask WriteManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken = default)
     {
+        // The shared messages, back to back, while the connection takes them at once: each is a copy into the pipe and
+        // allocates nothing, and SignalR's transport sends whatever has gathered in the pipe with one socket write.
         var span = frames.Span;
         for (var i = 0; i < span.Length; i++)
         {
-            var item = new RocketHubEvent(_collection, span[i]);
-            if (!_stream.TryWrite(item))
+            var write = _connection.WriteAsync(_framer.MessageFor(span[i]), CancellationToken.None);
+            if (!write.IsCompletedSuccessfully)
             {
-                return WriteRestAsync(item, frames[(i + 1)..], cancellationToken);
+                return i + 1 == span.Length
+                    ? AwaitAsync(write, abortOnCancel: false, cancellationToken)
+                    : AwaitThenJoinAsync(write, frames[(i + 1)..], cancellationToken);
             }
         }
 
         return default;
     }
 
-    /// <inheritdoc/>
     public ValueTask HeartbeatAsync(CancellationToken cancellationToken = default) => default;
 
-    /// <inheritdoc/>
     public ValueTask CloseAsync(CloseReason reason, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reason);
-        _stream.Complete(new HubException(reason.ToString()));
-        return default;
+        var message = _framer.Wrap(_framer.FrameClose(_collection, reason));
+        var write = _connection.WriteAsync(message, CancellationToken.None);
+        return write.IsCompletedSuccessfully ? default : AwaitAsync(write, abortOnCancel: true, cancellationToken);
     }
 
-    /// <summary>
-    /// Ends the stream when <paramref name="subscription"/> ends, whatever ended it; a close reason set by
-    /// <see cref="CloseAsync"/> comes first and stays.
-    /// </summary>
-    internal async Task CompleteWhenDoneAsync(Subscription subscription)
+    private async ValueTask AwaitAsync(ValueTask write, bool abortOnCancel, CancellationToken cancellationToken)
     {
+        if (write.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
         try
         {
-            await subscription.Completion.ConfigureAwait(false);
+            // Bounded by the token whether or not SignalR's own wait observes it.
+            await write.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (OperationCanceledException) when (abortOnCancel && cancellationToken.IsCancellationRequested)
         {
-            await subscription.DisposeAsync().ConfigureAwait(false);
-            var reason = subscription.CloseReason;
-            _stream.Complete(reason is { Status: CloseStatus.TransportFailed } ? new HubException(reason.ToString()) : null);
+            _connection.Abort();
+            throw;
         }
     }
 
-    // The buffer is full: waits for room for `waiting`, then writes the rest the same way.
-    private async ValueTask WriteRestAsync(RocketHubEvent waiting, ReadOnlyMemory<ReadOnlyMemory<byte>> rest, CancellationToken cancellationToken)
+    // The connection pushed back: once it has taken the pending write, the rest goes out joined, as one message.
+    private async ValueTask AwaitThenJoinAsync(ValueTask pending, ReadOnlyMemory<ReadOnlyMemory<byte>> rest, CancellationToken cancellationToken)
     {
-        await _stream.WaitToWriteAsync(waiting, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < rest.Length; i++)
+        await AwaitAsync(pending, abortOnCancel: false, cancellationToken).ConfigureAwait(false);
+        if (rest.Length == 1)
         {
-            var item = new RocketHubEvent(_collection, rest.Span[i]);
-            if (!_stream.TryWrite(item))
-            {
-                await _stream.WaitToWriteAsync(item, cancellationToken).ConfigureAwait(false);
-            }
+            await WriteAsync(rest.Span[0], cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var total = 0;
+        foreach (var frame in rest.Span)
+        {
+            total += frame.Length;
+        }
+
+        // Pooled unless stateful reconnect keeps written messages for replay; returned only once SignalR is done with it
+        // (a write Rocket stops waiting for keeps its buffer, which the GC then takes).
+        var joined = _pooledJoins ? ArrayPool<byte>.Shared.Rent(total) : new byte[total];
+        var at = 0;
+        foreach (var frame in rest.Span)
+        {
+            frame.Span.CopyTo(joined.AsSpan(at));
+            at += frame.Length;
+        }
+
+        await AwaitAsync(_connection.WriteAsync(_framer.Wrap(joined.AsMemory(0, total)), CancellationToken.None), abortOnCancel: false, cancellationToken).ConfigureAwait(false);
+        if (_pooledJoins)
+        {
+            ArrayPool<byte>.Shared.Return(joined);
         }
     }
 }

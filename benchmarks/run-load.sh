@@ -23,7 +23,7 @@ RATE=${RATE:-100}           # events per second in the paced phase
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 WARMUP=${WARMUP:-1}         # one unrecorded run per transport server at the largest N first, so no recorded run meets a cold server
 PAUSE_DAMON=${PAUSE_DAMON:-0} # 1: pause the kernel's DAMON monitors (kdamond) for the run, as root; see below
-read -r -a TRANSPORTS <<< "${TRANSPORTS:-sse websocket signalr baseline-sse baseline-signalr raw}"
+read -r -a TRANSPORTS <<< "${TRANSPORTS:-sse websocket signalr signalr-messagepack baseline-sse baseline-signalr raw}"
 read -r -a MODES <<< "${MODES:-memory}"
 WRITES=${WRITES:-0}                 # 1: REST writes per second, in memory and on Redis, after each repetition's fan-out
 WRITE_REQUESTS=${WRITE_REQUESTS:-20000}
@@ -154,7 +154,7 @@ stop_servers() {
 
 # Whether a mode applies to a transport: Redis keeps Rocket's collection, so the baselines and the floor run in memory.
 applies() {
-  [[ "$2" == memory ]] || [[ "$1" == sse || "$1" == websocket || "$1" == signalr ]]
+  [[ "$2" == memory ]] || [[ "$1" == sse || "$1" == websocket || "$1" == signalr || "$1" == signalr-messagepack ]]
 }
 
 needs_redis=0

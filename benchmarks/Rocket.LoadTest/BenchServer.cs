@@ -62,7 +62,7 @@ internal static class BenchServer
     }
 
     /// <summary>The transports a server can be limited to with <c>--transport</c>: each one's app, as its users would write it.</summary>
-    public static readonly string[] Transports = ["sse", "websocket", "signalr", "baseline-sse", "baseline-signalr", "raw"];
+    public static readonly string[] Transports = ["sse", "websocket", "signalr", "signalr-messagepack", "baseline-sse", "baseline-signalr", "raw"];
 
     /// <summary>
     /// Runs the server. With <paramref name="only"/> null it hosts every transport; with a transport's name, only what an
@@ -81,7 +81,8 @@ internal static class BenchServer
     /// <param name="keyPrefix">The Redis key prefix (<c>RedisRocketOptions.KeyPrefix</c>): nodes given the same one share the collection.</param>
     public static async Task<int> RunAsync(int port, string? only, string? redis = null, string? keyPrefix = null)
     {
-        bool Hosts(string transport) => only is null || only == transport;
+        // signalr-messagepack is the same app as signalr (both hub protocols are registered); its clients speak MessagePack.
+        bool Hosts(string transport) => only is null || only == transport || (transport == "signalr" && only == "signalr-messagepack");
 
         // Started first, so Kestrel's memory-pool meter is seen from its first block.
         using var allocations = new AllocationSampler();

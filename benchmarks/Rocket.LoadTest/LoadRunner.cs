@@ -47,7 +47,7 @@ internal static class LoadRunner
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var target = options.Transport switch
         {
-            "sse" or "websocket" or "signalr" => "rocket",
+            "sse" or "websocket" or "signalr" or "signalr-messagepack" => "rocket",
             "baseline-sse" or "baseline-signalr" or "raw" => options.Transport,
             _ => throw new ArgumentException($"Unknown transport '{options.Transport}'.", nameof(options)),
         };
@@ -307,6 +307,7 @@ internal static class LoadRunner
             "baseline-sse" => new SseReceiver(state, new Uri(server, "/baseline/sse")),
             "websocket" => new WebSocketReceiver(state, new Uri(server, "/" + Payload.Collection)),
             "signalr" => new SignalRReceiver(state, new Uri(server, "/rocket"), rocket: true),
+            "signalr-messagepack" => new SignalRReceiver(state, new Uri(server, "/rocket"), rocket: true, messagePack: true),
             "baseline-signalr" => new SignalRReceiver(state, new Uri(server, "/baseline/signalr"), rocket: false),
             "raw" => new RawReceiver(state, new IPEndPoint(IPAddress.Loopback, server.Port + 1)),
             _ => throw new ArgumentException($"Unknown transport '{options.Transport}'.", nameof(options)),

@@ -101,8 +101,8 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: server --port P [--transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw] [--redis 127.0.0.1:P --key-prefix K]"
-            + " | load --server http://127.0.0.1:P [--server2 http://127.0.0.1:P2] [--redis 127.0.0.1:P] --transport sse|websocket|signalr|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S]"
+        Console.Error.WriteLine("usage: server --port P [--transport sse|websocket|signalr|signalr-messagepack|baseline-sse|baseline-signalr|raw] [--redis 127.0.0.1:P --key-prefix K]"
+            + " | load --server http://127.0.0.1:P [--server2 http://127.0.0.1:P2] [--redis 127.0.0.1:P] --transport sse|websocket|signalr|signalr-messagepack|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S]"
             + " | writes --server http://127.0.0.1:P [--redis 127.0.0.1:P] [--requests R] [--concurrency C] [--warmup W] [--client socket|httpclient] [--timeout S]"
             + " | report results.jsonl [--charts DIR] | idle-core [--subscribers N]");
         return 1;

@@ -15,6 +15,7 @@ using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Rocket.LoadTest;
 
@@ -511,14 +512,13 @@ internal sealed class WebSocketReceiver(RunState state, Uri url) : Receiver(stat
     }
 }
 
-/// <summary>SignalR over WebSockets (negotiation skipped), JSON protocol: Rocket's hub stream or the plain broadcast.</summary>
-internal sealed class SignalRReceiver(RunState state, Uri url, bool rocket) : Receiver(state)
+/// <summary>
+/// SignalR over WebSockets (negotiation skipped): Rocket's hub (<c>Subscribe</c>, then <c>patch</c> messages, in the JSON or
+/// the MessagePack protocol) or the plain broadcast (JSON).
+/// </summary>
+internal sealed class SignalRReceiver(RunState state, Uri url, bool rocket, bool messagePack = false) : Receiver(state)
 {
-    private readonly HubConnection _connection = new HubConnectionBuilder()
-        .WithUrl(url, HttpTransportType.WebSockets, static o => o.SkipNegotiation = true)
-        .Build();
-
-    private Task? _loop;
+    private readonly HubConnection _connection = Build(url, messagePack);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -530,49 +530,53 @@ internal sealed class SignalRReceiver(RunState state, Uri url, bool rocket) : Re
                 EndRead(Stopwatch.GetTimestamp());
             });
         }
+        else if (messagePack)
+        {
+            // The patch is a string holding the JSON text; scanned as the plain receivers scan theirs. A reset is not an event.
+            _connection.On<string, string, bool, string>("patch", (_, _, reset, patch) =>
+            {
+                if (!reset)
+                {
+                    OnFrame(patch.AsSpan());
+                    EndRead(Stopwatch.GetTimestamp());
+                }
+            });
+        }
+        else
+        {
+            _connection.On<string, string, bool, SequencedItem>("patch", (_, _, reset, item) =>
+            {
+                if (!reset && item.Seq >= 0)
+                {
+                    OnFrame(item.Seq, item.Timestamp, item.Due);
+                    EndRead(Stopwatch.GetTimestamp());
+                }
+            });
+        }
 
         await _connection.StartAsync(cancellationToken);
         if (rocket)
         {
-            var stream = _connection.StreamAsync<SequencedItem>("Subscribe", Payload.Collection, null, cancellationToken);
-            _loop = ReadAsync(stream.GetAsyncEnumerator(cancellationToken));
+            await _connection.InvokeAsync("Subscribe", Payload.Collection, null, cancellationToken);
         }
     }
 
-    public override async ValueTask DisposeAsync()
-    {
-        await _connection.DisposeAsync();
-        if (_loop is not null)
-        {
-            await _loop;
-        }
-    }
+    public override ValueTask DisposeAsync() => _connection.DisposeAsync();
 
-    private async Task ReadAsync(System.Collections.Generic.IAsyncEnumerator<SequencedItem> items)
+    private static HubConnection Build(Uri url, bool messagePack)
     {
-        try
+        var builder = new HubConnectionBuilder().WithUrl(url, HttpTransportType.WebSockets, static o => o.SkipNegotiation = true);
+        if (messagePack)
         {
-            while (await items.MoveNextAsync())
-            {
-                if (items.Current.Seq >= 0)
-                {
-                    OnFrame(items.Current.Seq, items.Current.Timestamp, items.Current.Due);
-                    EndRead(Stopwatch.GetTimestamp());
-                }
-            }
+            builder.AddMessagePackProtocol();
         }
-        catch (Exception e) when (e is OperationCanceledException or HubException or InvalidOperationException or IOException)
-        {
-        }
-        finally
-        {
-            await items.DisposeAsync();
-        }
+
+        return builder.Build();
     }
 }
 
 /// <summary>
-/// What a SignalR receiver needs of one of Rocket's hub items: the event's <c>seq</c>, <c>ts</c> and <c>due</c> (-1 when absent),
+/// What a SignalR receiver needs of the patch of one of Rocket's hub messages (JSON protocol): the event's <c>seq</c>, <c>ts</c> and <c>due</c> (-1 when absent),
 /// read by walking the item's tokens as the protocol hands them over, without building a document or copying the patch
 /// into a string. The plain SignalR receivers scan the string argument they are given in the same spirit.
 /// </summary>

@@ -1,17 +1,15 @@
 using System;
-using System.Collections.Generic;
-using System.Text;
+using System.Text.Json;
 using System.Threading;
+using System.Threading.Channels;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
-using Rocket.Transports.SignalR;
 
 namespace Rocket.Conformance.Tests;
 
-/// <summary>The hub at <c>/rocket</c>: <c>Subscribe(collection, lastEventId)</c>, read with the .NET HubConnection.</summary>
+/// <summary>The hub at <c>/rocket</c>: <c>Subscribe(collection, lastEventId)</c>, its <c>patch</c> and <c>close</c> messages read with the .NET HubConnection.</summary>
 public sealed class SignalRUnderTest(bool messagePack) : ITransportUnderTest
 {
     public string Name => messagePack ? "signalr+messagepack" : "signalr+json";
@@ -32,18 +30,41 @@ public sealed class SignalRUnderTest(bool messagePack) : ITransportUnderTest
         }
 
         var connection = builder.Build();
+        var client = new Client(connection);
+
+        // The patch is the JSON array with the JSON protocol (a JsonElement here) and a string with MessagePack.
+        connection.On<string, string, bool, object>("patch", (name, id, _, patch) =>
+        {
+            if (name == collection)
+            {
+                client.Messages.Writer.TryWrite(new StreamMessage(StreamMessageKind.Patch, id, patch is JsonElement array ? array.GetRawText() : (string)patch));
+            }
+        });
+        connection.On<string, string, string>("close", (name, status, reason) =>
+        {
+            if (name == collection)
+            {
+                client.Messages.Writer.TryWrite(new StreamMessage(StreamMessageKind.Close, Reason: $"{status}: {reason}"));
+            }
+        });
+        connection.Closed += e =>
+        {
+            client.Messages.Writer.TryWrite(new StreamMessage(StreamMessageKind.End, Reason: e?.Message));
+            return Task.CompletedTask;
+        };
         await connection.StartAsync(cancellationToken);
-        var stop = new CancellationTokenSource();
-        var events = connection.StreamAsync<RocketHubEvent>("Subscribe", collection, cursor, stop.Token).GetAsyncEnumerator(stop.Token);
-        return new Client(connection, stop, events);
+        await connection.InvokeAsync("Subscribe", collection, cursor, cancellationToken);
+        return client;
     }
 
     public Task<IAsyncDisposable> ConnectStalledAsync(Uri baseAddress, string collection, CancellationToken cancellationToken) =>
         throw new NotSupportedException("SignalR clients buffer without limit and never push back.");
 
-    private sealed class Client(HubConnection connection, CancellationTokenSource stop, IAsyncEnumerator<RocketHubEvent> events) : IStreamClient
+    private sealed class Client(HubConnection connection) : IStreamClient
     {
         private bool _ended;
+
+        public Channel<StreamMessage> Messages { get; } = Channel.CreateUnbounded<StreamMessage>();
 
         public async Task<StreamMessage> ReadAsync(CancellationToken cancellationToken)
         {
@@ -52,43 +73,11 @@ public sealed class SignalRUnderTest(bool messagePack) : ITransportUnderTest
                 return new StreamMessage(StreamMessageKind.End);
             }
 
-            try
-            {
-                if (await events.MoveNextAsync().AsTask().WaitAsync(cancellationToken))
-                {
-                    var item = events.Current;
-                    return new StreamMessage(StreamMessageKind.Patch, item.Id, Encoding.UTF8.GetString(item.Patch.Span));
-                }
-
-                _ended = true;
-                return new StreamMessage(StreamMessageKind.End);
-            }
-            catch (HubException e)
-            {
-                // Rocket ends a stream with the reason as a HubException: "<Status>: <description>".
-                _ended = true;
-                return new StreamMessage(StreamMessageKind.Close, Reason: e.Message);
-            }
-            catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or System.IO.IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                _ended = true;
-                return new StreamMessage(StreamMessageKind.End, Reason: e.Message);
-            }
+            var message = await Messages.Reader.ReadAsync(cancellationToken);
+            _ended = message.Kind is StreamMessageKind.Close or StreamMessageKind.End;
+            return message;
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await stop.CancelAsync();
-            try
-            {
-                await events.DisposeAsync();
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            await connection.DisposeAsync();
-            stop.Dispose();
-        }
+        public ValueTask DisposeAsync() => connection.DisposeAsync();
     }
 }

@@ -1,12 +1,12 @@
 using System;
 using System.Diagnostics;
+using System.Linq;
 using System.Net.Http;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.SignalR.Client;
 using Rocket.Live;
 
 namespace Rocket.Transports.SignalR.Tests;
@@ -22,16 +22,16 @@ public sealed class RocketHubTests
     {
         await using var server = await TestServer.StartAsync();
         server.Messages.Create("1", """{"id":"1","text":"hi"}"""u8);
-        await using var connection = server.CreateConnection(protocol);
-        await connection.StartAsync();
-        await using var stream = new HubStream(connection, "messages", null);
+        await using var client = await server.ConnectAsync(protocol);
 
-        var reset = await stream.NextAsync();
+        await client.SubscribeAsync("messages", null);
+        var reset = await client.NextPatchAsync();
 
         Assert.True(reset.Reset);
         Assert.Equal("messages", reset.Collection);
         Assert.Equal(server.Messages.Cursor.ToString(), reset.Id);
-        Assert.Equal("""[{"op":"replace","path":"","value":{"messages":{"1":{"id":"1","text":"hi"}}}}]""", Encoding.UTF8.GetString(reset.Patch.Span));
+        Assert.Equal("""[{"op":"replace","path":"","value":{"messages":{"1":{"id":"1","text":"hi"}}}}]""", reset.Patch);
+        Assert.Equal(1, server.Messages.SubscriberCount);
     }
 
     [Theory]
@@ -39,10 +39,9 @@ public sealed class RocketHubTests
     public async Task Subscribe_RestChanges_ArriveInOrderWithIncreasingCursors(string protocol)
     {
         await using var server = await TestServer.StartAsync();
-        await using var connection = server.CreateConnection(protocol);
-        await connection.StartAsync();
-        await using var stream = new HubStream(connection, "messages", null);
-        var reset = await stream.NextAsync();
+        await using var client = await server.ConnectAsync(protocol);
+        await client.SubscribeAsync("messages", null);
+        var reset = await client.NextPatchAsync();
 
         var created = await server.Http.PostAsJsonAsync("/messages", new { text = "hello" });
         created.EnsureSuccessStatusCode();
@@ -55,22 +54,51 @@ public sealed class RocketHubTests
 
         (await server.Http.DeleteAsync($"/messages/{id}")).EnsureSuccessStatusCode();
 
-        var previous = Parse(reset.Id);
+        var previous = Parse(reset.Id!);
         string[] expected = ["add", "replace", "replace", "remove"];
         foreach (var op in expected)
         {
-            var item = await stream.NextAsync();
-            Assert.False(item.Reset);
-            var cursor = Parse(item.Id);
+            var message = await client.NextPatchAsync();
+            Assert.False(message.Reset);
+            Assert.Equal("messages", message.Collection);
+            var cursor = Parse(message.Id!);
             Assert.Equal(previous.Epoch, cursor.Epoch);
             Assert.Equal(previous.Sequence + 1, cursor.Sequence);
             previous = cursor;
-            var first = HubStream.Ops(item)[0];
+            var first = message.Ops[0];
             Assert.Equal(op, first.GetProperty("op").GetString());
             Assert.Equal($"/messages/{id}", first.GetProperty("path").GetString());
         }
 
         Assert.Equal(server.Messages.Cursor, previous);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task Burst_PendingEventsGoOutTogether_AndArriveCompleteInOrder(string protocol)
+    {
+        // Events created faster than one subscriber's writes: its pending events go out together (back to back, or joined
+        // into one message once the connection pushes back), and the client still reads each one, in order.
+        await using var server = await TestServer.StartAsync();
+        await using var client = await server.ConnectAsync(protocol);
+        await client.SubscribeAsync("messages", null);
+        var previous = Parse((await client.NextPatchAsync()).Id!);
+
+        const int Count = 500;
+        for (var i = 0; i < Count; i++)
+        {
+            server.Messages.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), """{"text":"é \"quoted\" \u2028"}"""u8);
+        }
+
+        for (var i = 0; i < Count; i++)
+        {
+            var message = await client.NextPatchAsync();
+            var cursor = Parse(message.Id!);
+            Assert.Equal(previous.Sequence + 1, cursor.Sequence);
+            Assert.Equal($"/messages/{i}", message.Ops[0].GetProperty("path").GetString());
+            Assert.Equal("é \"quoted\" \u2028", message.Ops[0].GetProperty("value").GetProperty("text").GetString());
+            previous = cursor;
+        }
     }
 
     [Theory]
@@ -82,21 +110,21 @@ public sealed class RocketHubTests
         var response = await server.Http.GetAsync("/messages");
         var cursor = Assert.Single(response.Headers.GetValues("Last-Event-ID"));
         var missed = new[] { server.Messages.Create("2", """{"id":"2"}"""u8), server.Messages.Update("1", """{"id":"1","v":2}"""u8), server.Messages.Delete("2") };
-        await using var connection = server.CreateConnection(protocol);
-        await connection.StartAsync();
-        await using var stream = new HubStream(connection, "messages", cursor);
+        await using var client = await server.ConnectAsync(protocol);
+
+        await client.SubscribeAsync("messages", cursor);
 
         foreach (var expected in missed)
         {
-            var item = await stream.NextAsync();
-            Assert.False(item.Reset);
-            Assert.Equal(expected.ToString(), item.Id);
+            var message = await client.NextPatchAsync();
+            Assert.False(message.Reset);
+            Assert.Equal(expected.ToString(), message.Id);
         }
 
         var live = server.Messages.Create("3", """{"id":"3"}"""u8);
-        var next = await stream.NextAsync();
+        var next = await client.NextPatchAsync();
         Assert.Equal(live.ToString(), next.Id);
-        Assert.Equal("""[{"op":"add","path":"/messages/3","value":{"id":"3"}}]""", Encoding.UTF8.GetString(next.Patch.Span));
+        Assert.Equal("""[{"op":"add","path":"/messages/3","value":{"id":"3"}}]""", next.Patch);
     }
 
     [Theory]
@@ -106,11 +134,10 @@ public sealed class RocketHubTests
         await using var server = await TestServer.StartAsync();
         server.Messages.Create("1", """{"id":"1"}"""u8);
         var other = new Cursor(server.Messages.Epoch ^ 0xffffffffu, 1);
-        await using var connection = server.CreateConnection(protocol);
-        await connection.StartAsync();
-        await using var stream = new HubStream(connection, "messages", other.ToString());
+        await using var client = await server.ConnectAsync(protocol);
 
-        var first = await stream.NextAsync();
+        await client.SubscribeAsync("messages", other.ToString());
+        var first = await client.NextPatchAsync();
 
         Assert.True(first.Reset);
         Assert.Equal(server.Messages.Cursor.ToString(), first.Id);
@@ -118,85 +145,206 @@ public sealed class RocketHubTests
 
     [Theory]
     [MemberData(nameof(Protocols))]
-    public async Task Subscribe_PastTheSubscriberLimit_FailsWithTheHubErrorAndTheOtherStaysLive(string protocol)
+    public async Task Subscribe_UnknownCollection_FailsWithNotFound(string protocol)
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var client = await server.ConnectAsync(protocol);
+
+        var error = await Assert.ThrowsAsync<HubException>(() => client.SubscribeAsync("nope", null));
+
+        Assert.StartsWith("NotFound: ", ServerMessage(error), StringComparison.Ordinal);
+        Assert.Contains("'nope'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, server.Messages.SubscriberCount);
+
+        // The connection stays usable.
+        await client.SubscribeAsync("messages", null);
+        Assert.True((await client.NextPatchAsync()).Reset);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task Subscribe_PastTheSubscriberLimit_FailsWithSubscriberLimitAndTheOtherStaysLive(string protocol)
     {
         await using var server = await TestServer.StartAsync(static o => o.MaxSubscribers = 1);
-        await using var connection = server.CreateConnection(protocol);
-        await connection.StartAsync();
-        await using var admitted = new HubStream(connection, "messages", null);
-        Assert.True((await admitted.NextAsync()).Reset);
-        await using var other = server.CreateConnection(protocol);
-        await other.StartAsync();
-        await using var refused = new HubStream(other, "messages", null);
+        await using var admitted = await server.ConnectAsync(protocol);
+        await admitted.SubscribeAsync("messages", null);
+        Assert.True((await admitted.NextPatchAsync()).Reset);
+        await using var other = await server.ConnectAsync(protocol);
 
-        var error = await Assert.ThrowsAsync<HubException>(refused.NextAsync);
+        var error = await Assert.ThrowsAsync<HubException>(() => other.SubscribeAsync("messages", null));
 
-        Assert.Contains("SubscriberLimit: ", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("SubscriberLimit: ", ServerMessage(error), StringComparison.Ordinal);
         Assert.Equal(1, server.Messages.SubscriberCount);
+        var live = server.Messages.Create("1", """{"id":"1"}"""u8);
+        Assert.Equal(live.ToString(), (await admitted.NextPatchAsync()).Id);
     }
 
     [Theory]
     [MemberData(nameof(Protocols))]
-    public async Task Subscribe_UnknownCollection_FailsWithAClearError(string protocol)
+    public async Task TwoCollectionsOnOneConnection_Interleave_ThenUnsubscribeEndsOne(string protocol)
     {
         await using var server = await TestServer.StartAsync();
-        await using var connection = server.CreateConnection(protocol);
-        await connection.StartAsync();
-        await using var stream = new HubStream(connection, "nope", null);
+        await using var client = await server.ConnectAsync(protocol);
+        await client.SubscribeAsync("messages", null);
+        Assert.Equal("messages", (await client.NextPatchAsync()).Collection);
+        await client.SubscribeAsync("rooms", null);
+        var roomsReset = await client.NextPatchAsync();
+        Assert.Equal("rooms", roomsReset.Collection);
+        Assert.True(roomsReset.Reset);
+        Assert.Equal("""[{"op":"replace","path":"","value":{"rooms":{}}}]""", roomsReset.Patch);
 
-        var error = await Assert.ThrowsAsync<HubException>(stream.NextAsync);
+        var m1 = server.Messages.Create("m1", """{"n":1}"""u8);
+        var r1 = server.Rooms.Create("r1", """{"n":1}"""u8);
+        var m2 = server.Messages.Create("m2", """{"n":2}"""u8);
+        // Each collection's subscription writes on its own, so the two interleave in any order, each in its own order.
+        var received = new[] { await client.NextPatchAsync(), await client.NextPatchAsync(), await client.NextPatchAsync() };
+        Assert.Equal([m1.ToString(), m2.ToString()], received.Where(m => m.Collection == "messages").Select(m => m.Id));
+        Assert.Equal([r1.ToString()], received.Where(m => m.Collection == "rooms").Select(m => m.Id));
+        Assert.All(received, m => Assert.StartsWith($$"""[{"op":"add","path":"/{{m.Collection}}/""", m.Patch, StringComparison.Ordinal));
 
-        Assert.Contains("Unknown collection 'nope'", error.Message, StringComparison.Ordinal);
+        await client.UnsubscribeAsync("messages");
+        await client.UnsubscribeAsync("messages"); // a no-op the second time
+
         Assert.Equal(0, server.Messages.SubscriberCount);
+        Assert.Equal(1, server.Rooms.SubscriberCount);
+        server.Messages.Create("m3", """{"n":3}"""u8);
+        var r2 = server.Rooms.Create("r2", """{"n":2}"""u8);
+        var next = await client.NextPatchAsync();
+        Assert.Equal("rooms", next.Collection);
+        Assert.Equal(r2.ToString(), next.Id);
     }
 
     [Theory]
     [MemberData(nameof(Protocols))]
-    public async Task Disconnect_EndsTheSubscription(string protocol)
+    public async Task SubscribeAgain_ReplacesTheSubscriptionFromTheNewCursor(string protocol)
     {
         await using var server = await TestServer.StartAsync();
-        var connection = server.CreateConnection(protocol);
-        await connection.StartAsync();
-        var stream = new HubStream(connection, "messages", null);
-        await stream.NextAsync();
+        var start = server.Messages.Create("1", """{"n":1}"""u8);
+        var second = server.Messages.Create("2", """{"n":2}"""u8);
+        await using var client = await server.ConnectAsync(protocol);
+        await client.SubscribeAsync("messages", null);
+        Assert.True((await client.NextPatchAsync()).Reset);
+
+        await client.SubscribeAsync("messages", start.ToString());
+
+        Assert.Equal(second.ToString(), (await client.NextPatchAsync()).Id);
         Assert.Equal(1, server.Messages.SubscriberCount);
-
-        await connection.DisposeAsync();
-
-        await WaitUntilAsync(() => server.Messages.SubscriberCount == 0);
-        await stream.DisposeAsync();
+        var live = server.Messages.Create("3", """{"n":3}"""u8);
+        Assert.Equal(live.ToString(), (await client.NextPatchAsync()).Id);
+        Assert.False(client.HasPending);
     }
 
     [Theory]
     [MemberData(nameof(Protocols))]
-    public async Task StreamCanceled_EndsTheSubscriptionAndKeepsTheConnection(string protocol)
+    public async Task Disconnect_FreesEverySubscriptionOfTheConnection(string protocol)
     {
         await using var server = await TestServer.StartAsync();
-        await using var connection = server.CreateConnection(protocol);
-        await connection.StartAsync();
-        var stream = new HubStream(connection, "messages", null);
-        await stream.NextAsync();
+        var client = await server.ConnectAsync(protocol);
+        await client.SubscribeAsync("messages", null);
+        await client.SubscribeAsync("rooms", null);
+        Assert.Equal(1, server.Messages.SubscriberCount);
+        Assert.Equal(1, server.Rooms.SubscriberCount);
 
-        await stream.DisposeAsync();
+        await client.DisposeAsync();
 
-        await WaitUntilAsync(() => server.Messages.SubscriberCount == 0);
-        Assert.Equal(HubConnectionState.Connected, connection.State);
+        await WaitUntilAsync(() => server.Messages.SubscriberCount == 0 && server.Rooms.SubscriberCount == 0);
     }
 
     [Theory]
     [MemberData(nameof(Protocols))]
-    public async Task CollectionShutsDown_StreamEndsWithTheReason(string protocol)
+    public async Task SlowConsumer_IsClosedWithACloseMessage_AndResumesByCursor(string protocol)
+    {
+        // A queue of one event, and events created on the server in a tight loop: the subscriber's queue overflows
+        // before its writes can drain it, which is what a client reading slower than events come looks like to Rocket.
+        await using var server = await TestServer.StartAsync(static o =>
+        {
+            o.SubscriberQueueMaxEvents = 1;
+            o.SubscriberQueueMaxBytes = 1;
+        });
+        await using var client = await server.ConnectAsync(protocol);
+        await client.SubscribeAsync("messages", null);
+        var last = (await client.NextPatchAsync()).Id!;
+        await client.SubscribeAsync("rooms", null);
+        Assert.True((await client.NextPatchAsync()).Reset);
+
+        for (var i = 0; i < 1_000 && server.Messages.SubscriberCount > 0; i++)
+        {
+            server.Messages.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), """{"n":0}"""u8);
+        }
+
+        ReceivedMessage message;
+        while ((message = await client.NextAsync()).Target == "patch")
+        {
+            Assert.Equal("messages", message.Collection);
+            Assert.Equal(Parse(last).Sequence + 1, Parse(message.Id!).Sequence);
+            last = message.Id!;
+        }
+
+        Assert.Equal("close", message.Target);
+        Assert.Equal("messages", message.Collection);
+        Assert.Equal("SlowConsumer", message.Status);
+        Assert.StartsWith("slow consumer: ", message.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, server.Messages.SubscriberCount);
+
+        // Only that collection ended. The client subscribes again with its last id: the events it missed are more than
+        // its queue of one holds, so it gets a reset to the current state, then live events.
+        Assert.Equal(1, server.Rooms.SubscriberCount);
+        await client.SubscribeAsync("messages", last);
+        var reset = await client.NextPatchAsync();
+        Assert.True(reset.Reset);
+        Assert.Equal(server.Messages.Cursor.ToString(), reset.Id);
+        var live = server.Messages.Create("live", """{"n":1}"""u8);
+        Assert.Equal(live.ToString(), (await client.NextPatchAsync()).Id);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task CollectionShutsDown_SendsCloseWithTheReason(string protocol)
     {
         await using var server = await TestServer.StartAsync();
-        await using var connection = server.CreateConnection(protocol);
-        await connection.StartAsync();
-        await using var stream = new HubStream(connection, "messages", null);
-        await stream.NextAsync();
+        await using var client = await server.ConnectAsync(protocol);
+        await client.SubscribeAsync("messages", null);
+        await client.NextPatchAsync();
 
         server.Messages.Dispose();
 
-        var error = await Assert.ThrowsAsync<HubException>(stream.NextAsync);
-        Assert.Contains("ShuttingDown: the collection is shutting down", error.Message, StringComparison.Ordinal);
+        var close = await client.NextAsync();
+        Assert.Equal(new ReceivedMessage("close", "messages", Status: "ShuttingDown", Reason: CloseReason.ShuttingDown.Description), close);
+        var error = await Assert.ThrowsAsync<HubException>(() => client.SubscribeAsync("messages", null));
+        Assert.StartsWith("ShuttingDown: ", ServerMessage(error), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task ServerStops_ClosesTheSubscriptions(string protocol)
+    {
+        var server = await TestServer.StartAsync();
+        var (messages, rooms) = (server.Messages, server.Rooms);
+        await using var client = await server.ConnectAsync(protocol);
+        await client.SubscribeAsync("messages", null);
+        await client.SubscribeAsync("rooms", null);
+        await client.NextPatchAsync();
+        await client.NextPatchAsync();
+        var closed = new TaskCompletionSource();
+        client.Connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+
+        await server.DisposeAsync();
+
+        await closed.Task.WaitAsync(HubClient.Timeout);
+        Assert.Equal(0, messages.SubscriberCount);
+        Assert.Equal(0, rooms.SubscriberCount);
+    }
+
+    // A HubException's message as the client sees it: SignalR prefixes the server's with its own words.
+    private static string ServerMessage(HubException error)
+    {
+        const string Marker = "HubException: ";
+        var at = error.Message.IndexOf(Marker, StringComparison.Ordinal);
+        return at >= 0 ? error.Message[(at + Marker.Length)..] : error.Message;
     }
 
     private static Cursor Parse(string text)
@@ -210,7 +358,7 @@ public sealed class RocketHubTests
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
-            Assert.True(clock.Elapsed < HubStream.Timeout, "timed out waiting for the condition");
+            Assert.True(clock.Elapsed < HubClient.Timeout, "timed out waiting for the condition");
             await Task.Delay(10);
         }
     }

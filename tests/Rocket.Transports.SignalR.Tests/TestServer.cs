@@ -13,7 +13,7 @@ using Rocket.Live;
 
 namespace Rocket.Transports.SignalR.Tests;
 
-/// <summary>A real Kestrel server on 127.0.0.1:0 with a <c>messages</c> collection, SSE, SignalR and the REST scaffold.</summary>
+/// <summary>A real Kestrel server on 127.0.0.1:0 with <c>messages</c> and <c>rooms</c> collections, SSE, SignalR and the REST scaffold.</summary>
 internal sealed class TestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -33,6 +33,8 @@ internal sealed class TestServer : IAsyncDisposable
 
     public LiveCollection Messages => Registry.GetCollection("messages");
 
+    public LiveCollection Rooms => Registry.GetCollection("rooms");
+
     public static async Task<TestServer> StartAsync(Action<LiveCollectionOptions>? collection = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -40,6 +42,7 @@ internal sealed class TestServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddRocket()
             .AddCollection("messages", collection)
+            .AddCollection("rooms")
             .AddSseTransport()
             .AddSignalRTransport();
         var app = builder.Build();
@@ -50,7 +53,8 @@ internal sealed class TestServer : IAsyncDisposable
         return new TestServer(app, new Uri(address));
     }
 
-    public HubConnection CreateConnection(string protocol)
+    /// <summary>A started connection to the hub, with its <c>patch</c> and <c>close</c> handlers registered.</summary>
+    public async Task<HubClient> ConnectAsync(string protocol)
     {
         var builder = new HubConnectionBuilder().WithUrl(new Uri(BaseAddress, "/rocket"));
         if (protocol == "msgpack")
@@ -58,7 +62,9 @@ internal sealed class TestServer : IAsyncDisposable
             builder.AddMessagePackProtocol();
         }
 
-        return builder.Build();
+        var client = new HubClient(builder.Build());
+        await client.Connection.StartAsync();
+        return client;
     }
 
     public async ValueTask DisposeAsync()

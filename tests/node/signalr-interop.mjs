@@ -1,7 +1,9 @@
 // Interop: the real @microsoft/signalr client (JSON hub protocol, or MessagePack with `msgpack`) keeps a copy of the
 // keyed document with fast-json-patch (validating) through creates, updates and destroys made over the REST scaffold,
 // a dropped connection resumed by cursor, and a reset (a cursor of another epoch), and must end equal to the server's
-// `GET /messages?form=keyed`.
+// `GET /messages?form=keyed`. It speaks the hub's contract (docs/signalr.md): handlers for `patch(collection, id, reset,
+// patch)` and `close(collection, status, reason)`, then `Subscribe(collection, lastEventId)`; `Unsubscribe` ends it, and
+// an unknown collection is refused with `NotFound: ...`.
 //
 //   node signalr-interop.mjs <base URL> [json|msgpack] [hub path, default /rocket]
 //
@@ -30,16 +32,17 @@ let lastId = null;
 const received = [];
 let waiters = [];
 
-function onItem(item) {
+function onPatch(collection, id, reset, patchArgument) {
+  assert.equal(collection, "messages");
   // JSON protocol: the patch is the array itself; MessagePack: the same JSON text as a string.
-  const patch = typeof item.patch === "string" ? JSON.parse(item.patch) : item.patch;
+  const patch = typeof patchArgument === "string" ? JSON.parse(patchArgument) : patchArgument;
   assert.ok(Array.isArray(patch), "the patch is a JSON array");
-  assert.equal(typeof item.id, "string");
-  assert.equal(item.collection, "messages");
+  assert.equal(typeof id, "string");
+  assert.equal(typeof reset, "boolean");
   // validate = true: fast-json-patch checks every operation against the document before applying it.
   doc = jsonpatch.applyPatch(doc ?? {}, patch, true, false).newDocument;
-  lastId = item.id;
-  received.push({ id: item.id, reset: item.reset, ops: patch.map((op) => op.op) });
+  lastId = id;
+  received.push({ id, reset, ops: patch.map((op) => op.op) });
   const ready = waiters.filter((w) => w.done());
   waiters = waiters.filter((w) => !ready.includes(w));
   ready.forEach((w) => w.resolve());
@@ -47,13 +50,7 @@ function onItem(item) {
 
 let streamError = null;
 function subscribe(connection, cursor) {
-  return connection.stream("Subscribe", "messages", cursor).subscribe({
-    next: onItem,
-    error: (err) => {
-      streamError = err;
-    },
-    complete: () => {},
-  });
+  return connection.invoke("Subscribe", "messages", cursor);
 }
 
 function waitUntil(done, what) {
@@ -90,15 +87,22 @@ function connect() {
     .withUrl(base + hubPath)
     .configureLogging(signalR.LogLevel.Warning);
   if (protocol === "msgpack") builder = builder.withHubProtocol(new MessagePackHubProtocol());
-  return builder.build();
+  const connection = builder.build();
+  // The handlers go first: a subscription's first patch may arrive before its Subscribe completes.
+  connection.on("patch", onPatch);
+  connection.on("close", (collection, status, reason) => {
+    streamError = `${collection} closed: ${status}: ${reason}`;
+  });
+  return connection;
 }
 
 // --- the scenario ----------------------------------------------------------------------------------------------------
 let connection = connect();
 try {
   await connection.start();
+  await assert.rejects(connection.invoke("Subscribe", "no-such-collection", null), /NotFound: /, "an unknown collection is refused");
   let from = received.length;
-  subscribe(connection, null);
+  await subscribe(connection, null);
   await waitUntil(() => received.length > from, "the first event");
   assert.equal(received[from].reset, true, "a stream with no cursor starts with a reset");
   await converge("reset on subscribe");
@@ -121,7 +125,7 @@ try {
   connection = connect();
   await connection.start();
   from = received.length;
-  subscribe(connection, resumeFrom);
+  await subscribe(connection, resumeFrom);
   await converge("resume by cursor after a dropped connection");
   const resumed = received.slice(from);
   assert.equal(resumed.length, 3, "exactly the three missed events");
@@ -135,11 +139,20 @@ try {
   connection = connect();
   await connection.start();
   from = received.length;
-  subscribe(connection, `${otherEpoch}.${sequence}`);
+  await subscribe(connection, `${otherEpoch}.${sequence}`);
   await waitUntil(() => received.length > from, "the reset");
   assert.equal(received[from].reset, true, "a cursor of another epoch gets a reset");
   await http("POST", "/messages", { text: "after the reset" });
   await converge("reset on another epoch's cursor, then live");
+
+  // Unsubscribe: once it completes, no patch of that collection follows, and the connection stays up.
+  await connection.invoke("Unsubscribe", "messages");
+  const after = received.length;
+  await http("POST", "/messages", { text: "after unsubscribe" });
+  await connection.invoke("Unsubscribe", "messages"); // a no-op, and a round trip behind anything the server sent
+  assert.equal(received.length, after, "no patch after Unsubscribe");
+  assert.equal(connection.state, signalR.HubConnectionState.Connected);
+  console.log("ok - unsubscribe");
 
   await connection.stop();
   clearTimeout(deadline);

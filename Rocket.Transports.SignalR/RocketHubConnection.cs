@@ -1,0 +1,140 @@
+using System;
+using System.Collections.Generic;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Connections.Abstractions;
+using Microsoft.AspNetCore.SignalR;
+using Rocket.Live;
+
+namespace Rocket.Transports.SignalR;
+
+/// <summary>
+/// Rocket's state of one hub connection: the connection itself (to write pre-serialized messages to it), the framer
+/// of its hub protocol, and its subscriptions, at most one per collection.
+/// </summary>
+/// <remarks>
+/// Kept in the connection's <see cref="HubConnectionContext.Items"/> (which the hub sees as <c>Context.Items</c>) by
+/// <see cref="RocketHubLifetimeManager"/>, the one place SignalR hands out a connection's <see cref="HubConnectionContext"/>.
+/// </remarks>
+internal sealed class RocketHubConnection
+{
+    private static readonly object ItemKey = new();
+
+    private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
+    private bool _closed;
+
+    private RocketHubConnection(HubConnectionContext connection)
+    {
+        Connection = connection;
+        Framer = SignalREventFramer.ForProtocol(connection.Protocol.Name);
+
+        // With stateful reconnect SignalR keeps every message written until the client acknowledges it, so joined
+        // writes must not reuse their buffers. The feature is marked preview; only its presence is read here.
+#pragma warning disable CA2252
+        PooledJoins = connection.Features.Get<IStatefulReconnectFeature>() is null;
+#pragma warning restore CA2252
+    }
+
+    public HubConnectionContext Connection { get; }
+
+    public SignalREventFramer? Framer { get; }
+
+    public bool PooledJoins { get; }
+
+    public static void Attach(HubConnectionContext connection) => connection.Items[ItemKey] = new RocketHubConnection(connection);
+
+    public static RocketHubConnection? Of(IDictionary<object, object?> items) =>
+        items.TryGetValue(ItemKey, out var state) ? state as RocketHubConnection : null;
+
+    /// <summary>Subscribes to <paramref name="live"/>, replacing (and first ending) this connection's subscription to it.</summary>
+    public async Task SubscribeAsync(LiveCollection live, string? lastEventId)
+    {
+        var collection = live.Name;
+        Subscription? previous;
+        lock (_subscriptions)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            _subscriptions.Remove(collection, out previous);
+        }
+
+        if (previous is not null)
+        {
+            // Ended before the new one starts, so none of its events follows the new one's first.
+            await previous.DisposeAsync().ConfigureAwait(false);
+        }
+
+        var transport = new SignalRTransport(Connection, Framer!, collection, PooledJoins);
+        var subscription = live.Subscribe(transport, lastEventId, Connection.ConnectionAborted);
+        bool closed;
+        Subscription? displaced = null;
+        lock (_subscriptions)
+        {
+            closed = _closed;
+            if (!closed)
+            {
+                // Another Subscribe to the same collection may have run meanwhile (with parallel invocations allowed):
+                // the last one registered stays, and the one it displaces ends.
+                _subscriptions.Remove(collection, out displaced);
+                _subscriptions[collection] = subscription;
+            }
+        }
+
+        if (closed)
+        {
+            await subscription.DisposeAsync().ConfigureAwait(false);
+            return;
+        }
+
+        if (displaced is not null)
+        {
+            await displaced.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _ = ForgetWhenDoneAsync(collection, subscription);
+    }
+
+    /// <summary>Ends this connection's subscription to <paramref name="collection"/>, if any.</summary>
+    public async Task UnsubscribeAsync(string collection)
+    {
+        Subscription? subscription;
+        lock (_subscriptions)
+        {
+            _subscriptions.Remove(collection, out subscription);
+        }
+
+        if (subscription is not null)
+        {
+            await subscription.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends every subscription of the connection (it went away); later subscribes are refused.</summary>
+    public async Task CloseAsync()
+    {
+        Subscription[] all;
+        lock (_subscriptions)
+        {
+            _closed = true;
+            all = [.. _subscriptions.Values];
+            _subscriptions.Clear();
+        }
+
+        foreach (var subscription in all)
+        {
+            await subscription.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    // A subscription Rocket ended (slow consumer, shutdown, a failed write) leaves the map, so the collection counts as
+    // not subscribed on this connection; one replaced or unsubscribed in the meantime is no longer there.
+    private async Task ForgetWhenDoneAsync(string collection, Subscription subscription)
+    {
+        await subscription.Completion.ConfigureAwait(false);
+        lock (_subscriptions)
+        {
+            if (_subscriptions.TryGetValue(collection, out var current) && ReferenceEquals(current, subscription))
+            {
+                _subscriptions.Remove(collection);
+            }
+        }
+    }
+}

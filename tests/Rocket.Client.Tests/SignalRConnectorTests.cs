@@ -1,0 +1,62 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.SignalR.Client;
+using Rocket.Client.SignalR;
+
+namespace Rocket.Client.Tests;
+
+/// <summary>The SignalR connector with SignalR's own automatic reconnect turned on.</summary>
+public sealed class SignalRConnectorTests
+{
+    [Theory]
+    [InlineData(SignalRHubProtocol.Json)]
+    [InlineData(SignalRHubProtocol.MessagePack)]
+    public async Task AutomaticReconnect_SubscribesAgainFromTheLastEvent_WithoutGapDuplicateOrReset(SignalRHubProtocol protocol)
+    {
+        await using var server = await ClientTestServer.StartAsync();
+        var options = Transports.Options(server.CollectionUri, "signalr");
+        options.Transport = new SignalRConnector
+        {
+            Protocol = protocol,
+            ConfigureConnection = b => b.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)]),
+        };
+        var changes = new ConcurrentQueue<CollectionChange>();
+        var clientReconnects = 0;
+        await using var client = new LiveCollectionClient(options);
+        client.Changed += (_, c) => changes.Enqueue(c);
+        client.StateChanged += (_, s) =>
+        {
+            if (s.State == ConnectionState.Reconnecting)
+            {
+                Interlocked.Increment(ref clientReconnects);
+            }
+        };
+        await client.StartAsync();
+
+        for (var round = 0; round < 3; round++)
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                server.Collection.Create($"r{round}-{i}", """{"text":"live"}"""u8);
+            }
+
+            await Transports.Eventually(() => server.OpenStreams > 0, "an open stream");
+            Assert.True(server.CutStreams() > 0);
+
+            // Changes made while the connection is down arrive once SignalR has reconnected and the connector subscribed again.
+            server.Collection.Update($"r{round}-0", """{"text":"while cut"}"""u8);
+            server.Collection.Delete($"r{round}-1");
+            await Transports.ConvergesAsync(client, server);
+        }
+
+        // SignalR reconnected underneath: the client's stream never ended.
+        Assert.Equal(0, Volatile.Read(ref clientReconnects));
+        var list = changes.ToList();
+        Assert.DoesNotContain(list, c => c.Kind == CollectionChangeKind.Reset);
+        Assert.Equal(server.Collection.Cursor.Sequence, list.Count(c => c.Kind == CollectionChangeKind.Patch));
+        Transports.AssertNoGapNoDuplicate(list);
+    }
+}

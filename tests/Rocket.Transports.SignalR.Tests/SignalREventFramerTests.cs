@@ -1,0 +1,150 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Rocket.Live;
+
+namespace Rocket.Transports.SignalR.Tests;
+
+/// <summary>The framers' bytes, read back by SignalR's own hub protocols (what the clients use).</summary>
+public sealed class SignalREventFramerTests
+{
+    private const string PatchText = """[{"op":"add","path":"/messages/1","value":{"id":"1","text":"é \"q\" </script>"}}]""";
+    private static readonly byte[] Patch = Encoding.UTF8.GetBytes(PatchText);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MessagePack_Patch_IsExactlyWhatSignalRWritesForTheInvocation(bool reset)
+    {
+        var frame = Frame(SignalREventFramer.MessagePack, "rooms/a \"b\"", reset);
+
+        var expected = new MessagePackHubProtocol().GetMessageBytes(
+            new InvocationMessage("patch", ["rooms/a \"b\"", "0000002a.7", reset, PatchText]));
+
+        Assert.Equal(expected.ToArray(), frame);
+    }
+
+    [Fact]
+    public void MessagePack_LongPatch_UsesTheWiderLengthForms()
+    {
+        var patch = "[" + new string(' ', 70_000) + "]";
+        var output = new ArrayBufferWriter<byte>();
+        SignalREventFramer.MessagePack.Frame(new LiveEvent("messages", new Cursor(0x2a, 7), Encoding.UTF8.GetBytes(patch), isReset: false), output);
+
+        var expected = new MessagePackHubProtocol().GetMessageBytes(new InvocationMessage("patch", ["messages", "0000002a.7", false, patch]));
+
+        Assert.Equal(expected.ToArray(), output.WrittenSpan.ToArray());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Json_Patch_IsAnInvocationWithThePatchAsTheArray(bool reset)
+    {
+        var frame = Frame(SignalREventFramer.Json, "rooms/a \"b\"", reset);
+
+        var message = Assert.IsType<InvocationMessage>(Parse(new JsonHubProtocol(), frame, typeof(JsonElement)).Single());
+
+        Assert.Null(message.InvocationId);
+        Assert.Equal("patch", message.Target);
+        Assert.Equal("rooms/a \"b\"", message.Arguments[0]);
+        Assert.Equal("0000002a.7", message.Arguments[1]);
+        Assert.Equal(reset, message.Arguments[2]);
+        Assert.Equal(PatchText, ((JsonElement)message.Arguments[3]!).GetRawText());
+        Assert.Equal($$"""{"type":1,"target":"patch","arguments":["rooms/a \"b\"","0000002a.7",{{(reset ? "true" : "false")}},{{PatchText}}]}""" + "\u001e", Encoding.UTF8.GetString(frame));
+    }
+
+    [Theory]
+    [InlineData("json")]
+    [InlineData("messagepack")]
+    public void Close_IsAnInvocationOfCloseWithStatusAndReason(string protocolName)
+    {
+        var framer = SignalREventFramer.ForProtocol(protocolName)!;
+        IHubProtocol protocol = protocolName == "json" ? new JsonHubProtocol() : new MessagePackHubProtocol();
+        var reason = CloseReason.SlowConsumer(1024, 1_048_576);
+
+        var message = Assert.IsType<InvocationMessage>(Parse(protocol, framer.FrameClose("messages", reason), patchType: null).Single());
+
+        Assert.Equal("close", message.Target);
+        Assert.Equal(["messages", "SlowConsumer", reason.Description], message.Arguments);
+    }
+
+    [Theory]
+    [InlineData("json")]
+    [InlineData("messagepack")]
+    public void JoinedFrames_AreReadAsTheSeparateMessagesTheyAre(string protocolName)
+    {
+        // What a coalesced write puts on the wire: several frames back to back, as one SignalR write.
+        var framer = SignalREventFramer.ForProtocol(protocolName)!;
+        IHubProtocol protocol = protocolName == "json" ? new JsonHubProtocol() : new MessagePackHubProtocol();
+        byte[] joined = [.. Frame(framer, "messages", false, 1), .. Frame(framer, "messages", false, 2), .. framer.FrameClose("messages", CloseReason.ShuttingDown)];
+
+        var messages = Parse(protocol, joined, protocolName == "json" ? typeof(JsonElement) : typeof(string));
+
+        Assert.Equal(3, messages.Count);
+        Assert.Equal("0000002a.1", ((InvocationMessage)messages[0]).Arguments[1]);
+        Assert.Equal("0000002a.2", ((InvocationMessage)messages[1]).Arguments[1]);
+        Assert.Equal("close", ((InvocationMessage)messages[2]).Target);
+    }
+
+    [Fact]
+    public void Kinds_DifferPerProtocol_AndUnknownProtocolsHaveNoFramer()
+    {
+        Assert.Equal("signalr.json", SignalREventFramer.Json.Kind);
+        Assert.Equal("signalr.messagepack", SignalREventFramer.MessagePack.Kind);
+        Assert.Same(SignalREventFramer.Json, SignalREventFramer.ForProtocol("json"));
+        Assert.Null(SignalREventFramer.ForProtocol("xml"));
+    }
+
+    [Fact]
+    public void MessageFor_TheSameFrame_IsOneSharedMessage()
+    {
+        var frame = Frame(SignalREventFramer.Json, "messages", false);
+
+        var first = SignalREventFramer.Json.MessageFor(frame);
+
+        Assert.Same(first, SignalREventFramer.Json.MessageFor(frame));
+        Assert.Equal(frame, first.GetSerializedMessage(new JsonHubProtocol()).Span.ToArray());
+        Assert.NotSame(first, SignalREventFramer.Json.MessageFor(frame.ToArray()));
+    }
+
+    private static byte[] Frame(SignalREventFramer framer, string collection, bool reset, long sequence = 7)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        framer.Frame(new LiveEvent(collection, new Cursor(0x2a, sequence), Patch, reset), output);
+        return output.WrittenSpan.ToArray();
+    }
+
+    private static List<HubMessage> Parse(IHubProtocol protocol, byte[] bytes, Type? patchType)
+    {
+        var buffer = new ReadOnlySequence<byte>(bytes);
+        var binder = new Binder(patchType ?? typeof(string));
+        var messages = new List<HubMessage>();
+        while (protocol.TryParseMessage(ref buffer, binder, out var message))
+        {
+            messages.Add(message);
+        }
+
+        Assert.True(buffer.IsEmpty, "bytes left over");
+        return messages;
+    }
+
+    private sealed class Binder(Type patchType) : IInvocationBinder
+    {
+        public IReadOnlyList<Type> GetParameterTypes(string methodName) => methodName switch
+        {
+            "patch" => [typeof(string), typeof(string), typeof(bool), patchType],
+            "close" => [typeof(string), typeof(string), typeof(string)],
+            _ => throw new InvalidOperationException(methodName),
+        };
+
+        public Type GetReturnType(string invocationId) => throw new InvalidOperationException();
+
+        public Type GetStreamItemType(string streamId) => throw new InvalidOperationException();
+    }
+}
