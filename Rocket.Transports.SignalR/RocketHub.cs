@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.SignalR;
+using Rocket.AspNetCore;
 using Rocket.Live;
 
 namespace Rocket.Transports.SignalR;
@@ -21,13 +22,13 @@ namespace Rocket.Transports.SignalR;
 [SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "SignalR invokes hub methods on an instance; a static one would not be a hub method.")]
 public sealed class RocketHub : Hub
 {
-    private readonly CollectionRegistry _registry;
+    private readonly CollectionAccess _access;
 
     /// <summary>Created by SignalR for each invocation.</summary>
-    public RocketHub(CollectionRegistry registry)
+    public RocketHub(CollectionAccess access)
     {
-        ArgumentNullException.ThrowIfNull(registry);
-        _registry = registry;
+        ArgumentNullException.ThrowIfNull(access);
+        _access = access;
     }
 
     /// <summary>
@@ -36,24 +37,35 @@ public sealed class RocketHub : Hub
     /// event live, each as a <c>patch</c> message. Subscribing again to the same collection starts it over from the
     /// cursor given.
     /// </summary>
-    /// <param name="collection">The collection's name, as registered with <c>AddCollection</c>.</param>
+    /// <param name="collection">
+    /// The collection's name, as registered with <c>AddCollection</c>, or a family instance's (<c>rooms/lobby/messages</c>,
+    /// created on first use). Its authorization policy, if any, is evaluated for the connection's user at every subscribe.
+    /// </param>
     /// <param name="lastEventId">The <c>id</c> of the last event the client applied, or <see langword="null"/>.</param>
     /// <returns>Completes once the subscription is registered (its first messages may already be on their way).</returns>
     /// <exception cref="HubException">
-    /// <c>NotFound: ...</c> (no collection of that name), <c>SubscriberLimit: ...</c>, <c>ShuttingDown: ...</c>.
+    /// <c>NotFound: ...</c> (no collection of that name), <c>Unauthorized: ...</c> (nobody signed in),
+    /// <c>Forbidden: ...</c> (the user may not), <c>FamilyFull: ...</c>, <c>SubscriberLimit: ...</c>, <c>ShuttingDown: ...</c>.
     /// </exception>
     public async Task Subscribe(string collection, string? lastEventId)
     {
         // HubException throughout: SignalR sends its message to the client (other exceptions become a generic error).
-        if (string.IsNullOrEmpty(collection) || !_registry.TryGetCollection(collection, out var live))
+        if (string.IsNullOrEmpty(collection))
         {
-            throw new HubException($"NotFound: no collection named '{collection}' is registered.");
+            throw new HubException("NotFound: the collection's name is empty.");
         }
 
         var state = State();
+        var (status, live, reason) = await _access.OpenAsync(Context.User ?? new System.Security.Claims.ClaimsPrincipal(), collection).ConfigureAwait(false);
+        if (status != CollectionAccessStatus.Allowed)
+        {
+            throw new HubException($"{status}: {reason}");
+        }
+
         try
         {
-            await state.SubscribeAsync(live, lastEventId).ConfigureAwait(false);
+            var http = Context.GetHttpContext();
+            await state.SubscribeAsync(live!, lastEventId, http is null ? null : StreamAuthentication.GetExpiry(http)).ConfigureAwait(false);
         }
         catch (ObjectDisposedException)
         {

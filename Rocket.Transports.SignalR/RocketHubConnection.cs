@@ -4,6 +4,7 @@ using System.Threading.Tasks;
 using Microsoft.AspNetCore.Connections.Abstractions;
 using Microsoft.AspNetCore.SignalR;
 using Rocket.Live;
+using Rocket.Transports;
 
 namespace Rocket.Transports.SignalR;
 
@@ -46,7 +47,7 @@ internal sealed class RocketHubConnection
         items.TryGetValue(ItemKey, out var state) ? state as RocketHubConnection : null;
 
     /// <summary>Subscribes to <paramref name="live"/>, replacing (and first ending) this connection's subscription to it.</summary>
-    public async Task SubscribeAsync(LiveCollection live, string? lastEventId)
+    public async Task SubscribeAsync(LiveCollection live, string? lastEventId, DateTimeOffset? expires = null)
     {
         var collection = live.Name;
         Subscription? previous;
@@ -64,6 +65,12 @@ internal sealed class RocketHubConnection
 
         var transport = new SignalRTransport(Connection, Framer!, collection, PooledJoins);
         var subscription = live.Subscribe(transport, lastEventId, Connection.ConnectionAborted);
+        if (expires is { } at)
+        {
+            // No longer than the authentication the connection was opened with: the client gets close(..., "Expired", ...).
+            subscription.CloseAfter(at - DateTimeOffset.UtcNow, CloseReason.Expired);
+        }
+
         bool closed;
         Subscription? displaced = null;
         lock (_subscriptions)

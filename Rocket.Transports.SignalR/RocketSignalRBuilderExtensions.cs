@@ -1,6 +1,8 @@
 using System;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Rocket.AspNetCore;
 using Rocket.Transports.SignalR;
 
 namespace Rocket;
@@ -26,6 +28,7 @@ public static class RocketSignalRBuilderExtensions
             builder.Services.Configure(configure);
         }
 
+        builder.Services.TryAddSingleton<CollectionAccess>();
         var signalR = builder.Services.AddSignalR();
         if (options.AddMessagePackProtocol)
         {
