@@ -6,6 +6,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using Rocket.Sample;
 
 namespace Rocket.Sample.Tests;
@@ -65,6 +67,38 @@ public sealed class SignInTests : IAsyncDisposable
 
         Assert.Equal(HttpStatusCode.NoContent, (await bob.PostAsync("logout", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await bob.GetAsync("users/bob/notes")).StatusCode);
+    }
+
+    [Fact]
+    public async Task SignalR_Subscribe_AnonymousUnauthorized_OtherUserForbidden_OwnerLive()
+    {
+        async Task<HubConnection> ConnectAsync(string? user)
+        {
+            var cookies = new CookieContainer();
+            if (user is not null)
+            {
+                using var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = _base };
+                (await client.PostAsync("login", Json($$"""{"user":"{{user}}"}"""))).EnsureSuccessStatusCode();
+            }
+
+            var connection = new HubConnectionBuilder().WithUrl(new Uri(_base, "rocket"), o => o.Cookies = cookies).Build();
+            await connection.StartAsync();
+            return connection;
+        }
+
+        await using var anonymous = await ConnectAsync(null);
+        var unauthorized = await Assert.ThrowsAsync<HubException>(() => anonymous.InvokeAsync("Subscribe", "users/bob/notes", null));
+        Assert.Contains("Unauthorized:", unauthorized.Message, StringComparison.Ordinal);
+
+        await using var alice = await ConnectAsync("alice");
+        var forbidden = await Assert.ThrowsAsync<HubException>(() => alice.InvokeAsync("Subscribe", "users/bob/notes", null));
+        Assert.Contains("Forbidden:", forbidden.Message, StringComparison.Ordinal);
+
+        await using var bob = await ConnectAsync("bob");
+        var patches = System.Threading.Channels.Channel.CreateUnbounded<string>();
+        bob.On<string, string, bool, System.Text.Json.JsonElement>("patch", (collection, id, reset, patch) => patches.Writer.TryWrite($"{collection} {reset} {patch.GetRawText()}"));
+        await bob.InvokeAsync("Subscribe", "users/bob/notes", null);
+        Assert.Equal("users/bob/notes True [{\"op\":\"replace\",\"path\":\"\",\"value\":{\"notes\":{}}}]", await patches.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
     }
 
     [Theory]
