@@ -55,6 +55,8 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     private readonly Lock _positionLock = new();
 
     private TableMapping _mapping = null!;
+    private int _stopped;
+    private int _disposed;
     private Task _run = Task.CompletedTask;
     private Task _checkpoints = Task.CompletedTask;
     private string? _slotName;
@@ -117,6 +119,11 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
 
     public async Task StopAsync()
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -131,8 +138,11 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        _stopping.Dispose();
-        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stopping.Dispose();
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     internal async ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)

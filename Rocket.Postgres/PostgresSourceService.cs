@@ -21,6 +21,7 @@ internal sealed class PostgresSourceService(
     ILoggerFactory? loggerFactory = null) : IHostedService, IAsyncDisposable
 {
     private readonly Dictionary<string, PostgresCollectionSource> _sources = new(StringComparer.Ordinal);
+    private int _disposed;
 
     public bool TryGetSource(string collection, out PostgresCollectionSource source)
     {
@@ -66,6 +67,12 @@ internal sealed class PostgresSourceService(
 
     public async ValueTask DisposeAsync()
     {
+        // Registered both as itself and as a hosted service: the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         foreach (var source in Sources())
         {
             await source.DisposeAsync().ConfigureAwait(false);
