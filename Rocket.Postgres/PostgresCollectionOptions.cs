@@ -53,10 +53,18 @@ public sealed class PostgresCollectionOptions
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How often, while changes arrive, Rocket records its position in the slot (a logical decoding message) and confirms
-    /// it, so the server can recycle WAL and a restarted app resumes from there. Default 1 second.
+    /// How often Rocket records the sequence of the last change it applied (in <see cref="PositionsTable"/>, when it
+    /// changed) and confirms to the server what it has received, so the server can recycle WAL (and finish a shutdown,
+    /// which waits for that) and a restarted app resumes from there. Default 1 second.
     /// </summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The table where Rocket records, per slot, the sequence at the position it last confirmed (created if missing;
+    /// not published). A restarted app reads it to continue the cursors where they were. Default <c>rocket_positions</c>
+    /// (in the connection's search path).
+    /// </summary>
+    public string PositionsTable { get; set; } = "rocket_positions";
 
     internal IReadOnlyList<string>? ColumnList => Columns is null ? null : [.. Columns];
 }

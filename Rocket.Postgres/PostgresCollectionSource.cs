@@ -54,6 +54,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _positionLock = new();
 
+    private readonly string _positionsTable;
     private TableMapping _mapping = null!;
     private int _stopped;
     private int _disposed;
@@ -67,12 +68,17 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     private bool _dropSlot;
     private ulong _appliedEnd;
 
-    // The newest point known to be exact: every transaction that ends at or before Lsn is counted in Sequence.
+    // The last transaction counted: its end and its sequence. Recorded in the positions table before the slot is
+    // confirmed past it, so a restart knows the sequence at the slot's confirmed position.
     private ulong _knownLsn;
     private long _knownSequence;
-    private long _emittedSequence = -1;
-    private ulong _emittedLsn;
-    private DateTime _emittedAt;
+    private ulong _recordedLsn;
+    private long _recordedSequence = -1;
+    private ulong _confirmedLsn;
+    private ulong _lastCommitEnd;
+    private bool _transactionOpen;
+    private LogicalReplicationConnection? _replication;
+    private CancellationTokenSource? _streamCancel;
 
     public PostgresCollectionSource(LiveCollection collection, PostgresCollectionOptions options, ILogger logger)
     {
@@ -85,6 +91,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
         }
 
         _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+        _positionsTable = options.PositionsTable;
         var name = Sanitize(collection.Name);
         _slotPrefix = options.SlotPrefix ?? "rocket_" + name;
         if (_slotPrefix.Length > 50)
@@ -110,6 +117,15 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
         {
             _mapping = await TableMapping.DiscoverAsync(connection, _collection.Name, _options, cancellationToken).ConfigureAwait(false);
             await EnsurePublicationAsync(connection, cancellationToken).ConfigureAwait(false);
+            await using var create = new NpgsqlCommand($"CREATE TABLE IF NOT EXISTS {_positionsTable} (slot_name text PRIMARY KEY, lsn pg_lsn NOT NULL, sequence bigint NOT NULL)", connection);
+            try
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.DuplicateObject)
+            {
+                // Created by another node at the same moment.
+            }
         }
 
         _run = RunAsync(_stopping.Token);
@@ -281,7 +297,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     private async Task DropSlotAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", connection);
+        await using var command = new NpgsqlCommand($"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1; DELETE FROM {_positionsTable} WHERE slot_name = $1", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = name });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -316,6 +332,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
                 _slotName = slot.Name;
                 _systemId = system.SystemId;
                 _epoch = EpochOf(system.SystemId, slot.Name);
+                _recordedSequence = -1;
                 catchUp = await PrepareCatchUpAsync(slot.ConfirmedFlush, cancellationToken).ConfigureAwait(false);
             }
             else
@@ -324,6 +341,13 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             }
 
             _resync = false;
+            using var streamCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _streamCancel = streamCancel;
+            _replication = replication;
+            _confirmedLsn = 0;
+            _lastCommitEnd = 0;
+            _transactionOpen = false;
+            cancellationToken = streamCancel.Token;
             var options = new PgOutputReplicationOptions(_publication, PgOutputProtocolVersion.V1, binary: false, streamingMode: PgOutputStreamingMode.Off, messages: true);
             Transaction? transaction = null;
             await foreach (var message in replication.StartReplication(new PgOutputReplicationSlot(_slotName!), options, cancellationToken).ConfigureAwait(false))
@@ -338,6 +362,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
                 {
                     case BeginMessage begin:
                         transaction = new Transaction(begin.TransactionXid);
+                        Volatile.Write(ref _transactionOpen, true);
                         break;
                     case InsertMessage insert when insert.Relation.RelationId == _mapping.Oid && transaction is not null:
                         {
@@ -381,6 +406,8 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
                     case CommitMessage commit when transaction is not null:
                         catchUp = await CommitAsync(transaction, (ulong)commit.TransactionEndLsn, catchUp).ConfigureAwait(false);
                         transaction = null;
+                        Volatile.Write(ref _lastCommitEnd, (ulong)commit.TransactionEndLsn);
+                        Volatile.Write(ref _transactionOpen, false);
                         break;
                     case LogicalDecodingMessage logical when logical.Prefix == _messagePrefix:
                         catchUp = await OnMessageAsync(replication, logical, catchUp, cancellationToken).ConfigureAwait(false);
@@ -416,10 +443,11 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
         _collection.Load(_epoch, 0, records);
         _appliedEnd = start;
         SetKnown(start, 0);
-        Log.SlotCreated(_logger, _collection.Name, name, Lsn.Format(start), records.Count, new Cursor(_epoch, 0).ToString());
+        _recordedSequence = -1;
 
         // The first position record: a restart before any change resumes here with sequence 0.
-        await EmitCheckpointAsync(force: true, cancellationToken).ConfigureAwait(false);
+        await RecordPositionAsync(cancellationToken).ConfigureAwait(false);
+        Log.SlotCreated(_logger, _collection.Name, name, Lsn.Format(start), records.Count, new Cursor(_epoch, 0).ToString());
         _loaded.TrySetResult();
     }
 
@@ -439,8 +467,27 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     {
         var records = new List<KeyValuePair<string, ReadOnlyMemory<byte>>>();
         string snapshot;
+        (ulong Lsn, long Sequence)? position = null;
         await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
         {
+            await using (var read = new NpgsqlCommand($"SELECT lsn::text, sequence FROM {_positionsTable} WHERE slot_name = $1", connection))
+            {
+                read.Parameters.Add(new NpgsqlParameter { Value = _slotName });
+                await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    position = (ParseLsn(reader.GetString(0)), reader.GetInt64(1));
+                }
+            }
+
+            if (position is null)
+            {
+                // No record of the sequence at the slot's position (the positions table was emptied, or the slot was
+                // made by someone else): only a new slot is exact.
+                _dropSlot = true;
+                throw new RestartException($"slot {_slotName} has no position record in {_positionsTable}; creating a new slot (clients reset)");
+            }
+
             await using (var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false))
             {
                 await using (var command = new NpgsqlCommand("SELECT pg_current_snapshot()::text", connection, transaction))
@@ -455,7 +502,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             var nonce = Guid.NewGuid().ToString("N");
             await EmitAsync(connection, "s " + nonce, cancellationToken).ConfigureAwait(false);
             Log.CatchingUp(_logger, _collection.Name, _slotName!, Lsn.Format(from), records.Count);
-            return new CatchUp(from, SnapshotVisibility.Parse(snapshot), nonce, records.ToDictionary(r => r.Key, r => r.Value.ToArray(), StringComparer.Ordinal));
+            return new CatchUp(from, SnapshotVisibility.Parse(snapshot), nonce, records.ToDictionary(r => r.Key, r => r.Value.ToArray(), StringComparer.Ordinal)) { Mapping = position };
         }
     }
 
@@ -545,44 +592,14 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
         }
 
         var parts = text.Split(' ');
-        var at = (ulong)message.MessageLsn;
-        if (parts is ["c", var epochText, var lsnText, var sequenceText]
-            && uint.TryParse(epochText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var epoch) && epoch == _epoch
-            && ulong.TryParse(lsnText, NumberStyles.None, CultureInfo.InvariantCulture, out var lsn)
-            && long.TryParse(sequenceText, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
-        {
-            if (catchUp is not null)
-            {
-                if (lsn >= catchUp.From && (catchUp.Mapping is null || lsn >= catchUp.Mapping.Value.Lsn))
-                {
-                    catchUp.Mapping = (lsn, sequence);
-                }
-
-                return catchUp;
-            }
-
-            // Everything before this message is applied, and the message itself says what sequence `lsn` is: the
-            // server may now recycle the WAL before it, and a restart finds this message again.
-            replication.SetReplicationStatus(new NpgsqlLogSequenceNumber(lsn));
-            await replication.SendStatusUpdate(cancellationToken).ConfigureAwait(false);
-            SetKnown(at, _collection.Cursor.Sequence);
-            return null;
-        }
-
         if (parts is ["s", var nonce] && catchUp is not null && nonce == catchUp.Nonce)
         {
-            if (catchUp.Mapping is not { } mapping)
-            {
-                // No position record after the slot's confirmed position (the slot was advanced by someone else, or
-                // written by another version): the sequence there is unknown, so only a new slot is exact.
-                _dropSlot = true;
-                throw new RestartException($"slot {_slotName} has no position record Rocket can resume from; creating a new slot (clients reset)");
-            }
-
-            var sequence2 = mapping.Sequence + catchUp.Ends.Count(end => end > mapping.Lsn);
+            var mapping = catchUp.Mapping!.Value;
+            var counted = catchUp.Ends.Where(end => end > mapping.Lsn).ToList();
+            var sequence2 = mapping.Sequence + counted.Count;
             _collection.Load(_epoch, sequence2, catchUp.Records.Select(r => new KeyValuePair<string, ReadOnlyMemory<byte>>(r.Key, r.Value)));
             _appliedEnd = Math.Max(catchUp.From, catchUp.Ends.Count > 0 ? catchUp.Ends.Max() : 0);
-            SetKnown(at, sequence2);
+            SetKnown(counted.Count > 0 ? counted.Max() : mapping.Lsn, sequence2);
             var cursor = new Cursor(_epoch, sequence2);
             foreach (var xid in catchUp.Xids)
             {
@@ -616,15 +633,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                try
-                {
-                    await EmitCheckpointAsync(force: false, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is SourceUnavailableException or NpgsqlException)
-                {
-                    // The database is away; the stream reconnects on its own, and the next tick tries again.
-                    Log.CheckpointFailed(_logger, _collection.Name, e);
-                }
+                await ConfirmAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -633,9 +642,56 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
         }
     }
 
-    // Writes "at `lsn` the sequence was N" into the WAL when there is progress to record: after changes, at once; when
-    // only other tables' WAL moved on, every 30 seconds, so the slot does not hold WAL back while this table is quiet.
-    private async Task EmitCheckpointAsync(bool force, CancellationToken cancellationToken)
+    // Records the sequence of the last transaction counted, then confirms to the server everything received so far:
+    // the slot may recycle the WAL before it, and a restarted app resumes there knowing its sequence. What Npgsql has
+    // received (each message's position, and the server's position in keepalives) was handed to this source in order,
+    // so every transaction that ends before it was counted; one still being received commits after it and is sent again.
+    private async Task ConfirmAsync(CancellationToken cancellationToken)
+    {
+        var replication = _replication;
+        if (!_live || replication is null)
+        {
+            return;
+        }
+
+        // A commit Npgsql has received may not be applied yet; its transaction's Begin has been (the stream is read in
+        // order), so while a transaction is open only what the last applied commit ended at is confirmed.
+        var received = (ulong)replication.LastReceivedLsn;
+        var confirm = Volatile.Read(ref _transactionOpen) ? Volatile.Read(ref _lastCommitEnd) : received;
+        try
+        {
+            await RecordPositionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SourceUnavailableException or NpgsqlException)
+        {
+            // Without the record the slot must not move on; and a server shutting down waits for its walsenders to be
+            // confirmed up to date, so rather than hold it up, this connection ends (and reconnects with backoff).
+            Log.CheckpointFailed(_logger, _collection.Name, e);
+            if (_streamCancel is { } cancel)
+            {
+                await cancel.CancelAsync().ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        if (confirm > _confirmedLsn && _live && ReferenceEquals(replication, _replication))
+        {
+            replication.SetReplicationStatus(new NpgsqlLogSequenceNumber(confirm));
+            try
+            {
+                await replication.SendStatusUpdate(cancellationToken).ConfigureAwait(false);
+                _confirmedLsn = confirm;
+            }
+            catch (Exception e) when (e is InvalidOperationException or NpgsqlException or ObjectDisposedException)
+            {
+                // The stream ended meanwhile; the next one confirms.
+                Log.CheckpointFailed(_logger, _collection.Name, e);
+            }
+        }
+    }
+
+    private async Task RecordPositionAsync(CancellationToken cancellationToken)
     {
         ulong lsn;
         long sequence;
@@ -645,17 +701,19 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             sequence = _knownSequence;
         }
 
-        var now = DateTime.UtcNow;
-        if (!force && (!_live || (sequence == _emittedSequence && (lsn == _emittedLsn || now - _emittedAt < TimeSpan.FromSeconds(30)))))
+        if (lsn == _recordedLsn && sequence == _recordedSequence)
         {
             return;
         }
 
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await EmitAsync(connection, string.Create(CultureInfo.InvariantCulture, $"c {_epoch:x8} {lsn} {sequence}"), cancellationToken).ConfigureAwait(false);
-        _emittedSequence = sequence;
-        _emittedLsn = lsn;
-        _emittedAt = now;
+        await using var command = new NpgsqlCommand($"INSERT INTO {_positionsTable} (slot_name, lsn, sequence) VALUES ($1, $2::pg_lsn, $3) ON CONFLICT (slot_name) DO UPDATE SET lsn = excluded.lsn, sequence = excluded.sequence", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = _slotName });
+        command.Parameters.Add(new NpgsqlParameter { Value = Lsn.Format(lsn) });
+        command.Parameters.Add(new NpgsqlParameter { Value = sequence });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        _recordedLsn = lsn;
+        _recordedSequence = sequence;
     }
 
     private async Task EmitAsync(NpgsqlConnection connection, string content, CancellationToken cancellationToken)

@@ -64,6 +64,24 @@ internal sealed partial class PostgresCollectionSource
 
     private async ValueTask<StoredRecord> WriteAsync(WriteKind kind, string id, Dictionary<TableMapping.Column, string?>? values, ReadOnlyMemory<byte>? expected, JsonPatchDocument? patch, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await WriteOnceAsync(kind, id, values, expected, patch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BrokenBeforeCommitException)
+        {
+            // A pooled connection the server had closed (it restarted): nothing was sent to commit, so once more on a
+            // fresh one, which is refused (503) if the server is really away.
+            _dataSource.Clear();
+            return await WriteOnceAsync(kind, id, values, expected, patch, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class BrokenBeforeCommitException(Exception inner) : Exception(inner.Message, inner);
+
+    private async ValueTask<StoredRecord> WriteOnceAsync(WriteKind kind, string id, Dictionary<TableMapping.Column, string?>? values, ReadOnlyMemory<byte>? expected, JsonPatchDocument? patch, CancellationToken cancellationToken)
+    {
+        var committing = false;
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         uint xid = 0;
         Task<(Cursor Cursor, ChangeSet Changes)>? replicated = null;
@@ -109,6 +127,7 @@ internal sealed partial class PostgresCollectionSource
                 }
 
                 replicated = WaitForTransaction(xid);
+                committing = true;
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -118,9 +137,15 @@ internal sealed partial class PostgresCollectionSource
             var reason = e.SqlState == PostgresErrorCodes.UniqueViolation && kind == WriteKind.Create ? ChangeRefusal.RecordAlreadyExists : ChangeRefusal.InvalidJson;
             throw new ChangeRefusedException(reason, id, 0, $"Table {_mapping.Schema}.{_mapping.Name} refused the record: {e.MessageText}");
         }
+        catch (Exception e) when (!committing && (e is NpgsqlException { IsTransient: true } || e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" }))
+        {
+            ForgetTransaction(xid);
+            throw new BrokenBeforeCommitException(e);
+        }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
             ForgetTransaction(xid);
+            _dataSource.Clear();
             throw new SourceUnavailableException($"PostgreSQL failed during the write to collection '{_collection.Name}' ({e.Message}); if the connection broke while committing, the change may still have been made, and then reaches every stream.", e, TimeSpan.FromSeconds(1));
         }
         catch
