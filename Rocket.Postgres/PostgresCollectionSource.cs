@@ -113,6 +113,11 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     /// <summary>Checks the table, makes sure the publication exists, and loads the collection; throws when it cannot.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_collection.IsReplica)
+        {
+            throw new InvalidOperationException($"Collection '{_collection.Name}' is already fed by another source (AddRedis puts every registered collection in Redis); a collection follows one source, and a table-backed collection cannot also be kept in Redis yet.");
+        }
+
         await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
         {
             _mapping = await TableMapping.DiscoverAsync(connection, _collection.Name, _options, cancellationToken).ConfigureAwait(false);
