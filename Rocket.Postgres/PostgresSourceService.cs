@@ -18,6 +18,7 @@ internal sealed class PostgresSourceService(
     CollectionRegistry registry,
     IEnumerable<PostgresCollectionRegistration> registrations,
     IOptionsMonitor<PostgresCollectionOptions> options,
+    IRocketPublisher publisher,
     ILoggerFactory? loggerFactory = null) : IHostedService, IAsyncDisposable
 {
     private readonly Dictionary<string, PostgresCollectionSource> _sources = new(StringComparer.Ordinal);
@@ -36,6 +37,12 @@ internal sealed class PostgresSourceService(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (publisher.GetType().FullName == "Rocket.Redis.RedisRocketPublisher")
+        {
+            // AddRedis makes every collection a replica of Redis, which a table-backed one cannot also be (yet).
+            throw new InvalidOperationException($"Rocket.Postgres cannot serve {string.Join(", ", registrations.Select(r => "'" + r.Name + "'"))} in an app that puts its collections in Redis (AddRedis): a collection follows one source. See docs/postgres.md, \"Not built yet\".");
+        }
+
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<PostgresCollectionSource>();
         foreach (var registration in registrations.DistinctBy(r => r.Name))
         {
