@@ -237,8 +237,9 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             }
             catch (RestartException e)
             {
+                // Decided by the source itself (load again, or a new slot): at once, but never in a tight loop.
                 Log.Restarting(_logger, _collection.Name, e.Message);
-                continue;
+                streamed = true;
             }
 #pragma warning disable CA1031 // Any failure of the stream (database down, slot gone, a bug) is logged and retried with backoff.
             catch (Exception e)
@@ -355,13 +356,19 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             cancellationToken = streamCancel.Token;
             var options = new PgOutputReplicationOptions(_publication, PgOutputProtocolVersion.V1, binary: false, streamingMode: PgOutputStreamingMode.Off, messages: true);
             Transaction? transaction = null;
+            // Live (confirming positions) from the start when the collection already holds the slot's state; after a
+            // catch-up, from its marker on.
+            _live = catchUp is null;
+            var first = true;
             await foreach (var message in replication.StartReplication(new PgOutputReplicationSlot(_slotName!), options, cancellationToken).ConfigureAwait(false))
             {
-                if (catchUp is null)
+                if (first)
                 {
-                    _live = true;
+                    // The stream works: the next failure starts the backoff from its shortest wait again.
+                    first = false;
                     streaming();
                 }
+
 
                 switch (message)
                 {
@@ -615,6 +622,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             }
 
             Log.Loaded(_logger, _collection.Name, _slotName!, cursor.ToString(), catchUp.Records.Count, catchUp.Ends.Count);
+            _live = true;
             _loaded.TrySetResult();
             return null;
         }

@@ -56,5 +56,22 @@ public sealed class OutageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, again.StatusCode);
         Assert.Contains("\"title\":\"back\"", (await sse.NextPatchAsync()).Patch, StringComparison.Ordinal);
         Assert.Equal(2L, await _postgres.ScalarAsync<long>($"SELECT count(*) FROM {table}"));
+
+        // Stopped again once the app has reconnected and nothing changed since: a server shutdown waits for its
+        // replication connections to confirm everything they were sent, and the app does (StopAsync fails past 30 s).
+        for (var i = 0; i < 2; i++)
+        {
+            await _postgres.StopAsync();
+            await _postgres.RestartAsync();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!await _postgres.ScalarAsync<bool>($"SELECT coalesce(bool_or(active), false) FROM pg_replication_slots WHERE slot_name LIKE 'rocket_{table}%'"))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the app did not reconnect");
+                await Task.Delay(20);
+            }
+        }
+
+        await _postgres.ExecuteAsync($"DELETE FROM {table} WHERE id = 'a'");
+        Assert.Equal("""[{"op":"remove","path":"/todos/a"}]""", (await sse.NextPatchAsync(TimeSpan.FromSeconds(30))).Patch);
     }
 }
