@@ -303,9 +303,12 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     private async Task DropSlotAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand($"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1; DELETE FROM {_positionsTable} WHERE slot_name = $1", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = name });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var sql in new[] { "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", $"DELETE FROM {_positionsTable} WHERE slot_name = $1" })
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = name });
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task StreamAsync(Action streaming, CancellationToken cancellationToken)

@@ -117,6 +117,48 @@ public sealed class RecoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SlotInvalidatedWhileTheAppWasDown_IsReplacedByANewSlot_ClientsReset()
+    {
+        var table = await NewTableAsync();
+        await _postgres.ExecuteAsync($"INSERT INTO {table} VALUES ('a', 'one', false)");
+        string before;
+        await using (var first = await PostgresNode.StartAsync(_postgres, table))
+        {
+            (_, before) = await first.GetKeyedAsync();
+        }
+
+        // While no app reads the slot, the server may keep only 1 MB of WAL for it: past that, a checkpoint invalidates it.
+        await _postgres.ExecuteAsync("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
+        await _postgres.ExecuteAsync("SELECT pg_reload_conf()");
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await _postgres.ScalarAsync<string>($"SELECT coalesce(max(wal_status), 'none') FROM pg_replication_slots WHERE slot_name LIKE 'rocket_{table}%'") != "lost")
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the slot was not invalidated");
+                await _postgres.ExecuteAsync($"INSERT INTO {table} SELECT 'x' || g, repeat('w', 1000), false FROM generate_series(1, 2000) g ON CONFLICT (id) DO UPDATE SET done = NOT {table}.done");
+                await _postgres.ExecuteAsync("SELECT pg_switch_wal()");
+                await _postgres.ExecuteAsync("CHECKPOINT");
+            }
+        }
+        finally
+        {
+            await _postgres.ExecuteAsync("ALTER SYSTEM RESET max_slot_wal_keep_size");
+            await _postgres.ExecuteAsync("SELECT pg_reload_conf()");
+        }
+
+        await using var second = await PostgresNode.StartAsync(_postgres, table);
+        var (body, after) = await second.GetKeyedAsync();
+        Assert.NotEqual(Parse(before).Epoch, Parse(after).Epoch);
+        Assert.Equal(2001, JsonNode.Parse(body)!["todos"]!.AsObject().Count);
+        Assert.Equal(1L, await _postgres.ScalarAsync<long>($"SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'rocket_{table}%'"));
+        await using var stale = await second.OpenSseAsync(before);
+        var reset = await stale.NextPatchAsync();
+        Assert.StartsWith("""[{"op":"replace","path":"",""", reset.Patch, StringComparison.Ordinal);
+        Assert.Equal(after, reset.Id);
+    }
+
+    [Fact]
     public async Task SnapshotStreamBoundary_UnderConcurrentWrites_NoGapNoDuplicate()
     {
         var table = await NewTableAsync();
