@@ -39,9 +39,10 @@ public static class RocketPostgresBuilderExtensions
         builder.AddCollection(name, configureCollection);
         builder.Services.Configure(name, configure);
         builder.Services.AddSingleton(new PostgresCollectionRegistration(name));
-        builder.Services.TryAddSingleton<PostgresSourceService>();
-        if (!builder.Services.Any(static d => d.ServiceType == typeof(IHostedService) && d.ImplementationFactory?.Method.DeclaringType == typeof(RocketPostgresBuilderExtensions)))
+        if (!builder.Services.Any(static d => d.ServiceType == typeof(PostgresSourceService)))
         {
+            // One service starts every table-backed collection, whatever the number of registrations.
+            builder.Services.AddSingleton<PostgresSourceService>();
             builder.Services.AddHostedService(static provider => provider.GetRequiredService<PostgresSourceService>());
         }
 

@@ -8,6 +8,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Tasks;
 using Rocket.JsonPatch;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Rocket.Live;
 
 namespace Rocket.Postgres.Tests;
@@ -72,6 +75,28 @@ public sealed class StreamingTests : IAsyncLifetime
         var (body, cursor2) = await node.GetKeyedAsync();
         Assert.Equal("""{"todos":{"a":{"id":"a","title":"first","done":true}}}""", body);
         Assert.EndsWith(".3", cursor2, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TwoTables_TwoCollections_OneApp()
+    {
+        var first = await NewTableAsync();
+        var second = await NewTableAsync("id text primary key, body jsonb, n numeric");
+        await _postgres.ExecuteAsync($"INSERT INTO {first} VALUES ('a', 'one', true); INSERT INTO {second} VALUES ('b', '{{\"x\": [1, 2]}}', 1.50)");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddRocket()
+            .AddPostgresCollection("todos", o => { o.ConnectionString = _postgres.ConnectionString; o.Table = first; o.SlotPrefix = "rocket_" + first; o.Publication = "rocket_" + first; })
+            .AddPostgresCollection("notes", o => { o.ConnectionString = _postgres.ConnectionString; o.Table = second; o.SlotPrefix = "rocket_" + second; o.Publication = "rocket_" + second; })
+            .AddSseTransport();
+        await using var app = builder.Build();
+        app.MapRocketCollection("todos");
+        app.MapRocketCollection("notes");
+        await app.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.Single() + "/") };
+        Assert.Equal("""{"todos":[{"id":"a","title":"one","done":true}]}""", await client.GetStringAsync("todos"));
+        Assert.Equal("""{"notes":[{"id":"b","body":{"x":[1,2]},"n":1.50}]}""", await client.GetStringAsync("notes"));
+        await app.StopAsync();
     }
 
     [Fact]
