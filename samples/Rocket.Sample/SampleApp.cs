@@ -13,7 +13,8 @@ namespace Rocket.Sample;
 /// <c>/</c> that shows the list live. The collection is in memory, or in Redis when the connection string <c>Redis</c> is
 /// set (<c>ConnectionStrings__Redis=127.0.0.1:6379</c>), so several instances serve one collection. With the connection
 /// string <c>Todos</c> (<c>ConnectionStrings__Todos="Data Source=todos.db"</c>) it also serves <c>/todos</c>, a collection
-/// kept in a SQLite table through EF Core. Tests start it with <c>Create(["--urls", "http://127.0.0.1:0"])</c>.
+/// kept in a SQLite table through EF Core; with the connection string <c>Postgres</c>, which takes precedence,
+/// <c>/todos</c> is the PostgreSQL table <c>todos</c> followed live through logical replication. Tests start it with <c>Create(["--urls", "http://127.0.0.1:0"])</c>.
 /// </summary>
 public static class SampleApp
 {
@@ -43,7 +44,8 @@ public static class SampleApp
             health.AddRocketRedis();
         }
 
-        var todos = builder.Configuration.GetConnectionString("Todos") is { Length: > 0 } sqlite;
+        var postgresTodos = rocket.AddPostgresTodos(builder.Configuration);
+        var todos = !postgresTodos && builder.Configuration.GetConnectionString("Todos") is { Length: > 0 };
         if (todos)
         {
             builder.Services.AddDbContext<TodoDbContext>(o => o.UseSqlite(builder.Configuration.GetConnectionString("Todos")));
@@ -65,7 +67,7 @@ public static class SampleApp
         app.UseAuthorization();
         app.MapRocketCollection("messages");
         app.MapSampleSignIn();
-        if (todos)
+        if (todos || postgresTodos)
         {
             app.MapRocketCollection("todos");
         }
