@@ -53,6 +53,10 @@ rm -rf TestResults
 dotnet test Rocket.sln -c Release --no-build
 test_status=$?
 
+# --- the packages: every library packed, and a new app built from those packages alone streams a change ---------
+package_status=0
+bash eng/package-smoke.sh || package_status=$?
+
 # --- totals from the TRX files, one per test project -----------------------------------------------
 # A skipped test is a result with outcome="NotExecuted": the Counters leave it out of executed but still write
 # notExecuted="0", so skips are counted from the results themselves. A crashed test host loses its pending results
@@ -88,6 +92,10 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: no TRX file for ${missing[*]} (the project did not run)" >&2
   failed=$((failed + ${#missing[@]}))
+fi
+if [ "$package_status" -ne 0 ]; then
+  echo "test.sh: the package check (eng/package-smoke.sh) failed" >&2
+  failed=$((failed + 1))
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$failed" -ne 0 ] || [ "$test_status" -ne 0 ] || [ "$passed" -eq 0 ]; then

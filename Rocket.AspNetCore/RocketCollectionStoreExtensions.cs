@@ -41,7 +41,7 @@ public static class RocketCollectionStoreExtensions
 internal sealed record CollectionStoreRegistration(string Name);
 
 /// <summary>Loads every collection with a store from it, before the server takes requests.</summary>
-internal sealed class CollectionStoreLoader(IServiceScopeFactory scopes, CollectionRegistry registry, IEnumerable<CollectionStoreRegistration> registrations) : IHostedService
+internal sealed class CollectionStoreLoader(IServiceScopeFactory scopes, CollectionRegistry registry, IEnumerable<CollectionStoreRegistration> registrations, CollectionLoadState? state = null) : IHostedService
 {
     // Records are published in change sets of this many: one event each, none larger than a reset of that many records.
     private const int Batch = 1000;
@@ -72,6 +72,8 @@ internal sealed class CollectionStoreLoader(IServiceScopeFactory scopes, Collect
                     collection.Apply(new ChangeSet(batch));
                 }
             }
+
+            state?.MarkLoaded(registration.Name);
         }
     }
 

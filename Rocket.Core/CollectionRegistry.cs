@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Rocket.Diagnostics;
 using Rocket.Live;
 
 namespace Rocket;
@@ -20,8 +22,9 @@ public sealed class CollectionRegistry : IDisposable
     private readonly Dictionary<string, LiveCollection> _collections = new(StringComparer.Ordinal);
 
     // Internal: the registrations are an implementation detail, so AddRocket registers a factory.
-    internal CollectionRegistry(IEnumerable<CollectionRegistration> registrations, IOptionsMonitor<LiveCollectionOptions> options, ILoggerFactory? loggerFactory = null, RocketOptions? limits = null)
+    internal CollectionRegistry(IEnumerable<CollectionRegistration> registrations, IOptionsMonitor<LiveCollectionOptions> options, ILoggerFactory? loggerFactory = null, RocketOptions? limits = null, IMeterFactory? meterFactory = null)
     {
+        var metrics = meterFactory is null ? null : new RocketMetrics(meterFactory);
         var budget = limits is { MaxSubscribers: < int.MaxValue } ? new SubscriberBudget(limits.MaxSubscribers) : null;
         ArgumentNullException.ThrowIfNull(registrations);
         ArgumentNullException.ThrowIfNull(options);
@@ -33,7 +36,7 @@ public sealed class CollectionRegistry : IDisposable
                 throw new InvalidOperationException($"The collection '{registration.Name}' is registered twice; call AddCollection once per name.");
             }
 
-            _collections.Add(registration.Name, new LiveCollection(registration.Name, options.Get(registration.Name), logger) { Budget = budget });
+            _collections.Add(registration.Name, new LiveCollection(registration.Name, options.Get(registration.Name), logger) { Budget = budget, Metrics = metrics });
         }
     }
 

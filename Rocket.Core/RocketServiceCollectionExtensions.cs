@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -13,6 +14,8 @@ public static class RocketServiceCollectionExtensions
     /// <summary>
     /// Adds Rocket's core services: the <see cref="CollectionRegistry"/> of live collections and the
     /// <see cref="IRocketPublisher"/>. Calling it again is harmless (services are added with <c>TryAdd</c>).
+    /// Rocket's meter (<see cref="Diagnostics.RocketTelemetry.MeterName"/>) is made with the container's
+    /// <see cref="IMeterFactory"/>, which the .NET generic host registers; without one, no metrics are recorded.
     /// </summary>
     /// <returns>A builder to add collections and transports with.</returns>
     public static IRocketBuilder AddRocket(this IServiceCollection services)
@@ -23,7 +26,8 @@ public static class RocketServiceCollectionExtensions
             provider.GetServices<CollectionRegistration>(),
             provider.GetRequiredService<IOptionsMonitor<LiveCollectionOptions>>(),
             provider.GetService<ILoggerFactory>(),
-            provider.GetRequiredService<IOptions<RocketOptions>>().Value));
+            provider.GetRequiredService<IOptions<RocketOptions>>().Value,
+            provider.GetService<IMeterFactory>()));
         services.TryAddSingleton<IRocketPublisher, RocketPublisher>();
         return new RocketBuilder(services);
     }

@@ -48,6 +48,9 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
         _shared = connection;
     }
 
+    // The connection once the service has started (for the health check).
+    internal IConnectionMultiplexer? Connection => Volatile.Read(ref _connection);
+
     /// <summary>The replica of <paramref name="collection"/>.</summary>
     /// <exception cref="InvalidOperationException">No such collection, or the service has not started.</exception>
     public RedisCollectionReplica GetReplica(string collection)
@@ -66,7 +69,7 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _connection = _shared ?? (_owned = await ConnectAsync().ConfigureAwait(false));
+        Volatile.Write(ref _connection, _shared ?? (_owned = await ConnectAsync().ConfigureAwait(false)));
         var database = _connection.GetDatabase();
         var subscriber = _connection.GetSubscriber();
         var logger = _loggerFactory.CreateLogger<RedisCollectionReplica>();

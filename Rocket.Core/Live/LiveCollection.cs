@@ -1,11 +1,13 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Threading;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Rocket.Diagnostics;
 using Rocket.JsonPatch;
 using Rocket.Transports;
 
@@ -200,6 +202,21 @@ public sealed class LiveCollection : IDisposable
 
     // The process's subscriber limit, shared by the collections of one registry; none for a collection made alone.
     internal SubscriberBudget? Budget { get; set; }
+
+    // Whether Dispose was called (for health checks).
+    internal bool IsDisposed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _disposed;
+            }
+        }
+    }
+
+    // The process's instruments (the registry's, from IMeterFactory); none for a collection made alone.
+    internal RocketMetrics? Metrics { get; set; }
 
     /// <summary>How many events the history holds now (for diagnostics).</summary>
     public int HistoryCount
@@ -547,16 +564,19 @@ public sealed class LiveCollection : IDisposable
         var framer = transport.Framer ?? throw new ArgumentException("The transport has no framer.", nameof(transport));
         var parsed = Cursor.TryParse(cursor, out var from);
         var subscription = new Subscription(this, transport);
+        using var activity = RocketActivities.Source.StartActivity(RocketActivities.SubscribeName);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_subscriptions.Count >= _maxSubscribers)
             {
+                Metrics?.Refused(Name, transport.Descriptor.Name, "refused");
                 throw new SubscriberLimitException($"Collection '{Name}' has {_maxSubscribers} subscribers, as many as it admits; try again later.");
             }
 
             if (Budget is { } budget && !budget.TryTake())
             {
+                Metrics?.Refused(Name, transport.Descriptor.Name, "refused");
                 throw new SubscriberLimitException("The server has as many subscribers as it admits; try again later.");
             }
 
@@ -571,10 +591,21 @@ public sealed class LiveCollection : IDisposable
 
             subscription.Index = _subscriptions.Count;
             _subscriptions.Add(subscription);
+
+            // Counted under the lock, before anything can end the subscription, so the up-down counter never dips below.
+            Metrics?.Started(Name, transport.Descriptor.Name, subscription.StartedWithReset, _sequence - subscription.StartCursor.Sequence);
             if (ShareStopping(subscription, stoppingToken))
             {
                 stoppingToken = CancellationToken.None;
             }
+        }
+
+        if (activity is not null)
+        {
+            activity.SetTag(RocketMetrics.CollectionTag, Name);
+            activity.SetTag(RocketMetrics.TransportTag, transport.Descriptor.Name);
+            activity.SetTag(RocketMetrics.StartTag, subscription.StartedWithReset ? "reset" : "replay");
+            activity.SetTag("rocket.cursor", subscription.StartCursor.ToString());
         }
 
         subscription.Start(cancellationToken, stoppingToken);
@@ -834,6 +865,30 @@ public sealed class LiveCollection : IDisposable
         // throws leaves the log and the reset as consistent as before (the event then keeps a copy of its patch); nothing
         // outside this lock reads the event before FanOut.
         var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _patchBuffer.WrittenMemory);
+        using var activity = RocketActivities.Source.StartActivity(RocketActivities.PublishName, ActivityKind.Producer);
+        var metrics = Metrics;
+        var fanOutStart = 0L;
+        if (metrics is not null)
+        {
+            metrics.Published(Name);
+            if (metrics.TimesDelivery)
+            {
+                liveEvent.PublishedTimestamp = Stopwatch.GetTimestamp();
+            }
+
+            if (metrics.TimesFanOut)
+            {
+                fanOutStart = liveEvent.PublishedTimestamp != 0 ? liveEvent.PublishedTimestamp : Stopwatch.GetTimestamp();
+            }
+        }
+
+        if (activity is not null)
+        {
+            activity.SetTag(RocketMetrics.CollectionTag, Name);
+            activity.SetTag("rocket.cursor", liveEvent.Cursor.ToString());
+            activity.SetTag("rocket.subscribers", _subscriptions.Count);
+        }
+
         _reset = null;
         _log.Append(liveEvent);
         byte[]? firstFrame = null;
@@ -850,6 +905,11 @@ public sealed class LiveCollection : IDisposable
         }
 
         FanOut(liveEvent);
+        if (fanOutStart != 0)
+        {
+            metrics!.FannedOut(Name, fanOutStart);
+        }
+
         return liveEvent.Cursor;
     }
 

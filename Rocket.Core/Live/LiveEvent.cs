@@ -46,6 +46,9 @@ public sealed class LiveEvent
         _patch = borrowedPatch;
     }
 
+    // When it was published (Stopwatch ticks), for the delivery-lag histogram; 0 when nothing measures it.
+    internal long PublishedTimestamp { get; set; }
+
     /// <summary>The name of the collection the event belongs to.</summary>
     public string Collection { get; }
 

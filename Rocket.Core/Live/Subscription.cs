@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Threading;
 using System.Threading.Tasks;
+using Rocket.Diagnostics;
 using Rocket.Transports;
 
 namespace Rocket.Live;
@@ -155,6 +156,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
         _queue.Complete();
         _ = _stop.CancelAsync();
+        _owner.Metrics?.Ended(_owner.Name, Transport.Descriptor.Name, reason.Status);
         return true;
     }
 
@@ -197,6 +199,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                     bytes = reset.Length;
                     await Transport.WriteAsync(reset, _stop.Token).ConfigureAwait(false);
                     _queue.Written(1, bytes);
+                    _owner.Metrics?.Sent(_owner.Name, Transport.Descriptor.Name, 1, bytes);
                 }
 
                 while (frames > 0)
@@ -247,6 +250,10 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
                     frames -= take;
                     _queue.Written(take, bytes);
+                    if (_owner.Metrics is { } metrics)
+                    {
+                        Measure(metrics, next - take, take, bytes);
+                    }
                 }
 
                 if (frames > 0)
@@ -290,6 +297,16 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         if (reason.Status is CloseStatus.SlowConsumer or CloseStatus.ShuttingDown)
         {
             await CloseTransportAsync(reason).ConfigureAwait(false);
+        }
+    }
+
+    // After a write of `count` events from `first` on: what was sent, and how long the first of them took to get out.
+    private void Measure(RocketMetrics metrics, long first, int count, long bytes)
+    {
+        metrics.Sent(_owner.Name, Transport.Descriptor.Name, count, bytes);
+        if (metrics.TimesDelivery && EventLog.TryGet(first) is { PublishedTimestamp: not 0 } written)
+        {
+            metrics.Delivered(_owner.Name, Transport.Descriptor.Name, written.PublishedTimestamp);
         }
     }
 

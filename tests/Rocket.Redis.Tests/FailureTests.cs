@@ -5,6 +5,9 @@ using System.Text.Json;
 using System.Text;
 using System.Threading.Tasks;
 using System;
+using System.Threading;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Rocket.Testing;
 using StackExchange.Redis;
 
@@ -79,6 +82,35 @@ public sealed class FailureTests : IAsyncLifetime
         using var again = await node.OpenStreamAsync(start.Id);
         var reset = await again.NextPatchAsync();
         Assert.Equal("""[{"op":"replace","path":"","value":{"messages":{}}}]""", reset.Patch);
+    }
+
+    [Fact]
+    public async Task HealthCheck_HealthyWithRedis_UnhealthyWhileItIsDown_HealthyWhenItIsBack()
+    {
+        await using var node = await RedisNode.StartAsync(_redis, "h");
+        var health = node.App.Services.GetRequiredService<HealthCheckService>();
+        var report = await health.CheckHealthAsync();
+        Assert.Equal(HealthStatus.Healthy, report.Entries["rocket-redis"].Status);
+        Assert.Equal(HealthStatus.Healthy, report.Entries["rocket"].Status);
+
+        _redis.Kill();
+        await WaitForAsync(health, HealthStatus.Unhealthy);
+
+        // The collections stay loaded (GET and streams are served from the replica); only Redis is reported.
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Entries["rocket"].Status);
+        await _redis.RestartAsync();
+        await WaitForAsync(health, HealthStatus.Healthy);
+    }
+
+    private static async Task WaitForAsync(HealthCheckService health, HealthStatus status)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        HealthReportEntry entry;
+        while ((entry = (await health.CheckHealthAsync(timeout.Token)).Entries["rocket-redis"]).Status != status)
+        {
+            Assert.False(timeout.IsCancellationRequested, $"rocket-redis stayed {entry.Status}: {entry.Description}");
+            await Task.Delay(50, CancellationToken.None);
+        }
     }
 
     [Fact]

@@ -63,6 +63,7 @@ public sealed class RedisNode : IAsyncDisposable
                 o.KeyPrefix = keyPrefix;
                 o.PositionCheckInterval = TimeSpan.FromMilliseconds(200);
             });
+        builder.Services.AddHealthChecks().AddRocket().AddRocketRedis();
         var app = builder.Build();
         app.MapRocketCollection(Collection);
         await app.StartAsync();

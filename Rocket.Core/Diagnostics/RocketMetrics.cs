@@ -1,0 +1,101 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Rocket.Transports;
+
+namespace Rocket.Diagnostics;
+
+// Rocket's instruments, made once per IMeterFactory (one per container, so tests and apps in one process stay apart).
+// Every attribute set is bounded: a collection's or family's name, a transport's name, a start mode, a close reason;
+// never a record id, a cursor or a user. Recording is skipped when nothing listens (the instruments' Enabled), so an
+// app that exports nothing pays a field read per batch.
+internal sealed class RocketMetrics
+{
+    internal const string CollectionTag = "rocket.collection";
+    internal const string TransportTag = "rocket.transport";
+    internal const string StartTag = "rocket.subscription.start";
+    internal const string ReasonTag = "rocket.close.reason";
+
+    private readonly UpDownCounter<long> _active;
+    private readonly Counter<long> _starts;
+    private readonly Counter<long> _closes;
+    private readonly Histogram<long> _replayed;
+    private readonly Counter<long> _published;
+    private readonly Counter<long> _sentEvents;
+    private readonly Counter<long> _sentBytes;
+    private readonly Histogram<double> _fanOut;
+    private readonly Histogram<double> _lag;
+
+    public RocketMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        Meter = meterFactory.Create(RocketTelemetry.MeterName);
+        _active = Meter.CreateUpDownCounter<long>("rocket.subscription.active", "{subscription}", "Subscriptions open now.");
+        _starts = Meter.CreateCounter<long>("rocket.subscription.starts", "{subscription}", "Subscriptions started, by how they started: replay (from the client's cursor) or reset.");
+        _closes = Meter.CreateCounter<long>("rocket.subscription.closes", "{subscription}", "Subscriptions ended or refused, by reason.");
+        _replayed = Meter.CreateHistogram<long>("rocket.subscription.replayed_events", "{event}", "Events replayed to a subscription that resumed from its cursor.");
+        _published = Meter.CreateCounter<long>("rocket.published_events", "{event}", "Events published by collections.");
+        _sentEvents = Meter.CreateCounter<long>("rocket.sent_events", "{event}", "Events handed to transports, per subscriber (one event to 1,000 subscribers counts 1,000).");
+        _sentBytes = Meter.CreateCounter<long>("rocket.sent_bytes", "By", "Framed bytes handed to transports.");
+        _fanOut = Meter.CreateHistogram<double>("rocket.fanout.duration", "s", "Time to queue one event to every subscriber of its collection.");
+        _lag = Meter.CreateHistogram<double>("rocket.delivery.lag", "s", "Time from an event's publication to the end of the transport write that carried it (the first event of each write).");
+    }
+
+    public Meter Meter { get; }
+
+    public bool TimesFanOut => _fanOut.Enabled;
+
+    public bool TimesDelivery => _lag.Enabled;
+
+    public void Started(string collection, string transport, bool reset, long replayed)
+    {
+        var tags = new TagList { { CollectionTag, collection }, { TransportTag, transport } };
+        _active.Add(1, tags);
+        tags.Add(StartTag, reset ? "reset" : "replay");
+        _starts.Add(1, tags);
+        if (!reset && _replayed.Enabled)
+        {
+            _replayed.Record(replayed, new KeyValuePair<string, object?>(CollectionTag, collection), new KeyValuePair<string, object?>(TransportTag, transport));
+        }
+    }
+
+    public void Ended(string collection, string transport, CloseStatus status)
+    {
+        var tags = new TagList { { CollectionTag, collection }, { TransportTag, transport } };
+        _active.Add(-1, tags);
+        tags.Add(ReasonTag, ReasonName(status));
+        _closes.Add(1, tags);
+    }
+
+    public void Refused(string collection, string transport, string reason) =>
+        _closes.Add(1, new KeyValuePair<string, object?>(CollectionTag, collection), new KeyValuePair<string, object?>(TransportTag, transport), new KeyValuePair<string, object?>(ReasonTag, reason));
+
+    public void Published(string collection) => _published.Add(1, new KeyValuePair<string, object?>(CollectionTag, collection));
+
+    public void Sent(string collection, string transport, int events, long bytes)
+    {
+        if (_sentEvents.Enabled || _sentBytes.Enabled)
+        {
+            var tags = new TagList { { CollectionTag, collection }, { TransportTag, transport } };
+            _sentEvents.Add(events, tags);
+            _sentBytes.Add(bytes, tags);
+        }
+    }
+
+    public void FannedOut(string collection, long startTimestamp) =>
+        _fanOut.Record(Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds, new KeyValuePair<string, object?>(CollectionTag, collection));
+
+    public void Delivered(string collection, string transport, long publishedTimestamp) =>
+        _lag.Record(Stopwatch.GetElapsedTime(publishedTimestamp).TotalSeconds, new KeyValuePair<string, object?>(CollectionTag, collection), new KeyValuePair<string, object?>(TransportTag, transport));
+
+    // The documented values of rocket.close.reason.
+    internal static string ReasonName(CloseStatus status) => status switch
+    {
+        CloseStatus.Normal => "client_gone",
+        CloseStatus.SlowConsumer => "slow_consumer",
+        CloseStatus.ShuttingDown => "shutting_down",
+        CloseStatus.TransportFailed => "transport_failed",
+        _ => "other",
+    };
+}
