@@ -760,8 +760,16 @@ export class LiveCollection {
       hub.off('close', onClose);
       context.ended(info);
     };
+    let opened = false;
+    const markOpened = () => {
+      if (opened) return;
+      opened = true;
+      context.opened();
+    };
     const onPatch = (collection, id, reset, patch) => {
       if (closed || collection !== name) return;
+      // Events may come before Subscribe's completion: either shows the subscription is in place.
+      markOpened();
       let operations = patch;
       if (typeof patch === 'string') {
         try {
@@ -791,12 +799,12 @@ export class LiveCollection {
         await connectHub(hub, () => closed);
         if (closed) return;
         await hub.invoke('Subscribe', name, cursor);
-        if (!closed) context.opened();
+        if (!closed) markOpened();
       } catch (error) {
         if (closed) return;
         const refusal = hubRefusal(error);
-        if (refusal && isRefusal(refusal.status)) finish({ refused: refusal, opened: false });
-        else finish({ reason: `SignalR: ${error.message}`, error, opened: false });
+        if (refusal && isRefusal(refusal.status)) finish({ refused: refusal, opened });
+        else finish({ reason: `SignalR: ${error.message}`, error, opened });
       }
     })();
     return {
