@@ -60,6 +60,11 @@ export interface CollectionChange {
   reason: string | null;
 }
 
+/** A URL object (the WHATWG URL class, or anything with its `href`); declared here so no DOM library is needed. */
+export interface UrlLike {
+  readonly href: string;
+}
+
 /** The part of @microsoft/signalr's HubConnection the client uses (version 8 or later). */
 export interface HubConnectionLike {
   readonly state: string;
@@ -91,14 +96,14 @@ export interface OpenOptions {
   /** SSE only: reconnect after this long without data or heartbeat, in ms; default 45000 (three 15 s heartbeats). */
   idleTimeout?: number;
   /** The fetch to use; default globalThis.fetch. */
-  fetch?: typeof fetch;
+  fetch?: (input: any, init?: any) => Promise<any>;
   /** The WebSocket class to use; default globalThis.WebSocket (in Node 20, pass the `ws` package's). */
-  WebSocket?: new (url: string, protocols?: string | string[]) => WebSocket;
+  WebSocket?: new (url: string, protocols?: string | string[]) => any;
 }
 
 /** A live copy of one collection. */
 export class LiveCollection<TRecord = JsonValue> {
-  constructor(url: string | URL, options?: OpenOptions);
+  constructor(url: string | UrlLike, options?: OpenOptions);
   /** Resolves (with the collection) when first live; rejects with the error if it ends in 'error' or is closed first. */
   readonly ready: Promise<LiveCollection<TRecord>>;
   readonly url: string;
@@ -124,4 +129,4 @@ export class LiveCollection<TRecord = JsonValue> {
 }
 
 /** Opens a live copy of the collection at `url` (absolute, or relative to the page). */
-export function openCollection<TRecord = JsonValue>(url: string | URL, options?: OpenOptions): LiveCollection<TRecord>;
+export function openCollection<TRecord = JsonValue>(url: string | UrlLike, options?: OpenOptions): LiveCollection<TRecord>;

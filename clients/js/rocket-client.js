@@ -299,7 +299,7 @@ export class LiveCollection {
     if (this.#transport === 'signalr' && !this.#options.hubConnection) {
       throw new TypeError("the 'signalr' transport needs options.hubConnection (a @microsoft/signalr HubConnection)");
     }
-    this.#url = new URL(url, globalThis.location?.href);
+    this.#url = new URL(typeof url === 'string' ? url : url.href, globalThis.location?.href);
     this.#name = this.#options.collection ?? decodeURIComponent(this.#url.pathname.split('/').filter(Boolean).pop() ?? '');
     if (!this.#name) throw new TypeError(`cannot tell the collection's name from '${url}': give options.collection`);
     this.ready = new Promise((resolve, reject) => {
@@ -626,6 +626,8 @@ export class LiveCollection {
     };
     (async () => {
       let response;
+      // The idle timer runs from the request on, so a server that never answers is left too.
+      idle();
       try {
         response = await this.#fetch(url, { Accept: 'text/event-stream' }, controller.signal);
       } catch (error) {

@@ -49,6 +49,12 @@ public sealed class JsClientTests
     public Task Node_ScriptedServers_RefetchRetryCloseCodesAndRefusals() =>
         RunAsync("js-client-scripted.mjs");
 
+    // The declarations are written by hand: an app's use of them (tests/node/client-types.ts) must type-check, strict
+    // and without the DOM library, and its deliberate misuses must not.
+    [Fact]
+    public Task TypeScriptDeclarations_AppUsage_TypeChecksAndMisusesAreRejected() =>
+        RunAsync("client-types.mjs");
+
     private static async Task RunAsync(string script, params string[] args)
     {
         var result = await NodeScript.RunAsync(script, ScriptTimeout, args);
