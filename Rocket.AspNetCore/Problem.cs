@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 using Rocket.JsonPatch;
 
 namespace Rocket.AspNetCore;
@@ -12,6 +14,22 @@ internal static class Problem
 
     public static async Task WriteAsync(HttpContext context, int status, string type, string title, string detail, int? operationIndex = null)
     {
+        // An app that registered problem details (AddProblemDetails) gets its customizations on Rocket's errors too.
+        if (context.RequestServices?.GetService<IProblemDetailsService>() is { } service)
+        {
+            var problem = new ProblemDetails { Type = TypePrefix + type, Title = title, Status = status, Detail = detail };
+            if (operationIndex is { } at)
+            {
+                problem.Extensions["operationIndex"] = at;
+            }
+
+            context.Response.StatusCode = status;
+            if (await service.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "application/problem+json; charset=utf-8";
