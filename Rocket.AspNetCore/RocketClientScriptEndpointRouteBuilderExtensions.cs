@@ -16,13 +16,14 @@ public static class RocketClientScriptEndpointRouteBuilderExtensions
     /// <c>GET</c> and <c>HEAD</c>: <c>text/javascript</c>, a strong <c>ETag</c> (<c>304</c> for a matching
     /// <c>If-None-Match</c>), and <c>Cache-Control: public, max-age=31536000, immutable</c> when the URL carries the
     /// current version (<see cref="RocketClientScript.GetVersionedPath"/>), <c>no-cache</c> (revalidate every time)
-    /// otherwise. Opt-in: nothing is served unless this is called.
+    /// otherwise. Opt-in: nothing is served unless this is called. The endpoint is left out of OpenAPI documents.
     /// </summary>
     /// <returns>The endpoint, to add conventions (authorization, CORS) to.</returns>
     public static IEndpointConventionBuilder MapRocketClientScript(this IEndpointRouteBuilder endpoints, string pattern = DefaultPattern)
     {
         System.ArgumentNullException.ThrowIfNull(endpoints);
         System.ArgumentException.ThrowIfNullOrEmpty(pattern);
-        return endpoints.MapMethods(pattern, [HttpMethods.Get, HttpMethods.Head], RocketClientScript.ServeAsync);
+        // A static script, not part of the app's API: it stays out of OpenAPI documents.
+        return endpoints.MapMethods(pattern, [HttpMethods.Get, HttpMethods.Head], RocketClientScript.ServeAsync).ExcludeFromDescription();
     }
 }

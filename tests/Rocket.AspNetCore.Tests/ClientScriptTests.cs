@@ -8,6 +8,10 @@ using System.Security.Cryptography;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Rocket.AspNetCore;
 
 namespace Rocket.AspNetCore.Tests;
@@ -156,6 +160,15 @@ public sealed class ClientScriptTests : IAsyncLifetime, IDisposable
         using var response = await Client.PostAsync("/rocket/client.js", new ByteArrayContent([]));
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+    }
+
+    [Fact]
+    public void Endpoint_IsLeftOutOfApiDescriptions()
+    {
+        var endpoint = _app!.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Single(static e => e.RoutePattern.RawText == "/rocket/client.js");
+
+        Assert.True(endpoint.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>()?.ExcludeFromDescription);
     }
 
     private static string ModuleFile()
