@@ -4,7 +4,8 @@
 //
 //   node js-client-scripted.mjs
 //
-// Each case names what it requires; a case that reconnects despite an initial delay of ten minutes shows the client
+// Each case names what it requires (the last one also stands in for a page's window and document, to send the
+// `visibilitychange` and `online` events a browser sends); a case that reconnects despite an initial delay of ten minutes shows the client
 // took the server's word (retry:, a close reason) over its own backoff. Prints one JSON summary line with "ok":true and
 // exits 0, or names the failing case and exits 1. Bounded: 60 s overall, 10 s per wait.
 import http from 'node:http';
@@ -364,6 +365,35 @@ async function main() {
     const collection = open(`${server.base}/messages`, { hubConnection: hub, initialDelay: 20 });
     await until(() => hub.subscribes().length >= 2, 'a second Subscribe');
     check(collection.state === 'reconnecting' && /SubscriberLimit/.test(collection.error?.message), `state ${collection.state}, error ${collection.error}`);
+  });
+
+  await run("page signals: a tab shown again stops waiting out the backoff; 'online' reconnects at once", async () => {
+    // A page's window and document, as far as the client listens to them; only collections opened meanwhile see them.
+    const page = { window: new EventTarget(), document: Object.assign(new EventTarget(), { visibilityState: 'hidden' }) };
+    globalThis.window = page.window;
+    globalThis.document = page.document;
+    cleanups.push(() => { delete globalThis.window; delete globalThis.document; });
+    const server = await scriptedServer((request, response, n) => {
+      if (request.url.includes('form=keyed')) keyed(response, { c: {} }, 'aaaaaaaa.1');
+      else if (n === 1) {
+        response.writeHead(503, { 'Content-Type': 'application/problem+json' });
+        response.end('{"status":503}');
+      } else eventStream(response, ': live\n\n');
+    });
+    cleanups.push(server.close);
+    const collection = open(`${server.base}/c`, { initialDelay: Never, maxDelay: Never });
+    await until(() => collection.state === 'reconnecting' && collection.error !== null, 'the refused stream');
+    page.document.dispatchEvent(new Event('visibilitychange'));
+    check(server.streams().length === 1, 'reconnected while the tab was still hidden');
+    page.document.visibilityState = 'visible';
+    page.document.dispatchEvent(new Event('visibilitychange'));
+    await until(() => collection.state === 'live' && server.streams().length === 2, 'live after the tab was shown');
+    page.window.dispatchEvent(new Event('online'));
+    await until(() => server.streams().length === 3 && collection.state === 'live', "a new stream after 'online'");
+    check(server.streams()[2].url.searchParams.get('lastEventId') === 'aaaaaaaa.1', `third stream ${server.streams()[2].url}`);
+    collection.close();
+    page.window.dispatchEvent(new Event('online'));
+    check(server.streams().length === 3, "a closed collection reconnected on 'online'");
   });
 
   console.log(JSON.stringify({ ok: true, passed }));
