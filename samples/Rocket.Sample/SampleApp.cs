@@ -32,9 +32,13 @@ public static class SampleApp
             .AddSseTransport()
             .AddWebSocketTransport()
             .AddSignalRTransport();
+        // Health at /health, the OpenAPI document at /openapi/v1.json, metrics on the "Rocket" meter (docs/observability.md).
+        var health = builder.Services.AddHealthChecks().AddRocket();
+        builder.Services.AddOpenApi();
         if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 } redis)
         {
             rocket.AddRedis(redis);
+            health.AddRocketRedis();
         }
 
         var todos = builder.Configuration.GetConnectionString("Todos") is { Length: > 0 } sqlite;
@@ -62,6 +66,8 @@ public static class SampleApp
         }
 
         app.MapRocketHub();
+        app.MapHealthChecks("/health");
+        app.MapOpenApi();
         // The JavaScript client the page imports, at /rocket/client.js.
         app.MapRocketClientScript();
         return app;

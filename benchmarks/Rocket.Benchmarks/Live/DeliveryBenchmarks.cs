@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.IO;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
@@ -8,6 +9,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
+using Rocket.Diagnostics;
 using Rocket.Live;
 using Rocket.Transports;
 using Rocket.Transports.WebSockets;
@@ -66,6 +68,18 @@ public class DeliveryBenchmarks
     [Params("sse", "websocket")]
     public string Transport { get; set; } = "sse";
 
+    /// <summary>
+    /// <c>off</c>: no meter. <c>listening</c>: the collection has Rocket's instruments and a <see cref="MeterListener"/>
+    /// takes every measurement of every one of them (summing them, as an exporter's aggregation would), so the rows
+    /// side by side give what telemetry costs per delivery.
+    /// </summary>
+    [Params("off", "listening")]
+    public string Telemetry { get; set; } = "off";
+
+    private MeterListener? _listener;
+    private long _measuredLong;
+    private double _measuredDouble;
+
     private int UnitsPerFrame => Transport == "sse" ? SseUnitsPerFrame : 1;
 
     [GlobalSetup]
@@ -74,6 +88,24 @@ public class DeliveryBenchmarks
         // No heartbeats: one landing between operations would be an extra line in the count.
         var options = new LiveCollectionOptions { HeartbeatInterval = TimeSpan.Zero };
         _collection = new LiveCollection("messages", options);
+        if (Telemetry == "listening")
+        {
+            _collection.Metrics = new RocketMetrics(new PlainMeterFactory());
+            _listener = new MeterListener
+            {
+                InstrumentPublished = static (instrument, listener) =>
+                {
+                    if (instrument.Meter.Name == RocketTelemetry.MeterName)
+                    {
+                        listener.EnableMeasurementEvents(instrument, listener);
+                    }
+                },
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _measuredLong, value));
+            _listener.SetMeasurementEventCallback<double>((_, value, _, _) => _measuredDouble += value);
+            _listener.Start();
+        }
+
         _collection.Create("1", Value);
         _empty = new LiveCollection("messages", options);
         _empty.Create("1", Value);
@@ -132,6 +164,12 @@ public class DeliveryBenchmarks
         }
 
         Task.WaitAll(_readers);
+        _listener?.Dispose();
+        if (Telemetry == "listening" && Interlocked.Read(ref _measuredLong) == 0)
+        {
+            throw new InvalidOperationException($"The listener took no measurement ({_measuredDouble}).");
+        }
+
         _collection.Dispose();
         _empty.Dispose();
         _allReceived.Dispose();
@@ -249,6 +287,15 @@ public class DeliveryBenchmarks
                 await reader.CompleteAsync().ConfigureAwait(false);
                 return;
             }
+        }
+    }
+
+    private sealed class PlainMeterFactory : IMeterFactory
+    {
+        public Meter Create(MeterOptions options) => new(options);
+
+        public void Dispose()
+        {
         }
     }
 
