@@ -13,8 +13,8 @@ public static class RocketClientScriptEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Serves the JavaScript client module (<see cref="RocketClientScript"/>) at <paramref name="pattern"/> for
-    /// <c>GET</c> and <c>HEAD</c>: <c>text/javascript</c>, a strong <c>ETag</c> (<c>304</c> for a matching
-    /// <c>If-None-Match</c>), and <c>Cache-Control: public, max-age=31536000, immutable</c> when the URL carries the
+    /// <c>GET</c> and <c>HEAD</c>: <c>text/javascript</c>, Brotli or gzip when accepted (compressed once), a strong
+    /// <c>ETag</c> (<c>304</c> for a matching <c>If-None-Match</c>), and <c>Cache-Control: public, max-age=31536000, immutable</c> when the URL carries the
     /// current version (<see cref="RocketClientScript.GetVersionedPath"/>), <c>no-cache</c> (revalidate every time)
     /// otherwise. Opt-in: nothing is served unless this is called. The endpoint is left out of OpenAPI documents.
     /// </summary>

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.IO.Compression;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
@@ -132,6 +133,57 @@ public sealed class ClientScriptTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(RocketClientScript.Content.Length, (await response.Content.ReadAsByteArrayAsync()).Length);
+    }
+
+    [Theory]
+    [InlineData("gzip, deflate, br", "br")]
+    [InlineData("gzip", "gzip")]
+    [InlineData("br;q=0, gzip;q=0.5", "gzip")]
+    public async Task Get_AcceptEncoding_SendsTheScriptCompressedWithItsOwnETag(string acceptEncoding, string expected)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/rocket/client.js");
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
+
+        using var response = await Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal([expected], response.Content.Headers.ContentEncoding);
+        Assert.Contains("Accept-Encoding", response.Headers.Vary);
+        Assert.Equal($"\"{RocketClientScript.Version}-{expected}\"", response.Headers.ETag?.Tag);
+        var compressed = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(compressed.Length, response.Content.Headers.ContentLength);
+        Assert.True(compressed.Length < RocketClientScript.Content.Length / 2, $"{compressed.Length} bytes compressed");
+        using var decompressing = expected == "br"
+            ? (Stream)new BrotliStream(new MemoryStream(compressed), CompressionMode.Decompress)
+            : new GZipStream(new MemoryStream(compressed), CompressionMode.Decompress);
+        using var decompressed = new MemoryStream();
+        await decompressing.CopyToAsync(decompressed);
+        Assert.Equal(RocketClientScript.Content.ToArray(), decompressed.ToArray());
+    }
+
+    [Fact]
+    public async Task Get_NoAcceptableEncoding_SendsTheScriptAsItIs()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/rocket/client.js");
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", "br;q=0, gzip;q=0, identity");
+
+        using var response = await Client.SendAsync(request);
+
+        Assert.Empty(response.Content.Headers.ContentEncoding);
+        Assert.Equal(RocketClientScript.Content.ToArray(), await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Get_IfNoneMatchOfACompressedAnswer_Answers304()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/rocket/client.js");
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip");
+        request.Headers.TryAddWithoutValidation("If-None-Match", $"\"{RocketClientScript.Version}-gzip\"");
+
+        using var response = await Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
+        Assert.Equal($"\"{RocketClientScript.Version}-gzip\"", response.Headers.ETag?.Tag);
     }
 
     [Fact]
