@@ -5,7 +5,8 @@
 //
 // Starts the sample as a child process and a TCP proxy in front of it, opens two windows of `/?transport=<t>` through
 // the proxy, and requires, in order:
-//   1. both windows go live; a message typed and sent in window A shows in window B; under four concurrent writers
+//   1. both windows go live (window A got /rocket/client.js as Brotli-compressed JavaScript with a strong ETag and
+//      no-cache); a message typed and sent in window A shows in window B; under four concurrent writers
 //      both copies reach the server's cursor and equal GET ?form=keyed, and each window lists every record;
 //   2. dropped connection: the proxy cuts every connection and refuses new ones while three records are created; once
 //      both windows noticed, they resume with exactly the three missed events (no reset, no refetch);
@@ -37,6 +38,7 @@ const proxies = [];
 const pageErrors = [];
 const consoleLines = [];
 const steps = [];
+const scripts = [];
 
 // A window of the sample page through the proxy, live, recording every change its client reports from now on.
 async function openWindow(context, baseUrl, label, query = `transport=${transport}`) {
@@ -44,6 +46,9 @@ async function openWindow(context, baseUrl, label, query = `transport=${transpor
   page.setDefaultTimeout(WaitMs);
   page.on('pageerror', (error) => pageErrors.push(`${label}: ${error}`));
   page.on('console', (message) => consoleLines.push(`${label} ${message.type()}: ${message.text()}`));
+  page.on('response', (response) => {
+    if (new URL(response.url()).pathname === '/rocket/client.js') scripts.push({ label, status: response.status(), headers: response.headers() });
+  });
   const response = await page.goto(`${baseUrl}/?${query}`, { waitUntil: 'load' });
   check(response?.status() === 200, `${label}: GET / answered ${response?.status()}`);
   return page;
@@ -96,6 +101,11 @@ async function main() {
   const b = await openWindow(context, proxy.url, 'window B');
   await waitLive(a);
   await waitLive(b);
+  // The client module came from the app (MapRocketClientScript), as JavaScript, compressed, revalidated by ETag.
+  const script = scripts.find((s) => s.label === 'window A');
+  check(script?.status === 200 && /^text\/javascript/.test(script.headers['content-type']) && script.headers['content-encoding'] === 'br'
+    && /^"[0-9a-f]{16}-br"$/.test(script.headers.etag) && script.headers['cache-control'] === 'no-cache',
+    `window A: /rocket/client.js came as ${JSON.stringify(script)}`);
   const text = `typed in window A ${Date.now()}`;
   await a.fill('#text', text);
   await a.click('#compose button[type=submit]');
