@@ -28,13 +28,18 @@ internal sealed class CollectionEndpoints
     private readonly bool _hasOwnStore;
 
     public CollectionEndpoints(IServiceProvider services, string collection)
+        : this(services, services.GetRequiredService<CollectionRegistry>().GetCollection(collection))
     {
-        _collection = services.GetRequiredService<CollectionRegistry>().GetCollection(collection);
+    }
+
+    public CollectionEndpoints(IServiceProvider services, LiveCollection collection)
+    {
+        _collection = collection;
         _streams = services.GetServices<IRocketStreamEndpoint>().ToArray();
         _store = services.GetService<IRecordStore>()
             ?? new LiveCollectionRecordStore(services.GetRequiredService<CollectionRegistry>(), services.GetRequiredService<IRocketPublisher>());
         _options = services.GetRequiredService<IOptions<RocketHttpOptions>>().Value;
-        _hasOwnStore = services.GetServices<CollectionStoreRegistration>().Any(r => r.Name == collection);
+        _hasOwnStore = services.GetServices<CollectionStoreRegistration>().Any(r => r.Name == collection.Name);
     }
 
     // The collection's own store is scoped: resolved from the request, so it may hold the request's DbContext.
@@ -46,6 +51,9 @@ internal sealed class CollectionEndpoints
         : _store;
 
     private string Name => _collection.Name;
+
+    // The collection these endpoints serve.
+    public string CollectionName => _collection.Name;
 
     /// <summary><c>GET /collection</c>: a registered stream if the request asks for one, else the document, else 406.</summary>
     public Task GetCollectionAsync(HttpContext context) => TryStream(context) ?? GetDocumentAsync(context);

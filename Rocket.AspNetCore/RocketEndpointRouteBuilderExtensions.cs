@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Rocket.AspNetCore;
 
 namespace Rocket;
@@ -11,8 +12,11 @@ namespace Rocket;
 public static class RocketEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the live collection <paramref name="collection"/> (registered with <c>AddRocket().AddCollection(...)</c>) at
-    /// <paramref name="pattern"/>, by default <c>/&lt;collection&gt;</c>:
+    /// Maps the live collection <paramref name="collection"/> (registered with <c>AddRocket().AddCollection(...)</c>), or
+    /// the collection family with that template (<c>AddCollectionFamily("rooms/{room}/messages")</c>, mapped at
+    /// <c>/rooms/{room}/messages</c>, an instance per route value created on first use), at <paramref name="pattern"/>,
+    /// by default <c>/&lt;collection&gt;</c>. A policy set with <c>RequireAuthorization(collection, policy)</c> is
+    /// checked on every request below (401/403 problem+json, nothing created or changed):
     /// <list type="bullet">
     /// <item><c>GET</c> the collection: the stream of a registered transport when the request asks for one
     /// (<c>Accept: text/event-stream</c>, a WebSocket upgrade), else the document as JSON, list form by default and
@@ -30,8 +34,9 @@ public static class RocketEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentException.ThrowIfNullOrEmpty(collection);
-        var handlers = new CollectionEndpoints(endpoints.ServiceProvider, collection);
-        var group = endpoints.MapGroup(pattern ?? "/" + Uri.EscapeDataString(collection));
+        var handlers = new CollectionRoute(endpoints.ServiceProvider, collection);
+        var isFamily = endpoints.ServiceProvider.GetRequiredService<CollectionRegistry>().TryGetFamily(collection, out _);
+        var group = endpoints.MapGroup(pattern ?? "/" + (isFamily ? collection.Trim('/') : Uri.EscapeDataString(collection)));
         group.WithTags(collection);
 
         // Handlers are passed as Delegate so the endpoints carry their method (ApiExplorer lists only those), and each

@@ -5,3 +5,9 @@ internal sealed class CollectionRegistration(string name)
 {
     public string Name { get; } = name;
 }
+
+// One per AddCollectionFamily call.
+internal sealed class CollectionFamilyRegistration(string template)
+{
+    public string Template { get; } = template;
+}

@@ -22,7 +22,7 @@ public sealed class CollectionRegistry : IDisposable
     private readonly Dictionary<string, LiveCollection> _collections = new(StringComparer.Ordinal);
 
     // Internal: the registrations are an implementation detail, so AddRocket registers a factory.
-    internal CollectionRegistry(IEnumerable<CollectionRegistration> registrations, IOptionsMonitor<LiveCollectionOptions> options, ILoggerFactory? loggerFactory = null, RocketOptions? limits = null, IMeterFactory? meterFactory = null)
+    internal CollectionRegistry(IEnumerable<CollectionRegistration> registrations, IOptionsMonitor<LiveCollectionOptions> options, ILoggerFactory? loggerFactory = null, RocketOptions? limits = null, IMeterFactory? meterFactory = null, IEnumerable<CollectionFamilyRegistration>? families = null, IOptionsMonitor<CollectionFamilyOptions>? familyOptions = null)
     {
         var metrics = meterFactory is null ? null : new RocketMetrics(meterFactory);
         var budget = limits is { MaxSubscribers: < int.MaxValue } ? new SubscriberBudget(limits.MaxSubscribers) : null;
@@ -38,6 +38,29 @@ public sealed class CollectionRegistry : IDisposable
 
             _collections.Add(registration.Name, new LiveCollection(registration.Name, options.Get(registration.Name), logger) { Budget = budget, Metrics = metrics });
         }
+
+        foreach (var family in families ?? [])
+        {
+            var template = family.Template.Trim('/');
+            if (_families.ContainsKey(template))
+            {
+                throw new InvalidOperationException($"The collection family '{template}' is registered twice; call AddCollectionFamily once per template.");
+            }
+
+            _families.Add(template, new CollectionFamily(template, familyOptions?.Get(template) ?? new CollectionFamilyOptions(), options.Get(template), logger, budget, metrics));
+        }
+    }
+
+    private readonly Dictionary<string, CollectionFamily> _families = new(StringComparer.Ordinal);
+
+    /// <summary>The registered collection families.</summary>
+    public IReadOnlyCollection<CollectionFamily> Families => _families.Values;
+
+    /// <summary>Finds the family registered with <paramref name="template"/> (such as <c>rooms/{room}/messages</c>).</summary>
+    public bool TryGetFamily(string template, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CollectionFamily? family)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        return _families.TryGetValue(template.Trim('/'), out family);
     }
 
     /// <summary>The registered collections.</summary>
@@ -50,11 +73,25 @@ public sealed class CollectionRegistry : IDisposable
             ? collection
             : throw new InvalidOperationException($"No collection named '{name}' is registered; add it with AddRocket().AddCollection(\"{name}\").");
 
-    /// <summary>Finds the collection named <paramref name="name"/>.</summary>
+    /// <summary>Finds the collection named <paramref name="name"/>: a registered one, or a family instance that is alive.</summary>
     public bool TryGetCollection(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out LiveCollection? collection)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return _collections.TryGetValue(name, out collection);
+        if (_collections.TryGetValue(name, out collection))
+        {
+            return true;
+        }
+
+        // A family instance that is alive now, by its full name (rooms/lobby/messages); never created here.
+        foreach (var family in _families.Values)
+        {
+            if (family.TryGetInstance(name, out collection))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Disposes every collection, ending their subscriptions with <see cref="Transports.CloseReason.ShuttingDown"/>.</summary>
@@ -63,6 +100,11 @@ public sealed class CollectionRegistry : IDisposable
         foreach (var collection in _collections.Values)
         {
             collection.Dispose();
+        }
+
+        foreach (var family in _families.Values)
+        {
+            family.Dispose();
         }
     }
 }

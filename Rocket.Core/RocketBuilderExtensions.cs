@@ -25,4 +25,31 @@ public static class RocketBuilderExtensions
 
         return builder;
     }
+
+    /// <summary>
+    /// Registers a family of collections named by <paramref name="template"/>, such as <c>rooms/{room}/messages</c>:
+    /// one collection per set of route values, created on first use and evicted when idle
+    /// (<see cref="CollectionFamilyOptions"/>). Each instance's settings are the named <see cref="LiveCollectionOptions"/>
+    /// <paramref name="template"/>, which <paramref name="configureCollections"/> may change.
+    /// Map it with <c>MapRocketCollection(template)</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The template has no parameter, a parameter named <c>id</c>, or a segment that is not a literal or a whole <c>{parameter}</c>.</exception>
+    public static IRocketBuilder AddCollectionFamily(this IRocketBuilder builder, string template, Action<CollectionFamilyOptions>? configure = null, Action<LiveCollectionOptions>? configureCollections = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        _ = CollectionFamily.Parse(template);
+        var name = template.Trim('/');
+        builder.Services.AddSingleton(new CollectionFamilyRegistration(name));
+        if (configure is not null)
+        {
+            builder.Services.Configure(name, configure);
+        }
+
+        if (configureCollections is not null)
+        {
+            builder.Services.Configure(name, configureCollections);
+        }
+
+        return builder;
+    }
 }

@@ -27,7 +27,9 @@ public static class RocketServiceCollectionExtensions
             provider.GetRequiredService<IOptionsMonitor<LiveCollectionOptions>>(),
             provider.GetService<ILoggerFactory>(),
             provider.GetRequiredService<IOptions<RocketOptions>>().Value,
-            provider.GetService<IMeterFactory>()));
+            provider.GetService<IMeterFactory>(),
+            provider.GetServices<CollectionFamilyRegistration>(),
+            provider.GetRequiredService<IOptionsMonitor<CollectionFamilyOptions>>()));
         services.TryAddSingleton<IRocketPublisher, RocketPublisher>();
         return new RocketBuilder(services);
     }

@@ -29,6 +29,9 @@ internal sealed partial class RedisCollectionReplica : IDisposable
     private readonly RedisKey[] _keys;
     private readonly int _historyCount;
     private readonly ILogger _logger;
+
+    // The Redis instruments of the Rocket meter; none without an IMeterFactory.
+    internal RedisMetrics? Metrics { get; init; }
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public RedisCollectionReplica(LiveCollection collection, IDatabase database, string keyPrefix, int historyCount, ILogger logger)
@@ -49,12 +52,14 @@ internal sealed partial class RedisCollectionReplica : IDisposable
     public RedisChannel Channel { get; }
 
     /// <summary>Loads the replica from Redis: records, sequence and recent history, read at one instant.</summary>
-    public async Task LoadAsync(CancellationToken cancellationToken = default)
+    public Task LoadAsync(CancellationToken cancellationToken = default) => LoadAsync("start", cancellationToken);
+
+    private async Task LoadAsync(string reason, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await LoadCoreAsync().ConfigureAwait(false);
+            await LoadCoreAsync(reason).ConfigureAwait(false);
         }
         finally
         {
@@ -81,7 +86,7 @@ internal sealed partial class RedisCollectionReplica : IDisposable
                     return cursor;
                 case "EPOCH" when attempt < EpochAttempts:
                     Log.EpochChanged(_logger, Collection.Name, RedisChanges.FormatEpoch(epoch), (string?)reply[1] ?? string.Empty);
-                    await LoadAsync(cancellationToken).ConfigureAwait(false);
+                    await LoadAsync("epoch_changed", cancellationToken).ConfigureAwait(false);
                     continue;
                 case "BEHIND" when attempt < EpochAttempts:
                     await WithGateAsync(() => RenewCoreAsync(local), cancellationToken).ConfigureAwait(false);
@@ -124,7 +129,7 @@ internal sealed partial class RedisCollectionReplica : IDisposable
             var local = Collection.Cursor;
             if (meta[0].IsNull || !TryParseEpoch(meta[0]!, out var epoch) || epoch != local.Epoch)
             {
-                await LoadCoreAsync().ConfigureAwait(false);
+                await LoadCoreAsync("epoch_changed").ConfigureAwait(false);
                 return;
             }
 
@@ -159,7 +164,7 @@ internal sealed partial class RedisCollectionReplica : IDisposable
         var local = Collection.Cursor;
         if (target.Epoch != local.Epoch)
         {
-            await LoadCoreAsync().ConfigureAwait(false);
+            await LoadCoreAsync("epoch_changed").ConfigureAwait(false);
             return;
         }
 
@@ -187,6 +192,7 @@ internal sealed partial class RedisCollectionReplica : IDisposable
                 }
 
                 Collection.ApplyCommitted(new Cursor(target.Epoch, sequence), RedisChanges.Decode((byte[])entry["c"]!));
+                Metrics?.CaughtUp(Collection.Name);
                 next++;
             }
 
@@ -194,14 +200,14 @@ internal sealed partial class RedisCollectionReplica : IDisposable
             {
                 // The log was trimmed past what this replica holds: only a reload is sure to miss nothing.
                 Log.GapNotInLog(_logger, Collection.Name, local.ToString(), target.ToString());
-                await LoadCoreAsync().ConfigureAwait(false);
+                await LoadCoreAsync("gap").ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is InvalidOperationException or ChangeRefusedException or FormatException)
         {
             // The replica and Redis disagree (a concurrent reload, a divergence): Redis holds the truth.
             Log.ReplicaDiverged(_logger, Collection.Name, e);
-            await LoadCoreAsync().ConfigureAwait(false);
+            await LoadCoreAsync("diverged").ConfigureAwait(false);
         }
     }
 
@@ -211,11 +217,11 @@ internal sealed partial class RedisCollectionReplica : IDisposable
     {
         Log.RedisBehind(_logger, Collection.Name, local.ToString());
         await EvaluateAsync(RedisScripts.Renew, [RedisChanges.FormatEpoch(local.Epoch), local.Sequence, RedisChanges.FormatEpoch(Cursor.NewEpoch())]).ConfigureAwait(false);
-        await LoadCoreAsync().ConfigureAwait(false);
+        await LoadCoreAsync("behind").ConfigureAwait(false);
     }
 
     // Under the gate.
-    private async Task LoadCoreAsync()
+    private async Task LoadCoreAsync(string reason)
     {
         var reply = (RedisResult[])(await EvaluateAsync(RedisScripts.Load, [RedisChanges.FormatEpoch(Cursor.NewEpoch()), _historyCount]).ConfigureAwait(false))!;
         if (!TryParseEpoch((string)reply[0]!, out var epoch))
@@ -251,6 +257,7 @@ internal sealed partial class RedisCollectionReplica : IDisposable
         history.Reverse();
         Collection.Load(epoch, sequence, records, history);
         Log.Loaded(_logger, Collection.Name, new Cursor(epoch, sequence).ToString(), records.Count, history.Count);
+        Metrics?.Loaded(Collection.Name, reason);
     }
 
     private async Task<RedisResult> EvaluateAsync(string script, RedisValue[] arguments)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.Metrics;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Hosting;
@@ -31,6 +32,7 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
     private readonly CancellationTokenSource _stopping = new();
     private IConnectionMultiplexer? _owned;
     private IConnectionMultiplexer? _connection;
+    private readonly RedisMetrics? _metrics;
     private Task _checks = Task.CompletedTask;
 
     public RedisReplicaService(
@@ -38,8 +40,10 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
         IOptions<RedisRocketOptions> options,
         IOptionsMonitor<LiveCollectionOptions> collectionOptions,
         ILoggerFactory? loggerFactory = null,
-        IConnectionMultiplexer? connection = null)
+        IConnectionMultiplexer? connection = null,
+        IMeterFactory? meterFactory = null)
     {
+        _metrics = meterFactory is null ? null : new RedisMetrics(meterFactory);
         _registry = registry;
         _options = options.Value;
         _collectionOptions = collectionOptions;
@@ -75,7 +79,7 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
         var logger = _loggerFactory.CreateLogger<RedisCollectionReplica>();
         foreach (var collection in _registry.Collections)
         {
-            var replica = new RedisCollectionReplica(collection, database, _options.KeyPrefix, _collectionOptions.Get(collection.Name).HistoryMaxEvents, logger);
+            var replica = new RedisCollectionReplica(collection, database, _options.KeyPrefix, _collectionOptions.Get(collection.Name).HistoryMaxEvents, logger) { Metrics = _metrics };
 
             // Subscribed before the load, so nothing published in between is missed (an event the load already
             // holds is skipped by its sequence).

@@ -26,6 +26,7 @@ public static class RocketWebSocketBuilderExtensions
         }
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IRocketStreamEndpoint, WebSocketStreamEndpoint>());
+        builder.Services.TryAddSingleton<CollectionAccess>();
         return builder;
     }
 }

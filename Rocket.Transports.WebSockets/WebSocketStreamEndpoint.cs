@@ -1,11 +1,15 @@
 using System;
+using System.Linq;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -48,6 +52,33 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
 
     public string Name => "websocket";
 
+    // Cross-site WebSocket hijacking: browsers send cookies on a WebSocket upgrade from any page, and upgrades are not
+    // subject to CORS. ASP.NET Core's middleware refuses origins outside WebSocketOptions.AllowedOrigins when that list is
+    // set; when it is not and the app has an authentication scheme, only the app's own origin (or a client that sends no
+    // Origin, which is not a browser) may upgrade.
+    internal static async Task<bool> IsOriginAllowedAsync(HttpContext context)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length == 0)
+        {
+            return true;
+        }
+
+        var services = context.RequestServices;
+        if (services.GetService<IOptions<WebSocketOptions>>()?.Value.AllowedOrigins.Count > 0)
+        {
+            return true;
+        }
+
+        if (services.GetService<IAuthenticationSchemeProvider>() is not { } schemes || !(await schemes.GetAllSchemesAsync().ConfigureAwait(false)).Any())
+        {
+            return true;
+        }
+
+        var own = context.Request.Scheme + "://" + context.Request.Host.Value;
+        return string.Equals(origin, own, StringComparison.OrdinalIgnoreCase);
+    }
+
     // Any request that asks for a WebSocket upgrade is this endpoint's to answer, a broken handshake included: answered
     // with the document instead, a client would take a 200 for a refused upgrade.
     public bool CanAccept(HttpContext context) => context.WebSockets.IsWebSocketRequest || LooksLikeUpgrade(context.Request);
@@ -76,6 +107,13 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
             Log.MiddlewareMissing(_logger);
             await WriteProblemAsync(context, StatusCodes.Status500InternalServerError, "websockets-not-enabled", "WebSockets are not enabled",
                 "The WebSocket transport is registered but the app does not call app.UseWebSockets() before mapping Rocket's collections.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!await IsOriginAllowedAsync(context).ConfigureAwait(false))
+        {
+            await WriteProblemAsync(context, StatusCodes.Status403Forbidden, "origin-not-allowed", "Origin not allowed",
+                $"A page on '{context.Request.Headers.Origin}' may not open this WebSocket: this app uses authentication, and a browser sends its cookies on a WebSocket from any site. Allow the origin with WebSocketOptions.AllowedOrigins.").ConfigureAwait(false);
             return;
         }
 
@@ -213,7 +251,7 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
         return false;
     }
 
-    private static async Task WriteProblemAsync(HttpContext context, int status, string type, string title, string detail)
+    internal static async Task WriteProblemAsync(HttpContext context, int status, string type, string title, string detail)
     {
         var response = context.Response;
         response.StatusCode = status;

@@ -110,4 +110,21 @@ public sealed class WebSocketTransportOptions
             _maxIncomingMessageBytes = value;
         }
     }
+
+    /// <summary>
+    /// On the multi-collection WebSocket (<c>MapRocketWebSocket</c>), the most collections one connection may follow at
+    /// once; a subscribe past it is answered with an <c>error</c> message (<c>TooManyCollections</c>). Default 100: each
+    /// costs a subscription with its queue, so one connection cannot hold unbounded memory.
+    /// </summary>
+    public int MaxCollectionsPerConnection
+    {
+        get => _maxCollectionsPerConnection;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _maxCollectionsPerConnection = value;
+        }
+    }
+
+    private int _maxCollectionsPerConnection = 100;
 }

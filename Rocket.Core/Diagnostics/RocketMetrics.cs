@@ -26,6 +26,9 @@ internal sealed class RocketMetrics
     private readonly Counter<long> _sentBytes;
     private readonly Histogram<double> _fanOut;
     private readonly Histogram<double> _lag;
+    private readonly UpDownCounter<long> _familyInstances;
+    private readonly Counter<long> _familyEvictions;
+    private readonly Counter<long> _familyRefusals;
 
     public RocketMetrics(IMeterFactory meterFactory)
     {
@@ -39,10 +42,15 @@ internal sealed class RocketMetrics
         _sentEvents = Meter.CreateCounter<long>("rocket.sent_events", "{event}", "Events handed to transports, per subscriber (one event to 1,000 subscribers counts 1,000).");
         _sentBytes = Meter.CreateCounter<long>("rocket.sent_bytes", "By", "Framed bytes handed to transports.");
         _fanOut = Meter.CreateHistogram<double>("rocket.fanout.duration", "s", "Time to queue one event to every subscriber of its collection.");
+        _familyInstances = Meter.CreateUpDownCounter<long>("rocket.family.instances", "{collection}", "Live instances of a collection family.");
+        _familyEvictions = Meter.CreateCounter<long>("rocket.family.evictions", "{collection}", "Family instances evicted with their history, by reason: idle or capacity.");
+        _familyRefusals = Meter.CreateCounter<long>("rocket.family.refusals", "{request}", "Requests refused because a family had as many instances as it admits, all with subscribers.");
         _lag = Meter.CreateHistogram<double>("rocket.delivery.lag", "s", "Time from an event's publication to the end of the transport write that carried it (the first event of each write).");
     }
 
     public Meter Meter { get; }
+
+    internal const string FamilyTag = "rocket.family";
 
     public bool TimesFanOut => _fanOut.Enabled;
 
@@ -88,6 +96,16 @@ internal sealed class RocketMetrics
 
     public void Delivered(string collection, string transport, long publishedTimestamp) =>
         _lag.Record(Stopwatch.GetElapsedTime(publishedTimestamp).TotalSeconds, new KeyValuePair<string, object?>(CollectionTag, collection), new KeyValuePair<string, object?>(TransportTag, transport));
+
+    public void FamilyInstanceAdded(string family) => _familyInstances.Add(1, new KeyValuePair<string, object?>(FamilyTag, family));
+
+    public void FamilyInstanceEvicted(string family, string reason)
+    {
+        _familyInstances.Add(-1, new KeyValuePair<string, object?>(FamilyTag, family));
+        _familyEvictions.Add(1, new KeyValuePair<string, object?>(FamilyTag, family), new KeyValuePair<string, object?>("rocket.family.eviction.reason", reason));
+    }
+
+    public void FamilyFull(string family) => _familyRefusals.Add(1, new KeyValuePair<string, object?>(FamilyTag, family));
 
     // The documented values of rocket.close.reason.
     internal static string ReasonName(CloseStatus status) => status switch

@@ -91,6 +91,8 @@ public sealed class LiveCollection : IDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxRecordDepth, LiveCollectionOptions.MaxRecordDepthLimit, nameof(options));
 
         Name = name;
+        DocumentName = name[(name.LastIndexOf('/') + 1)..];
+        MetricsName = name;
         _epoch = options.Epoch ?? Cursor.NewEpoch();
         _log = new FanOutLog(options.HistoryMaxEvents, options.HistoryMaxBytes, options.SubscriberQueueMaxEvents, options.SubscriberQueueMaxBytes);
         _queueMaxEvents = options.SubscriberQueueMaxEvents;
@@ -106,7 +108,7 @@ public sealed class LiveCollection : IDisposable
             Log.UntrustedEpoch(_logger, name, configured.ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
         }
 
-        _pathPrefix = "/" + JsonPointer.Escape(name) + "/";
+        _pathPrefix = "/" + JsonPointer.Escape(DocumentName) + "/";
 
         // Values were checked when each RecordChange was built; checking them again on the writer would only cost time.
         _patchWriter = new JsonPatchWriter(_patchBuffer, skipValueValidation: true);
@@ -119,8 +121,18 @@ public sealed class LiveCollection : IDisposable
         }
     }
 
-    /// <summary>The collection's name.</summary>
+    /// <summary>The collection's name: its registered name, or a family instance's path (<c>rooms/lobby/messages</c>).</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// The member of the document that holds the records, <c>{"&lt;DocumentName&gt;":{...}}</c>, and the first segment
+    /// of every patch path: the last segment of <see cref="Name"/> (so <c>messages</c> for <c>rooms/lobby/messages</c>),
+    /// the name itself when it has no <c>/</c>. A client can take it from the collection's URL.
+    /// </summary>
+    public string DocumentName { get; }
+
+    // The name metrics are recorded under: the collection's own, or its family's template (bounded attribute values).
+    internal string MetricsName { get; init; }
 
     /// <summary>The epoch of this collection's cursors (a source that reloads the collection may change it).</summary>
     public uint Epoch
@@ -529,7 +541,7 @@ public sealed class LiveCollection : IDisposable
                 records[i++] = new(record.Key, record.Value);
             }
 
-            return new Snapshot(Name, new Cursor(_epoch, _sequence), records);
+            return new Snapshot(DocumentName, new Cursor(_epoch, _sequence), records);
         }
     }
 
@@ -570,13 +582,13 @@ public sealed class LiveCollection : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_subscriptions.Count >= _maxSubscribers)
             {
-                Metrics?.Refused(Name, transport.Descriptor.Name, "refused");
+                Metrics?.Refused(MetricsName, transport.Descriptor.Name, "refused");
                 throw new SubscriberLimitException($"Collection '{Name}' has {_maxSubscribers} subscribers, as many as it admits; try again later.");
             }
 
             if (Budget is { } budget && !budget.TryTake())
             {
-                Metrics?.Refused(Name, transport.Descriptor.Name, "refused");
+                Metrics?.Refused(MetricsName, transport.Descriptor.Name, "refused");
                 throw new SubscriberLimitException("The server has as many subscribers as it admits; try again later.");
             }
 
@@ -593,7 +605,7 @@ public sealed class LiveCollection : IDisposable
             _subscriptions.Add(subscription);
 
             // Counted under the lock, before anything can end the subscription, so the up-down counter never dips below.
-            Metrics?.Started(Name, transport.Descriptor.Name, subscription.StartedWithReset, _sequence - subscription.StartCursor.Sequence);
+            Metrics?.Started(MetricsName, transport.Descriptor.Name, subscription.StartedWithReset, _sequence - subscription.StartCursor.Sequence);
             if (ShareStopping(subscription, stoppingToken))
             {
                 stoppingToken = CancellationToken.None;
@@ -870,7 +882,7 @@ public sealed class LiveCollection : IDisposable
         var fanOutStart = 0L;
         if (metrics is not null)
         {
-            metrics.Published(Name);
+            metrics.Published(MetricsName);
             if (metrics.TimesDelivery)
             {
                 liveEvent.PublishedTimestamp = Stopwatch.GetTimestamp();
@@ -907,7 +919,7 @@ public sealed class LiveCollection : IDisposable
         FanOut(liveEvent);
         if (fanOutStart != 0)
         {
-            metrics!.FannedOut(Name, fanOutStart);
+            metrics!.FannedOut(MetricsName, fanOutStart);
         }
 
         return liveEvent.Cursor;
@@ -1026,7 +1038,7 @@ public sealed class LiveCollection : IDisposable
     private void WriteKeyedDocument(Utf8JsonWriter json)
     {
         json.WriteStartObject();
-        json.WriteStartObject(Name);
+        json.WriteStartObject(DocumentName);
         foreach (var record in _records)
         {
             json.WritePropertyName(record.Key);

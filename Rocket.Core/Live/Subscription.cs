@@ -156,7 +156,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
         _queue.Complete();
         _ = _stop.CancelAsync();
-        _owner.Metrics?.Ended(_owner.Name, Transport.Descriptor.Name, reason.Status);
+        _owner.Metrics?.Ended(_owner.MetricsName, Transport.Descriptor.Name, reason.Status);
         return true;
     }
 
@@ -199,7 +199,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                     bytes = reset.Length;
                     await Transport.WriteAsync(reset, _stop.Token).ConfigureAwait(false);
                     _queue.Written(1, bytes);
-                    _owner.Metrics?.Sent(_owner.Name, Transport.Descriptor.Name, 1, bytes);
+                    _owner.Metrics?.Sent(_owner.MetricsName, Transport.Descriptor.Name, 1, bytes);
                 }
 
                 while (frames > 0)
@@ -303,10 +303,10 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     // After a write of `count` events from `first` on: what was sent, and how long the first of them took to get out.
     private void Measure(RocketMetrics metrics, long first, int count, long bytes)
     {
-        metrics.Sent(_owner.Name, Transport.Descriptor.Name, count, bytes);
+        metrics.Sent(_owner.MetricsName, Transport.Descriptor.Name, count, bytes);
         if (metrics.TimesDelivery && EventLog.TryGet(first) is { PublishedTimestamp: not 0 } written)
         {
-            metrics.Delivered(_owner.Name, Transport.Descriptor.Name, written.PublishedTimestamp);
+            metrics.Delivered(_owner.MetricsName, Transport.Descriptor.Name, written.PublishedTimestamp);
         }
     }
 

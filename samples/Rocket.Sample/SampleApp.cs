@@ -32,6 +32,9 @@ public static class SampleApp
             .AddSseTransport()
             .AddWebSocketTransport()
             .AddSignalRTransport();
+        // Development-only sign-in and the guarded families (SampleSignIn.cs).
+        builder.Services.AddSampleSignIn(rocket);
+
         // Health at /health, the OpenAPI document at /openapi/v1.json, metrics on the "Rocket" meter (docs/observability.md).
         var health = builder.Services.AddHealthChecks().AddRocket();
         builder.Services.AddOpenApi();
@@ -59,7 +62,10 @@ public static class SampleApp
         app.UseWebSockets();
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapRocketCollection("messages");
+        app.MapSampleSignIn();
         if (todos)
         {
             app.MapRocketCollection("todos");

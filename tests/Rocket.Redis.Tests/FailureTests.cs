@@ -5,6 +5,9 @@ using System.Text.Json;
 using System.Text;
 using System.Threading.Tasks;
 using System;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Rocket.Diagnostics;
 using System.Threading;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -36,6 +39,7 @@ public sealed class FailureTests : IAsyncLifetime
         var (_, oldCursor) = await node.GetKeyedAsync();
         await stream.NextPatchAsync();
 
+        using var loads = new MetricCollector<long>(node.App.Services.GetRequiredService<IMeterFactory>(), RocketTelemetry.MeterName, "rocket.redis.loads");
         await using (var admin = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration + ",allowAdmin=true"))
         {
             await admin.GetServers().Single().FlushAllDatabasesAsync();
@@ -49,6 +53,7 @@ public sealed class FailureTests : IAsyncLifetime
         var reset = await again.NextPatchAsync();
         Assert.Equal("""[{"op":"replace","path":"","value":{"messages":{}}}]""", reset.Patch);
         Assert.NotEqual(oldCursor[..8], reset.Id[..8]);
+        Assert.Contains(loads.GetMeasurementSnapshot(), static m => Equals(m.Tags["rocket.redis.load.reason"], "epoch_changed") && Equals(m.Tags["rocket.collection"], "messages"));
     }
 
     [Fact]

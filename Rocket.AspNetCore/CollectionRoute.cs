@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Rocket.Live;
+
+namespace Rocket.AspNetCore;
+
+/// <summary>
+/// The endpoints of one mapped collection or family: finds the collection a request is for (a family's instance by
+/// its route values, created on first use), checks the collection's authorization policy, and hands the request to
+/// that collection's <see cref="CollectionEndpoints"/>. A request refused here creates nothing and changes nothing.
+/// </summary>
+internal sealed class CollectionRoute
+{
+    private static readonly IReadOnlyDictionary<string, string> NoValues = new Dictionary<string, string>();
+
+    private readonly IServiceProvider _services;
+    private readonly CollectionEndpoints? _fixed;
+    private readonly CollectionFamily? _family;
+    private readonly CollectionAuthorizer? _authorizer;
+    private readonly ConditionalWeakTable<LiveCollection, CollectionEndpoints> _instances = [];
+
+    public CollectionRoute(IServiceProvider services, string collectionOrTemplate)
+    {
+        _services = services;
+        var registry = services.GetRequiredService<CollectionRegistry>();
+        if (registry.TryGetFamily(collectionOrTemplate, out var family))
+        {
+            _family = family;
+        }
+        else
+        {
+            _fixed = new CollectionEndpoints(services, collectionOrTemplate);
+        }
+
+        var authorizer = services.GetService<CollectionAuthorizer>();
+        _authorizer = authorizer?.IsGuarded(collectionOrTemplate) == true ? authorizer : null;
+    }
+
+    public Task GetCollectionAsync(HttpContext context) =>
+        _fixed is not null && _authorizer is null ? _fixed.GetCollectionAsync(context) : RunAsync(context, static (e, c, _) => e.GetCollectionAsync(c), null);
+
+    public Task ConnectCollectionAsync(HttpContext context) =>
+        _fixed is not null && _authorizer is null ? _fixed.ConnectCollectionAsync(context) : RunAsync(context, static (e, c, _) => e.ConnectCollectionAsync(c), null);
+
+    public Task CreateAsync(HttpContext context) => RunAsync(context, static (e, c, _) => e.CreateAsync(c), null);
+
+    public Task GetRecordAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.GetRecordAsync(c, id!), id);
+
+    public Task ReplaceAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.ReplaceAsync(c, id!), id);
+
+    public Task PatchAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.PatchAsync(c, id!), id);
+
+    public Task DeleteAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.DeleteAsync(c, id!), id);
+
+    private async Task RunAsync(HttpContext context, Func<CollectionEndpoints, HttpContext, string?, Task> handler, string? id)
+    {
+        string name;
+        IReadOnlyDictionary<string, string> values;
+        if (_family is null)
+        {
+            name = _fixed!.CollectionName;
+            values = NoValues;
+        }
+        else if (!_family.TryMatch(InstanceName(context), out var matched))
+        {
+            await Problem.WriteAsync(context, StatusCodes.Status404NotFound, "invalid-route-value", "No such collection",
+                $"{FamilyValueProblem(context)} Family '{_family.Template}' takes route values of ASCII letters, digits and - _ . ~ @.").ConfigureAwait(false);
+            return;
+        }
+        else
+        {
+            name = InstanceName(context);
+            values = matched;
+        }
+
+        if (_authorizer is not null)
+        {
+            var decision = await _authorizer.AuthorizeAsync(context.User, new CollectionResource(name, _family?.Template, values)).ConfigureAwait(false);
+            if (decision != CollectionAuthorization.Allowed)
+            {
+                await RefuseAsync(context, decision, name).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        var endpoints = _fixed;
+        if (_family is not null)
+        {
+            switch (_family.GetOrCreate(key => values.TryGetValue(key, out var value) ? value : null, out var collection, out var problem))
+            {
+                case CollectionFamilyLookup.Full:
+                    context.Response.Headers.RetryAfter = Random.Shared.Next(1, 6).ToString(CultureInfo.InvariantCulture);
+                    await Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "family-full", "Too many collections", problem!).ConfigureAwait(false);
+                    return;
+                case CollectionFamilyLookup.InvalidValue:
+                    await Problem.WriteAsync(context, StatusCodes.Status404NotFound, "invalid-route-value", "No such collection", problem!).ConfigureAwait(false);
+                    return;
+            }
+
+            endpoints = _instances.GetValue(collection!, c => new CollectionEndpoints(_services, c));
+        }
+
+        await handler(endpoints!, context, id).ConfigureAwait(false);
+    }
+
+    // The instance's name: the template with the request's route values put in.
+    private string InstanceName(HttpContext context)
+    {
+        var template = _family!.Template;
+        foreach (var parameter in _family.Parameters)
+        {
+            var value = context.Request.RouteValues[parameter] as string ?? string.Empty;
+            template = template.Replace("{" + parameter + "}", value, StringComparison.Ordinal);
+        }
+
+        return template;
+    }
+
+    private string FamilyValueProblem(HttpContext context)
+    {
+        foreach (var parameter in _family!.Parameters)
+        {
+            var value = context.Request.RouteValues[parameter] as string ?? string.Empty;
+            if (_family.GetValueProblem(value) is { } why)
+            {
+                return $"The route value '{parameter}' {why}.";
+            }
+        }
+
+        return "The route values do not name a collection.";
+    }
+
+    private static Task RefuseAsync(HttpContext context, CollectionAuthorization decision, string name) => decision == CollectionAuthorization.Unauthenticated
+        ? Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "unauthorized", "Unauthorized", $"Collection '{name}' requires a signed-in user.")
+        : Problem.WriteAsync(context, StatusCodes.Status403Forbidden, "forbidden", "Forbidden", $"The signed-in user may not use collection '{name}'.");
+}
