@@ -81,7 +81,11 @@ export interface OpenOptions {
   transport?: 'sse' | 'websocket' | 'signalr';
   /** For 'signalr': the app's HubConnection to Rocket's hub (e.g. `/rocket`); started if stopped. */
   hubConnection?: HubConnectionLike;
-  /** The collection's name; by default the URL's last path segment. */
+  /**
+   * The collection's name as the server knows it (the SignalR subscription's): by default the URL's path without its
+   * leading '/' (`messages`, `rooms/lobby/messages`); give it when the app is served under a path base. The keyed
+   * document's member is its last segment.
+   */
   collection?: string;
   /** Extra request headers for the GET and the SSE stream (not WebSocket: browsers cannot set them there). */
   headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
@@ -107,9 +111,12 @@ export class LiveCollection<TRecord = JsonValue> {
   /** Resolves (with the collection) when first live; rejects with the error if it ends in 'error' or is closed first. */
   readonly ready: Promise<LiveCollection<TRecord>>;
   readonly url: string;
+  /** The collection's name (the `collection` option, by default the URL's path: `rooms/lobby/messages`). */
   readonly name: string;
+  /** The keyed document's member: the name's last segment (`messages`). */
+  readonly member: string;
   readonly transport: 'sse' | 'websocket' | 'signalr';
-  /** The keyed document `{ [name]: { [id]: record } }`, or null before the first load. Updated in place: read only. */
+  /** The keyed document `{ [member]: { [id]: record } }`, or null before the first load. Updated in place: read only. */
   readonly document: { [collection: string]: { [id: string]: TRecord } } | null;
   /** The records by id. Updated in place: read only. */
   readonly records: { [id: string]: TRecord };

@@ -267,6 +267,7 @@ export class LiveCollection {
   #options;
   #url;
   #name;
+  #member;
   #transport;
   #document = null;
   #cursor = null;
@@ -300,8 +301,11 @@ export class LiveCollection {
       throw new TypeError("the 'signalr' transport needs options.hubConnection (a @microsoft/signalr HubConnection)");
     }
     this.#url = new URL(typeof url === 'string' ? url : url.href, globalThis.location?.href);
-    this.#name = this.#options.collection ?? decodeURIComponent(this.#url.pathname.split('/').filter(Boolean).pop() ?? '');
+    // The name is the collection's path (a family's instance is named by its whole path, `rooms/lobby/messages`); the
+    // keyed document's member is its last segment (`messages`), for a family as for a single collection.
+    this.#name = this.#options.collection ?? this.#url.pathname.split('/').filter(Boolean).map(decodeURIComponent).join('/');
     if (!this.#name) throw new TypeError(`cannot tell the collection's name from '${url}': give options.collection`);
+    this.#member = this.#name.split('/').pop();
     this.ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -316,18 +320,21 @@ export class LiveCollection {
   /** The collection's URL, resolved. */
   get url() { return this.#url.href; }
 
-  /** The collection's name: the key of the keyed document and of the SignalR subscription. */
+  /** The collection's name, as the SignalR subscription names it: by default the URL's path (`rooms/lobby/messages`). */
   get name() { return this.#name; }
+
+  /** The keyed document's member: the name's last segment (`messages`). */
+  get member() { return this.#member; }
 
   /** 'sse', 'websocket' or 'signalr'. */
   get transport() { return this.#transport; }
 
-  /** The keyed document `{ [name]: { [id]: record } }` as last applied, or null before the first load. */
+  /** The keyed document `{ [member]: { [id]: record } }` as last applied, or null before the first load. */
   get document() { return this.#document; }
 
   /** The records by id (the keyed document's inner object); empty before the first load. */
   get records() {
-    const records = this.#document?.[this.#name];
+    const records = this.#document?.[this.#member];
     return isContainer(records) && !Array.isArray(records) ? records : {};
   }
 
@@ -493,7 +500,7 @@ export class LiveCollection {
   }
 
   #touchedIds(operations) {
-    const prefix = `/${this.#name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const prefix = `/${this.#member.replace(/~/g, '~0').replace(/\//g, '~1')}`;
     const ids = new Set();
     for (const operation of operations) {
       for (const pointer of [operation.path, operation.from]) {

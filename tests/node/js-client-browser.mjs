@@ -14,7 +14,9 @@
 //      again) and is still exact;
 //   4. restart: a new server process on the same port (a new epoch): both windows get a reset of the new epoch and
 //      equal the new server;
-//   5. refused: a window of an unknown collection (`?collection=...`) shows the error state with the 404.
+//   5. refused: a window of an unknown collection (`?collection=...`) shows the error state with the 404;
+//   6. authorization (the sample's families): a room signed out shows the error state with the 401; signed in as alice,
+//      bob's notes show the 403, and her own notes are live: a note she sends shows up.
 // No window may throw. Prints one JSON summary line and exits 0, or prints why and exits 1. Bounded: 180 s overall,
 // 30 s per wait (60 s for the restart). The browser and the processes it started are always stopped.
 import { launchChromium } from './lib/browser.mjs';
@@ -173,7 +175,25 @@ async function main() {
   await refused.waitForSelector('#state[data-state="error"]');
   const reason = await refused.textContent('#reason');
   check(/404/.test(reason), `unknown collection: the page says '${reason}', expected the 404`);
-  steps.push({ step: 'refused', reason });
+
+  // 6. authorization on the sample's families: a room signed out is 401; signed in as alice, bob's notes are 403 and
+  //    her own notes are live, the cookie going with the GET and the stream (an upgrade from the page's own origin).
+  const room = await openWindow(context, restarted.baseUrl, 'room, signed out', `transport=${transport}&collection=rooms/lobby/messages`);
+  await room.waitForSelector('#state[data-state="error"]');
+  const roomReason = await room.textContent('#reason');
+  check(/401/.test(roomReason), `room, signed out: the page says '${roomReason}', expected the 401`);
+  const signedIn = await room.evaluate(async () => (await fetch('/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"alice"}' })).status);
+  check(signedIn >= 200 && signedIn < 300, `POST /login answered ${signedIn}`);
+  const others = await openWindow(context, restarted.baseUrl, "bob's notes as alice", `transport=${transport}&collection=users/bob/notes`);
+  await others.waitForSelector('#state[data-state="error"]');
+  const othersReason = await others.textContent('#reason');
+  check(/403/.test(othersReason), `bob's notes as alice: the page says '${othersReason}', expected the 403`);
+  const own = await openWindow(context, restarted.baseUrl, "alice's notes", `transport=${transport}&collection=users/alice/notes`);
+  await own.waitForSelector('#state[data-state="live"]');
+  await own.fill('#text', 'a note of my own');
+  await own.click('#compose button[type=submit]');
+  await own.waitForFunction(() => [...document.querySelectorAll('#messages li .text')].some((item) => item.textContent === 'a note of my own'));
+  steps.push({ step: 'refused', reason, signedOut: roomReason, forbidden: othersReason });
 
   check(pageErrors.length === 0, `the pages threw: ${pageErrors.join('; ')}`);
   console.log(JSON.stringify({ ok: true, transport, browser: `chromium ${browser.version()}`, steps }));

@@ -11,7 +11,9 @@
 //   3. concurrent writes: a second client opens; four writers create, replace, patch and delete at once; both clients
 //      reach the server's cursor with documents equal to the server's.
 //   4. refused: a client of an unknown collection ends in state 'error' with status 404 and its `ready` rejects (with
-//      SignalR also a hub subscription refused with NotFound), instead of retrying silently.
+//      SignalR also a hub subscription refused with NotFound), instead of retrying silently; so do a room of the
+//      sample's families signed out (401) and another user's notes (403), while the signed-in user's own notes
+//      (cookie on every request) are live and show a note she writes.
 //   5. restart: the server is stopped (a graceful shutdown) and a new one started on the same port (a new epoch): the
 //      client reconnects by itself, gets a 'reset' of the new epoch, and equals the new server.
 // Prints one JSON summary line with "ok":true and exits 0, or prints why and exits 1. Bounded: 180 s overall, 30 s per
@@ -40,9 +42,9 @@ const collections = [];
 const hubs = [];
 const steps = [];
 
-function hubFor(baseUrl) {
+function hubFor(baseUrl, headers = {}) {
   const builder = new signalR.HubConnectionBuilder()
-    .withUrl(`${baseUrl}/rocket`, { transport: signalR.HttpTransportType.WebSockets })
+    .withUrl(`${baseUrl}/rocket`, { transport: signalR.HttpTransportType.WebSockets, headers })
     .configureLogging(signalR.LogLevel.None);
   // One protocol with SignalR's automatic reconnect, one without: the client must resume after either.
   if (protocol === 'messagepack') builder.withHubProtocol(new MessagePackHubProtocol()).withAutomaticReconnect([0, 250, 500, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000]);
@@ -52,12 +54,19 @@ function hubFor(baseUrl) {
 }
 
 // maxDelay bounds the backoff so the scenario does not wait out a 30 s ceiling; everything else is the default.
-function open(baseUrl, label, options = {}) {
+// `cookie` goes with every request of the client: the GET and SSE stream (headers), the WebSocket upgrade (ws takes
+// headers), SignalR's requests.
+function open(baseUrl, label, { cookie, ...options } = {}) {
+  const headers = cookie ? { Cookie: cookie } : {};
+  const WebSocketWithHeaders = class extends WebSocket {
+    constructor(url, protocols) { super(url, protocols, { headers }); }
+  };
   const collection = openCollection(`${baseUrl}${options.path ?? '/messages'}`, {
     transport,
     maxDelay: 2000,
-    WebSocket,
-    ...(transport === 'signalr' ? { hubConnection: hubFor(baseUrl) } : {}),
+    WebSocket: WebSocketWithHeaders,
+    headers,
+    ...(transport === 'signalr' ? { hubConnection: hubFor(baseUrl, headers) } : {}),
     ...options,
   });
   collections.push(collection);
@@ -139,7 +148,28 @@ async function main() {
     check(hubRefused.collection.state === 'error', `unknown hub collection: state ${hubRefused.collection.state}`);
     refused.push(`hub ${hubError.message.split(':')[0]}`);
   }
-  steps.push({ step: 'refused', refused });
+  // Authorization, on the sample's collection families: signed out, a room is 401; signed in as alice, bob's notes
+  // are 403 and her own notes are live (an instance named users/alice/notes, whose document member is `notes`).
+  const signedOut = open(server.baseUrl, 'room, signed out', { path: '/rooms/lobby/messages' });
+  const unauthorized = await signedOut.collection.ready.then(() => null, (error) => error);
+  check(unauthorized instanceof RocketError && unauthorized.status === 401 && signedOut.collection.state === 'error',
+    `room, signed out: ready settled with ${unauthorized?.stack ?? unauthorized}`);
+  const login = await fetch(`${server.baseUrl}/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'alice' }) });
+  const cookie = login.headers.get('set-cookie')?.split(';')[0];
+  check(login.ok && cookie, `POST /login answered ${login.status} with cookie ${cookie}`);
+  const othersNotes = open(server.baseUrl, "bob's notes as alice", { path: '/users/bob/notes', cookie });
+  const forbidden = await othersNotes.collection.ready.then(() => null, (error) => error);
+  check(forbidden instanceof RocketError && forbidden.status === 403 && othersNotes.collection.state === 'error',
+    `bob's notes as alice: ready settled with ${forbidden?.stack ?? forbidden}`);
+  refused.push(401, 403);
+  const notes = open(server.baseUrl, "alice's notes", { path: '/users/alice/notes', cookie });
+  await notes.collection.ready;
+  check(notes.collection.name === 'users/alice/notes' && notes.collection.member === 'notes', `name ${notes.collection.name}, member ${notes.collection.member}`);
+  const note = await fetch(`${server.baseUrl}/users/alice/notes`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: cookie }, body: JSON.stringify({ text: 'mine' }) });
+  check(note.status === 201, `POST /users/alice/notes answered ${note.status}`);
+  const { id: noteId } = await note.json();
+  await waitFor(notes, () => notes.collection.records[noteId]?.text === 'mine', "alice's note in her live copy", WaitMs);
+  steps.push({ step: 'refused', refused, authorizedFamily: notes.collection.cursor });
 
   // 5. restart: a new process on the same port, a new epoch
   const oldEpoch = parseCursor(a.collection.cursor).epoch;
