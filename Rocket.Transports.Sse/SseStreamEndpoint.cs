@@ -154,12 +154,18 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
         await subscription.Completion.ConfigureAwait(false);
     }
 
-    private Subscription Subscribe(HttpContext context, LiveCollection collection, CancellationToken clientGone) =>
-        collection.Subscribe(
+    private Subscription Subscribe(HttpContext context, LiveCollection collection, CancellationToken clientGone)
+    {
+        var subscription = collection.Subscribe(
             new SseTransport(context.Response.BodyWriter, _options.WriteTimeout, context.Abort),
             GetCursor(context.Request),
             clientGone,
             _lifetime?.ApplicationStopping ?? CancellationToken.None);
+
+        // A stream lives no longer than the authentication it was opened with.
+        StreamAuthentication.CloseWhenExpired(context, subscription);
+        return subscription;
+    }
 
     private static string? GetCursor(HttpRequest request)
     {

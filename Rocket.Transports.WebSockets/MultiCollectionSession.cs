@@ -32,8 +32,11 @@ internal sealed class MultiCollectionSession : IAsyncDisposable
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closed = new();
 
-    public MultiCollectionSession(WebSocket socket, ClaimsPrincipal user, CollectionAccess access, WebSocketTransportOptions options, ILogger logger)
+    private readonly DateTimeOffset? _expires;
+
+    public MultiCollectionSession(WebSocket socket, ClaimsPrincipal user, CollectionAccess access, WebSocketTransportOptions options, ILogger logger, DateTimeOffset? expires = null)
     {
+        _expires = expires;
         _socket = socket;
         _user = user;
         _access = access;
@@ -178,6 +181,12 @@ internal sealed class MultiCollectionSession : IAsyncDisposable
         try
         {
             var subscription = live!.Subscribe(new CollectionTransport(this, collection), cursor, _closed.Token, stopping);
+            if (_expires is { } expires)
+            {
+                // No longer than the authentication the connection was opened with: each collection gets its close.
+                subscription.CloseAfter(expires - DateTimeOffset.UtcNow, Rocket.Transports.CloseReason.Expired);
+            }
+
             lock (_subscriptions)
             {
                 _subscriptions[collection] = subscription;

@@ -66,7 +66,7 @@ public static class RocketWebSocketEndpointRouteBuilderExtensions
                 KeepAliveTimeout = options.KeepAliveTimeout,
                 DangerousEnableCompression = false,
             }).ConfigureAwait(false);
-            var session = new MultiCollectionSession(socket, context.User, access, options, logger);
+            var session = new MultiCollectionSession(socket, context.User, access, options, logger, StreamAuthentication.GetExpiry(context));
             await using (session.ConfigureAwait(false))
             {
                 await session.RunAsync(lifetime?.ApplicationStopping ?? CancellationToken.None).ConfigureAwait(false);

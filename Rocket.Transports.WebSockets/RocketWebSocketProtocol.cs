@@ -30,6 +30,12 @@ public static class RocketWebSocketProtocol
     /// </summary>
     public const WebSocketCloseStatus SlowConsumerCloseStatus = (WebSocketCloseStatus)4000;
 
+    /// <summary>
+    /// The close code when the authentication the stream was opened with expired (a private code, RFC 6455 section
+    /// 7.4.2): sign in again, then reconnect and resume from the last cursor.
+    /// </summary>
+    public const WebSocketCloseStatus ExpiredCloseStatus = (WebSocketCloseStatus)4001;
+
     /// <summary>The longest close reason a close frame carries: 123 bytes of UTF-8 (RFC 6455 section 5.5: 125 minus the code).</summary>
     public const int MaxCloseReasonBytes = 123;
 }

@@ -48,6 +48,9 @@ public sealed partial class WebSocketSession
     private int _state;
     private int _messages;
 
+    // When the authentication the stream was opened with expires: the stream is closed then (4001).
+    private DateTimeOffset? _expires;
+
     private WebSocketSession(WebSocket socket, WebSocketConnectionStream? connection, WebSocketTransportOptions options, ILogger logger)
     {
         _socket = socket;
@@ -115,15 +118,16 @@ public sealed partial class WebSocketSession
     /// </summary>
     internal static Task RunUpgradedAsync(
         WebSocket webSocket,
-        WebSocketConnectionStream connection,
+        WebSocketConnectionStream? connection,
         LiveCollection collection,
         string? cursor,
         bool awaitResume,
         WebSocketTransportOptions options,
         ILogger logger,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        DateTimeOffset? expires = null)
     {
-        var session = new WebSocketSession(webSocket, connection, options, logger);
+        var session = new WebSocketSession(webSocket, connection, options, logger) { _expires = expires };
         return session.RunCoreAsync(collection, cursor, awaitResume, cancellationToken);
     }
 
@@ -158,6 +162,10 @@ public sealed partial class WebSocketSession
             {
                 // Not the stopping token: a stop is answered with close 1001 below, after the subscription is disposed.
                 subscription = collection.Subscribe(_transport, cursor, CancellationToken.None);
+                if (_expires is { } expires)
+                {
+                    subscription.CloseAfter(expires - DateTimeOffset.UtcNow, CloseReason.Expired);
+                }
             }
             catch (ObjectDisposedException)
             {
@@ -234,7 +242,7 @@ public sealed partial class WebSocketSession
             {
                 case CloseStatus.TransportFailed:
                     return;
-                case CloseStatus.SlowConsumer or CloseStatus.ShuttingDown:
+                case CloseStatus.SlowConsumer or CloseStatus.ShuttingDown or CloseStatus.Expired:
                     // Rocket has sent its close already (or tried to); a no-op if so.
                     await _transport.CloseAsync(rocketReason, timeout.Token).ConfigureAwait(false);
                     break;

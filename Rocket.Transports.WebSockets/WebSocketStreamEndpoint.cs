@@ -171,9 +171,7 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
 
         using (socket)
         {
-            await (awaitResume
-                ? WebSocketSession.RunAwaitingResumeAsync(socket, collection, _options, _logger, stopping)
-                : WebSocketSession.RunAsync(socket, collection, cursor, _options, _logger, stopping)).ConfigureAwait(false);
+            await WebSocketSession.RunUpgradedAsync(socket, null, collection, cursor, awaitResume, _options, _logger, stopping, StreamAuthentication.GetExpiry(context)).ConfigureAwait(false);
         }
     }
 
@@ -218,7 +216,7 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
             KeepAliveTimeout = _options.KeepAliveTimeout,
         });
         connection.Socket = socket;
-        await WebSocketSession.RunUpgradedAsync(socket, connection, collection, cursor, awaitResume, _options, _logger, stopping).ConfigureAwait(false);
+        await WebSocketSession.RunUpgradedAsync(socket, connection, collection, cursor, awaitResume, _options, _logger, stopping, StreamAuthentication.GetExpiry(context)).ConfigureAwait(false);
     }
 
     // ?resume=message: the client will send its cursor as the first message, so the stream waits for it (up to

@@ -120,7 +120,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
     /// <summary>
     /// Sends <c>{"type":"close","status":"…","code":N,"reason":"…"}</c>, then a close frame with the code for
     /// <paramref name="reason"/> (<see cref="CloseStatus.SlowConsumer"/> 4000, <see cref="CloseStatus.ShuttingDown"/>
-    /// 1001, otherwise 1000) and the reason cut to 123 bytes. Does not wait for the client's close frame (the session's
+    /// 1001, <see cref="CloseStatus.Expired"/> 4001, otherwise 1000) and the reason cut to 123 bytes. Does not wait for the client's close frame (the session's
     /// receive loop sees it). Only the first close of a transport sends anything.
     /// </summary>
     public ValueTask CloseAsync(CloseReason reason, CancellationToken cancellationToken = default)
@@ -130,6 +130,7 @@ public sealed class WebSocketTransport : ITransport, IDisposable
         {
             CloseStatus.SlowConsumer => RocketWebSocketProtocol.SlowConsumerCloseStatus,
             CloseStatus.ShuttingDown => WebSocketCloseStatus.EndpointUnavailable,
+            CloseStatus.Expired => RocketWebSocketProtocol.ExpiredCloseStatus,
             _ => WebSocketCloseStatus.NormalClosure,
         };
         return SendCloseAsync("close", reason.Status.ToString(), code, reason.Description, cancellationToken);

@@ -114,6 +114,7 @@ internal sealed class RocketMetrics
         CloseStatus.SlowConsumer => "slow_consumer",
         CloseStatus.ShuttingDown => "shutting_down",
         CloseStatus.TransportFailed => "transport_failed",
+        CloseStatus.Expired => "expired",
         _ => "other",
     };
 }

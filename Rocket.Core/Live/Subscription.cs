@@ -38,6 +38,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     private CancellationTokenRegistration _stoppingRegistration;
     private CloseReason? _closeReason;
     private int _wroteSinceHeartbeat;
+    private ITimer? _closeTimer;
 
     internal Subscription(LiveCollection owner, ITransport transport)
     {
@@ -85,6 +86,41 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     {
         End(CloseReason.ShuttingDown);
         _owner.Unregister(this);
+    }
+
+    /// <summary>
+    /// Ends the subscription with <paramref name="reason"/> and unregisters it; for <see cref="CloseStatus.SlowConsumer"/>,
+    /// <see cref="CloseStatus.ShuttingDown"/> and <see cref="CloseStatus.Expired"/> the transport is then closed with it
+    /// (an SSE <c>event: close</c>, a WebSocket close message and code), after what was already in flight.
+    /// </summary>
+    public void Close(CloseReason reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        End(reason);
+        _owner.Unregister(this);
+    }
+
+    /// <summary>
+    /// Closes the subscription with <paramref name="reason"/> once <paramref name="delay"/> has passed, unless it ended
+    /// first: how a host bounds a stream by the lifetime of the authentication it was opened with. One per subscription;
+    /// a later call replaces the earlier.
+    /// </summary>
+    public void CloseAfter(TimeSpan delay, CloseReason reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        if (delay <= TimeSpan.Zero)
+        {
+            Close(reason);
+            return;
+        }
+
+        var timer = TimeProvider.System.CreateTimer(static state => ((Tuple<Subscription, CloseReason>)state!).Item1.Close(((Tuple<Subscription, CloseReason>)state).Item2), Tuple.Create(this, reason), delay, Timeout.InfiniteTimeSpan);
+        Interlocked.Exchange(ref _closeTimer, timer)?.Dispose();
+        if (Volatile.Read(ref _closeReason) is not null)
+        {
+            // Ended meanwhile: the loop may have disposed the previous timer already.
+            Interlocked.Exchange(ref _closeTimer, null)?.Dispose();
+        }
     }
 
     /// <summary>Ends the subscription, unregisters it, and waits for its loop to stop.</summary>
@@ -291,10 +327,11 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
             // deadlock, and this loop never runs inline in a callback (the queue resumes it on the thread pool).
             _callerRegistration.Dispose();
             _stoppingRegistration.Dispose();
+            Interlocked.Exchange(ref _closeTimer, null)?.Dispose();
         }
 
         var reason = Volatile.Read(ref _closeReason)!;
-        if (reason.Status is CloseStatus.SlowConsumer or CloseStatus.ShuttingDown)
+        if (reason.Status is CloseStatus.SlowConsumer or CloseStatus.ShuttingDown or CloseStatus.Expired)
         {
             await CloseTransportAsync(reason).ConfigureAwait(false);
         }

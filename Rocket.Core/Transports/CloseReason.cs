@@ -23,6 +23,9 @@ public sealed class CloseReason
     /// <summary>The host ended the subscription.</summary>
     public static CloseReason Normal { get; } = new(CloseStatus.Normal, "the subscription ended");
 
+    /// <summary>The authentication the stream was opened with expired.</summary>
+    public static CloseReason Expired { get; } = new(CloseStatus.Expired, "the authentication this stream was opened with expired; sign in again and resume from your last cursor");
+
     /// <summary>The collection is shutting down.</summary>
     public static CloseReason ShuttingDown { get; } = new(CloseStatus.ShuttingDown, "the collection is shutting down; reconnect and resume from your last cursor");
 

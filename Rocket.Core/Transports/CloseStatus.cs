@@ -14,4 +14,7 @@ public enum CloseStatus
 
     /// <summary>A write to the transport failed; the connection is presumed gone, so Rocket does not close it.</summary>
     TransportFailed,
+
+    /// <summary>The authentication the stream was opened with expired; the client signs in again and resumes with its last cursor.</summary>
+    Expired,
 }

@@ -327,6 +327,43 @@ public sealed class FamilyAndAuthorizationTests : IAsyncDisposable
         Assert.Equal(WebSocketState.Open, own.State);
     }
 
+    [Fact]
+    public async Task StreamsEnd_WhenTheirAuthenticationExpires_WithTheReason()
+    {
+        await StartAsync();
+        using var request = Request(HttpMethod.Get, "users/bob/notes", "bob", accept: "text/event-stream");
+        request.Headers.Add("X-Expires-Ms", "300");
+        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new SseReader(await response.Content.ReadAsStreamAsync());
+        var close = await reader.ReadUntilAsync("event: close\n");
+        var data = await reader.ReadEventAsync();
+        Assert.Contains("\"status\":\"Expired\"", data, StringComparison.Ordinal);
+        Assert.Contains("event: patch", close, StringComparison.Ordinal);
+
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("X-User", "bob");
+        socket.Options.SetRequestHeader("X-Expires-Ms", "300");
+        await socket.ConnectAsync(new Uri(_client.BaseAddress!.ToString().Replace("http", "ws", StringComparison.Ordinal) + "users/bob/notes"), CancellationToken.None);
+        var buffer = new byte[8192];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while ((await socket.ReceiveAsync(buffer, timeout.Token)).MessageType != WebSocketMessageType.Close)
+        {
+        }
+
+        Assert.Equal(4001, (int)socket.CloseStatus!.Value);
+
+        using var multi = new ClientWebSocket();
+        multi.Options.SetRequestHeader("X-User", "bob");
+        multi.Options.SetRequestHeader("X-Expires-Ms", "300");
+        await multi.ConnectAsync(new Uri(_client.BaseAddress!.ToString().Replace("http", "ws", StringComparison.Ordinal) + "rocket/ws"), CancellationToken.None);
+        await SendAsync(multi, """{"type":"subscribe","collection":"users/bob/notes"}""");
+        Assert.Equal("patch", (await ReceiveAsync(multi)).GetProperty("type").GetString());
+        var closed = await ReceiveAsync(multi);
+        Assert.Equal("close", closed.GetProperty("type").GetString());
+        Assert.Equal("Expired", closed.GetProperty("status").GetString());
+        Assert.Equal("users/bob/notes", closed.GetProperty("collection").GetString());
+    }
+
     private async Task<ClientWebSocket> OpenMultiAsync(string? user)
     {
         var socket = new ClientWebSocket();
@@ -464,7 +501,14 @@ public sealed class FamilyAndAuthorizationTests : IAsyncDisposable
             }
 
             var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, user.ToString())], Scheme.Name);
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
+            var properties = new AuthenticationProperties();
+            if (Request.Headers.TryGetValue("X-Expires-Ms", out var ms))
+            {
+                // A ticket that says when it expires, as a cookie's does.
+                properties.ExpiresUtc = DateTimeOffset.UtcNow.AddMilliseconds(double.Parse(ms.ToString(), System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), properties, Scheme.Name)));
         }
     }
 }

@@ -168,19 +168,24 @@ public sealed class TelemetryTests : IAsyncDisposable
         };
         ActivitySource.AddActivityListener(parentListener);
 
-        await using var subscription = _collection.Subscribe(new InMemoryTransport());
+        // Listeners are process-wide and other tests publish too: only this test's trace is looked at.
         Cursor cursor;
         string parentId;
+        ActivityTraceId traceId;
+        Subscription subscription;
         using (var parent = parentSource.StartActivity("POST /messages"))
         {
             parentId = parent!.SpanId.ToString();
+            traceId = parent.TraceId;
+            subscription = _collection.Subscribe(new InMemoryTransport());
             cursor = _collection.Create("a", "{}"u8);
         }
 
+        await subscription.DisposeAsync();
         Activity[] ours;
         lock (stopped)
         {
-            ours = stopped.Where(static a => a.Source.Name == RocketTelemetry.ActivitySourceName && a.OperationName.StartsWith("rocket.", StringComparison.Ordinal)).ToArray();
+            ours = stopped.Where(a => a.Source.Name == RocketTelemetry.ActivitySourceName && a.TraceId == traceId).ToArray();
         }
 
         var subscribe = Assert.Single(ours, static a => a.OperationName == "rocket.subscribe");
