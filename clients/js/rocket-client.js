@@ -687,8 +687,10 @@ export class LiveCollection {
         finish({ reason: `the stream broke: ${error.message}`, error, opened: true });
         return;
       }
+      // SlowConsumer asks for an immediate resume; so does Expired (the sign-in the stream was opened with ran out):
+      // the resume either carries a renewed credential or is refused with a 401, which is the error state.
       finish(closing
-        ? { reason: `${closing.status}: ${closing.reason}`, immediate: closing.status === 'SlowConsumer', opened: true }
+        ? { reason: `${closing.status}: ${closing.reason}`, immediate: closing.status === 'SlowConsumer' || closing.status === 'Expired', opened: true }
         : { reason: 'the server ended the stream', opened: true });
     })();
     return {
@@ -738,6 +740,10 @@ export class LiveCollection {
       // 1002, 1003, 1007, 1008 and 1009 say this client broke the protocol: trying again would break it again.
       if ([1002, 1003, 1007, 1008, 1009].includes(event.code)) {
         context.ended({ refused: new RocketError(text, { code: event.code }), opened });
+      } else if (event.code === 4001) {
+        // Expired: the sign-in ran out. A browser would not show the upgrade's 401, so the resume GETs the document
+        // first: a renewed credential resumes, a refused one is the error state.
+        context.ended({ reason: text, immediate: true, mode: 'check', opened });
       } else {
         // 4000 (slow consumer) asks for an immediate resume; 1001 (going away), 1006 and the rest back off first.
         context.ended({ reason: text, immediate: event.code === 4000, opened });
@@ -791,7 +797,7 @@ export class LiveCollection {
     };
     const onClose = (collection, status, reason) => {
       if (closed || collection !== name) return;
-      finish({ reason: `${status}: ${reason}`, immediate: status === 'SlowConsumer', opened: true });
+      finish({ reason: `${status}: ${reason}`, immediate: status === 'SlowConsumer' || status === 'Expired', opened: true });
     };
     hub.on('patch', onPatch);
     hub.on('close', onClose);

@@ -160,6 +160,24 @@ async function main() {
     await until(() => seen.states.some((s) => s.state === 'reconnecting' && /no data or heartbeat/.test(s.reason)), 'the idle timeout');
   });
 
+  await run('sse: event close with Expired resumes at once; the resume refused with 401 is the error state', async () => {
+    const server = await scriptedServer((request, response, n) => {
+      if (request.url.includes('form=keyed')) keyed(response, { c: {} }, 'aaaaaaaa.1');
+      else if (n === 1) {
+        eventStream(response, `${patchEvent('aaaaaaaa.2', [{ op: 'add', path: '/c/a', value: 1 }])}event: close\ndata: {"status":"Expired","reason":"the sign-in expired"}\n\n`);
+        response.end();
+      } else {
+        response.writeHead(401, { 'Content-Type': 'application/problem+json' });
+        response.end(JSON.stringify({ title: 'Unauthorized', status: 401, detail: 'sign in' }));
+      }
+    });
+    cleanups.push(server.close);
+    const collection = open(`${server.base}/c`, { initialDelay: Never });
+    await until(() => collection.state === 'error', 'the error state');
+    check(collection.error?.status === 401 && server.streams().length === 2, `error ${collection.error}, streams ${server.streams().length}`);
+    check(server.streams()[1].url.searchParams.get('lastEventId') === 'aaaaaaaa.2', `second stream ${server.streams()[1].url}`);
+  });
+
   await run('sse: 503 with Retry-After is retried; then live', async () => {
     const server = await scriptedServer((request, response, n) => {
       if (request.url.includes('form=keyed')) keyed(response, { c: {} }, 'aaaaaaaa.1');
@@ -258,6 +276,29 @@ async function main() {
     await until(() => sockets.length === 2, 'a second connection');
     check(sockets[1].url.searchParams.get('lastEventId') === 'aaaaaaaa.2', `second URL ${sockets[1].url}`);
     check(seen.states.some((s) => s.state === 'reconnecting' && /1001/.test(s.reason)), `states ${JSON.stringify(seen.states)}`);
+  });
+
+  await run('websocket: close 4001 (expired) checks with a GET at once, whose 401 is the error state', async () => {
+    let expired = false;
+    const sockets = [];
+    const server = await scriptedServer((request, response) => {
+      if (expired) {
+        response.writeHead(401, { 'Content-Type': 'application/problem+json' });
+        response.end(JSON.stringify({ title: 'Unauthorized', status: 401, detail: 'sign in again' }));
+      } else keyed(response, { c: {} }, 'aaaaaaaa.1');
+    });
+    const wss = new WebSocketServer({ noServer: true });
+    server.server.on('upgrade', (request, socket, head) => wss.handleUpgrade(request, socket, head, (ws) => {
+      sockets.push(request.url);
+      expired = true;
+      ws.send(JSON.stringify({ type: 'close', status: 'Expired', code: 4001, reason: 'the sign-in expired' }));
+      ws.close(4001, 'the sign-in expired');
+    }));
+    cleanups.push(async () => { for (const client of wss.clients) client.terminate(); wss.close(); await server.close(); });
+    const collection = open(`${server.base}/c`, { transport: 'websocket', initialDelay: Never });
+    await until(() => collection.state === 'error', 'the error state');
+    check(collection.error?.status === 401 && /sign in again/.test(collection.error.message), `error ${collection.error}`);
+    check(sockets.length === 1 && server.gets().length === 2, `upgrades ${sockets.length}, GETs ${server.gets().length}`);
   });
 
   await run('websocket: close 1008 (policy violation) is the error state', async () => {
