@@ -44,9 +44,7 @@ public static class RocketEndpointRouteBuilderExtensions
         group.MapGet(string.Empty, (Delegate)handlers.GetCollectionAsync)
             .WithName($"{collection}.get").WithSummary($"The {collection} collection: the document with its cursor (Last-Event-ID), or its live stream")
             .Produces<JsonElement>(StatusCodes.Status200OK, "application/json", "text/event-stream")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status406NotAcceptable)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status406NotAcceptable, StatusCodes.Status503ServiceUnavailable);
         group.MapMethods(string.Empty, [HttpMethods.Connect], handlers.ConnectCollectionAsync).ExcludeFromDescription();
         if (scaffold)
         {
@@ -54,38 +52,22 @@ public static class RocketEndpointRouteBuilderExtensions
                 .WithName($"{collection}.create").WithSummary($"Creates a record in {collection}; the server assigns its id")
                 .Accepts<JsonElement>("application/json")
                 .Produces<JsonElement>(StatusCodes.Status201Created, "application/json")
-                .ProducesProblem(StatusCodes.Status400BadRequest)
-                .ProducesProblem(StatusCodes.Status409Conflict)
-                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-                .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-                .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+                .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
             group.MapGet("/{id}", (HttpContext context, string id) => handlers.GetRecordAsync(context, id))
                 .WithName($"{collection}.getRecord").WithSummary($"One record of {collection}, with its ETag")
                 .Produces<JsonElement>(StatusCodes.Status200OK, "application/json")
                 .Produces(StatusCodes.Status304NotModified)
-                .ProducesProblem(StatusCodes.Status404NotFound);
+                .ProducesProblems(StatusCodes.Status404NotFound);
             group.MapPut("/{id}", (HttpContext context, string id) => handlers.ReplaceAsync(context, id))
                 .WithName($"{collection}.replace").WithSummary($"Replaces a record of {collection} whole (If-Match for a conditional write)")
                 .Accepts<JsonElement>("application/json")
                 .Produces<JsonElement>(StatusCodes.Status200OK, "application/json")
-                .ProducesProblem(StatusCodes.Status400BadRequest)
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesProblem(StatusCodes.Status409Conflict)
-                .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-                .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-                .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+                .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status412PreconditionFailed, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
             group.MapPatch("/{id}", (HttpContext context, string id) => handlers.PatchAsync(context, id))
                 .WithName($"{collection}.patch").WithSummary($"Applies an RFC 6902 JSON Patch to a record of {collection}, all or nothing")
                 .Accepts<JsonElement>("application/json-patch+json")
                 .Produces<JsonElement>(StatusCodes.Status200OK, "application/json")
-                .ProducesProblem(StatusCodes.Status400BadRequest)
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesProblem(StatusCodes.Status409Conflict)
-                .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-                .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-                .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-                .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+                .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status412PreconditionFailed, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status503ServiceUnavailable);
             // The Accepts metadata above describes the bodies, and routing would answer any other media type with a bare
             // 415 of its own; these twins, below them in order and out of the document, take those requests so the
             // handlers answer with Rocket's problem (which names the media type expected).
@@ -95,12 +77,21 @@ public static class RocketEndpointRouteBuilderExtensions
             group.MapDelete("/{id}", (HttpContext context, string id) => handlers.DeleteAsync(context, id))
                 .WithName($"{collection}.delete").WithSummary($"Deletes a record of {collection} (If-Match for a conditional delete)")
                 .Produces(StatusCodes.Status204NoContent)
-                .ProducesProblem(StatusCodes.Status404NotFound)
-                .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-                .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+                .ProducesProblems(StatusCodes.Status404NotFound, StatusCodes.Status412PreconditionFailed, StatusCodes.Status503ServiceUnavailable);
         }
 
         return group;
+    }
+
+    // The problem answers of an endpoint, each application/problem+json, for the OpenAPI document.
+    private static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder endpoint, params int[] statuses)
+    {
+        foreach (var status in statuses)
+        {
+            endpoint.ProducesProblem(status);
+        }
+
+        return endpoint;
     }
 
     private static void OtherMediaTypes(RouteHandlerBuilder endpoint) =>

@@ -184,6 +184,11 @@ public sealed class CollectionFamily : IDisposable
     /// <summary>Evicts every instance idle for <see cref="CollectionFamilyOptions.IdleTimeout"/> or longer; returns how many. The family's timer calls it.</summary>
     public int EvictIdle()
     {
+        if (_options.IdleTimeout <= TimeSpan.Zero)
+        {
+            return 0;
+        }
+
         var now = Environment.TickCount64;
         var idleMs = (long)_options.IdleTimeout.TotalMilliseconds;
         List<LiveCollection>? evicted = null;

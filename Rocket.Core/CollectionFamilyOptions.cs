@@ -17,13 +17,19 @@ public sealed class CollectionFamilyOptions
     /// How long an instance may go without a subscriber and without being used (a GET, a stream, a write) before it is
     /// evicted with its history; default 5 minutes. A cursor of an evicted instance gets a reset (the next instance has
     /// a new epoch), never a wrong replay. An instance with a subscriber is never evicted.
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> (or <see cref="TimeSpan.Zero"/>): never evicted for idleness, only to
+    /// make room under <see cref="MaxInstances"/>.
     /// </summary>
     public TimeSpan IdleTimeout
     {
         get => _idleTimeout;
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            if (value != System.Threading.Timeout.InfiniteTimeSpan)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            }
+
             _idleTimeout = value;
         }
     }

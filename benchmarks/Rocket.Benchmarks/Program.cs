@@ -9,6 +9,12 @@ public static class Program
     // BenchmarkDotNet exits 0 even when a benchmark throws: report failure through the exit code ourselves.
     public static int Main(string[] args)
     {
+        // Not a BenchmarkDotNet run: retained memory of collection family instances (docs/benchmarks.md, "Families").
+        if (args.Length > 0 && args[0] == "--family-memory")
+        {
+            return Live.FamilyMemory.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000);
+        }
+
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(ExpandQuickMode(args));
         var failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
         return failed ? 1 : 0;
