@@ -30,6 +30,10 @@ fi
 if [ -f tests/node/package-lock.json ]; then
   (cd tests/node && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in tests/node failed"
 fi
+# The sample page's SignalR option serves SignalR's browser client from these (the JavaScript client tests use it).
+if [ -f samples/Rocket.Sample/package-lock.json ]; then
+  (cd samples/Rocket.Sample && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in samples/Rocket.Sample failed"
+fi
 
 # --- build everything, benchmarks included (dotnet test would skip them) ---------------------------
 dotnet build Rocket.sln -c Release -warnaserror || fail "the build failed"

@@ -10,7 +10,8 @@ namespace Rocket.Sample;
 
 /// <summary>
 /// The sample server: a <c>messages</c> collection on the REST scaffold, every transport that exists, and a page at
-/// <c>/</c> that shows the list live. The collection is in memory, or in Redis when the connection string <c>Redis</c> is
+/// <c>/</c> that shows the list live with Rocket's JavaScript client (served at <c>/rocket/client.js</c>) over the
+/// transport its <c>?transport=</c> names. The collection is in memory, or in Redis when the connection string <c>Redis</c> is
 /// set (<c>ConnectionStrings__Redis=127.0.0.1:6379</c>), so several instances serve one collection. With the connection
 /// string <c>Todos</c> (<c>ConnectionStrings__Todos="Data Source=todos.db"</c>) it also serves <c>/todos</c>, a collection
 /// kept in a SQLite table through EF Core; with the connection string <c>Postgres</c>, which takes precedence,
@@ -75,6 +76,8 @@ public static class SampleApp
         app.MapRocketHub();
         app.MapHealthChecks("/health");
         app.MapOpenApi();
+        // The JavaScript client the page imports, at /rocket/client.js.
+        app.MapRocketClientScript();
         return app;
     }
 }

@@ -40,23 +40,24 @@ public sealed class NodeClientTests
     public Task SignalRClientWithFastJsonPatch_ChangesResumeAndReset_CopyEqualsServerDocument(string protocol) =>
         AssertPassesAgainstSampleAsync("signalr-interop.mjs", "documents equal", protocol);
 
-    // The page applies the stream's patches with its own small applier (no build step): it must be right too. Every
-    // case passes but the one per revision whose patch repeats "op" (see the script): npm 95 - 1, shared 112 - 1.
+    // The JavaScript client (clients/js, which the sample page imports) applies the stream's patches with its own
+    // applier: every case passes but the one per revision whose patch repeats "op" (see the script): npm 95 - 1,
+    // shared 112 - 1.
     [Fact]
-    public Task SamplePageJsonPatchApplier_NpmSuite_EveryCasePasses() =>
-        AssertPageApplierPassesAsync(["npm"], 94);
+    public Task JsClientJsonPatchApplier_NpmSuite_EveryCasePasses() =>
+        AssertApplierPassesAsync(["npm"], 94);
 
     [SharedSuiteFact]
-    public Task SamplePageJsonPatchApplier_NpmAndSharedSuites_EveryCasePasses()
+    public Task JsClientJsonPatchApplier_NpmAndSharedSuites_EveryCasePasses()
     {
         var suite = SharedSuite.Folder;
         Assert.True(Directory.Exists(suite), $"The shared conformance suite is missing at {suite}.");
-        return AssertPageApplierPassesAsync(["npm", "shared"], 94 + 111, suite);
+        return AssertApplierPassesAsync(["npm", "shared"], 94 + 111, suite);
     }
 
-    private static async Task AssertPageApplierPassesAsync(string[] expectedSources, int expectedPassed, params string[] args)
+    private static async Task AssertApplierPassesAsync(string[] expectedSources, int expectedPassed, params string[] args)
     {
-        var result = await AssertPassesAsync("page-jsonpatch.mjs", Ok, args);
+        var result = await AssertPassesAsync("client-jsonpatch.mjs", Ok, args);
 
         // The summary is the script's first line: it names the revisions read, so a run that read fewer cannot pass.
         using var summary = JsonDocument.Parse(result.StandardOutput.Split('\n')[0]);
@@ -72,7 +73,7 @@ public sealed class NodeClientTests
         await AssertPassesAsync(script, expectedOutput, [server.BaseUrl, .. args]);
     }
 
-    private static async Task<NodeScript.Result> AssertPassesAsync(string script, string expectedOutput, params string[] args)
+    internal static async Task<NodeScript.Result> AssertPassesAsync(string script, string expectedOutput, params string[] args)
     {
         var result = await NodeScript.RunAsync(script, ScriptTimeout, args);
 

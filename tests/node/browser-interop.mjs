@@ -2,10 +2,11 @@
 //
 //   node browser-interop.mjs <baseUrl>        e.g. node browser-interop.mjs http://127.0.0.1:5080
 //
-// Opens the page at `/`, waits until it is live (`#status.live`, set after its first event), records every `patch`
-// event the browser's own EventSource (`window.rocketEvents`) receives, creates a record over HTTP from Node and
-// waits for `li[data-id="<id>"]` to show its text, deletes it and waits for the item to go, then requires the
-// browser to have received an `add` and a `remove` for the record's path. Prints one JSON summary line and exits 0,
+// Opens the page at `/` (which follows the collection with Rocket's JavaScript client, over SSE by default), waits
+// until it is live (`#state[data-state="live"]`), opens the browser's own EventSource on `/messages` in the page and
+// records every `patch` event it receives (from its reset on), creates a record over HTTP from Node and
+// waits for `li[data-id="<id>"]` to show its text, deletes it and waits for the item to go and for the EventSource's
+// `remove`, then requires the browser's EventSource to have received an `add` and then a `remove` for the record's path. Prints one JSON summary line and exits 0,
 // or prints why and exits 1. The browser is always closed. Bounded: 60 s overall, 20 s per wait (Chromium starts slowly on a loaded machine).
 import { launchChromium, newPage, runBounded } from './lib/browser.mjs';
 import { check, pointerTo } from './lib/interop.mjs';
@@ -33,16 +34,19 @@ async function main() {
 
   const response = await page.goto(`${baseUrl}/`, { waitUntil: 'load' });
   check(response?.status() === 200, `GET / answered ${response?.status()}`);
-  await page.waitForSelector('#status.live');
+  await page.waitForSelector('#state[data-state="live"]');
 
-  // Record what the browser's own EventSource delivers from now on (the page's listener keeps running beside it).
-  await page.evaluate(() => {
-    if (!(window.rocketEvents instanceof EventSource)) throw new Error('window.rocketEvents is not an EventSource');
+  // Record what the browser's own EventSource delivers (the page's client keeps running beside it); it opens with no
+  // cursor, so its first event is a reset, and once that has come it is subscribed.
+  await page.evaluate(() => new Promise((resolve, reject) => {
     window.recordedPatches = [];
+    window.rocketEvents = new EventSource('/messages');
     window.rocketEvents.addEventListener('patch', (event) => {
       window.recordedPatches.push({ id: event.lastEventId, data: event.data });
+      resolve();
     });
-  });
+    window.rocketEvents.onerror = () => reject(new Error('the EventSource failed before its first event'));
+  }));
 
   const text = `hello from Node ${Date.now()}`;
   const created = await fetch(`${baseUrl}/messages`, {
@@ -63,7 +67,8 @@ async function main() {
   await page.waitForSelector(selector, { state: 'detached' });
 
   const path = pointerTo(record.id);
-  // The page removed the item, so the remove event has been dispatched to every listener, ours included.
+  // The page's client and the EventSource are separate streams: wait for the EventSource's own remove.
+  await page.waitForFunction((p) => window.recordedPatches.some((event) => JSON.parse(event.data).some((op) => op.op === 'remove' && op.path === p)), path);
   const recorded = await page.evaluate(() => window.recordedPatches);
   const ops = recorded.flatMap((event) => JSON.parse(event.data));
   const add = ops.find((op) => op.op === 'add' && op.path === path);

@@ -1,17 +1,17 @@
-// Runs the sample page's own JSON Patch applier (samples/Rocket.Sample/wwwroot/jsonpatch.js) through the public JSON
+// Runs the JavaScript client's own JSON Patch applier (clients/js, the package @rocket-live/client) through the public JSON
 // Patch conformance suite: the npm package json-patch-test-suite always, and the newer revision in shared/ when its
 // folder is given (only CI has shared/ beside the repository).
 //
-//   node page-jsonpatch.mjs [path to shared/conformance/json-patch-tests]
+//   node client-jsonpatch.mjs [path to shared/conformance/json-patch-tests]
 //
 // A case with "error" must throw and leave the document unchanged; with "expected" must produce it; with neither must
 // succeed. Disabled cases run too, except the one per revision whose patch has two "op" members: JSON.parse keeps the
-// last one, so no applier of parsed JavaScript objects can see them (the page only ever parses patches Rocket's server
+// last one, so no applier of parsed JavaScript objects can see them (the client only ever parses patches Rocket's server
 // wrote, which never repeat a member). Prints one JSON summary line, naming the sources it ran; exits 0 only when every
 // other case passed.
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { applyPatch } from '../../samples/Rocket.Sample/wwwroot/jsonpatch.js';
+import { applyPatch } from '@rocket-live/client';
 
 const shared = process.argv[2];
 const files = [
