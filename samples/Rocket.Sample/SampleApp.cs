@@ -74,6 +74,7 @@ public static class SampleApp
         }
 
         app.MapRocketHub();
+        app.MapRocketWebSocket();
         app.MapHealthChecks("/health");
         app.MapOpenApi();
         // The JavaScript client the page imports, at /rocket/client.js.
