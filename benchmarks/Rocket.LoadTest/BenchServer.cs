@@ -62,7 +62,7 @@ internal static class BenchServer
     }
 
     /// <summary>The transports a server can be limited to with <c>--transport</c>: each one's app, as its users would write it.</summary>
-    public static readonly string[] Transports = ["sse", "websocket", "signalr", "signalr-messagepack", "baseline-sse", "baseline-signalr", "raw"];
+    public static readonly string[] Transports = ["sse", "sse-guarded", "websocket", "signalr", "signalr-messagepack", "baseline-sse", "baseline-signalr", "raw"];
 
     /// <summary>
     /// Runs the server. With <paramref name="only"/> null it hosts every transport; with a transport's name, only what an
@@ -82,7 +82,9 @@ internal static class BenchServer
     public static async Task<int> RunAsync(int port, string? only, string? redis = null, string? keyPrefix = null)
     {
         // signalr-messagepack is the same app as signalr (both hub protocols are registered); its clients speak MessagePack.
-        bool Hosts(string transport) => only is null || only == transport || (transport == "signalr" && only == "signalr-messagepack");
+        // sse-guarded is the sse app with the collection behind an authorization policy (a user from a header): the
+        // policy runs once per subscribe, so its fan-out should match the open collection's.
+        bool Hosts(string transport) => only is null || only == transport || (transport == "signalr" && only == "signalr-messagepack") || (transport == "sse" && only == "sse-guarded");
 
         // Started first, so Kestrel's memory-pool meter is seen from its first block.
         using var allocations = new AllocationSampler();
@@ -103,6 +105,13 @@ internal static class BenchServer
             if (Hosts("sse"))
             {
                 rocketBuilder.AddSseTransport();
+            }
+
+            if (only == "sse-guarded")
+            {
+                builder.Services.AddAuthentication(HeaderUser.SchemeName).AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, HeaderUser>(HeaderUser.SchemeName, null);
+                builder.Services.AddAuthorization();
+                rocketBuilder.RequireAuthorization(Payload.Collection);
             }
 
             if (Hosts("websocket"))
@@ -138,6 +147,11 @@ internal static class BenchServer
         builder.Services.AddSingleton<Baselines>();
 
         var app = builder.Build();
+        if (only == "sse-guarded")
+        {
+            app.UseAuthentication();
+        }
+
         if (Hosts("websocket"))
         {
             app.UseWebSockets();

@@ -47,7 +47,7 @@ internal static class LoadRunner
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var target = options.Transport switch
         {
-            "sse" or "websocket" or "signalr" or "signalr-messagepack" => "rocket",
+            "sse" or "sse-guarded" or "websocket" or "signalr" or "signalr-messagepack" => "rocket",
             "baseline-sse" or "baseline-signalr" or "raw" => options.Transport,
             _ => throw new ArgumentException($"Unknown transport '{options.Transport}'.", nameof(options)),
         };
@@ -304,6 +304,7 @@ internal static class LoadRunner
         return options.Transport switch
         {
             "sse" => new SseReceiver(state, new Uri(server, "/" + Payload.Collection)),
+            "sse-guarded" => new SseReceiver(state, new Uri(server, "/" + Payload.Collection), "X-User: load\r\n"),
             "baseline-sse" => new SseReceiver(state, new Uri(server, "/baseline/sse")),
             "websocket" => new WebSocketReceiver(state, new Uri(server, "/" + Payload.Collection)),
             "signalr" => new SignalRReceiver(state, new Uri(server, "/rocket"), rocket: true),

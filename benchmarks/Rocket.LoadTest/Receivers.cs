@@ -258,14 +258,14 @@ internal abstract class Receiver : IAsyncDisposable
 }
 
 /// <summary>Rocket's SSE stream or the naive SSE baseline, read over a plain socket (<see cref="HttpSocketResponse"/>).</summary>
-internal sealed class SseReceiver(RunState state, Uri url) : Receiver(state)
+internal sealed class SseReceiver(RunState state, Uri url, string extraHeaders = "") : Receiver(state)
 {
     private HttpSocketStream? _body;
     private Task? _loop;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var response = await HttpSocketResponse.GetAsync(url, "Accept: text/event-stream\r\n", cancellationToken);
+        var response = await HttpSocketResponse.GetAsync(url, "Accept: text/event-stream\r\n" + extraHeaders, cancellationToken);
         _body = response.Body;
         if (response.Status != 200
             || !response.Headers.TryGetValue("Content-Type", out var type) || !type.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase))

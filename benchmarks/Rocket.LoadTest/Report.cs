@@ -16,7 +16,7 @@ namespace Rocket.LoadTest;
 /// </summary>
 internal static class Report
 {
-    private static readonly string[] Order = ["sse", "websocket", "signalr", "signalr-messagepack", "baseline-sse", "baseline-signalr", "raw"];
+    private static readonly string[] Order = ["sse", "sse-guarded", "websocket", "signalr", "signalr-messagepack", "baseline-sse", "baseline-signalr", "raw"];
     private static readonly string[] Colors = ["#d62728", "#1f77b4", "#2ca02c", "#17becf", "#ff7f0e", "#9467bd", "#7f7f7f"];
     private static readonly string[] Modes = ["memory", "redis", "redis2"];
 
