@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using Rocket;
 using Rocket.Client;
 using Rocket.Client.SignalR;
+using Rocket.Postgres;
 using Rocket.Redis;
 
 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -24,7 +25,7 @@ await app.StartAsync(timeout.Token);
 var collection = new Uri(app.Urls.First() + "/messages");
 
 // Types of the packages this app does not run, so a package that is missing or broken fails the build.
-Console.WriteLine($"packages: {typeof(SignalRConnector).Assembly.GetName().Name}, {typeof(RocketRedisBuilderExtensions).Assembly.GetName().Name}");
+Console.WriteLine($"packages: {typeof(SignalRConnector).Assembly.GetName().Name}, {typeof(RocketRedisBuilderExtensions).Assembly.GetName().Name}, {typeof(RocketPostgresBuilderExtensions).Assembly.GetName().Name}");
 
 await using var sse = await LiveCollectionClient.OpenAsync(collection, cancellationToken: timeout.Token);
 await using var webSocket = await LiveCollectionClient.OpenAsync(collection, o => o.Transport = new WebSocketConnector(), timeout.Token);
