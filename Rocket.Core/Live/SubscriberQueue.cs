@@ -68,7 +68,7 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     }
 
     /// <summary>Puts a frame that is not in the log (a reset) ahead of everything else; false once completed.</summary>
-    public bool TryWriteLone(byte[] frame)
+    public bool EnqueueReset(byte[] frame)
     {
         bool wake;
         lock (this)
@@ -99,7 +99,7 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     /// <see cref="ResumeReader"/> once, later, on a thread that holds no lock (the collection's fan-out gathers those into
     /// <see cref="WakeBatch"/>es, so one thread-pool item resumes many readers).
     /// </summary>
-    public QueueWrite Append(long sequence, int frameLength, int maxEvents, long maxBytes)
+    public QueueWrite Enqueue(long sequence, int frameLength, int maxEvents, long maxBytes)
     {
         lock (this)
         {
@@ -121,8 +121,8 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     }
 
     /// <summary>
-    /// Resumes the reader that an <see cref="Append"/> found parked, on this thread: its loop runs until it parks again or
-    /// its write has to wait. Called once per such <see cref="Append"/>, never under a lock.
+    /// Resumes the reader that an <see cref="Enqueue"/> found parked, on this thread: its loop runs until it parks again or
+    /// its write has to wait. Called once per such <see cref="Enqueue"/>, never under a lock.
     /// </summary>
     public void ResumeReader()
     {
@@ -134,7 +134,7 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     /// Extends the pending range by the events <paramref name="first"/> to <paramref name="first"/> +
     /// <paramref name="count"/> - 1 (a replay, <paramref name="bytes"/> framed, already checked against the limits).
     /// </summary>
-    public void WriteRange(long first, int count, long bytes)
+    public void EnqueueReplay(long first, int count, long bytes)
     {
         bool wake;
         lock (this)
@@ -293,7 +293,7 @@ internal sealed class SubscriberQueue : IValueTaskSource<bool>
     }
 }
 
-/// <summary>What <see cref="SubscriberQueue.Append"/> did with an event.</summary>
+/// <summary>What <see cref="SubscriberQueue.Enqueue"/> did with an event.</summary>
 internal enum QueueWrite
 {
     /// <summary>Queued (or dropped, the queue being completed); the reader is busy or will find it.</summary>

@@ -136,16 +136,16 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     internal QueueWrite Enqueue(long sequence, int frameLength) =>
         Volatile.Read(ref _closeReason) is not null
             ? QueueWrite.Queued
-            : _queue.Append(sequence, frameLength, _owner.QueueMaxEvents, _owner.QueueMaxBytes);
+            : _queue.Enqueue(sequence, frameLength, _owner.QueueMaxEvents, _owner.QueueMaxBytes);
 
     // The queue the loop parks on, for the collection's fan-out to resume.
     internal SubscriberQueue Queue => _queue;
 
     // Called under the collection's lock when subscribing: the events a cursor missed, already checked by Fits.
-    internal void EnqueueReplay(long first, int count, long bytes) => _queue.WriteRange(first, count, bytes);
+    internal void EnqueueReplay(long first, int count, long bytes) => _queue.EnqueueReplay(first, count, bytes);
 
     // Called under the collection's lock when subscribing: the reset, which is not in the log, goes first.
-    internal void EnqueueReset(byte[] frame) => _queue.TryWriteLone(frame);
+    internal void EnqueueReset(byte[] frame) => _queue.EnqueueReset(frame);
 
     // Called by the collection's heartbeat tick under its lock. The heartbeat is sent only to a subscriber that was written
     // nothing since the last tick and has nothing waiting (the queue checks that).

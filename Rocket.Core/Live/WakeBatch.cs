@@ -32,7 +32,7 @@ internal sealed class WakeBatch : IThreadPoolWorkItem
 
     private WakeBatch(Pool pool) => _pool = pool;
 
-    /// <summary>Adds a queue whose reader <see cref="SubscriberQueue.Append"/> found parked; true when the batch is now full.</summary>
+    /// <summary>Adds a queue whose reader <see cref="SubscriberQueue.Enqueue"/> found parked; true when the batch is now full.</summary>
     public bool Add(SubscriberQueue queue)
     {
         _queues[_count++] = queue;

@@ -18,7 +18,7 @@ public class SubscriberQueueTests
     // false when the event would take the queue over a limit.
     private static bool TryWrite(SubscriberQueue queue, long sequence, int frameLength, int maxEvents, long maxBytes)
     {
-        var written = queue.Append(sequence, frameLength, maxEvents, maxBytes);
+        var written = queue.Enqueue(sequence, frameLength, maxEvents, maxBytes);
         if (written == QueueWrite.ReaderParked)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static q => q.ResumeReader(), queue, preferLocal: false);
@@ -54,7 +54,7 @@ public class SubscriberQueueTests
         Assert.False(queue.TryTake(out _, out _, out _, out _));
 
         // The next range starts where the writer is now, and a replay's several events arrive as one write.
-        queue.WriteRange(14, 3, 3);
+        queue.EnqueueReplay(14, 3, 3);
         Assert.True(Write(queue, 17));
         Assert.True(queue.TryTake(out _, out first, out count, out _));
         Assert.Equal(14, first);
@@ -65,7 +65,7 @@ public class SubscriberQueueTests
     public void LoneFrame_GoesAheadOfTheRange()
     {
         var queue = new SubscriberQueue();
-        Assert.True(queue.TryWriteLone(Frame(7)));
+        Assert.True(queue.EnqueueReset(Frame(7)));
         Assert.True(Write(queue, 3));
         Assert.Equal(2, queue.Count);
         Assert.True(queue.TryTake(out var lone, out var first, out var count, out _));
@@ -73,7 +73,7 @@ public class SubscriberQueueTests
         Assert.Equal(3, first);
         Assert.Equal(1, count);
 
-        Assert.True(queue.TryWriteLone(Frame(8)));
+        Assert.True(queue.EnqueueReset(Frame(8)));
         Assert.True(queue.TryTake(out lone, out _, out count, out _));
         Assert.Equal(8, lone![0]);
         Assert.Equal(0, count);
@@ -131,7 +131,7 @@ public class SubscriberQueueTests
         queue.Complete();
         Assert.False(await wait.WaitAsync(LiveTest.Timeout));
         Assert.True(Write(queue, 2)); // not "over the limit": the event is dropped with the rest
-        Assert.False(queue.TryWriteLone(Frame(2)));
+        Assert.False(queue.EnqueueReset(Frame(2)));
         Assert.False(await queue.WaitAsync());
         Assert.False(queue.TryTake(out _, out _, out _, out _));
     }

@@ -106,17 +106,17 @@ public class WakeBatchTests
     public async Task SubscriberQueue_Append_TellsWhichCallTookTheParkedReader()
     {
         var queue = new SubscriberQueue();
-        Assert.Equal(QueueWrite.Queued, queue.Append(1, 10, maxEvents: 10, maxBytes: 1_000));
+        Assert.Equal(QueueWrite.Queued, queue.Enqueue(1, 10, maxEvents: 10, maxBytes: 1_000));
         Assert.True(queue.TryTake(out _, out _, out var count, out _));
         Assert.Equal(1, count);
         queue.Written(1, 10);
 
         var wait = queue.WaitAsync();
         Assert.False(wait.IsCompleted);
-        Assert.Equal(QueueWrite.ReaderParked, queue.Append(2, 10, maxEvents: 10, maxBytes: 1_000));
+        Assert.Equal(QueueWrite.ReaderParked, queue.Enqueue(2, 10, maxEvents: 10, maxBytes: 1_000));
 
         // Only the first writer after the reader parked is told; the reader is not resumed until ResumeReader.
-        Assert.Equal(QueueWrite.Queued, queue.Append(3, 10, maxEvents: 10, maxBytes: 1_000));
+        Assert.Equal(QueueWrite.Queued, queue.Enqueue(3, 10, maxEvents: 10, maxBytes: 1_000));
         Assert.False(wait.IsCompleted);
         queue.ResumeReader();
         Assert.True(wait.IsCompletedSuccessfully);
@@ -124,7 +124,7 @@ public class WakeBatchTests
         Assert.True(queue.TryTake(out _, out var first, out count, out _));
         Assert.Equal((2L, 2), (first, count));
 
-        Assert.Equal(QueueWrite.OverLimit, queue.Append(4, 10, maxEvents: 2, maxBytes: 1_000));
+        Assert.Equal(QueueWrite.OverLimit, queue.Enqueue(4, 10, maxEvents: 2, maxBytes: 1_000));
     }
 
     // An in-memory transport whose framer always throws.
