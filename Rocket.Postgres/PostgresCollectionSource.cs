@@ -685,7 +685,14 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             Log.CheckpointFailed(_logger, _collection.Name, e);
             if (_streamCancel is { } cancel)
             {
-                await cancel.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await cancel.CancelAsync().ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The stream ended meanwhile (and disposed its source): there is nothing left to end.
+                }
             }
 
             return;

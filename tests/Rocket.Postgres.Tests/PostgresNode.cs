@@ -10,6 +10,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
+using System.Threading.Channels;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -17,7 +18,6 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Rocket.Live;
-using Rocket.Transports.SignalR;
 
 namespace Rocket.Postgres.Tests;
 
@@ -124,11 +124,13 @@ public sealed class PostgresNode : IAsyncDisposable
 
     public async Task<SignalRFeed> OpenSignalRAsync()
     {
+        // The hub's contract: Subscribe(collection, lastEventId), then patch(collection, id, reset, patch) invocations.
         var connection = new HubConnectionBuilder().WithUrl(new Uri(Address, "/rocket")).Build();
+        var patches = Channel.CreateUnbounded<(string Id, string Patch)>();
+        connection.On<string, string, bool, JsonElement>("patch", (_, id, _, patch) => patches.Writer.TryWrite((id, patch.GetRawText())));
         await connection.StartAsync();
-        var stop = new CancellationTokenSource();
-        var events = connection.StreamAsync<RocketHubEvent>("Subscribe", Collection, null, stop.Token).GetAsyncEnumerator(stop.Token);
-        return new SignalRFeed(connection, stop, events);
+        await connection.InvokeAsync("Subscribe", Collection, null);
+        return new SignalRFeed(connection, patches.Reader);
     }
 
     public async ValueTask DisposeAsync()
@@ -210,20 +212,12 @@ public sealed class WebSocketFeed(ClientWebSocket socket) : IPatchFeed
     }
 }
 
-public sealed class SignalRFeed(HubConnection connection, CancellationTokenSource stop, IAsyncEnumerator<RocketHubEvent> events) : IPatchFeed
+public sealed class SignalRFeed(HubConnection connection, ChannelReader<(string Id, string Patch)> patches) : IPatchFeed
 {
-    public async Task<(string Id, string Patch)> NextPatchAsync(TimeSpan? timeout = null)
-    {
-        Assert.True(await events.MoveNextAsync().AsTask().WaitAsync(timeout ?? TimeSpan.FromSeconds(20)), "the SignalR stream ended");
-        return (events.Current.Id, Encoding.UTF8.GetString(events.Current.Patch.Span));
-    }
+    public async Task<(string Id, string Patch)> NextPatchAsync(TimeSpan? timeout = null) =>
+        await patches.ReadAsync().AsTask().WaitAsync(timeout ?? TimeSpan.FromSeconds(20));
 
-    public async ValueTask DisposeAsync()
-    {
-        await stop.CancelAsync();
-        await connection.DisposeAsync();
-        stop.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await connection.DisposeAsync();
 }
 
 /// <summary>Keeps what a node logs at Warning and above, for failure messages.</summary>
