@@ -297,6 +297,9 @@ export class LiveCollection {
     if (!['sse', 'websocket', 'signalr'].includes(this.#transport)) {
       throw new TypeError(`transport must be 'sse', 'websocket' or 'signalr', not '${this.#transport}'`);
     }
+    if (this.#options.shared !== undefined && this.#transport !== 'websocket') {
+      throw new TypeError("options.shared (a multi-collection WebSocket's URL) needs transport 'websocket'");
+    }
     if (this.#transport === 'signalr' && !this.#options.hubConnection) {
       throw new TypeError("the 'signalr' transport needs options.hubConnection (a @microsoft/signalr HubConnection)");
     }
@@ -468,6 +471,7 @@ export class LiveCollection {
     const cursor = this.#cursor;
     try {
       if (this.#transport === 'sse') this.#connection = this.#openSse(context, cursor);
+      else if (this.#transport === 'websocket' && this.#options.shared !== undefined) this.#connection = this.#openShared(context, cursor);
       else if (this.#transport === 'websocket') this.#connection = this.#openWebSocket(context, cursor);
       else this.#connection = this.#openSignalR(context, cursor);
     } catch (error) {
@@ -762,6 +766,16 @@ export class LiveCollection {
     };
   }
 
+  // ----- One WebSocket shared by several collections (MapRocketWebSocket, /rocket/ws): subscribe/unsubscribe -----
+
+  #openShared(context, cursor) {
+    const url = new URL(this.#options.shared, this.#url);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : url.protocol === 'wss:' ? 'wss:' : 'ws:';
+    const WebSocketClass = this.#options.WebSocket ?? globalThis.WebSocket;
+    if (typeof WebSocketClass !== 'function') throw new TypeError('no WebSocket implementation: pass options.WebSocket');
+    return SharedSocket.for(url.href, WebSocketClass).subscribe(this.#name, cursor, context);
+  }
+
   // ----- SignalR: the app's HubConnection, hub methods Subscribe/Unsubscribe, client methods patch/close -----
 
   #openSignalR(context, cursor) {
@@ -833,6 +847,147 @@ export class LiveCollection {
         if (hub.state === 'Connected') hub.invoke('Unsubscribe', name).catch(() => {});
       },
     };
+  }
+}
+
+// One WebSocket to a multi-collection endpoint, shared by every collection opened with the same `shared` URL (and
+// WebSocket class). Each collection keeps its own cursor, backoff and state: a dropped socket ends every collection's
+// stream, and each resumes on its own schedule, on whichever socket is then current (a new one when needed). The
+// socket is closed when its last collection leaves.
+const sharedSockets = new Map();
+const SharedStatuses = { NotFound: 404, Unauthorized: 401, Forbidden: 403, FamilyFull: 503, SubscriberLimit: 503, ShuttingDown: 503 };
+
+class SharedSocket {
+  static for(url, WebSocketClass) {
+    let byClass = sharedSockets.get(url);
+    if (!byClass) sharedSockets.set(url, (byClass = new Map()));
+    let shared = byClass.get(WebSocketClass);
+    if (!shared) byClass.set(WebSocketClass, (shared = new SharedSocket(url, WebSocketClass)));
+    return shared;
+  }
+
+  #url;
+  #WebSocketClass;
+  #socket = null;
+  #open = false;
+  #subscribers = new Map();
+
+  constructor(url, WebSocketClass) {
+    this.#url = url;
+    this.#WebSocketClass = WebSocketClass;
+  }
+
+  // No new collection joins this socket any more (its sign-in expired, so a renewed one needs a new upgrade); those
+  // already on it stay until they leave.
+  #retire() {
+    const byClass = sharedSockets.get(this.#url);
+    if (byClass?.get(this.#WebSocketClass) === this) byClass.delete(this.#WebSocketClass);
+    if (byClass?.size === 0) sharedSockets.delete(this.#url);
+  }
+
+  subscribe(name, cursor, context) {
+    if (this.#subscribers.has(name)) {
+      // The server follows a collection once per connection: a second copy on the same socket would steal its stream.
+      queueMicrotask(() => context.ended({ refused: new RocketError(`'${name}' is already followed on the shared WebSocket ${this.#url}`), opened: false }));
+      return { close() {} };
+    }
+    const subscriber = { cursor, context, opened: false };
+    this.#subscribers.set(name, subscriber);
+    if (!this.#socket) this.#connect();
+    else if (this.#open) this.#send(name, subscriber);
+    return {
+      close: () => {
+        if (this.#subscribers.get(name) !== subscriber) return;
+        this.#subscribers.delete(name);
+        if (this.#subscribers.size === 0) this.#close();
+        else if (this.#open) this.#write({ type: 'unsubscribe', collection: name });
+      },
+    };
+  }
+
+  #connect() {
+    const socket = new this.#WebSocketClass(this.#url, Subprotocol);
+    this.#socket = socket;
+    this.#open = false;
+    socket.onopen = () => {
+      if (socket !== this.#socket) return;
+      this.#open = true;
+      for (const [name, subscriber] of this.#subscribers) this.#send(name, subscriber);
+    };
+    socket.onmessage = (message) => {
+      if (socket !== this.#socket || typeof message.data !== 'string') return;
+      let parsed;
+      try {
+        parsed = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      const name = parsed?.collection;
+      const subscriber = typeof name === 'string' ? this.#subscribers.get(name) : undefined;
+      // Messages of a collection no longer followed (in flight before its unsubscribe) and unknown types are ignored.
+      if (!subscriber) return;
+      if (parsed.type === 'patch') {
+        subscriber.context.event(parsed.id, parsed.patch);
+      } else if (parsed.type === 'close' || parsed.type === 'error') {
+        this.#subscribers.delete(name);
+        const text = `${parsed.status}: ${parsed.reason ?? ''}`;
+        if (parsed.type === 'close') {
+          // SlowConsumer resumes at once; so does Expired, after a GET that shows whether the sign-in was renewed,
+          // on a new socket (this one keeps the expired sign-in it was opened with).
+          if (parsed.status === 'Expired') this.#retire();
+          subscriber.context.ended({ reason: text, immediate: parsed.status === 'SlowConsumer' || parsed.status === 'Expired', mode: parsed.status === 'Expired' ? 'check' : undefined, opened: true });
+        } else {
+          const status = SharedStatuses[parsed.status];
+          const error = new RocketError(text, { status });
+          // A refused subscribe is that collection's error state; the busy answers (503s) are retried after the backoff.
+          if (status === undefined || isRefusal(status)) subscriber.context.ended({ refused: error, opened: subscriber.opened });
+          else subscriber.context.ended({ reason: text, error, opened: subscriber.opened });
+        }
+        if (this.#subscribers.size === 0) this.#close();
+      }
+    };
+    socket.onerror = () => {};
+    socket.onclose = (event) => {
+      if (socket !== this.#socket) return;
+      this.#socket = null;
+      this.#open = false;
+      const subscribers = [...this.#subscribers.values()];
+      this.#subscribers.clear();
+      const text = `the shared WebSocket closed (${event.code})${event.reason ? `: ${event.reason}` : ''}`;
+      const broken = [1002, 1003, 1007, 1008, 1009].includes(event.code);
+      for (const subscriber of subscribers) {
+        if (broken) subscriber.context.ended({ refused: new RocketError(text, { code: event.code }), opened: subscriber.opened });
+        else subscriber.context.ended({ reason: text, immediate: event.code === 4000, opened: subscriber.opened });
+      }
+    };
+  }
+
+  #send(name, subscriber) {
+    this.#write({ type: 'subscribe', collection: name, lastEventId: subscriber.cursor ?? null });
+    // The server does not acknowledge a subscribe: the collection counts as live once it is sent on an open socket;
+    // a refusal comes as an `error` message for it.
+    subscriber.opened = true;
+    subscriber.context.opened();
+  }
+
+  #write(message) {
+    try {
+      this.#socket.send(JSON.stringify(message));
+    } catch {
+      // A socket that cannot send is closing; its onclose ends every collection on it.
+    }
+  }
+
+  #close() {
+    const socket = this.#socket;
+    this.#socket = null;
+    this.#open = false;
+    this.#retire();
+    try {
+      socket?.close(1000);
+    } catch {
+      // Closing a socket that is still connecting throws in some implementations; it is dropped either way.
+    }
   }
 }
 

@@ -45,6 +45,12 @@ public sealed class JsClientTests
     public Task Chromium_SignalR_TwoWindowsDropOnlineRestartRefused_BothEqualServer(string transport) =>
         RunAsync("js-client-browser.mjs", SampleDll, transport);
 
+    // Several collections on one multi-collection WebSocket (/rocket/ws): interleaved events, a refusal that leaves the
+    // others live, a dropped socket after which each resumes with exactly what it missed, the socket closed with the last.
+    [Fact]
+    public Task Node_SharedWebSocket_TwoCollectionsRefusedDropClose_EachEqualsServer() =>
+        RunAsync("js-client-shared.mjs", SampleDll);
+
     [Fact]
     public Task Node_ScriptedServers_RefetchRetryCloseCodesAndRefusals() =>
         RunAsync("js-client-scripted.mjs");
