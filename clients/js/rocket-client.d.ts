@@ -84,7 +84,7 @@ export interface OpenOptions {
    * collection's URL. Every collection opened with the same `shared` URL (and WebSocket class) follows its stream on
    * one socket, subscribed by `collection` name; the socket closes when the last of them closes.
    */
-  shared?: string | URL;
+  shared?: string;
   /** For 'signalr': the app's HubConnection to Rocket's hub (e.g. `/rocket`); started if stopped. */
   hubConnection?: HubConnectionLike;
   /**
