@@ -51,6 +51,20 @@ public sealed class JsClientTests
     public Task Node_SharedWebSocket_TwoCollectionsRefusedDropClose_EachEqualsServer() =>
         RunAsync("js-client-shared.mjs", SampleDll);
 
+    // The sample page's development-only sign-in box and room view: a refused room (401) before sign-in, a message one
+    // user posts in a room shows up in another user's window, the 401 again after sign-out.
+    [Theory]
+    [InlineData("sse")]
+    [InlineData("websocket")]
+    [InlineData("websocket-shared")]
+    public Task Chromium_SamplePage_SignInRoomTwoUsers_MessagesCrossAndSignedOutIs401(string transport) =>
+        RunAsync("sample-page-rooms.mjs", SampleDll, transport);
+
+    [SignalRHubContractTheory]
+    [InlineData("signalr")]
+    public Task Chromium_SamplePage_SignalR_SignInRoomTwoUsers_MessagesCrossAndSignedOutIs401(string transport) =>
+        RunAsync("sample-page-rooms.mjs", SampleDll, transport);
+
     [Fact]
     public Task Node_ScriptedServers_RefetchRetryCloseCodesAndRefusals() =>
         RunAsync("js-client-scripted.mjs");
