@@ -286,6 +286,7 @@ export class LiveCollection {
   #unhook = [];
   #hubEnded = null;
   #hubHooked = false;
+  #shared = null;
 
   /** Resolves when the collection is first live; rejects if it ends in the error state (or is closed) before that. */
   ready;
@@ -378,6 +379,7 @@ export class LiveCollection {
     this.#generation++;
     clearTimeout(this.#timer);
     this.#closeConnection();
+    this.#leaveShared();
     for (const unhook of this.#unhook) unhook();
     this.#unhook = [];
     this.#setState('closed', 'closed by the app');
@@ -558,6 +560,7 @@ export class LiveCollection {
     this.#generation++;
     clearTimeout(this.#timer);
     this.#closeConnection();
+    this.#leaveShared();
     this.#error = error;
     this.#setState('error', error.message, error);
     this.#rejectReady(error);
@@ -773,7 +776,18 @@ export class LiveCollection {
     url.protocol = url.protocol === 'https:' ? 'wss:' : url.protocol === 'wss:' ? 'wss:' : 'ws:';
     const WebSocketClass = this.#options.WebSocket ?? globalThis.WebSocket;
     if (typeof WebSocketClass !== 'function') throw new TypeError('no WebSocket implementation: pass options.WebSocket');
-    return SharedSocket.for(url.href, WebSocketClass).subscribe(this.#name, cursor, context);
+    const shared = SharedSocket.for(url.href, WebSocketClass);
+    // A collection that resumes on another socket (the one it was on was retired) gives up its place on the old one.
+    if (this.#shared !== shared) this.#leaveShared();
+    this.#shared = shared;
+    return shared.subscribe(this.#name, cursor, context, this);
+  }
+
+  // A collection waiting to resume keeps its place on the shared socket (so a socket is not closed and opened again
+  // between a `close` message and the resume); it gives it up when it is closed or in the error state.
+  #leaveShared() {
+    this.#shared?.leave(this.#name, this);
+    this.#shared = null;
   }
 
   // ----- SignalR: the app's HubConnection, hub methods Subscribe/Unsubscribe, client methods patch/close -----
@@ -885,24 +899,31 @@ class SharedSocket {
     if (byClass?.size === 0) sharedSockets.delete(this.#url);
   }
 
-  subscribe(name, cursor, context) {
-    if (this.#subscribers.has(name)) {
+  subscribe(name, cursor, context, owner) {
+    const previous = this.#subscribers.get(name);
+    if (previous && !(previous.ended && previous.owner === owner)) {
       // The server follows a collection once per connection: a second copy on the same socket would steal its stream.
       queueMicrotask(() => context.ended({ refused: new RocketError(`'${name}' is already followed on the shared WebSocket ${this.#url}`), opened: false }));
       return { close() {} };
     }
-    const subscriber = { cursor, context, opened: false };
+    const subscriber = { cursor, context, owner, opened: false, ended: false };
     this.#subscribers.set(name, subscriber);
     if (!this.#socket) this.#connect();
     else if (this.#open) this.#send(name, subscriber);
-    return {
-      close: () => {
-        if (this.#subscribers.get(name) !== subscriber) return;
-        this.#subscribers.delete(name);
-        if (this.#subscribers.size === 0) this.#close();
-        else if (this.#open) this.#write({ type: 'unsubscribe', collection: name });
-      },
-    };
+    return { close: () => this.#remove(name, subscriber) };
+  }
+
+  // The collection `owner` no longer follows `name` here (closed, or in the error state).
+  leave(name, owner) {
+    const subscriber = this.#subscribers.get(name);
+    if (subscriber?.owner === owner) this.#remove(name, subscriber);
+  }
+
+  #remove(name, subscriber) {
+    if (this.#subscribers.get(name) !== subscriber) return;
+    this.#subscribers.delete(name);
+    if (this.#subscribers.size === 0) this.#close();
+    else if (this.#open && !subscriber.ended) this.#write({ type: 'unsubscribe', collection: name });
   }
 
   #connect() {
@@ -925,25 +946,29 @@ class SharedSocket {
       const name = parsed?.collection;
       const subscriber = typeof name === 'string' ? this.#subscribers.get(name) : undefined;
       // Messages of a collection no longer followed (in flight before its unsubscribe) and unknown types are ignored.
-      if (!subscriber) return;
+      if (!subscriber || subscriber.ended) return;
       if (parsed.type === 'patch') {
         subscriber.context.event(parsed.id, parsed.patch);
       } else if (parsed.type === 'close' || parsed.type === 'error') {
-        this.#subscribers.delete(name);
+        // The server follows the collection no more; until it resumes, it keeps its place (so the socket stays).
+        subscriber.ended = true;
         const text = `${parsed.status}: ${parsed.reason ?? ''}`;
-        if (parsed.type === 'close') {
-          // SlowConsumer resumes at once; so does Expired, after a GET that shows whether the sign-in was renewed,
-          // on a new socket (this one keeps the expired sign-in it was opened with).
-          if (parsed.status === 'Expired') this.#retire();
-          subscriber.context.ended({ reason: text, immediate: parsed.status === 'SlowConsumer' || parsed.status === 'Expired', mode: parsed.status === 'Expired' ? 'check' : undefined, opened: true });
+        const status = SharedStatuses[parsed.status];
+        if (parsed.type === 'close' && parsed.status === 'Expired') {
+          // Resumed at once, after a GET that shows whether the sign-in was renewed, and on a new socket: this one
+          // keeps the expired sign-in it was opened with.
+          this.#retire();
+          this.#remove(name, subscriber);
+          subscriber.context.ended({ reason: text, immediate: true, mode: 'check', opened: true });
+        } else if (parsed.type === 'close') {
+          subscriber.context.ended({ reason: text, immediate: parsed.status === 'SlowConsumer', opened: true });
+        } else if (status === undefined || isRefusal(status)) {
+          // A refused subscribe is that collection's error state (which gives up its place); the others go on.
+          subscriber.context.ended({ refused: new RocketError(text, { status }), opened: subscriber.opened });
         } else {
-          const status = SharedStatuses[parsed.status];
-          const error = new RocketError(text, { status });
-          // A refused subscribe is that collection's error state; the busy answers (503s) are retried after the backoff.
-          if (status === undefined || isRefusal(status)) subscriber.context.ended({ refused: error, opened: subscriber.opened });
-          else subscriber.context.ended({ reason: text, error, opened: subscriber.opened });
+          // The busy answers (503s) are retried after the backoff.
+          subscriber.context.ended({ reason: text, error: new RocketError(text, { status }), opened: subscriber.opened });
         }
-        if (this.#subscribers.size === 0) this.#close();
       }
     };
     socket.onerror = () => {};
@@ -951,7 +976,7 @@ class SharedSocket {
       if (socket !== this.#socket) return;
       this.#socket = null;
       this.#open = false;
-      const subscribers = [...this.#subscribers.values()];
+      const subscribers = [...this.#subscribers.values()].filter((subscriber) => !subscriber.ended);
       this.#subscribers.clear();
       const text = `the shared WebSocket closed (${event.code})${event.reason ? `: ${event.reason}` : ''}`;
       const broken = [1002, 1003, 1007, 1008, 1009].includes(event.code);
