@@ -1,5 +1,6 @@
 // @rocket-live/client: a live copy of a Rocket collection, in a browser or in Node, over Server-Sent Events, a
-// WebSocket (rocket.jsonpatch.v1) or SignalR. One ES module: no build step, no runtime dependency.
+// WebSocket (rocket.jsonpatch.v1; one per collection, or one shared by several: MapRocketWebSocket) or SignalR.
+// One ES module: no build step, no runtime dependency.
 // The protocol it speaks is in Rocket's README and docs/websocket-protocol.md; the API is in README.md beside this file.
 
 // ---------------------------------------------------------------------------------------------------------------------
