@@ -79,6 +79,12 @@ export interface HubConnectionLike {
 export interface OpenOptions {
   /** 'sse' (default), 'websocket' or 'signalr' (the default when hubConnection is given). */
   transport?: 'sse' | 'websocket' | 'signalr';
+  /**
+   * For 'websocket': the URL of a multi-collection WebSocket (`MapRocketWebSocket`, e.g. '/rocket/ws'), relative to the
+   * collection's URL. Every collection opened with the same `shared` URL (and WebSocket class) follows its stream on
+   * one socket, subscribed by `collection` name; the socket closes when the last of them closes.
+   */
+  shared?: string;
   /** For 'signalr': the app's HubConnection to Rocket's hub (e.g. `/rocket`); started if stopped. */
   hubConnection?: HubConnectionLike;
   /**

@@ -1,5 +1,6 @@
 // @rocket-live/client: a live copy of a Rocket collection, in a browser or in Node, over Server-Sent Events, a
-// WebSocket (rocket.jsonpatch.v1) or SignalR. One ES module: no build step, no runtime dependency.
+// WebSocket (rocket.jsonpatch.v1; one per collection, or one shared by several: MapRocketWebSocket) or SignalR.
+// One ES module: no build step, no runtime dependency.
 // The protocol it speaks is in Rocket's README and docs/websocket-protocol.md; the API is in README.md beside this file.
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -286,6 +287,7 @@ export class LiveCollection {
   #unhook = [];
   #hubEnded = null;
   #hubHooked = false;
+  #shared = null;
 
   /** Resolves when the collection is first live; rejects if it ends in the error state (or is closed) before that. */
   ready;
@@ -296,6 +298,9 @@ export class LiveCollection {
     this.#transport = this.#options.transport;
     if (!['sse', 'websocket', 'signalr'].includes(this.#transport)) {
       throw new TypeError(`transport must be 'sse', 'websocket' or 'signalr', not '${this.#transport}'`);
+    }
+    if (this.#options.shared !== undefined && this.#transport !== 'websocket') {
+      throw new TypeError("options.shared (a multi-collection WebSocket's URL) needs transport 'websocket'");
     }
     if (this.#transport === 'signalr' && !this.#options.hubConnection) {
       throw new TypeError("the 'signalr' transport needs options.hubConnection (a @microsoft/signalr HubConnection)");
@@ -375,6 +380,7 @@ export class LiveCollection {
     this.#generation++;
     clearTimeout(this.#timer);
     this.#closeConnection();
+    this.#leaveShared();
     for (const unhook of this.#unhook) unhook();
     this.#unhook = [];
     this.#setState('closed', 'closed by the app');
@@ -468,6 +474,7 @@ export class LiveCollection {
     const cursor = this.#cursor;
     try {
       if (this.#transport === 'sse') this.#connection = this.#openSse(context, cursor);
+      else if (this.#transport === 'websocket' && this.#options.shared !== undefined) this.#connection = this.#openShared(context, cursor);
       else if (this.#transport === 'websocket') this.#connection = this.#openWebSocket(context, cursor);
       else this.#connection = this.#openSignalR(context, cursor);
     } catch (error) {
@@ -554,6 +561,7 @@ export class LiveCollection {
     this.#generation++;
     clearTimeout(this.#timer);
     this.#closeConnection();
+    this.#leaveShared();
     this.#error = error;
     this.#setState('error', error.message, error);
     this.#rejectReady(error);
@@ -762,6 +770,27 @@ export class LiveCollection {
     };
   }
 
+  // ----- One WebSocket shared by several collections (MapRocketWebSocket, /rocket/ws): subscribe/unsubscribe -----
+
+  #openShared(context, cursor) {
+    const url = new URL(this.#options.shared, this.#url);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : url.protocol === 'wss:' ? 'wss:' : 'ws:';
+    const WebSocketClass = this.#options.WebSocket ?? globalThis.WebSocket;
+    if (typeof WebSocketClass !== 'function') throw new TypeError('no WebSocket implementation: pass options.WebSocket');
+    const shared = SharedSocket.for(url.href, WebSocketClass);
+    // A collection that resumes on another socket (the one it was on was retired) gives up its place on the old one.
+    if (this.#shared !== shared) this.#leaveShared();
+    this.#shared = shared;
+    return shared.subscribe(this.#name, cursor, context, this);
+  }
+
+  // A collection waiting to resume keeps its place on the shared socket (so a socket is not closed and opened again
+  // between a `close` message and the resume); it gives it up when it is closed or in the error state.
+  #leaveShared() {
+    this.#shared?.leave(this.#name, this);
+    this.#shared = null;
+  }
+
   // ----- SignalR: the app's HubConnection, hub methods Subscribe/Unsubscribe, client methods patch/close -----
 
   #openSignalR(context, cursor) {
@@ -833,6 +862,158 @@ export class LiveCollection {
         if (hub.state === 'Connected') hub.invoke('Unsubscribe', name).catch(() => {});
       },
     };
+  }
+}
+
+// One WebSocket to a multi-collection endpoint, shared by every collection opened with the same `shared` URL (and
+// WebSocket class). Each collection keeps its own cursor, backoff and state: a dropped socket ends every collection's
+// stream, and each resumes on its own schedule, on whichever socket is then current (a new one when needed). The
+// socket is closed when its last collection leaves.
+const sharedSockets = new Map();
+const SharedStatuses = { NotFound: 404, Unauthorized: 401, Forbidden: 403, FamilyFull: 503, SubscriberLimit: 503, ShuttingDown: 503 };
+
+class SharedSocket {
+  static for(url, WebSocketClass) {
+    let byClass = sharedSockets.get(url);
+    if (!byClass) sharedSockets.set(url, (byClass = new Map()));
+    let shared = byClass.get(WebSocketClass);
+    if (!shared) byClass.set(WebSocketClass, (shared = new SharedSocket(url, WebSocketClass)));
+    return shared;
+  }
+
+  #url;
+  #WebSocketClass;
+  #socket = null;
+  #open = false;
+  #subscribers = new Map();
+
+  constructor(url, WebSocketClass) {
+    this.#url = url;
+    this.#WebSocketClass = WebSocketClass;
+  }
+
+  // No new collection joins this socket any more (its sign-in expired, so a renewed one needs a new upgrade); those
+  // already on it stay until they leave.
+  #retire() {
+    const byClass = sharedSockets.get(this.#url);
+    if (byClass?.get(this.#WebSocketClass) === this) byClass.delete(this.#WebSocketClass);
+    if (byClass?.size === 0) sharedSockets.delete(this.#url);
+  }
+
+  subscribe(name, cursor, context, owner) {
+    const previous = this.#subscribers.get(name);
+    if (previous && !(previous.ended && previous.owner === owner)) {
+      // The server follows a collection once per connection: a second copy on the same socket would steal its stream.
+      queueMicrotask(() => context.ended({ refused: new RocketError(`'${name}' is already followed on the shared WebSocket ${this.#url}`), opened: false }));
+      return { close() {} };
+    }
+    const subscriber = { cursor, context, owner, opened: false, ended: false };
+    this.#subscribers.set(name, subscriber);
+    if (!this.#socket) this.#connect();
+    else if (this.#open) this.#send(name, subscriber);
+    return { close: () => this.#remove(name, subscriber) };
+  }
+
+  // The collection `owner` no longer follows `name` here (closed, or in the error state).
+  leave(name, owner) {
+    const subscriber = this.#subscribers.get(name);
+    if (subscriber?.owner === owner) this.#remove(name, subscriber);
+  }
+
+  #remove(name, subscriber) {
+    if (this.#subscribers.get(name) !== subscriber) return;
+    this.#subscribers.delete(name);
+    if (this.#subscribers.size === 0) this.#close();
+    else if (this.#open && !subscriber.ended) this.#write({ type: 'unsubscribe', collection: name });
+  }
+
+  #connect() {
+    const socket = new this.#WebSocketClass(this.#url, Subprotocol);
+    this.#socket = socket;
+    this.#open = false;
+    socket.onopen = () => {
+      if (socket !== this.#socket) return;
+      this.#open = true;
+      for (const [name, subscriber] of this.#subscribers) this.#send(name, subscriber);
+    };
+    socket.onmessage = (message) => {
+      if (socket !== this.#socket || typeof message.data !== 'string') return;
+      let parsed;
+      try {
+        parsed = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      const name = parsed?.collection;
+      const subscriber = typeof name === 'string' ? this.#subscribers.get(name) : undefined;
+      // Messages of a collection no longer followed (in flight before its unsubscribe) and unknown types are ignored.
+      if (!subscriber || subscriber.ended) return;
+      if (parsed.type === 'patch') {
+        subscriber.context.event(parsed.id, parsed.patch);
+      } else if (parsed.type === 'close' || parsed.type === 'error') {
+        // The server follows the collection no more; until it resumes, it keeps its place (so the socket stays).
+        subscriber.ended = true;
+        const text = `${parsed.status}: ${parsed.reason ?? ''}`;
+        const status = SharedStatuses[parsed.status];
+        if (parsed.type === 'close' && parsed.status === 'Expired') {
+          // Resumed at once, after a GET that shows whether the sign-in was renewed, and on a new socket: this one
+          // keeps the expired sign-in it was opened with.
+          this.#retire();
+          this.#remove(name, subscriber);
+          subscriber.context.ended({ reason: text, immediate: true, mode: 'check', opened: true });
+        } else if (parsed.type === 'close') {
+          subscriber.context.ended({ reason: text, immediate: parsed.status === 'SlowConsumer', opened: true });
+        } else if (status === undefined || isRefusal(status)) {
+          // A refused subscribe is that collection's error state (which gives up its place); the others go on.
+          subscriber.context.ended({ refused: new RocketError(text, { status }), opened: subscriber.opened });
+        } else {
+          // The busy answers (503s) are retried after the backoff.
+          subscriber.context.ended({ reason: text, error: new RocketError(text, { status }), opened: subscriber.opened });
+        }
+      }
+    };
+    socket.onerror = () => {};
+    socket.onclose = (event) => {
+      if (socket !== this.#socket) return;
+      this.#socket = null;
+      this.#open = false;
+      const subscribers = [...this.#subscribers.values()].filter((subscriber) => !subscriber.ended);
+      this.#subscribers.clear();
+      const text = `the shared WebSocket closed (${event.code})${event.reason ? `: ${event.reason}` : ''}`;
+      const broken = [1002, 1003, 1007, 1008, 1009].includes(event.code);
+      for (const subscriber of subscribers) {
+        if (broken) subscriber.context.ended({ refused: new RocketError(text, { code: event.code }), opened: subscriber.opened });
+        else subscriber.context.ended({ reason: text, immediate: event.code === 4000, opened: subscriber.opened });
+      }
+    };
+  }
+
+  #send(name, subscriber) {
+    this.#write({ type: 'subscribe', collection: name, lastEventId: subscriber.cursor ?? null });
+    // The server does not acknowledge a subscribe: the collection counts as live once it is sent on an open socket;
+    // a refusal comes as an `error` message for it.
+    subscriber.opened = true;
+    subscriber.context.opened();
+  }
+
+  #write(message) {
+    try {
+      this.#socket.send(JSON.stringify(message));
+    } catch {
+      // A socket that cannot send is closing; its onclose ends every collection on it.
+    }
+  }
+
+  #close() {
+    const socket = this.#socket;
+    this.#socket = null;
+    this.#open = false;
+    this.#retire();
+    try {
+      socket?.close(1000);
+    } catch {
+      // Closing a socket that is still connecting throws in some implementations; it is dropped either way.
+    }
   }
 }
 

@@ -45,6 +45,26 @@ public sealed class JsClientTests
     public Task Chromium_SignalR_TwoWindowsDropOnlineRestartRefused_BothEqualServer(string transport) =>
         RunAsync("js-client-browser.mjs", SampleDll, transport);
 
+    // Several collections on one multi-collection WebSocket (/rocket/ws): interleaved events, a refusal that leaves the
+    // others live, a dropped socket after which each resumes with exactly what it missed, the socket closed with the last.
+    [Fact]
+    public Task Node_SharedWebSocket_TwoCollectionsRefusedDropClose_EachEqualsServer() =>
+        RunAsync("js-client-shared.mjs", SampleDll);
+
+    // The sample page's development-only sign-in box and room view: a refused room (401) before sign-in, a message one
+    // user posts in a room shows up in another user's window, the 401 again after sign-out.
+    [Theory]
+    [InlineData("sse")]
+    [InlineData("websocket")]
+    [InlineData("websocket-shared")]
+    public Task Chromium_SamplePage_SignInRoomTwoUsers_MessagesCrossAndSignedOutIs401(string transport) =>
+        RunAsync("sample-page-rooms.mjs", SampleDll, transport);
+
+    [SignalRHubContractTheory]
+    [InlineData("signalr")]
+    public Task Chromium_SamplePage_SignalR_SignInRoomTwoUsers_MessagesCrossAndSignedOutIs401(string transport) =>
+        RunAsync("sample-page-rooms.mjs", SampleDll, transport);
+
     [Fact]
     public Task Node_ScriptedServers_RefetchRetryCloseCodesAndRefusals() =>
         RunAsync("js-client-scripted.mjs");

@@ -45,6 +45,11 @@ export async function use(hub: HubConnectionLike): Promise<string[]> {
     if (error instanceof JsonPatchError) void error.index;
   }
 
+  const room = openCollection<Message>('/rooms/lobby/messages', { transport: 'websocket', shared: '/rocket/ws' });
+  room.close();
+  // @ts-expect-error: shared is a URL, not a flag
+  openCollection('/m', { transport: 'websocket', shared: true });
+
   // @ts-expect-error: only 'change' and 'state' are events
   messages.on('message', () => {});
   // @ts-expect-error: not a transport

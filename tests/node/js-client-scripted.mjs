@@ -301,6 +301,69 @@ async function main() {
     check(sockets.length === 1 && server.gets().length === 2, `upgrades ${sockets.length}, GETs ${server.gets().length}`);
   });
 
+  await run("shared websocket: close resumes only its collection (at once; Expired after a GET, on a new socket); an error message is that collection's error state or, when busy, its retry; closing a socket's last collection closes it", async () => {
+    const closes = [];
+    const subscribes = [];
+    const server = await scriptedServer((request, response) => keyed(response, { c: {} }, 'aaaaaaaa.1'));
+    const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('rocket.jsonpatch.v1') ? 'rocket.jsonpatch.v1' : false) });
+    let connections = 0;
+    let yBack = false;
+    let expire;
+    server.server.on('upgrade', (request, socket, head) => wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = ++connections;
+      check(new URL(request.url, 'http://x').pathname === '/ws', `upgrade to ${request.url}`);
+      ws.on('close', (code) => { closes.push({ connection, code }); notify(); });
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data));
+        subscribes.push({ connection, ...message });
+        notify();
+        if (message.type !== 'subscribe') return;
+        const { collection } = message;
+        const n = subscribes.filter((m) => m.type === 'subscribe' && m.collection === collection).length;
+        const say = (type, status, reason) => ws.send(JSON.stringify({ type, collection, status, reason }));
+        if (collection === 'x/c' && n === 1) {
+          ws.send(JSON.stringify({ type: 'patch', collection, id: 'aaaaaaaa.2', patch: [{ op: 'add', path: '/c/a', value: 1 }] }));
+          say('close', 'SlowConsumer', 'resume');
+        } else if (collection === 'x/c' && n === 2) {
+          // x's sign-in expires once y is back on this socket, so y stays here and x moves to a new socket.
+          expire = () => say('close', 'Expired', 'the sign-in expired');
+          if (yBack) expire();
+        } else if (collection === 'y/c' && n === 1) {
+          say('error', 'SubscriberLimit', 'busy');
+        } else if (collection === 'y/c' && n === 2) {
+          yBack = true;
+          expire?.();
+        } else if (collection === 'z/c') {
+          say('error', 'NotFound', 'no such collection');
+        }
+      });
+    }));
+    cleanups.push(async () => { for (const client of wss.clients) client.terminate(); wss.close(); await server.close(); });
+    const options = { transport: 'websocket', shared: '/ws', initialDelay: Never };
+    const x = open(`${server.base}/x/c`, options);
+    const y = open(`${server.base}/y/c`, { ...options, initialDelay: 20 });
+    const z = open(`${server.base}/z/c`, options);
+    const ofX = () => subscribes.filter((m) => m.type === 'subscribe' && m.collection === 'x/c');
+    await until(() => ofX().length === 3, "x's third subscribe (after SlowConsumer, then Expired)");
+    check(ofX()[0].lastEventId === 'aaaaaaaa.1' && ofX()[1].lastEventId === 'aaaaaaaa.2' && ofX()[2].lastEventId === 'aaaaaaaa.2',
+      `x subscribed from ${JSON.stringify(ofX().map((m) => m.lastEventId))}`);
+    check(ofX()[0].connection === 1 && ofX()[1].connection === 1 && ofX()[2].connection === 2, `x's subscribes went to connections ${ofX().map((m) => m.connection)}`);
+    check(server.gets().filter((r) => r.url.pathname === '/x/c').length === 2, 'Expired did not GET first');
+    await until(() => x.state === 'live' && x.records.a === 1, 'x live with its record');
+    await until(() => z.state === 'error', 'z in the error state');
+    check(z.error?.status === 404 && /^NotFound:/.test(z.error.message), `z's error ${z.error}`);
+    await until(() => subscribes.filter((m) => m.type === 'subscribe' && m.collection === 'y/c').length === 2 && y.state === 'live', 'y subscribed again after SubscriberLimit');
+    check(connections === 2, `${connections} connections`);
+    check(subscribes.filter((m) => m.collection === 'y/c').every((m) => m.connection === 1), 'y left the first socket');
+    // x is alone on the second socket (the first keeps y): closing x closes that socket, not the first; closing y then
+    // closes the first.
+    x.close();
+    await until(() => closes.some((c) => c.connection === 2 && c.code === 1000), 'the second socket closed with 1000');
+    check(!closes.some((c) => c.connection === 1) && y.state === 'live', `closes ${JSON.stringify(closes)}, y ${y.state}`);
+    y.close();
+    await until(() => closes.some((c) => c.connection === 1 && c.code === 1000), 'the first socket closed with 1000');
+  });
+
   await run('websocket: close 1008 (policy violation) is the error state', async () => {
     const { server } = await scriptedWebSocket((ws) => {
       ws.send(JSON.stringify({ type: 'error', status: 'PolicyViolation', code: 1008, reason: 'unknown message type' }));
