@@ -18,6 +18,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Rocket.Live;
+using Rocket.Testing;
 
 namespace Rocket.Postgres.Tests;
 
@@ -50,7 +51,7 @@ public sealed class PostgresNode : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        var logs = new LogList();
+        var logs = new LogList { MinimumLevel = LogLevel.Information };
         builder.Logging.AddProvider(logs);
         builder.Services.AddRocket()
             .AddPostgresCollection(
@@ -218,34 +219,4 @@ public sealed class SignalRFeed(HubConnection connection, ChannelReader<(string 
         await patches.ReadAsync().AsTask().WaitAsync(timeout ?? TimeSpan.FromSeconds(20));
 
     public async ValueTask DisposeAsync() => await connection.DisposeAsync();
-}
-
-/// <summary>Keeps what a node logs at Warning and above, for failure messages.</summary>
-public sealed class LogList : ILoggerProvider
-{
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _entries = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    public override string ToString() => string.Join(" | ", _entries);
-
-    private sealed class Logger(LogList list, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel))
-            {
-                list._entries.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception?.Message}");
-            }
-        }
-    }
 }

@@ -143,33 +143,3 @@ public sealed class EventStreamReader : IDisposable
         _response.Dispose();
     }
 }
-
-/// <summary>Keeps what a node logs at Warning and above.</summary>
-public sealed class LogList : ILoggerProvider
-{
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _entries = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    public override string ToString() => string.Join(" | ", _entries);
-
-    private sealed class Logger(LogList list, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel))
-            {
-                list._entries.Enqueue($"{category}: {formatter(state, exception)} {exception}");
-            }
-        }
-    }
-}
