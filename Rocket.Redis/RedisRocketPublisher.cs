@@ -6,12 +6,18 @@ using Rocket.Live;
 namespace Rocket.Redis;
 
 // Commits each change set in Redis, from where every node's replica (this one's first) gets it.
-internal sealed class RedisRocketPublisher(RedisReplicaService service) : IRocketPublisher
+// A collection that is not in Redis (a family instance, which lives in this node's memory) is written here directly.
+internal sealed class RedisRocketPublisher(RedisReplicaService service, CollectionRegistry registry) : IRocketPublisher
 {
     public ValueTask<Cursor> PublishAsync(string collection, ChangeSet changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(changes);
-        return service.GetReplica(collection).CommitAsync(changes, cancellationToken);
+        if (service.IsInRedis(collection))
+        {
+            return service.GetReplica(collection).CommitAsync(changes, cancellationToken);
+        }
+
+        return ValueTask.FromResult(registry.GetCollection(collection).Apply(changes));
     }
 }

@@ -56,6 +56,7 @@ public sealed class RedisNode : IAsyncDisposable
                 o.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
                 collection?.Invoke(o);
             })
+            .AddCollectionFamily("rooms/{room}/messages")
             .AddSseTransport()
             .AddRedis(o =>
             {
@@ -66,6 +67,7 @@ public sealed class RedisNode : IAsyncDisposable
         builder.Services.AddHealthChecks().AddRocket().AddRocketRedis();
         var app = builder.Build();
         app.MapRocketCollection(Collection);
+        app.MapRocketCollection("rooms/{room}/messages");
         await app.StartAsync();
         return new RedisNode(app, new Uri(app.Urls.Single() + "/")) { Logs = logs };
     }

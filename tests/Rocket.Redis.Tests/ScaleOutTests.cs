@@ -28,6 +28,21 @@ public sealed class ScaleOutTests : IAsyncLifetime
     private static string Prefix() => "t" + Guid.NewGuid().ToString("N")[..8];
 
     [Fact]
+    public async Task FamilyInstance_OnANodeOnRedis_LivesInThatNodesMemory_WritesAndStreams()
+    {
+        await using var node = await RedisNode.StartAsync(_redis, "family");
+        using var created = await node.Client.PostAsync("rooms/lobby/messages", new StringContent("""{"text":"hi"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await node.Client.GetStringAsync("rooms/lobby/messages");
+        Assert.Contains("\"text\":\"hi\"", body, StringComparison.Ordinal);
+
+        // Not in Redis: the registered collection's keys are there, no key of the room.
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration + ",allowAdmin=true");
+        var keys = admin.GetServers().Single().Keys(pattern: "*").Select(static k => k.ToString()).ToArray();
+        Assert.DoesNotContain(keys, static k => k.Contains("rooms", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task WriteOnA_StreamOnBReceivesIt_GetOnCShowsItWithTheSameCursor()
     {
         var prefix = Prefix();
