@@ -16,12 +16,11 @@ namespace Rocket.AspNetCore;
 /// </summary>
 internal sealed class CollectionRoute
 {
-    private static readonly IReadOnlyDictionary<string, string> NoValues = new Dictionary<string, string>();
-
     private readonly IServiceProvider _services;
     private readonly CollectionEndpoints? _fixed;
     private readonly CollectionFamily? _family;
     private readonly CollectionAuthorizer? _authorizer;
+    private readonly CollectionAccess _access;
     private readonly ConditionalWeakTable<LiveCollection, CollectionEndpoints> _instances = [];
 
     public CollectionRoute(IServiceProvider services, string collectionOrTemplate)
@@ -39,6 +38,7 @@ internal sealed class CollectionRoute
 
         var authorizer = services.GetService<CollectionAuthorizer>();
         _authorizer = authorizer?.IsGuarded(collectionOrTemplate) == true ? authorizer : null;
+        _access = services.GetService<CollectionAccess>() ?? new CollectionAccess(registry, services);
     }
 
     public Task GetCollectionAsync(HttpContext context) =>
@@ -59,50 +59,31 @@ internal sealed class CollectionRoute
 
     private async Task RunAsync(HttpContext context, Func<CollectionEndpoints, HttpContext, string?, Task> handler, string? id)
     {
-        string name;
-        IReadOnlyDictionary<string, string> values;
-        if (_family is null)
-        {
-            name = _fixed!.CollectionName;
-            values = NoValues;
-        }
-        else if (!_family.TryMatch(InstanceName(context), out var matched))
-        {
-            await Problem.WriteAsync(context, StatusCodes.Status404NotFound, "invalid-route-value", "No such collection",
-                $"{FamilyValueProblem(context)} Family '{_family.Template}' takes route values of ASCII letters, digits and - _ . ~ @.").ConfigureAwait(false);
-            return;
-        }
-        else
-        {
-            name = InstanceName(context);
-            values = matched;
-        }
-
-        if (_authorizer is not null)
-        {
-            var decision = await _authorizer.AuthorizeAsync(context.User, new CollectionResource(name, _family?.Template, values)).ConfigureAwait(false);
-            if (decision != CollectionAuthorization.Allowed)
-            {
-                await RefuseAsync(context, decision, name).ConfigureAwait(false);
-                return;
-            }
-        }
-
         var endpoints = _fixed;
-        if (_family is not null)
+        if (_family is not null || _authorizer is not null)
         {
-            switch (_family.GetOrCreate(key => values.TryGetValue(key, out var value) ? value : null, out var collection, out var problem))
+            // The same lookup and decision as the WebSocket and SignalR subscribes make, by the collection's name.
+            var name = _family is null ? _fixed!.CollectionName : InstanceName(context);
+            var (status, collection, reason) = await _access.OpenAsync(context.User, name).ConfigureAwait(false);
+            switch (status)
             {
-                case CollectionFamilyLookup.Full:
-                    context.Response.Headers.RetryAfter = Random.Shared.Next(1, 6).ToString(CultureInfo.InvariantCulture);
-                    await Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "family-full", "Too many collections", problem!).ConfigureAwait(false);
+                case CollectionAccessStatus.Unauthorized:
+                    await Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "unauthorized", "Unauthorized", reason!).ConfigureAwait(false);
                     return;
-                case CollectionFamilyLookup.InvalidValue:
-                    await Problem.WriteAsync(context, StatusCodes.Status404NotFound, "invalid-route-value", "No such collection", problem!).ConfigureAwait(false);
+                case CollectionAccessStatus.Forbidden:
+                    await Problem.WriteAsync(context, StatusCodes.Status403Forbidden, "forbidden", "Forbidden", reason!).ConfigureAwait(false);
+                    return;
+                case CollectionAccessStatus.FamilyFull:
+                    context.Response.Headers.RetryAfter = Random.Shared.Next(1, 6).ToString(CultureInfo.InvariantCulture);
+                    await Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "family-full", "Too many collections", reason!).ConfigureAwait(false);
+                    return;
+                case CollectionAccessStatus.NotFound:
+                    await Problem.WriteAsync(context, StatusCodes.Status404NotFound, "invalid-route-value", "No such collection",
+                        $"{FamilyValueProblem(context)} Family '{_family!.Template}' takes route values of ASCII letters, digits and - _ . ~ @.").ConfigureAwait(false);
                     return;
             }
 
-            endpoints = _instances.GetValue(collection!, c => new CollectionEndpoints(_services, c));
+            endpoints = _family is null ? _fixed : _instances.GetValue(collection!, c => new CollectionEndpoints(_services, c));
         }
 
         await handler(endpoints!, context, id).ConfigureAwait(false);
@@ -134,8 +115,4 @@ internal sealed class CollectionRoute
 
         return "The route values do not name a collection.";
     }
-
-    private static Task RefuseAsync(HttpContext context, CollectionAuthorization decision, string name) => decision == CollectionAuthorization.Unauthenticated
-        ? Problem.WriteAsync(context, StatusCodes.Status401Unauthorized, "unauthorized", "Unauthorized", $"Collection '{name}' requires a signed-in user.")
-        : Problem.WriteAsync(context, StatusCodes.Status403Forbidden, "forbidden", "Forbidden", $"The signed-in user may not use collection '{name}'.");
 }
