@@ -45,7 +45,7 @@ internal sealed class RocketMetrics
         _familyInstances = Meter.CreateUpDownCounter<long>("rocket.family.instances", "{collection}", "Live instances of a collection family.");
         _familyEvictions = Meter.CreateCounter<long>("rocket.family.evictions", "{collection}", "Family instances evicted with their history, by reason: idle or capacity.");
         _familyRefusals = Meter.CreateCounter<long>("rocket.family.refusals", "{request}", "Requests refused because a family had as many instances as it admits, all with subscribers.");
-        _lag = Meter.CreateHistogram<double>("rocket.delivery.lag", "s", "Time from an event's publication to the end of the transport write that carried it (the first event of each write).");
+        _lag = Meter.CreateHistogram<double>("rocket.delivery.lag", "s", "Time from an event's publication to the end of the transport write that carried it: writes that start at every 16th event, sampled.");
     }
 
     public Meter Meter { get; }

@@ -85,15 +85,20 @@ public sealed class TelemetryTests : IAsyncDisposable
         await using var subscription = _collection.Subscribe(transport);
         await transport.WaitForFramesAsync(1).WaitAsync(LiveTest.Timeout);
 
-        _collection.Create("a", "{\"text\":\"hi\"}"u8);
-        await transport.WaitForFramesAsync(2).WaitAsync(LiveTest.Timeout);
-        await sentEvents.WaitForMeasurementsAsync(2).WaitAsync(LiveTest.Timeout);
-        await lag.WaitForMeasurementsAsync(1).WaitAsync(LiveTest.Timeout);
+        // Sixteen events, one at a time: the lag is sampled at every 16th event's write.
+        for (var i = 1; i <= 16; i++)
+        {
+            _collection.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), "{\"text\":\"hi\"}"u8);
+            await transport.WaitForFramesAsync(i + 1).WaitAsync(LiveTest.Timeout);
+        }
 
-        Assert.Equal(1, published.GetMeasurementSnapshot().EvaluateAsCounter());
-        Assert.Single(fanOut.GetMeasurementSnapshot());
+        await lag.WaitForMeasurementsAsync(1).WaitAsync(LiveTest.Timeout);
+        await LiveTest.WaitUntilAsync(() => sentEvents.GetMeasurementSnapshot().EvaluateAsCounter() == 17);
+
+        Assert.Equal(16, published.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(16, fanOut.GetMeasurementSnapshot().Count);
         Assert.True(fanOut.LastMeasurement!.Value >= 0);
-        Assert.Equal(2, sentEvents.GetMeasurementSnapshot().EvaluateAsCounter()); // the reset, then the event
+        Assert.Equal(17, sentEvents.GetMeasurementSnapshot().EvaluateAsCounter()); // the reset, then the events
         Assert.Equal(transport.Frames.Sum(static f => (long)f.Length), sentBytes.GetMeasurementSnapshot().EvaluateAsCounter());
         Assert.True(lag.LastMeasurement!.Value >= 0);
     }
