@@ -54,7 +54,7 @@ public sealed class CollectionAccess
     {
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(name);
-        if (TryGetRegistered(name, out var registered))
+        if (_registry.TryGetRegisteredCollection(name, out var registered))
         {
             var decision = await AuthorizeAsync(user, new CollectionResource(name, null, NoValues)).ConfigureAwait(false);
             return decision == CollectionAccessStatus.Allowed ? (decision, registered, null) : (decision, null, Refusal(decision, name));
@@ -82,21 +82,6 @@ public sealed class CollectionAccess
         }
 
         return (CollectionAccessStatus.NotFound, null, $"No collection is named '{name}' and no collection family's template matches it.");
-    }
-
-    private bool TryGetRegistered(string name, out LiveCollection? collection)
-    {
-        foreach (var candidate in _registry.Collections)
-        {
-            if (string.Equals(candidate.Name, name, StringComparison.Ordinal))
-            {
-                collection = candidate;
-                return true;
-            }
-        }
-
-        collection = null;
-        return false;
     }
 
     private async ValueTask<CollectionAccessStatus> AuthorizeAsync(ClaimsPrincipal user, CollectionResource resource)

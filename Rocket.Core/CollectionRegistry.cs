@@ -73,11 +73,17 @@ public sealed class CollectionRegistry : IDisposable
             ? collection
             : throw new InvalidOperationException($"No collection named '{name}' is registered; add it with AddRocket().AddCollection(\"{name}\").");
 
+    /// <summary>Finds the collection registered as <paramref name="name"/> with <c>AddCollection</c> (never a family instance).</summary>
+    public bool TryGetRegisteredCollection(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out LiveCollection? collection)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _collections.TryGetValue(name, out collection);
+    }
+
     /// <summary>Finds the collection named <paramref name="name"/>: a registered one, or a family instance that is alive.</summary>
     public bool TryGetCollection(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out LiveCollection? collection)
     {
-        ArgumentNullException.ThrowIfNull(name);
-        if (_collections.TryGetValue(name, out collection))
+        if (TryGetRegisteredCollection(name, out collection))
         {
             return true;
         }

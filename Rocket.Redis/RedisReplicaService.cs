@@ -55,20 +55,6 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
     // The connection once the service has started (for the health check).
     internal IConnectionMultiplexer? Connection => Volatile.Read(ref _connection);
 
-    // Whether the collection is one of the registered collections, which live in Redis (family instances do not).
-    internal bool IsInRedis(string collection)
-    {
-        foreach (var registered in _registry.Collections)
-        {
-            if (string.Equals(registered.Name, collection, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>The replica of <paramref name="collection"/>.</summary>
     /// <exception cref="InvalidOperationException">No such collection, or the service has not started.</exception>
     public RedisCollectionReplica GetReplica(string collection)

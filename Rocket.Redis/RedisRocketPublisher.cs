@@ -13,7 +13,8 @@ internal sealed class RedisRocketPublisher(RedisReplicaService service, Collecti
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(changes);
-        if (service.IsInRedis(collection))
+        // The registered collections live in Redis; family instances do not.
+        if (registry.TryGetRegisteredCollection(collection, out _))
         {
             return service.GetReplica(collection).CommitAsync(changes, cancellationToken);
         }
