@@ -26,11 +26,12 @@ public class NoGapNoDuplicateTests
     [Fact]
     public async Task ManyWritersAndJoiners_EverySubscriberConverges_ResumesMatchTheWitness()
     {
-        // Room for every replay, so a resume is never turned into a reset or a slow-consumer close by the limits.
+        // Room for every replay, so a resume is never turned into a reset or a slow-consumer close by the limits: the
+        // history holds every change the writers can make, even when a busy machine keeps them writing to the maximum.
         using var collection = new LiveCollection("items", new LiveCollectionOptions
         {
-            HistoryMaxEvents = 10_000,
-            HistoryMaxBytes = 64L * 1024 * 1024,
+            HistoryMaxEvents = Writers * MaxChangesPerWriter,
+            HistoryMaxBytes = 256L * 1024 * 1024,
             SubscriberQueueMaxEvents = 100_000,
             SubscriberQueueMaxBytes = 64L * 1024 * 1024,
         });
