@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Threading;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Rocket.Transports;
@@ -22,8 +24,9 @@ internal sealed class RocketMetrics
     private readonly Counter<long> _closes;
     private readonly Histogram<long> _replayed;
     private readonly Counter<long> _published;
-    private readonly Counter<long> _sentEvents;
-    private readonly Counter<long> _sentBytes;
+    private readonly ObservableCounter<long> _sentEvents;
+    private readonly ObservableCounter<long> _sentBytes;
+    private readonly ConcurrentDictionary<(string Collection, string Transport), SentTotals> _sent = new();
     private readonly Histogram<double> _fanOut;
     private readonly Histogram<double> _lag;
     private readonly UpDownCounter<long> _familyInstances;
@@ -39,8 +42,8 @@ internal sealed class RocketMetrics
         _closes = Meter.CreateCounter<long>("rocket.subscription.closes", "{subscription}", "Subscriptions ended or refused, by reason.");
         _replayed = Meter.CreateHistogram<long>("rocket.subscription.replayed_events", "{event}", "Events replayed to a subscription that resumed from its cursor.");
         _published = Meter.CreateCounter<long>("rocket.published_events", "{event}", "Events published by collections.");
-        _sentEvents = Meter.CreateCounter<long>("rocket.sent_events", "{event}", "Events handed to transports, per subscriber (one event to 1,000 subscribers counts 1,000).");
-        _sentBytes = Meter.CreateCounter<long>("rocket.sent_bytes", "By", "Framed bytes handed to transports.");
+        _sentEvents = Meter.CreateObservableCounter("rocket.sent_events", () => ObserveSent(bytes: false), "{event}", "Events handed to transports, per subscriber (one event to 1,000 subscribers counts 1,000).");
+        _sentBytes = Meter.CreateObservableCounter("rocket.sent_bytes", () => ObserveSent(bytes: true), "By", "Framed bytes handed to transports.");
         _fanOut = Meter.CreateHistogram<double>("rocket.fanout.duration", "s", "Time to queue one event to every subscriber of its collection.");
         _familyInstances = Meter.CreateUpDownCounter<long>("rocket.family.instances", "{collection}", "Live instances of a collection family.");
         _familyEvictions = Meter.CreateCounter<long>("rocket.family.evictions", "{collection}", "Family instances evicted with their history, by reason: idle or capacity.");
@@ -81,13 +84,24 @@ internal sealed class RocketMetrics
 
     public void Published(string collection) => _published.Add(1, new KeyValuePair<string, object?>(CollectionTag, collection));
 
-    public void Sent(string collection, string transport, int events, long bytes)
+    /// <summary>Whether anything listens to the sent events or bytes, so a write has totals to add to.</summary>
+    public bool CountsSent => _sentEvents.Enabled || _sentBytes.Enabled;
+
+    // The running totals of one collection's transport. A subscriber's write adds to them (two interlocked adds, no
+    // tags, no listener callback); a listener reads them when it collects. Per write, a counter's Add with its tag
+    // list and the listener's callback cost as much as the write of a small event itself, for one subscriber among
+    // thousands; the totals cost a few nanoseconds.
+    public SentTotals SentTotalsFor(string collection, string transport) =>
+        _sent.GetOrAdd((collection, transport), static _ => new SentTotals());
+
+    private IEnumerable<Measurement<long>> ObserveSent(bool bytes)
     {
-        if (_sentEvents.Enabled || _sentBytes.Enabled)
+        foreach (var ((collection, transport), totals) in _sent)
         {
-            var tags = new TagList { { CollectionTag, collection }, { TransportTag, transport } };
-            _sentEvents.Add(events, tags);
-            _sentBytes.Add(bytes, tags);
+            yield return new Measurement<long>(
+                bytes ? Volatile.Read(ref totals.Bytes) : Volatile.Read(ref totals.Events),
+                new KeyValuePair<string, object?>(CollectionTag, collection),
+                new KeyValuePair<string, object?>(TransportTag, transport));
         }
     }
 
@@ -117,4 +131,17 @@ internal sealed class RocketMetrics
         CloseStatus.Expired => "expired",
         _ => "other",
     };
+}
+
+/// <summary>What the subscribers of one collection have been handed over one transport (see <see cref="RocketMetrics.SentTotalsFor"/>).</summary>
+internal sealed class SentTotals
+{
+    public long Events;
+    public long Bytes;
+
+    public void Add(int events, long bytes)
+    {
+        Interlocked.Add(ref Events, events);
+        Interlocked.Add(ref Bytes, bytes);
+    }
 }

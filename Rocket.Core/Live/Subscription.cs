@@ -39,6 +39,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     private CloseReason? _closeReason;
     private int _wroteSinceHeartbeat;
     private ITimer? _closeTimer;
+    private SentTotals? _sentTotals; // this subscriber's collection and transport, found at its first measured write
 
     internal Subscription(LiveCollection owner, ITransport transport)
     {
@@ -235,7 +236,10 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
                     bytes = reset.Length;
                     await Transport.WriteAsync(reset, _stop.Token).ConfigureAwait(false);
                     _queue.Written(1, bytes);
-                    _owner.Metrics?.Sent(_owner.MetricsName, Transport.Descriptor.Name, 1, bytes);
+                    if (_owner.Metrics is { } resetMetrics)
+                    {
+                        CountSent(resetMetrics, 1, bytes);
+                    }
                 }
 
                 while (frames > 0)
@@ -340,13 +344,21 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     // After a write of `count` events from `first` on: what was sent, and how long the first of them took to get out.
     private void Measure(RocketMetrics metrics, long first, int count, long bytes)
     {
-        metrics.Sent(_owner.MetricsName, Transport.Descriptor.Name, count, bytes);
+        CountSent(metrics, count, bytes);
 
         // The lag is sampled: writes that start at every 16th event's sequence, so a subscriber that gets one event per
         // write pays the log lookup and the histogram record for one write in 16, and every subscriber samples the same events.
         if ((first & 15) == 0 && metrics.TimesDelivery && EventLog.TryGet(first) is { PublishedTimestamp: not 0 } written)
         {
             metrics.Delivered(_owner.MetricsName, Transport.Descriptor.Name, written.PublishedTimestamp);
+        }
+    }
+
+    private void CountSent(RocketMetrics metrics, int count, long bytes)
+    {
+        if (metrics.CountsSent)
+        {
+            (_sentTotals ??= metrics.SentTotalsFor(_owner.MetricsName, Transport.Descriptor.Name)).Add(count, bytes);
         }
     }
 

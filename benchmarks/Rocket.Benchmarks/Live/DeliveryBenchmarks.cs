@@ -164,6 +164,9 @@ public class DeliveryBenchmarks
         }
 
         Task.WaitAll(_readers);
+
+        // The sent totals are observable: an exporter reads them when it collects, as this does once at the end.
+        _listener?.RecordObservableInstruments();
         _listener?.Dispose();
         if (Telemetry == "listening" && Interlocked.Read(ref _measuredLong) == 0)
         {

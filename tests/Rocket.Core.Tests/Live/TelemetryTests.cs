@@ -93,13 +93,23 @@ public sealed class TelemetryTests : IAsyncDisposable
         }
 
         await lag.WaitForMeasurementsAsync(1).WaitAsync(LiveTest.Timeout);
-        await LiveTest.WaitUntilAsync(() => sentEvents.GetMeasurementSnapshot().EvaluateAsCounter() == 17);
+
+        // The sent totals are observable counters: a listener reads the running totals when it collects.
+        long Observed(MetricCollector<long> collector)
+        {
+            collector.RecordObservableInstruments();
+            return collector.LastMeasurement!.Value;
+        }
+
+        await LiveTest.WaitUntilAsync(() => Observed(sentEvents) == 17);
 
         Assert.Equal(16, published.GetMeasurementSnapshot().EvaluateAsCounter());
         Assert.Equal(16, fanOut.GetMeasurementSnapshot().Count);
         Assert.True(fanOut.LastMeasurement!.Value >= 0);
-        Assert.Equal(17, sentEvents.GetMeasurementSnapshot().EvaluateAsCounter()); // the reset, then the events
-        Assert.Equal(transport.Frames.Sum(static f => (long)f.Length), sentBytes.GetMeasurementSnapshot().EvaluateAsCounter());
+        Assert.Equal(17, Observed(sentEvents)); // the reset, then the events
+        Assert.Equal(transport.Frames.Sum(static f => (long)f.Length), Observed(sentBytes));
+        Assert.Equal("messages", Tag(sentBytes.LastMeasurement!, "rocket.collection"));
+        Assert.Equal(transport.Descriptor.Name, Tag(sentBytes.LastMeasurement!, "rocket.transport"));
         Assert.True(lag.LastMeasurement!.Value >= 0);
     }
 
