@@ -11,7 +11,7 @@ version="$(sed -n 's:.*<VersionPrefix>\(.*\)</VersionPrefix>.*:\1:p' "$root/Dire
 packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 cleanup() {
   rm -rf "$work"
-  for id in rocket.core rocket.aspnetcore rocket.transports.sse rocket.transports.websockets rocket.transports.signalr rocket.redis rocket.client rocket.client.signalr rocket.postgres; do
+  for id in rocket.jsonpatch rocket.core rocket.aspnetcore rocket.transports.sse rocket.transports.websockets rocket.transports.signalr rocket.redis rocket.client rocket.client.signalr rocket.postgres; do
     rm -rf "$packages/$id/$version"
   done
 }
