@@ -147,7 +147,16 @@ public sealed class LiveCollectionClient : IAsyncDisposable
     /// <exception cref="JsonException">A record cannot be read as <typeparamref name="T"/>.</exception>
     [RequiresUnreferencedCode("Deserializing an arbitrary type may need code the trimmer removed; use the JsonTypeInfo overload.")]
     [RequiresDynamicCode("Deserializing an arbitrary type may need runtime code generation; use the JsonTypeInfo overload.")]
-    public IReadOnlyDictionary<string, T> GetRecords<T>() => GetRecords((JsonTypeInfo<T>)_serializerOptions.GetTypeInfo(typeof(T)));
+    public IReadOnlyDictionary<string, T> GetRecords<T>()
+    {
+        if (!_serializerOptions.IsReadOnly)
+        {
+            // What JsonSerializer does with options on their first use: the reflection resolver when the app set none.
+            _serializerOptions.MakeReadOnly(populateMissingResolver: true);
+        }
+
+        return GetRecords((JsonTypeInfo<T>)_serializerOptions.GetTypeInfo(typeof(T)));
+    }
 
     /// <summary>
     /// The records of the copy by id, each deserialized with <paramref name="typeInfo"/> (from the app's
