@@ -262,9 +262,6 @@ public sealed class LiveCollectionClient : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    // The copy, for the apply benchmark and tests.
-    internal CollectionCopy Copy => _copy;
-
     internal ValueTask<IStreamConnection> ConnectAsync(CancellationToken cancellationToken) =>
         _options.Transport.ConnectAsync(new StreamRequest(_uri, CollectionName, Cursor, _http, _options), cancellationToken);
 

@@ -34,6 +34,11 @@ for nupkg in "$work"/feed/*.nupkg; do
   [ -f "${nupkg%.nupkg}.snupkg" ] || { echo "package-smoke: $nupkg has no symbols package" >&2; exit 1; }
 done
 
+# The client stands alone: it depends on the JSON Patch package, never on the server's packages.
+client_deps=$(unzip -p "$work"/feed/Rocket.Client.[0-9]*.nupkg '*.nuspec' | grep -o 'dependency id="[^"]*"' || true)
+echo "$client_deps" | grep -q '"Rocket.JsonPatch"' || { echo "package-smoke: Rocket.Client does not depend on Rocket.JsonPatch" >&2; exit 1; }
+if echo "$client_deps" | grep -q '"Rocket.Core"'; then echo "package-smoke: Rocket.Client depends on Rocket.Core" >&2; exit 1; fi
+
 mkdir "$work/app"
 cp "$root"/eng/package-smoke/*.cs "$root"/eng/package-smoke/*.csproj "$work/app/"
 # The app sits outside the repository, so none of its Directory.*.props apply; its only Rocket source is the feed.
