@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Rocket.SignalR;
 
 namespace Rocket.Client.SignalR;
 
@@ -16,11 +17,8 @@ namespace Rocket.Client.SignalR;
 /// </summary>
 public sealed class SignalRConnector : IStreamConnector
 {
-    private static readonly Type[] PatchParameters = [typeof(string), typeof(string), typeof(bool), typeof(HubPatch)];
-    private static readonly Type[] CloseParameters = [typeof(string), typeof(string), typeof(string)];
-
     /// <summary>The hub's path, resolved against the collection's URL. Default <c>/rocket</c>, where <c>MapRocketHub()</c> maps it.</summary>
-    public string HubPath { get; set; } = "/rocket";
+    public string HubPath { get; set; } = RocketHubContract.DefaultPath;
 
     /// <summary>The hub protocol. Default <see cref="SignalRHubProtocol.Json"/>.</summary>
     public SignalRHubProtocol Protocol { get; set; } = SignalRHubProtocol.Json;
@@ -76,8 +74,8 @@ public sealed class SignalRConnector : IStreamConnector
         try
         {
             // The handlers go first: the subscription's first messages may arrive before Subscribe completes.
-            hub.On("patch", PatchParameters, static (arguments, state) => ((Connection)state).OnPatch(arguments), connection);
-            hub.On("close", CloseParameters, static (arguments, state) => ((Connection)state).OnClose(arguments), connection);
+            hub.On(RocketHubContract.PatchTarget, RocketHubContract.PatchParameters, static (arguments, state) => ((Connection)state).OnPatch(arguments), connection);
+            hub.On(RocketHubContract.CloseTarget, RocketHubContract.CloseParameters, static (arguments, state) => ((Connection)state).OnClose(arguments), connection);
             hub.Closed += connection.OnClosedAsync;
             hub.Reconnected += connection.OnReconnectedAsync;
             await hub.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -112,7 +110,7 @@ public sealed class SignalRConnector : IStreamConnector
         public long? LastActivityTimestamp => null;
 
         public Task SubscribeAsync(CancellationToken cancellationToken) =>
-            _hub.InvokeAsync("Subscribe", _collection, Volatile.Read(ref _lastReceived), cancellationToken);
+            _hub.InvokeAsync(RocketHubContract.Subscribe, _collection, Volatile.Read(ref _lastReceived), cancellationToken);
 
         public async ValueTask<StreamEvent?> ReadAsync(CancellationToken cancellationToken = default)
         {

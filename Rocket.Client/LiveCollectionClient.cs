@@ -1,18 +1,14 @@
 using System;
-using System.Buffers;
 using System.Collections.Generic;
-using System.Diagnostics;
-using System.IO;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Http;
-using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
-using Rocket.JsonPatch;
 
 namespace Rocket.Client;
 
@@ -22,40 +18,37 @@ namespace Rocket.Client;
 /// A reset replaces the copy; a patch that does not apply makes it refetch the document, never keep a wrong copy.
 /// </summary>
 /// <remarks>
-/// Events (<see cref="Changed"/>, <see cref="StateChanged"/>) are raised on the client's receive loop, one at a time,
-/// in order. A handler that blocks holds the stream back (the server closes a client that falls too far behind, and this
-/// one then resumes from its cursor); a handler that throws ends the stream, and the client resumes after the change it
-/// had already applied.
+/// <para>
+/// Create it, attach handlers, then <see cref="StartAsync"/> it, as with SignalR's <c>HubConnection</c>:
+/// </para>
+/// <code>
+/// await using var client = new LiveCollectionClient(new Uri("http://127.0.0.1:5080/messages"));
+/// client.Changed += (_, change) => Console.WriteLine($"{change.Kind} {string.Join(",", change.RecordIds)}");
+/// client.Reconnecting += (_, e) => Console.WriteLine($"reconnecting: {e.Reason}");
+/// await client.StartAsync();
+/// </code>
+/// <para>
+/// Events are raised on the client's receive loop, one at a time, in order. A handler that blocks holds the stream back
+/// (the server closes a client that falls too far behind, and this one then resumes from its cursor); a handler that
+/// throws ends the stream, and the client resumes after the change it had already applied.
+/// </para>
 /// </remarks>
 public sealed class LiveCollectionClient : IAsyncDisposable
 {
-    private static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
-
-    // Documents and events wrap a record in up to four levels, and a server may allow records up to 64 deep: the copy is
-    // read and patched with room for both, so no record the server accepted can stall the client.
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = ReadDepth };
-    private static readonly JsonPatchParseOptions PatchOptions = new() { MaxDepth = ReadDepth };
-    private static readonly JsonPatchApplyOptions ApplyOptions = new() { MaxDepth = ReadDepth };
-
-    /// <summary>How deeply nested a document or event the client reads: 128, twice the deepest record a server accepts.</summary>
-    internal const int ReadDepth = 128;
-
     private readonly LiveCollectionClientOptions _options;
     private readonly Uri _uri;
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
+    private readonly JsonSerializerOptions _serializerOptions;
+    private readonly CollectionCopy _copy;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopping = new();
-    private JsonObject _document;
-    private string? _cursor;
-    private IReadOnlyDictionary<string, JsonElement>? _records;
     private ConnectionState _state = ConnectionState.Connecting;
-    private TimeSpan? _retryHint;
     private Task? _run;
     private int _started;
     private int _disposed;
 
-    /// <summary>Creates a client (not started: call <see cref="StartAsync"/>).</summary>
+    /// <summary>Creates a client (not started: attach handlers, then call <see cref="StartAsync"/>).</summary>
     /// <exception cref="ArgumentException"><see cref="LiveCollectionClientOptions.CollectionUri"/> is missing or not an absolute http(s) URL.</exception>
     public LiveCollectionClient(LiveCollectionClientOptions options)
     {
@@ -70,8 +63,8 @@ public sealed class LiveCollectionClient : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.InitialReconnectDelay, TimeSpan.Zero, nameof(options));
         _options = options;
         _uri = uri;
-        CollectionName = options.CollectionName ?? Uri.UnescapeDataString(uri.Segments[^1].TrimEnd('/'));
-        if (CollectionName.Length == 0)
+        var name = options.CollectionName ?? Uri.UnescapeDataString(uri.Segments[^1].TrimEnd('/'));
+        if (name.Length == 0)
         {
             throw new ArgumentException("The collection's name cannot be told from the URL; set CollectionName.", nameof(options));
         }
@@ -91,17 +84,39 @@ public sealed class LiveCollectionClient : IAsyncDisposable
             _ownsHttp = true;
         }
 
-        _document = EmptyDocument(CollectionName);
+        _serializerOptions = options.SerializerOptions ?? JsonSerializerOptions.Web;
+        _copy = new CollectionCopy(name, options.LegacyUpdateAsReplace);
+    }
+
+    /// <summary>Creates a client of <paramref name="collectionUri"/> (not started: attach handlers, then call <see cref="StartAsync"/>).</summary>
+    /// <param name="collectionUri">The collection's URL, such as <c>http://127.0.0.1:5080/messages</c>.</param>
+    /// <param name="configure">Sets the other options (transport, headers, reconnect delays, ...); null for the defaults.</param>
+    public LiveCollectionClient(Uri collectionUri, Action<LiveCollectionClientOptions>? configure = null)
+        : this(CreateOptions(collectionUri, configure))
+    {
     }
 
     /// <summary>Raised for every change of the copy, in order, on the receive loop.</summary>
     public event EventHandler<CollectionChange>? Changed;
 
-    /// <summary>Raised when <see cref="State"/> changes, on the loop that changed it.</summary>
+    /// <summary>
+    /// Raised when <see cref="State"/> changes (<see cref="ConnectionState.Connecting"/> on start, then
+    /// <see cref="ConnectionState.Live"/>, <see cref="ConnectionState.Reconnecting"/>, <see cref="ConnectionState.Stopped"/>),
+    /// once per change: the failed attempts of an outage are not reported one by one.
+    /// </summary>
     public event EventHandler<ConnectionStateChange>? StateChanged;
 
+    /// <summary>
+    /// Raised once when a stream that was live ends (the server closed it, the connection failed, it fell silent), with
+    /// why; the client then tries again, with backoff, until a stream is open (<see cref="Reconnected"/>) or it is disposed.
+    /// </summary>
+    public event EventHandler<ConnectionStateChange>? Reconnecting;
+
+    /// <summary>Raised once per outage, when a stream is open again after <see cref="Reconnecting"/>; the copy resumes from its cursor.</summary>
+    public event EventHandler<ConnectionStateChange>? Reconnected;
+
     /// <summary>The collection's name: the member of the keyed document that holds the records.</summary>
-    public string CollectionName { get; }
+    public string CollectionName => _copy.CollectionName;
 
     /// <summary>The connection's state.</summary>
     public ConnectionState State
@@ -116,55 +131,49 @@ public sealed class LiveCollectionClient : IAsyncDisposable
     }
 
     /// <summary>The cursor of the state the copy holds: the last event applied, or the last GET. Null before any.</summary>
-    public string? Cursor
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _cursor;
-            }
-        }
-    }
+    public string? Cursor => _copy.Cursor;
 
     /// <summary>
     /// The records of the copy by id, as an immutable snapshot (built on first read after a change, then shared until
     /// the next one).
     /// </summary>
-    public IReadOnlyDictionary<string, JsonElement> Records
+    public IReadOnlyDictionary<string, JsonElement> Records => _copy.Records;
+
+    /// <summary>
+    /// The records of the copy by id, each deserialized as <typeparamref name="T"/> with
+    /// <see cref="LiveCollectionClientOptions.SerializerOptions"/>: a snapshot, built on first read after a change and
+    /// shared until the next one.
+    /// </summary>
+    /// <exception cref="JsonException">A record cannot be read as <typeparamref name="T"/>.</exception>
+    [RequiresUnreferencedCode("Deserializing an arbitrary type may need code the trimmer removed; use the JsonTypeInfo overload.")]
+    [RequiresDynamicCode("Deserializing an arbitrary type may need runtime code generation; use the JsonTypeInfo overload.")]
+    public IReadOnlyDictionary<string, T> GetRecords<T>()
     {
-        get
+        if (!_serializerOptions.IsReadOnly)
         {
-            lock (_gate)
-            {
-                return _records ??= BuildRecords(_document[CollectionName]!.AsObject());
-            }
+            // What JsonSerializer does with options on their first use: the reflection resolver when the app set none.
+            _serializerOptions.MakeReadOnly(populateMissingResolver: true);
         }
+
+        return GetRecords((JsonTypeInfo<T>)_serializerOptions.GetTypeInfo(typeof(T)));
     }
 
-    /// <summary>Opens a collection: creates a client for <paramref name="collectionUri"/> and starts it.</summary>
-    public static async Task<LiveCollectionClient> OpenAsync(Uri collectionUri, Action<LiveCollectionClientOptions>? configure = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The records of the copy by id, each deserialized with <paramref name="typeInfo"/> (from the app's
+    /// <c>JsonSerializerContext</c>): a snapshot, built on first read after a change and shared until the next one.
+    /// </summary>
+    /// <exception cref="JsonException">A record cannot be read as <typeparamref name="T"/>.</exception>
+    public IReadOnlyDictionary<string, T> GetRecords<T>(JsonTypeInfo<T> typeInfo)
     {
-        ArgumentNullException.ThrowIfNull(collectionUri);
-        var options = new LiveCollectionClientOptions { CollectionUri = collectionUri };
-        configure?.Invoke(options);
-        var client = new LiveCollectionClient(options);
-        try
-        {
-            await client.StartAsync(cancellationToken).ConfigureAwait(false);
-            return client;
-        }
-        catch
-        {
-            await client.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return _copy.Typed(typeInfo, record => record.Deserialize(typeInfo)!);
     }
 
     /// <summary>
     /// GETs the document (unless <see cref="LiveCollectionClientOptions.FetchDocumentFirst"/> is false) and opens the
     /// stream. Throws if either is refused or the server cannot be reached; after that, the client reconnects by itself.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The client was started already.</exception>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -177,13 +186,7 @@ public sealed class LiveCollectionClient : IAsyncDisposable
     }
 
     /// <summary>The keyed document <c>{"&lt;collection&gt;":{"&lt;id&gt;":record,...}}</c> as JSON text.</summary>
-    public string GetDocumentJson(bool indented = false)
-    {
-        lock (_gate)
-        {
-            return _document.ToJsonString(new JsonSerializerOptions { WriteIndented = indented, MaxDepth = ReadDepth });
-        }
-    }
+    public string GetDocumentJson(bool indented = false) => _copy.ToJson(indented);
 
     /// <summary>
     /// Every change from this call on (the subscription is taken here, not at the first <c>MoveNextAsync</c>), until the
@@ -259,390 +262,72 @@ public sealed class LiveCollectionClient : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    internal static async ValueTask<HttpRequestMessage> CreateRequestAsync(Uri uri, LiveCollectionClientOptions options, CancellationToken cancellationToken)
+    internal ValueTask<IStreamConnection> ConnectAsync(CancellationToken cancellationToken) =>
+        _options.Transport.ConnectAsync(new StreamRequest(_uri, CollectionName, Cursor, _http, _options), cancellationToken);
+
+    internal Task<(JsonObject Document, string? Cursor)> FetchDocumentAsync(CancellationToken cancellationToken) =>
+        ClientRequests.FetchDocumentAsync(_uri, CollectionName, _http, _options, cancellationToken);
+
+    internal void RaiseChanged(CollectionChange change) => Changed?.Invoke(this, change);
+
+    internal void OnStreamLost(string reason, Exception? failure)
     {
-        var message = new HttpRequestMessage(HttpMethod.Get, uri);
-        foreach (var header in options.Headers)
+        if (SetState(ConnectionState.Reconnecting, reason, failure) is { } change)
         {
-            message.Headers.TryAddWithoutValidation(header.Key, header.Value);
-        }
-
-        if (options.AccessTokenProvider is { } provider && await provider(cancellationToken).ConfigureAwait(false) is { Length: > 0 } token)
-        {
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        return message;
-    }
-
-    // Applies one stream event; false (with why) when it cannot be applied and the document must be fetched again.
-    internal bool TryApply(StreamEvent item, out CollectionChange? change, out string? failure)
-    {
-        change = null;
-        JsonPatchDocument patch;
-        try
-        {
-            patch = ParsePatch(item.Patch.Span);
-        }
-        catch (JsonPatchException e)
-        {
-            failure = $"the event {item.Cursor} is not a JSON Patch: {e.Message}";
-            return false;
-        }
-
-        var isReset = item.IsReset ?? (patch.Count == 1 && patch[0].Op == JsonPatchOperationType.Replace && patch[0].Path.IsRoot);
-        lock (_gate)
-        {
-            JsonNode? result;
-            try
-            {
-                // All or nothing: on failure the copy is exactly as it was, and is then replaced by a fresh GET.
-                result = patch.ApplyTo(_document, ApplyOptions);
-            }
-            catch (JsonPatchException e)
-            {
-                failure = $"the event {item.Cursor} did not apply to the copy: {e.Message}";
-                return false;
-            }
-
-            if (result is not JsonObject document || document[CollectionName] is not JsonObject records)
-            {
-                failure = $"the event {item.Cursor} left no '{CollectionName}' object in the document";
-                return false;
-            }
-
-            _document = document;
-            _cursor = item.Cursor ?? _cursor;
-            _records = null;
-            change = new CollectionChange(
-                isReset ? CollectionChangeKind.Reset : CollectionChangeKind.Patch,
-                _cursor,
-                patch,
-                isReset ? KeysOf(records) : AffectedIds(patch, CollectionName),
-                reason: null);
-        }
-
-        failure = null;
-        return true;
-    }
-
-    internal void Replace(JsonObject document, string? cursor, string? reason)
-    {
-        CollectionChange change;
-        lock (_gate)
-        {
-            _document = document;
-            _cursor = cursor;
-            _records = null;
-            change = new CollectionChange(CollectionChangeKind.Refetch, cursor, [], KeysOf(document[CollectionName]!.AsObject()), reason);
-        }
-
-        Changed?.Invoke(this, change);
-    }
-
-    internal void Raise(CollectionChange change) => Changed?.Invoke(this, change);
-
-    private static JsonObject EmptyDocument(string name) => new() { [name] = new JsonObject() };
-
-    private static string[] KeysOf(JsonObject records)
-    {
-        var keys = new string[records.Count];
-        var i = 0;
-        foreach (var pair in records)
-        {
-            keys[i++] = pair.Key;
-        }
-
-        return keys;
-    }
-
-    private static List<string> AffectedIds(JsonPatchDocument patch, string name)
-    {
-        var ids = new List<string>(patch.Count);
-        foreach (var operation in patch)
-        {
-            Note(ids, operation.Path, name);
-            if (operation.HasFrom)
-            {
-                Note(ids, operation.From, name);
-            }
-        }
-
-        return ids;
-
-        static void Note(List<string> ids, JsonPointer pointer, string name)
-        {
-            if (pointer.Count >= 2 && pointer[0] == name && !ids.Contains(pointer[1]))
-            {
-                ids.Add(pointer[1]);
-            }
+            Reconnecting?.Invoke(this, change);
         }
     }
 
-    private static Dictionary<string, JsonElement> BuildRecords(JsonObject records)
+    internal void OnStreamOpened()
     {
-        // One serialization into one immutable element tree, shared by the snapshot's records.
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        if (SetState(ConnectionState.Live, null, null) is { } change)
         {
-            records.WriteTo(writer);
+            Reconnected?.Invoke(this, change);
         }
-
-        var reader = new Utf8JsonReader(buffer.WrittenSpan, new JsonReaderOptions { MaxDepth = ReadDepth });
-        var root = JsonElement.ParseValue(ref reader);
-        var result = new Dictionary<string, JsonElement>(records.Count, StringComparer.Ordinal);
-        foreach (var property in root.EnumerateObject())
-        {
-            result[property.Name] = property.Value;
-        }
-
-        return result;
     }
 
-    private JsonPatchDocument ParsePatch(ReadOnlySpan<byte> utf8Patch)
+    private static LiveCollectionClientOptions CreateOptions(Uri collectionUri, Action<LiveCollectionClientOptions>? configure)
     {
-        try
-        {
-            return JsonPatchDocument.Parse(utf8Patch, PatchOptions);
-        }
-        catch (JsonPatchException) when (_options.LegacyUpdateAsReplace && utf8Patch.IndexOf("\"update\""u8) >= 0)
-        {
-            // The 2013 servers' "op":"update" meant replace. Rewritten here, behind an explicit option, and nowhere else.
-            if (JsonNode.Parse(utf8Patch, NodeOptions, DocumentOptions) is not JsonArray operations)
-            {
-                throw;
-            }
-
-            foreach (var operation in operations)
-            {
-                if (operation is JsonObject o && o["op"] is JsonValue op && op.TryGetValue<string>(out var name) && name == "update")
-                {
-                    o["op"] = "replace";
-                }
-            }
-
-            return JsonPatchDocument.Parse(Encoding.UTF8.GetBytes(operations.ToJsonString()), PatchOptions);
-        }
+        ArgumentNullException.ThrowIfNull(collectionUri);
+        var options = new LiveCollectionClientOptions { CollectionUri = collectionUri };
+        configure?.Invoke(options);
+        return options;
     }
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-        SetState(ConnectionState.Connecting, "starting", null);
+        RaiseStateChanged(new ConnectionStateChange(ConnectionState.Connecting, "starting", null));
         if (_options.FetchDocumentFirst)
         {
-            var (document, cursor) = await FetchAsync(linked.Token).ConfigureAwait(false);
-            Replace(document, cursor, null);
+            var (document, cursor) = await FetchDocumentAsync(linked.Token).ConfigureAwait(false);
+            RaiseChanged(_copy.Replace(document, cursor, null));
         }
 
         var connection = await ConnectAsync(linked.Token).ConfigureAwait(false);
         SetState(ConnectionState.Live, null, null);
-        _run = Task.Run(() => RunAsync(connection, _stopping.Token), CancellationToken.None);
+        var loop = new StreamLoop(this, _copy, _options);
+        _run = Task.Run(() => loop.RunAsync(connection, _stopping.Token), CancellationToken.None);
     }
 
-    private async ValueTask<IStreamConnection> ConnectAsync(CancellationToken cancellationToken)
-    {
-        var request = new StreamRequest(_uri, CollectionName, Cursor, _http, _options);
-        return await _options.Transport.ConnectAsync(request, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<(JsonObject Document, string? Cursor)> FetchAsync(CancellationToken cancellationToken)
-    {
-        var builder = new UriBuilder(_uri);
-        var query = builder.Query.TrimStart('?');
-        builder.Query = (query.Length > 0 ? query + "&" : string.Empty) + "form=keyed";
-        using var request = await CreateRequestAsync(builder.Uri, _options, cancellationToken).ConfigureAwait(false);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        _options.ConfigureRequest?.Invoke(request);
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"GET {builder.Uri} failed: {(int)response.StatusCode} {response.ReasonPhrase}.", null, response.StatusCode);
-        }
-
-        var cursor = response.Headers.TryGetValues("Last-Event-ID", out var values) ? string.Join(",", values) : null;
-        using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        JsonNode? node;
-        try
-        {
-            node = await JsonNode.ParseAsync(body, NodeOptions, DocumentOptions, cancellationToken).ConfigureAwait(false);
-        }
-        catch (JsonException e)
-        {
-            throw new HttpRequestException($"GET {builder.Uri} did not return JSON: {e.Message}", e);
-        }
-
-        if (node is not JsonObject document || document[CollectionName] is not JsonObject)
-        {
-            throw new HttpRequestException($"GET {builder.Uri} did not return the keyed document {{\"{CollectionName}\":{{...}}}}: is it a Rocket collection?");
-        }
-
-        return (document, cursor);
-    }
-
-    private async Task RunAsync(IStreamConnection connection, CancellationToken stopping)
-    {
-        var attempt = 0;
-        while (true)
-        {
-            Exception? failure = null;
-            string reason;
-            var (received, refetched, idle) = (false, false, false);
-            try
-            {
-                (received, refetched, idle) = await PumpAsync(connection, stopping).ConfigureAwait(false);
-                reason = idle
-                    ? $"no data for {_options.IdleTimeout.TotalSeconds:0.###} s: the connection is taken for dead"
-                    : refetched ? "refetched the document after a patch failed to apply"
-                    : connection.CloseReason ?? "the server ended the stream";
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                await DisposeQuietlyAsync(connection).ConfigureAwait(false);
-                return;
-            }
-            catch (Exception e)
-            {
-                failure = e;
-                reason = e.Message;
-            }
-
-            _retryHint = connection.RetryInterval ?? _retryHint;
-            await DisposeQuietlyAsync(connection).ConfigureAwait(false);
-            if (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-
-            SetState(ConnectionState.Reconnecting, reason, failure);
-            if (received)
-            {
-                attempt = 0;
-            }
-
-            while (true)
-            {
-                try
-                {
-                    if (!refetched)
-                    {
-                        await Task.Delay(NextDelay(attempt++), stopping).ConfigureAwait(false);
-                    }
-
-                    refetched = false;
-                    connection = await ConnectAsync(stopping).ConfigureAwait(false);
-                    SetState(ConnectionState.Live, null, null);
-                    break;
-                }
-                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception e)
-                {
-                    SetState(ConnectionState.Reconnecting, e.Message, e);
-                }
-            }
-        }
-    }
-
-    // Reads and applies until the stream ends. Returns whether anything arrived, whether the document was refetched
-    // (then the stream must be reopened from the new cursor at once) and whether the idle timeout ended it.
-    private async Task<(bool Received, bool Refetched, bool Idle)> PumpAsync(IStreamConnection connection, CancellationToken stopping)
-    {
-        using var read = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var idle = 0;
-        var idleTicks = Stopwatch.Frequency * _options.IdleTimeout.Ticks / TimeSpan.TicksPerSecond;
-        using var watchdog = connection.LastActivityTimestamp is null ? null : new Timer(
-            _ =>
-            {
-                if (Stopwatch.GetTimestamp() - connection.LastActivityTimestamp!.Value > idleTicks)
-                {
-                    Volatile.Write(ref idle, 1);
-                    read.Cancel();
-                }
-            },
-            null,
-            _options.IdleTimeout / 4,
-            _options.IdleTimeout / 4);
-
-        var received = false;
-        try
-        {
-            while (await connection.ReadAsync(read.Token).ConfigureAwait(false) is { } item)
-            {
-                received = true;
-                if (TryApply(item, out var change, out var failure))
-                {
-                    Changed?.Invoke(this, change!);
-                    continue;
-                }
-
-                // Never keep a wrong copy: fetch the document and its cursor, say so, and stream again from there.
-                try
-                {
-                    var (document, cursor) = await FetchAsync(stopping).ConfigureAwait(false);
-                    Replace(document, cursor, failure);
-                }
-                catch (Exception e) when (e is HttpRequestException or IOException)
-                {
-                    // No GET: stream again with no cursor, and the server starts with a reset.
-                    lock (_gate)
-                    {
-                        _cursor = null;
-                    }
-                }
-
-                return (true, true, false);
-            }
-        }
-        catch (OperationCanceledException) when (Volatile.Read(ref idle) != 0 && !stopping.IsCancellationRequested)
-        {
-            return (received, false, true);
-        }
-
-        return (received, false, false);
-    }
-
-    private TimeSpan NextDelay(int attempt)
-    {
-        // The server's retry: (SSE) is the base; each failed attempt doubles it, up to the maximum.
-        var baseDelay = _retryHint ?? _options.InitialReconnectDelay;
-        var delay = Math.Min(baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 20)), _options.MaxReconnectDelay.TotalMilliseconds);
-        if (_options.ReconnectJitter)
-        {
-            // Full jitter (anywhere from nothing to the whole delay): after a server restart, its thousands of clients
-            // come back spread over the window rather than bunched in its second half.
-            delay *= Random.Shared.NextDouble();
-        }
-
-        return TimeSpan.FromMilliseconds(delay);
-    }
-
-    private void SetState(ConnectionState state, string? reason, Exception? exception)
+    // Moves to a new state and raises StateChanged; returns the change, or null when the state was already that (or the
+    // client has stopped), so every transition is reported once.
+    private ConnectionStateChange? SetState(ConnectionState state, string? reason, Exception? exception)
     {
         lock (_gate)
         {
-            if (_state == ConnectionState.Stopped || (_state == state && exception is null && reason is null))
+            if (_state == ConnectionState.Stopped || _state == state)
             {
-                return;
+                return null;
             }
 
             _state = state;
         }
 
-        StateChanged?.Invoke(this, new ConnectionStateChange(state, reason, exception));
+        var change = new ConnectionStateChange(state, reason, exception);
+        RaiseStateChanged(change);
+        return change;
     }
 
-    private static async ValueTask DisposeQuietlyAsync(IStreamConnection connection)
-    {
-        try
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException or ObjectDisposedException or System.Net.WebSockets.WebSocketException)
-        {
-            // The connection is being thrown away: how it failed to close changes nothing.
-        }
-    }
+    private void RaiseStateChanged(ConnectionStateChange change) => StateChanged?.Invoke(this, change);
 }

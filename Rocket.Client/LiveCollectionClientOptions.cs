@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Net;
 using System.Net.Http;
+using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -65,6 +66,13 @@ public sealed class LiveCollectionClientOptions
 
     /// <summary>The handler of the client's own <see cref="System.Net.Http.HttpClient"/>, when <see cref="HttpClient"/> is null. Default null.</summary>
     public HttpMessageHandler? HttpMessageHandler { get; set; }
+
+    /// <summary>
+    /// How <see cref="LiveCollectionClient.GetRecords{T}()"/> reads records: the app's own settings, the same it writes
+    /// records with. Default null: <see cref="JsonSerializerOptions.Web"/> (camelCase names, read case-insensitively),
+    /// as ASP.NET Core writes JSON.
+    /// </summary>
+    public JsonSerializerOptions? SerializerOptions { get; set; }
 
     /// <summary>
     /// Reads the non-standard <c>"op":"update"</c> of the 2013 Rocket servers as <c>replace</c>. Default false: it is

@@ -28,7 +28,7 @@ public sealed class SseConnector : IStreamConnector
 
     private static async ValueTask<IStreamConnection> ConnectCoreAsync(StreamRequest request, CancellationToken cancellationToken)
     {
-        using var message = await LiveCollectionClient.CreateRequestAsync(request.CollectionUri, request.Options, cancellationToken).ConfigureAwait(false);
+        using var message = await ClientRequests.CreateAsync(request.CollectionUri, request.Options, cancellationToken).ConfigureAwait(false);
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         if (request.LastEventId is { } cursor)
         {

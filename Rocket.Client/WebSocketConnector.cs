@@ -17,6 +17,8 @@ public sealed class WebSocketConnector : IStreamConnector
     /// <summary>The subprotocol offered.</summary>
     public const string SubProtocol = "rocket.jsonpatch.v1";
 
+    // How long a closing handshake may take before the socket is aborted.
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>Called on each socket's options before it connects (proxy, certificates, ...). Default null.</summary>
     public Action<ClientWebSocketOptions>? ConfigureWebSocket { get; set; }
@@ -103,6 +105,7 @@ public sealed class WebSocketConnector : IStreamConnector
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         CloseReason ??= $"{_socket.CloseStatus}: {_socket.CloseStatusDescription}";
+                        await CloseAsync().ConfigureAwait(false);
                         return null;
                     }
 
@@ -119,25 +122,39 @@ public sealed class WebSocketConnector : IStreamConnector
 
         public async ValueTask DisposeAsync()
         {
-            if (_socket.State == WebSocketState.Open)
+            await CloseAsync().ConfigureAwait(false);
+            _socket.Dispose();
+        }
+
+        // Completes the closing handshake, whoever started it, so neither side sees a connection dropped mid-close: the
+        // server's close frame is answered (CloseReceived), and the client's own close waits for the server's answer
+        // (Open). Bounded: a peer that does not answer is aborted by the Dispose that follows.
+        private async Task CloseAsync()
+        {
+            try
             {
-                try
+                using var timeout = new CancellationTokenSource(CloseTimeout);
+                switch (_socket.State)
                 {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
-                {
-                    // The peer is gone or slow: the socket is aborted below either way.
+                    case WebSocketState.CloseReceived:
+                        await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
+                        break;
+                    case WebSocketState.Open:
+                        await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
+                        break;
+                    default:
+                        break;
                 }
             }
-
-            _socket.Dispose();
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The peer is gone or slow: the socket is aborted by Dispose either way.
+            }
         }
 
         private StreamEvent? Parse(ReadOnlySpan<byte> message)
         {
-            using var document = JsonDocument.Parse(message.ToArray(), new JsonDocumentOptions { MaxDepth = LiveCollectionClient.ReadDepth });
+            using var document = JsonDocument.Parse(message.ToArray(), new JsonDocumentOptions { MaxDepth = CollectionCopy.ReadDepth });
             var root = document.RootElement;
             var type = root.TryGetProperty("type"u8, out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             switch (type)

@@ -1,6 +1,7 @@
 using System;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Rocket.SignalR;
 using Rocket.Transports.SignalR;
 
 namespace Rocket;
@@ -9,7 +10,7 @@ namespace Rocket;
 public static class RocketHubEndpointRouteBuilderExtensions
 {
     /// <summary>The default route of <see cref="RocketHub"/>.</summary>
-    public const string DefaultHubPattern = "/rocket";
+    public const string DefaultHubPattern = RocketHubContract.DefaultPath;
 
     /// <summary>
     /// Maps <see cref="RocketHub"/> at <paramref name="pattern"/>, <c>/rocket</c> by default. Needs

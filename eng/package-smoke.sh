@@ -11,7 +11,7 @@ version="$(sed -n 's:.*<VersionPrefix>\(.*\)</VersionPrefix>.*:\1:p' "$root/Dire
 packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 cleanup() {
   rm -rf "$work"
-  for id in rocket.core rocket.aspnetcore rocket.transports.sse rocket.transports.websockets rocket.transports.signalr rocket.redis rocket.client rocket.client.signalr rocket.postgres; do
+  for id in rocket.jsonpatch rocket.core rocket.aspnetcore rocket.transports.sse rocket.transports.websockets rocket.transports.signalr rocket.redis rocket.client rocket.client.signalr rocket.postgres; do
     rm -rf "$packages/$id/$version"
   done
 }
@@ -33,6 +33,11 @@ for nupkg in "$work"/feed/*.nupkg; do
   unzip -p "$nupkg" '*.nuspec' | grep -q '<repository ' || { echo "package-smoke: $nupkg has no repository" >&2; exit 1; }
   [ -f "${nupkg%.nupkg}.snupkg" ] || { echo "package-smoke: $nupkg has no symbols package" >&2; exit 1; }
 done
+
+# The client stands alone: it depends on the JSON Patch package, never on the server's packages.
+client_deps=$(unzip -p "$work"/feed/Rocket.Client.[0-9]*.nupkg '*.nuspec' | grep -o 'dependency id="[^"]*"' || true)
+echo "$client_deps" | grep -q '"Rocket.JsonPatch"' || { echo "package-smoke: Rocket.Client does not depend on Rocket.JsonPatch" >&2; exit 1; }
+if echo "$client_deps" | grep -q '"Rocket.Core"'; then echo "package-smoke: Rocket.Client depends on Rocket.Core" >&2; exit 1; fi
 
 mkdir "$work/app"
 cp "$root"/eng/package-smoke/*.cs "$root"/eng/package-smoke/*.csproj "$work/app/"

@@ -27,8 +27,10 @@ var collection = new Uri(app.Urls.First() + "/messages");
 // Types of the packages this app does not run, so a package that is missing or broken fails the build.
 Console.WriteLine($"packages: {typeof(SignalRConnector).Assembly.GetName().Name}, {typeof(RocketRedisBuilderExtensions).Assembly.GetName().Name}, {typeof(RocketPostgresBuilderExtensions).Assembly.GetName().Name}");
 
-await using var sse = await LiveCollectionClient.OpenAsync(collection, cancellationToken: timeout.Token);
-await using var webSocket = await LiveCollectionClient.OpenAsync(collection, o => o.Transport = new WebSocketConnector(), timeout.Token);
+await using var sse = new LiveCollectionClient(collection);
+await using var webSocket = new LiveCollectionClient(collection, o => o.Transport = new WebSocketConnector());
+await sse.StartAsync(timeout.Token);
+await webSocket.StartAsync(timeout.Token);
 
 using var http = new HttpClient();
 using var created = await http.PostAsJsonAsync(collection, new { text = "hello from the packages" }, timeout.Token);
@@ -48,9 +50,13 @@ foreach (var (name, client) in new[] { ("sse", sse), ("websocket", webSocket) })
         await Task.Delay(20, CancellationToken.None);
     }
 
-    Console.WriteLine($"{name}: {client.Cursor} holds the record");
+    // Typed access, and the JSON Patch package the client brings on its own.
+    var text = client.GetRecords<Message>().Values.Single().Text;
+    Console.WriteLine($"{name}: {client.Cursor} holds the record ({text}; {typeof(Rocket.JsonPatch.JsonPatchDocument).Assembly.GetName().Name})");
 }
 
 await app.StopAsync(CancellationToken.None);
 Console.WriteLine("package smoke test passed");
 return 0;
+
+internal sealed record Message(string Text);

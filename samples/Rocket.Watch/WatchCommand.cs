@@ -60,13 +60,8 @@ public static class WatchCommand
                     done.Cancel();
                 }
             };
-            client.StateChanged += (_, state) =>
-            {
-                if (state.State == ConnectionState.Reconnecting)
-                {
-                    stderr.WriteLine($"# reconnecting: {state.Reason}");
-                }
-            };
+            client.Reconnecting += (_, e) => stderr.WriteLine($"# reconnecting: {e.Reason}");
+            client.Reconnected += (_, _) => stderr.WriteLine("# reconnected");
 
             try
             {

@@ -40,6 +40,9 @@ public sealed class ClientTestServer : IAsyncDisposable
 
     public int OpenStreams => _streams.Count;
 
+    /// <summary>What the WebSocket transport logged, from Debug up (and everything else from Warning up).</summary>
+    public ConcurrentQueue<LogEntry> Logs { get; private init; } = new();
+
     /// <summary>Every request: method, path, and the X-Test, Authorization and Cookie headers it carried.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
@@ -56,6 +59,9 @@ public sealed class ClientTestServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var logs = new ConcurrentQueue<LogEntry>();
+        builder.Logging.AddProvider(new CapturingLoggerProvider(logs));
+        builder.Logging.AddFilter<CapturingLoggerProvider>("Rocket.Transports.WebSockets", LogLevel.Debug);
         builder.Services.AddRocket()
             .AddCollection("messages", configure)
             .AddSseTransport(o => o.RetryInterval = TimeSpan.FromMilliseconds(50))
@@ -87,7 +93,7 @@ public sealed class ClientTestServer : IAsyncDisposable
         });
         app.MapRocketCollection("messages");
         app.MapRocketHub();
-        server = new ClientTestServer(app, port);
+        server = new ClientTestServer(app, port) { Logs = logs };
         await app.StartAsync();
         return server;
     }
@@ -128,6 +134,28 @@ public sealed class ClientTestServer : IAsyncDisposable
         finally
         {
             await App.DisposeAsync();
+        }
+    }
+
+    public sealed record LogEntry(string Category, LogLevel Level, string EventName, string Message, Exception? Exception);
+
+    private sealed class CapturingLoggerProvider(ConcurrentQueue<LogEntry> entries) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, entries);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(string category, ConcurrentQueue<LogEntry> entries) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                entries.Enqueue(new LogEntry(category, logLevel, eventId.Name ?? eventId.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), formatter(state, exception), exception));
         }
     }
 }

@@ -157,14 +157,16 @@ public sealed class ScriptedServerTests
             stream: (n, _) => n == 1 ? Patch(2, """[{"op":"add","path":"/things/a","value":{}}]""") : ": heartbeat\n\n");
         var reasons = new ConcurrentQueue<string?>();
         var options = Options(server.CollectionUri);
+
+        // Short, so the test does not wait long; nothing below depends on its value.
         options.IdleTimeout = TimeSpan.FromMilliseconds(400);
         await using var client = new LiveCollectionClient(options);
-        client.StateChanged += (_, s) => reasons.Enqueue(s.Reason);
+        client.Reconnecting += (_, s) => reasons.Enqueue(s.Reason);
 
         await client.StartAsync();
-        await Transports.Eventually(() => server.Streams >= 2, "a reconnect after the idle timeout");
+        await Transports.Eventually(() => server.LastEventIds.Contains($"{Epoch}.2"), "a reconnect after the idle timeout, from the event received");
 
-        Assert.Contains(reasons, r => r?.Contains("no data for 0.4 s", StringComparison.Ordinal) == true);
-        Assert.Equal([$"{Epoch}.1", $"{Epoch}.2"], server.LastEventIds.Take(2));
+        Assert.Contains(reasons, r => r?.StartsWith("no data for", StringComparison.Ordinal) == true);
+        Assert.Equal($"{Epoch}.1", server.LastEventIds.First());
     }
 }

@@ -21,19 +21,13 @@ public sealed class SignalRConnectorTests
         options.Transport = new SignalRConnector
         {
             Protocol = protocol,
-            ConfigureConnection = b => b.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)]),
+            ConfigureConnection = b => b.WithAutomaticReconnect(new RetryForever()),
         };
         var changes = new ConcurrentQueue<CollectionChange>();
         var clientReconnects = 0;
         await using var client = new LiveCollectionClient(options);
         client.Changed += (_, c) => changes.Enqueue(c);
-        client.StateChanged += (_, s) =>
-        {
-            if (s.State == ConnectionState.Reconnecting)
-            {
-                Interlocked.Increment(ref clientReconnects);
-            }
-        };
+        client.Reconnecting += (_, _) => Interlocked.Increment(ref clientReconnects);
         await client.StartAsync();
 
         for (var round = 0; round < 3; round++)
@@ -58,5 +52,11 @@ public sealed class SignalRConnectorTests
         Assert.DoesNotContain(list, c => c.Kind == CollectionChangeKind.Reset);
         Assert.Equal(server.Collection.Cursor.Sequence, list.Count(c => c.Kind == CollectionChangeKind.Patch));
         Transports.AssertNoGapNoDuplicate(list);
+    }
+
+    // SignalR retries until it is back, however slow the machine: the client's own stream must never end.
+    private sealed class RetryForever : IRetryPolicy
+    {
+        public TimeSpan? NextRetryDelay(RetryContext retryContext) => TimeSpan.FromMilliseconds(Math.Min(50 * (retryContext.PreviousRetryCount + 1), 500));
     }
 }

@@ -12,7 +12,7 @@ namespace Rocket.Benchmarks.Client;
 
 /// <summary>
 /// The client's apply path: a stream of events (an <c>add</c>, a <c>replace</c> and a <c>remove</c> of each of 100
-/// records, 300 events) into a local copy of 1,000 records, as <see cref="LiveCollectionClient"/> does it per event
+/// records, 300 events) into a local copy of 1,000 records, as <see cref="LiveCollectionClient"/> does it per event (its <c>CollectionCopy</c>)
 /// (parse the patch, apply it to the keyed <see cref="JsonNode"/> copy under the lock, build the change and its record
 /// ids). The stream leaves the copy as it found it, so every invocation does the same work. <c>EngineOnly</c> is the
 /// JSON Patch engine alone (parse + apply), to show what the client adds.
@@ -32,7 +32,7 @@ public class ClientApplyBenchmarks
     private const int Events = StreamRecords * 3;
 
     private StreamEvent[] _events = null!;
-    private LiveCollectionClient _client = null!;
+    private CollectionCopy _client = null!;
     private JsonNode _engineDocument = null!;
     private JsonObject _microsoftDocument = null!;
 
@@ -56,8 +56,8 @@ public class ClientApplyBenchmarks
             _events[(i * 3) + 2] = Event(sequence++, $$"""[{"op":"remove","path":"/messages/{{id}}"}]""");
         }
 
-        _client = new LiveCollectionClient(new LiveCollectionClientOptions { CollectionUri = new Uri("http://127.0.0.1:1/messages") });
-        _client.Replace(JsonNode.Parse(document.ToString())!.AsObject(), "0000abcd.0", null);
+        _client = new CollectionCopy("messages", legacyUpdateAsReplace: false);
+        _ = _client.Replace(JsonNode.Parse(document.ToString())!.AsObject(), "0000abcd.0", null);
         _engineDocument = JsonNode.Parse(document.ToString())!;
         _microsoftDocument = JsonNode.Parse(document.ToString())!.AsObject();
 
@@ -94,15 +94,12 @@ public class ClientApplyBenchmarks
         ApplyStream();
         EngineOnly();
         if (_client.Records.Count != BaseRecords || _client.Cursor != $"0000abcd.{Events}"
-            || !JsonNode.DeepEquals(JsonNode.Parse(_client.GetDocumentJson()), _engineDocument)
+            || !JsonNode.DeepEquals(JsonNode.Parse(_client.ToJson(indented: false)), _engineDocument)
             || !JsonNode.DeepEquals(_microsoftDocument, _engineDocument))
         {
             throw new InvalidOperationException("The copy is wrong after the stream.");
         }
     }
-
-    [GlobalCleanup]
-    public void Cleanup() => _client.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>300 events through the client's apply path; figures are per event (per patch).</summary>
     [Benchmark(OperationsPerInvoke = Events)]
