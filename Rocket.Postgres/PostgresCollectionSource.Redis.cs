@@ -332,7 +332,7 @@ internal sealed partial class PostgresCollectionSource
                 // A write this node made, fed by another: answered once this node's replica holds it, so a GET here
                 // right after shows it.
                 await _replica!.CheckPositionAsync().ConfigureAwait(false);
-                waiter.TrySetResult((new Cursor(epoch, sequence), ChangeSet.Create()));
+                waiter.TrySetResult((new Cursor(epoch, sequence), null));
             }
         }
 #pragma warning disable CA1031 // A failed notice must not end the subscription; the write waiting on it times out with 503.

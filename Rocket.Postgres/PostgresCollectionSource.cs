@@ -50,7 +50,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     private readonly string _slotPrefix;
     private readonly string _publication;
     private readonly string _messagePrefix;
-    private readonly ConcurrentDictionary<uint, TaskCompletionSource<(Cursor Cursor, ChangeSet Changes)>> _waiters = new();
+    private readonly ConcurrentDictionary<uint, TaskCompletionSource<(Cursor Cursor, ChangeSet? Changes)>> _waiters = new();
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _positionLock = new();
@@ -191,9 +191,9 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     }
 
     /// <summary>Registers interest in the transaction <paramref name="xid"/>, before it commits.</summary>
-    internal Task<(Cursor Cursor, ChangeSet Changes)> WaitForTransaction(uint xid)
+    internal Task<(Cursor Cursor, ChangeSet? Changes)> WaitForTransaction(uint xid)
     {
-        var waiter = new TaskCompletionSource<(Cursor, ChangeSet)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiter = new TaskCompletionSource<(Cursor, ChangeSet?)>(TaskCreationOptions.RunContinuationsAsynchronously);
         _waiters[xid] = waiter;
         return waiter.Task;
     }
@@ -663,7 +663,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             {
                 if (_waiters.TryRemove(xid, out var waiter))
                 {
-                    waiter.TrySetResult((cursor, ChangeSet.Create()));
+                    waiter.TrySetResult((cursor, null));
                 }
             }
 

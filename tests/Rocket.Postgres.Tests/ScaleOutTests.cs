@@ -75,14 +75,21 @@ public sealed class ScaleOutTests : IAsyncLifetime
 
         // A REST write on the node that does not feed: into the table, back through the feeding node and Redis, and
         // answered with its event's cursor once this node holds it.
-        using var response = await second.Client.PutAsync(PostgresNode.Collection + "/c", new StringContent("""{"title":"three","done":true}""", Encoding.UTF8, "application/json"));
-        Assert.True(response.IsSuccessStatusCode, $"PUT answered {response.StatusCode}: {await response.Content.ReadAsStringAsync()} {second.Logs}");
+        using var response = await second.Client.PostAsync(PostgresNode.Collection, new StringContent("""{"title":"three","done":true}""", Encoding.UTF8, "application/json"));
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST answered {response.StatusCode}: {await response.Content.ReadAsStringAsync()} {second.Logs}");
         var written = response.Headers.GetValues("Last-Event-ID").Single();
-        Assert.Equal("three", await _postgres.ScalarAsync<string>($"SELECT title FROM {table} WHERE id = 'c'"));
+        var id = JsonElement.Parse(await response.Content.ReadAsStringAsync()).GetProperty("id").GetString()!;
+        Assert.Equal("three", await _postgres.ScalarAsync<string>($"SELECT title FROM {table} WHERE id = '{id}'"));
         var streamed = await sse.NextPatchAsync();
         Assert.Equal(written, streamed.Id);
-        Assert.Equal("""[{"op":"add","path":"/todos/c","value":{"id":"c","title":"three","done":true}}]""", streamed.Patch);
-        Assert.True(second.Live.TryGet("c", out _), "the answer came before this node's copy held the write");
+        Assert.Equal("""[{"op":"add","path":"/todos/ID","value":{"id":"ID","title":"three","done":true}}]""".Replace("ID", id, StringComparison.Ordinal), streamed.Patch);
+        Assert.True(second.Live.TryGet(id, out _), "the answer came before this node's copy held the write");
+
+        // A conditional write that lost the race is refused by the table's row, on this node too.
+        using var stale = new HttpRequestMessage(HttpMethod.Put, PostgresNode.Collection + "/b") { Content = new StringContent("""{"title":"late","done":false}""", Encoding.UTF8, "application/json") };
+        stale.Headers.TryAddWithoutValidation("If-Match", "\"0000\"");
+        using var refused = await second.Client.SendAsync(stale);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
 
         // Both nodes serve the same state under the same cursor.
         await WaitUntilAsync(() => first.Live.Cursor == Parse(written), "the feeding node did not reach the write's cursor");
