@@ -66,5 +66,22 @@ public sealed class PostgresCollectionOptions
     /// </summary>
     public string PositionsTable { get; set; } = "rocket_positions";
 
+    /// <summary>
+    /// With several nodes (the app also calls <c>AddRedis</c>): how long the lease of the node that reads the
+    /// replication slot and feeds the collection into Redis lasts without renewal (it is renewed every third of it). When
+    /// that node dies without releasing it, another takes over after at most this. Default 5 seconds.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The most WAL, in bytes, the collection's replication slot may be behind the server's current position (the
+    /// WAL written since the position Rocket last confirmed) before Rocket drops it: the slot then holds no more WAL,
+    /// and a new slot is made and the table loaded again (a new epoch: clients reset). Checked when the slot is opened
+    /// and every <see cref="CheckpointInterval"/> by every running node. Default null: no bound (set
+    /// <c>max_slot_wal_keep_size</c> on the server as the last guard). Set it well above the WAL the whole server
+    /// writes in a few checkpoint intervals.
+    /// </summary>
+    public long? MaxSlotLag { get; set; }
+
     internal IReadOnlyList<string>? ColumnList => Columns is null ? null : [.. Columns];
 }

@@ -12,6 +12,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Rocket.Redis;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
@@ -49,7 +50,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     private readonly string _slotPrefix;
     private readonly string _publication;
     private readonly string _messagePrefix;
-    private readonly ConcurrentDictionary<uint, TaskCompletionSource<(Cursor Cursor, ChangeSet Changes)>> _waiters = new();
+    private readonly ConcurrentDictionary<uint, TaskCompletionSource<(Cursor Cursor, ChangeSet? Changes)>> _waiters = new();
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _positionLock = new();
@@ -80,11 +81,12 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     private LogicalReplicationConnection? _replication;
     private CancellationTokenSource? _streamCancel;
 
-    public PostgresCollectionSource(LiveCollection collection, PostgresCollectionOptions options, ILogger logger)
+    public PostgresCollectionSource(LiveCollection collection, PostgresCollectionOptions options, ILogger logger, RedisReplicaService? redis = null)
     {
         _collection = collection;
         _options = options;
         _logger = logger;
+        _redis = redis;
         if (string.IsNullOrEmpty(options.ConnectionString))
         {
             throw new InvalidOperationException($"Collection '{collection.Name}': PostgresCollectionOptions.ConnectionString is not set.");
@@ -113,7 +115,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     /// <summary>Checks the table, makes sure the publication exists, and loads the collection; throws when it cannot.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (_collection.IsReplica)
+        if (_collection.IsReplica && _redis is null)
         {
             throw new InvalidOperationException($"Collection '{_collection.Name}' is already fed by another source (AddRedis puts every registered collection in Redis); a collection follows one source, and a table-backed collection cannot also be kept in Redis yet.");
         }
@@ -131,6 +133,13 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             {
                 // Created by another node at the same moment.
             }
+        }
+
+        if (_redis is not null)
+        {
+            // With several nodes the collection lives in Redis, whose replica starts with the host's other services:
+            // following begins once they have (StartFollowingAsync).
+            return;
         }
 
         _run = RunAsync(_stopping.Token);
@@ -154,6 +163,8 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
         {
             // Stopped.
         }
+
+        await StopFollowingAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -162,6 +173,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _stopping.Dispose();
+            _leaseReleased.Dispose();
             await _dataSource.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -179,9 +191,9 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     }
 
     /// <summary>Registers interest in the transaction <paramref name="xid"/>, before it commits.</summary>
-    internal Task<(Cursor Cursor, ChangeSet Changes)> WaitForTransaction(uint xid)
+    internal Task<(Cursor Cursor, ChangeSet? Changes)> WaitForTransaction(uint xid)
     {
-        var waiter = new TaskCompletionSource<(Cursor, ChangeSet)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiter = new TaskCompletionSource<(Cursor, ChangeSet?)>(TaskCreationOptions.RunContinuationsAsynchronously);
         _waiters[xid] = waiter;
         return waiter.Task;
     }
@@ -235,6 +247,11 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             {
                 return;
             }
+            catch (LeaseLostException)
+            {
+                // Another node feeds the collection now: back to following it.
+                return;
+            }
             catch (RestartException e)
             {
                 // Decided by the source itself (load again, or a new slot): at once, but never in a tight loop.
@@ -245,7 +262,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                if (!_loaded.Task.IsCompleted)
+                if (!_loaded.Task.IsCompleted && _replica is null)
                 {
                     // The host is waiting to start: it fails with the reason rather than serving an empty collection.
                     _loaded.TrySetException(e);
@@ -277,13 +294,17 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
         }
     }
 
-    private sealed record SlotInfo(string Name, ulong ConfirmedFlush, bool Lost, bool Active);
+    private sealed record SlotInfo(string Name, ulong ConfirmedFlush, bool Lost, bool Active, long Lag)
+    {
+        // Past the bound the slot is dropped rather than consumed: its WAL is freed, and a new slot is a new epoch.
+        public bool OverLag(PostgresCollectionOptions options) => options.MaxSlotLag is { } max && Lag > max;
+    }
 
     private async Task<List<SlotInfo>> FindSlotsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand(
-            "SELECT slot_name::text, confirmed_flush_lsn::text, coalesce(wal_status = 'lost', false), active FROM pg_replication_slots WHERE database = current_database() AND plugin = 'pgoutput' AND slot_name LIKE $1 ORDER BY slot_name",
+            "SELECT slot_name::text, confirmed_flush_lsn::text, coalesce(wal_status = 'lost', false), active, coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), coalesce(confirmed_flush_lsn, restart_lsn))::bigint, 0) FROM pg_replication_slots WHERE database = current_database() AND plugin = 'pgoutput' AND slot_name LIKE $1 ORDER BY slot_name",
             connection);
         command.Parameters.Add(new NpgsqlParameter { Value = _slotPrefix.Replace("_", "\\_", StringComparison.Ordinal) + "\\_%" });
         var slots = new List<SlotInfo>();
@@ -293,7 +314,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             var name = reader.GetString(0);
             if (name.Length == _slotPrefix.Length + 9 && uint.TryParse(name.AsSpan(_slotPrefix.Length + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _))
             {
-                slots.Add(new SlotInfo(name, reader.IsDBNull(1) ? 0 : ParseLsn(reader.GetString(1)), reader.GetBoolean(2), reader.GetBoolean(3)));
+                slots.Add(new SlotInfo(name, reader.IsDBNull(1) ? 0 : ParseLsn(reader.GetString(1)), reader.GetBoolean(2), reader.GetBoolean(3), reader.GetInt64(4)));
             }
         }
 
@@ -319,11 +340,14 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             await replication.Open(cancellationToken).ConfigureAwait(false);
             var system = await replication.IdentifySystem(cancellationToken).ConfigureAwait(false);
             var slots = await FindSlotsAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var lost in slots.Where(s => s.Lost || _dropSlot || slots.Count > 1).ToList())
+            foreach (var lost in slots.Where(s => s.Lost || _dropSlot || slots.Count > 1 || s.OverLag(_options)).ToList())
             {
-                // An invalidated slot (past max_slot_wal_keep_size) can give no more changes; several slots of one
-                // prefix are leftovers of an interrupted start. Either way only a new slot, a new epoch, is sure.
-                Log.DroppingSlot(_logger, _collection.Name, lost.Name, lost.Lost ? "it was invalidated (WAL it needs was removed)" : "it cannot be resumed exactly");
+                // An invalidated slot (past max_slot_wal_keep_size) can give no more changes; one further behind than
+                // MaxSlotLag is given up to free its WAL; several slots of one prefix are leftovers of an interrupted
+                // start. Either way only a new slot, a new epoch, is sure.
+                Log.DroppingSlot(_logger, _collection.Name, lost.Name, lost.Lost ? "it was invalidated (WAL it needs was removed)"
+                    : lost.OverLag(_options) ? $"it is {lost.Lag} bytes of WAL behind, past MaxSlotLag ({_options.MaxSlotLag})"
+                    : "it cannot be resumed exactly");
                 await DropSlotAsync(lost.Name, cancellationToken).ConfigureAwait(false);
                 slots.Remove(lost);
             }
@@ -331,7 +355,11 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             _dropSlot = false;
             var slot = slots.SingleOrDefault();
             CatchUp? catchUp = null;
-            if (slot is not null && slot.Name == _slotName && system.SystemId == _systemId && _loaded.Task.IsCompletedSuccessfully && !_resync)
+            if (_replica is not null)
+            {
+                await PrepareFedStreamAsync(replication, system.SystemId, slot, cancellationToken).ConfigureAwait(false);
+            }
+            else if (slot is not null && slot.Name == _slotName && system.SystemId == _systemId && _loaded.Task.IsCompletedSuccessfully && !_resync)
             {
                 // The same slot on the same database: carry on from what the collection holds.
                 Log.Resuming(_logger, _collection.Name, slot.Name, Lsn.Format(_appliedEnd));
@@ -419,7 +447,15 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
                         transaction.Truncated = true;
                         break;
                     case CommitMessage commit when transaction is not null:
-                        catchUp = await CommitAsync(transaction, (ulong)commit.TransactionEndLsn, catchUp).ConfigureAwait(false);
+                        if (_replica is not null)
+                        {
+                            await FeedAsync(transaction, (ulong)commit.TransactionEndLsn).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            catchUp = await CommitAsync(transaction, (ulong)commit.TransactionEndLsn, catchUp).ConfigureAwait(false);
+                        }
+
                         transaction = null;
                         Volatile.Write(ref _lastCommitEnd, (ulong)commit.TransactionEndLsn);
                         Volatile.Write(ref _transactionOpen, false);
@@ -455,6 +491,13 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
         _systemId = systemId;
         _epoch = EpochOf(systemId, name);
         var start = (ulong)slot.ConsistentPoint;
+        if (_replica is not null)
+        {
+            await ResetFedStateAsync(name, start, records, cancellationToken).ConfigureAwait(false);
+            Log.SlotCreated(_logger, _collection.Name, name, Lsn.Format(start), records.Count, new Cursor(_epoch, 0).ToString());
+            return;
+        }
+
         _collection.Load(_epoch, 0, records);
         _appliedEnd = start;
         SetKnown(start, 0);
@@ -620,7 +663,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             {
                 if (_waiters.TryRemove(xid, out var waiter))
                 {
-                    waiter.TrySetResult((cursor, ChangeSet.Create()));
+                    waiter.TrySetResult((cursor, null));
                 }
             }
 
@@ -650,6 +693,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 await ConfirmAsync(cancellationToken).ConfigureAwait(false);
+                await CheckLagAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -676,9 +720,16 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
         var confirm = Volatile.Read(ref _transactionOpen) ? Volatile.Read(ref _lastCommitEnd) : received;
         try
         {
-            await RecordPositionAsync(cancellationToken).ConfigureAwait(false);
+            if (_replica is not null)
+            {
+                await AdvanceFedPositionAsync(confirm).ConfigureAwait(false);
+            }
+            else
+            {
+                await RecordPositionAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
-        catch (Exception e) when (e is SourceUnavailableException or NpgsqlException)
+        catch (Exception e) when (e is SourceUnavailableException or NpgsqlException or LeaseLostException)
         {
             // Without the record the slot must not move on; and a server shutting down waits for its walsenders to be
             // confirmed up to date, so rather than hold it up, this connection ends (and reconnects with backoff).

@@ -84,7 +84,7 @@ internal sealed partial class PostgresCollectionSource
         var committing = false;
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         uint xid = 0;
-        Task<(Cursor Cursor, ChangeSet Changes)>? replicated = null;
+        Task<(Cursor Cursor, ChangeSet? Changes)>? replicated = null;
         try
         {
             await using (var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
@@ -154,7 +154,7 @@ internal sealed partial class PostgresCollectionSource
             throw;
         }
 
-        (Cursor Cursor, ChangeSet Changes) applied;
+        (Cursor Cursor, ChangeSet? Changes) applied;
         try
         {
             applied = await replicated!.WaitAsync(_options.WriteTimeout, cancellationToken).ConfigureAwait(false);
@@ -165,10 +165,11 @@ internal sealed partial class PostgresCollectionSource
             throw new SourceUnavailableException($"The change to record '{id}' was committed in PostgreSQL, but replication has not delivered it within {_options.WriteTimeout.TotalSeconds:0.#} s; it reaches every stream when replication catches up.", e, TimeSpan.FromSeconds(1));
         }
 
-        var stored = applied.Changes.LastOrDefault(c => c.Id == id);
+        var stored = applied.Changes?.LastOrDefault(c => c.Id == id);
         if (stored is null && kind != WriteKind.Delete && _collection.TryGet(id, out var now))
         {
-            // Applied while the collection was being loaded again: the record as loaded.
+            // Applied while the collection was being loaded again, or fed into Redis by another node: the record as
+            // this node holds it.
             return new StoredRecord(now, applied.Cursor);
         }
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Rocket.Redis;
 
 namespace Rocket.Postgres;
 
@@ -14,12 +15,17 @@ namespace Rocket.Postgres;
 /// Starts every table-backed collection before the server takes requests (the host fails to start, with the reason,
 /// when a table cannot be one: missing, no primary key, no logical replication), and stops them with the host.
 /// </summary>
+/// <remarks>
+/// With <c>AddRedis</c> the collections live in Redis, whose replicas are loaded by Rocket.Redis's hosted service: the
+/// tables are checked in <see cref="StartAsync"/>, and following them (the lease, the feed) starts in
+/// <see cref="StartedAsync"/>, once every hosted service has started, whatever order they were registered in.
+/// </remarks>
 internal sealed class PostgresSourceService(
     CollectionRegistry registry,
     IEnumerable<PostgresCollectionRegistration> registrations,
     IOptionsMonitor<PostgresCollectionOptions> options,
-    IRocketPublisher publisher,
-    ILoggerFactory? loggerFactory = null) : IHostedService, IAsyncDisposable
+    ILoggerFactory? loggerFactory = null,
+    RedisReplicaService? redis = null) : IHostedLifecycleService, IAsyncDisposable
 {
     private readonly Dictionary<string, PostgresCollectionSource> _sources = new(StringComparer.Ordinal);
     private int _disposed;
@@ -37,16 +43,10 @@ internal sealed class PostgresSourceService(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (publisher.GetType().FullName == "Rocket.Redis.RedisRocketPublisher")
-        {
-            // AddRedis makes every collection a replica of Redis, which a table-backed one cannot also be (yet).
-            throw new InvalidOperationException($"Rocket.Postgres cannot serve {string.Join(", ", registrations.Select(r => "'" + r.Name + "'"))} in an app that puts its collections in Redis (AddRedis): a collection follows one source. See docs/postgres.md, \"Not built yet\".");
-        }
-
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<PostgresCollectionSource>();
         foreach (var registration in registrations.DistinctBy(r => r.Name))
         {
-            var source = new PostgresCollectionSource(registry.GetCollection(registration.Name), options.Get(registration.Name), logger);
+            var source = new PostgresCollectionSource(registry.GetCollection(registration.Name), options.Get(registration.Name), logger, redis);
             try
             {
                 await source.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -63,6 +63,25 @@ internal sealed class PostgresSourceService(
             }
         }
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StartedAsync(CancellationToken cancellationToken)
+    {
+        if (redis is null)
+        {
+            return;
+        }
+
+        foreach (var source in Sources())
+        {
+            await source.StartFollowingAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -16,7 +16,8 @@ internal sealed class RedisRocketPublisher(RedisReplicaService service, Collecti
         // The registered collections live in Redis; family instances do not.
         if (registry.TryGetRegisteredCollection(collection, out _))
         {
-            return service.GetReplica(collection).CommitAsync(changes, cancellationToken);
+            // A collection fed by an outside source (a table) refuses the app's own writes.
+            return service.GetReplica(collection).CommitFromAppAsync(changes, cancellationToken);
         }
 
         return ValueTask.FromResult(registry.GetCollection(collection).Apply(changes));

@@ -18,6 +18,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Rocket.Live;
+using Rocket.Redis;
 using Rocket.Testing;
 
 namespace Rocket.Postgres.Tests;
@@ -45,15 +46,33 @@ public sealed class PostgresNode : IAsyncDisposable
 
     public LiveCollection Live => App.Services.GetRequiredService<CollectionRegistry>().GetCollection(Collection);
 
-    /// <summary>Starts a node following <paramref name="table"/>; slot and publication are named after the table, so tests do not share them.</summary>
-    public static async Task<PostgresNode> StartAsync(PostgresProcess postgres, string table, Action<PostgresCollectionOptions>? configure = null, Action<LiveCollectionOptions>? collection = null)
+    /// <summary>The source following the table on this node.</summary>
+    internal PostgresCollectionSource Source =>
+        App.Services.GetRequiredService<PostgresSourceService>().TryGetSource(Collection, out var source) ? source : throw new InvalidOperationException("not started");
+
+    /// <summary>
+    /// Starts a node following <paramref name="table"/>; slot and publication are named after the table, so tests do not
+    /// share them. With <paramref name="redis"/> the node is one of several on that Redis (key prefix: the table's name).
+    /// </summary>
+    public static async Task<PostgresNode> StartAsync(PostgresProcess postgres, string table, Action<PostgresCollectionOptions>? configure = null, Action<LiveCollectionOptions>? collection = null, RedisProcess? redis = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var logs = new LogList { MinimumLevel = LogLevel.Information };
         builder.Logging.AddProvider(logs);
-        builder.Services.AddRocket()
+        var rocket = builder.Services.AddRocket();
+        if (redis is not null)
+        {
+            rocket.AddRedis(o =>
+            {
+                o.Configuration = redis.Configuration;
+                o.KeyPrefix = table;
+                o.PositionCheckInterval = TimeSpan.FromMilliseconds(200);
+            });
+        }
+
+        rocket
             .AddPostgresCollection(
                 Collection,
                 o =>
@@ -65,6 +84,7 @@ public sealed class PostgresNode : IAsyncDisposable
                     o.ReconnectDelay = TimeSpan.FromMilliseconds(50);
                     o.MaxReconnectDelay = TimeSpan.FromMilliseconds(500);
                     o.CheckpointInterval = TimeSpan.FromMilliseconds(100);
+                    o.LeaseDuration = TimeSpan.FromSeconds(1);
                     configure?.Invoke(o);
                 },
                 o =>

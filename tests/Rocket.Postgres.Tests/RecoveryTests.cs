@@ -117,6 +117,33 @@ public sealed class RecoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SlotFurtherBehindThanMaxSlotLag_IsDroppedForANewSlot_ClientsReset()
+    {
+        var table = await NewTableAsync();
+        await _postgres.ExecuteAsync($"INSERT INTO {table} VALUES ('a', 'one', false)");
+        string before, slot;
+        await using (var first = await PostgresNode.StartAsync(_postgres, table, o => o.MaxSlotLag = 1 << 20))
+        {
+            (_, before) = await first.GetKeyedAsync();
+            slot = first.Source.SlotName!;
+        }
+
+        // While no app reads the slot, 4 MB of WAL pass (other work on the server), past the 1 MB bound.
+        await _postgres.ExecuteAsync($"CREATE TABLE {table}_filler (n int, t text); INSERT INTO {table}_filler SELECT g, repeat('x', 1000) FROM generate_series(1, 4000) g");
+        await _postgres.ExecuteAsync($"INSERT INTO {table} VALUES ('b', 'two', false)");
+        await using var second = await PostgresNode.StartAsync(_postgres, table, o => o.MaxSlotLag = 1 << 20);
+        var (body, after) = await second.GetKeyedAsync();
+        Assert.NotEqual(Parse(before).Epoch, Parse(after).Epoch);
+        Assert.Equal("""{"todos":{"a":{"id":"a","title":"one","done":false},"b":{"id":"b","title":"two","done":false}}}""", body);
+        Assert.Equal(0L, await _postgres.ScalarAsync<long>($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'"));
+        Assert.NotEqual(slot, second.Source.SlotName);
+        await using var stale = await second.OpenSseAsync(before);
+        var reset = await stale.NextPatchAsync();
+        Assert.StartsWith("""[{"op":"replace","path":"",""", reset.Patch, StringComparison.Ordinal);
+        Assert.Equal(after, reset.Id);
+    }
+
+    [Fact]
     public async Task SlotInvalidatedWhileTheAppWasDown_IsReplacedByANewSlot_ClientsReset()
     {
         var table = await NewTableAsync();
