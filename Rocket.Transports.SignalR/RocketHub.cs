@@ -45,7 +45,8 @@ public sealed class RocketHub : Hub
     /// <returns>Completes once the subscription is registered (its first messages may already be on their way).</returns>
     /// <exception cref="HubException">
     /// <c>NotFound: ...</c> (no collection of that name), <c>Unauthorized: ...</c> (nobody signed in),
-    /// <c>Forbidden: ...</c> (the user may not), <c>FamilyFull: ...</c>, <c>SubscriberLimit: ...</c>, <c>ShuttingDown: ...</c>.
+    /// <c>Forbidden: ...</c> (the user may not), <c>FamilyFull: ...</c>, <c>SubscriberLimit: ...</c>, <c>TooManyCollections: ...</c> (past
+    /// <see cref="SignalRTransportOptions.MaxCollectionsPerConnection"/>), <c>ShuttingDown: ...</c>.
     /// </exception>
     public async Task Subscribe(string collection, string? lastEventId)
     {
@@ -75,6 +76,7 @@ public sealed class RocketHub : Hub
         {
             throw new HubException($"SubscriberLimit: {e.Message}");
         }
+
     }
 
     /// <summary>Ends this connection's subscription to <paramref name="collection"/>; nothing if there is none.</summary>

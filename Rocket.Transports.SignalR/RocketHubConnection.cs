@@ -21,11 +21,13 @@ internal sealed class RocketHubConnection
     private static readonly object ItemKey = new();
 
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
+    private readonly int _maxCollections;
     private bool _closed;
 
-    private RocketHubConnection(HubConnectionContext connection)
+    private RocketHubConnection(HubConnectionContext connection, int maxCollections)
     {
         Connection = connection;
+        _maxCollections = maxCollections;
         Framer = SignalREventFramer.ForProtocol(connection.Protocol.Name);
 
         // With stateful reconnect SignalR keeps every message written until the client acknowledges it, so joined
@@ -41,12 +43,16 @@ internal sealed class RocketHubConnection
 
     public bool PooledJoins { get; }
 
-    public static void Attach(HubConnectionContext connection) => connection.Items[ItemKey] = new RocketHubConnection(connection);
+    public static void Attach(HubConnectionContext connection, int maxCollections = int.MaxValue) =>
+        connection.Items[ItemKey] = new RocketHubConnection(connection, maxCollections);
 
     public static RocketHubConnection? Of(IDictionary<object, object?> items) =>
         items.TryGetValue(ItemKey, out var state) ? state as RocketHubConnection : null;
 
-    /// <summary>Subscribes to <paramref name="live"/>, replacing (and first ending) this connection's subscription to it.</summary>
+    /// <summary>
+    /// Subscribes to <paramref name="live"/>, replacing (and first ending) this connection's subscription to it.
+    /// </summary>
+    /// <exception cref="HubException"><c>TooManyCollections: ...</c>: the connection follows as many other collections as it may.</exception>
     public async Task SubscribeAsync(LiveCollection live, string? lastEventId, DateTimeOffset? expires = null)
     {
         var collection = live.Name;
@@ -54,6 +60,11 @@ internal sealed class RocketHubConnection
         lock (_subscriptions)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
+            if (!_subscriptions.ContainsKey(collection) && _subscriptions.Count >= _maxCollections)
+            {
+                throw TooManyCollections(_subscriptions.Count);
+            }
+
             _subscriptions.Remove(collection, out previous);
         }
 
@@ -72,11 +83,18 @@ internal sealed class RocketHubConnection
         }
 
         bool closed;
+        int? tooMany = null;
         Subscription? displaced = null;
         lock (_subscriptions)
         {
             closed = _closed;
-            if (!closed)
+            if (!closed && !_subscriptions.ContainsKey(collection) && _subscriptions.Count >= _maxCollections)
+            {
+                // Parallel subscribes (hub invocations may run concurrently) each passed the check above: the one that
+                // registers last past the limit is refused.
+                tooMany = _subscriptions.Count;
+            }
+            else if (!closed)
             {
                 // Another Subscribe to the same collection may have run meanwhile (with parallel invocations allowed):
                 // the last one registered stays, and the one it displaces ends.
@@ -85,9 +103,14 @@ internal sealed class RocketHubConnection
             }
         }
 
-        if (closed)
+        if (closed || tooMany is not null)
         {
             await subscription.DisposeAsync().ConfigureAwait(false);
+            if (tooMany is { } count)
+            {
+                throw TooManyCollections(count);
+            }
+
             return;
         }
 
@@ -144,4 +167,8 @@ internal sealed class RocketHubConnection
             }
         }
     }
+
+    // The hub error as the client sees it (SignalR sends a HubException's message).
+    private static HubException TooManyCollections(int count) =>
+        new($"TooManyCollections: this connection follows {count} collections, as many as it may (SignalRTransportOptions.MaxCollectionsPerConnection); unsubscribe one first.");
 }

@@ -1,6 +1,7 @@
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Rocket.Transports.SignalR;
 
@@ -9,11 +10,14 @@ namespace Rocket.Transports.SignalR;
 /// <see cref="RocketHubConnection"/>: a hub only sees a <see cref="HubCallerContext"/>, and Rocket needs the
 /// connection's <see cref="HubConnectionContext"/> to write pre-serialized messages to it.
 /// </summary>
-internal sealed class RocketHubLifetimeManager(ILogger<DefaultHubLifetimeManager<RocketHub>> logger) : DefaultHubLifetimeManager<RocketHub>(logger)
+internal sealed class RocketHubLifetimeManager(ILogger<DefaultHubLifetimeManager<RocketHub>> logger, IOptions<SignalRTransportOptions> options)
+    : DefaultHubLifetimeManager<RocketHub>(logger)
 {
+    private readonly int _maxCollections = options.Value.MaxCollectionsPerConnection;
+
     public override Task OnConnectedAsync(HubConnectionContext connection)
     {
-        RocketHubConnection.Attach(connection);
+        RocketHubConnection.Attach(connection, _maxCollections);
         return base.OnConnectedAsync(connection);
     }
 

@@ -1,3 +1,5 @@
+using System;
+
 namespace Rocket.Transports.SignalR;
 
 /// <summary>
@@ -12,4 +14,22 @@ public sealed class SignalRTransportOptions
     /// <see langword="true"/>: both are part of the transport's contract. Read once, when the transport is added.
     /// </summary>
     public bool AddMessagePackProtocol { get; set; } = true;
+
+    /// <summary>
+    /// The most collections one hub connection may follow at once; a <c>Subscribe</c> to another one past it fails with
+    /// the hub error <c>TooManyCollections: ...</c> (subscribing again to a collection already followed is a restart, not
+    /// one more). Default 100, as the WebSocket transport's <c>MaxCollectionsPerConnection</c>: each costs a subscription
+    /// with its own queue (and a reset when it starts), so one connection cannot hold unbounded memory or work.
+    /// </summary>
+    public int MaxCollectionsPerConnection
+    {
+        get => _maxCollectionsPerConnection;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _maxCollectionsPerConnection = value;
+        }
+    }
+
+    private int _maxCollectionsPerConnection = 100;
 }

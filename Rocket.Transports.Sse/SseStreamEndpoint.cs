@@ -77,7 +77,8 @@ internal sealed class SseStreamEndpoint : IRocketStreamEndpoint
         }
 
         var output = response.BodyWriter;
-        SseFrameWriter.WriteRetry(output, _options.RetryInterval);
+        // Each stream its own delay, so the clients of a server that stops do not all come back in the same instant.
+        SseFrameWriter.WriteRetry(output, _options.NextRetry());
         SseFrameWriter.WriteComment(output, "rocket");
 
         // No linked token source per connection: the subscription ends when the client goes or the host stops, one

@@ -7,10 +7,12 @@ public sealed class SseTransportOptions
 {
     private TimeSpan _writeTimeout = TimeSpan.FromSeconds(10);
     private TimeSpan _retry = TimeSpan.FromSeconds(3);
+    private double _retryJitter = 0.5;
 
     /// <summary>
-    /// The reconnection delay sent as <c>retry:</c> at the start of every stream. Default 3 s, what browsers use when
-    /// they are told nothing: stated explicitly so every client behaves the same.
+    /// The middle of the reconnection delay sent as <c>retry:</c> at the start of every stream. Default 3 s, what
+    /// browsers use when they are told nothing: stated explicitly so every client behaves about the same. Each stream
+    /// gets its own value around it (<see cref="RetryJitter"/>).
     /// </summary>
     public TimeSpan RetryInterval
     {
@@ -19,6 +21,30 @@ public sealed class SseTransportOptions
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
             _retry = value;
+        }
+    }
+
+    /// <summary>
+    /// How far each stream's <c>retry:</c> is spread around <see cref="RetryInterval"/>, as a fraction of it: the value
+    /// is drawn per stream, uniformly from <c>RetryInterval × (1 − RetryJitter)</c> to <c>RetryInterval × (1 +
+    /// RetryJitter)</c>, in whole milliseconds. Default 0.5 (1.5 to 4.5 s with the default interval): when a server stops,
+    /// its browsers (whose EventSource waits exactly <c>retry:</c> before reconnecting, with no jitter of its own) come
+    /// back spread over three seconds instead of all in the same instant, and the mean delay stays the interval. 0 sends
+    /// the interval itself on every stream; at most 1 (from nothing to twice the interval).
+    /// </summary>
+    public double RetryJitter
+    {
+        get => _retryJitter;
+        set
+        {
+            if (double.IsNaN(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "RetryJitter is a number from 0 to 1.");
+            }
+
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0d);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1d);
+            _retryJitter = value;
         }
     }
 
@@ -35,5 +61,21 @@ public sealed class SseTransportOptions
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
             _writeTimeout = value;
         }
+    }
+
+    /// <summary>One stream's <c>retry:</c>: <see cref="RetryInterval"/> spread by <see cref="RetryJitter"/>.</summary>
+    internal TimeSpan NextRetry()
+    {
+        var jitter = _retryJitter;
+        if (jitter == 0 || _retry == TimeSpan.Zero)
+        {
+            return _retry;
+        }
+
+        // Not a security use: the spread only has to be even.
+#pragma warning disable CA5394
+        var factor = 1 - jitter + (2 * jitter * Random.Shared.NextDouble());
+#pragma warning restore CA5394
+        return TimeSpan.FromMilliseconds(Math.Round(_retry.TotalMilliseconds * factor));
     }
 }

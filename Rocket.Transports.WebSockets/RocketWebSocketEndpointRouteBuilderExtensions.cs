@@ -36,9 +36,16 @@ public static class RocketWebSocketEndpointRouteBuilderExtensions
         var lifetime = endpoints.ServiceProvider.GetService<IHostApplicationLifetime>();
         return endpoints.Map(pattern, async context =>
         {
+            if (!context.WebSockets.IsWebSocketRequest && WebSocketStreamEndpoint.LooksLikeUpgrade(context.Request))
+            {
+                await WebSocketStreamEndpoint.RefuseBrokenHandshakeAsync(context).ConfigureAwait(false);
+                return;
+            }
+
             if (!context.WebSockets.IsWebSocketRequest)
             {
                 context.Response.Headers.Upgrade = "websocket";
+                context.Response.Headers.SecWebSocketVersion = "13";
                 await WebSocketStreamEndpoint.WriteProblemAsync(context, StatusCodes.Status426UpgradeRequired, "websocket-required", "WebSocket required",
                     "This URL is a WebSocket (subprotocol rocket.jsonpatch.v1) that carries several collections; open it with a WebSocket client.").ConfigureAwait(false);
                 return;
@@ -59,13 +66,15 @@ public static class RocketWebSocketEndpointRouteBuilderExtensions
                 return;
             }
 
-            using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            // Accepted as a collection's own URL accepts (over HTTP/1.1 the endpoint answers the upgrade itself), so a
+            // close the WebSocket sends for broken frames reaches the client instead of being cut off by a reset.
+            var (accepted, _) = await WebSocketStreamEndpoint.AcceptAsync(context, offered.Count > 0 ? RocketWebSocketProtocol.Subprotocol : null, options, logger).ConfigureAwait(false);
+            if (accepted is null)
             {
-                SubProtocol = offered.Count > 0 ? RocketWebSocketProtocol.Subprotocol : null,
-                KeepAliveInterval = options.KeepAliveInterval,
-                KeepAliveTimeout = options.KeepAliveTimeout,
-                DangerousEnableCompression = false,
-            }).ConfigureAwait(false);
+                return;
+            }
+
+            using var socket = accepted;
             var session = new MultiCollectionSession(socket, context.User, access, options, logger, StreamAuthentication.GetExpiry(context));
             await using (session.ConfigureAwait(false))
             {

@@ -35,8 +35,29 @@ internal sealed class WebSocketConnectionStream : Stream
     /// <summary>Held by whoever writes to <see cref="Inner"/>: this stream's callers and the transport.</summary>
     public SemaphoreSlim WriteLock { get; } = new(1, 1);
 
-    /// <summary>The WebSocket over this stream: when it is aborted, so is the connection.</summary>
+    /// <summary>The WebSocket over this stream: when it is aborted, so is the connection (but see <see cref="ClosedForBrokenFrames"/>).</summary>
     public WebSocket? Socket { get; set; }
+
+    /// <summary>
+    /// True once the WebSocket itself has written a close frame with 1002 (protocol error) or 1007 (text that is not
+    /// UTF-8): codes Rocket never sends, which the WebSocket sends when it finds the client's frames broken, and then
+    /// aborts itself. The connection is then not aborted with it, so the close frame reaches the client ahead of the
+    /// end of the connection instead of being cut off by a reset; the endpoint ends the connection when it returns.
+    /// </summary>
+    public bool ClosedForBrokenFrames { get; private set; }
+
+    // A close frame from the server: FIN and opcode 8, unmasked, its payload starting with the status code.
+    private void NoteCloseFrame(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length >= 4 && frame[0] == 0x88 && (frame[1] & 0x7F) >= 2)
+        {
+            var code = (frame[2] << 8) | frame[3];
+            if (code is (int)WebSocketCloseStatus.ProtocolError or (int)WebSocketCloseStatus.InvalidPayloadData)
+            {
+                ClosedForBrokenFrames = true;
+            }
+        }
+    }
 
     public override bool CanRead => true;
 
@@ -62,6 +83,7 @@ internal sealed class WebSocketConnectionStream : Stream
         try
         {
             Inner.Write(buffer, offset, count);
+            NoteCloseFrame(buffer.AsSpan(offset, count));
         }
         finally
         {
@@ -79,6 +101,7 @@ internal sealed class WebSocketConnectionStream : Stream
         try
         {
             await Inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            NoteCloseFrame(buffer.Span);
         }
         finally
         {
@@ -112,7 +135,7 @@ internal sealed class WebSocketConnectionStream : Stream
             // A WebSocket disposes its stream when it is aborted, and after a clean close. Kestrel's upgraded stream does
             // nothing on dispose (it cannot tell which), so an abort must end the connection here, as ASP.NET Core's
             // own WebSocket middleware does; a clean close must not, or the close frame could be cut off.
-            if (Socket?.State == WebSocketState.Aborted)
+            if (Socket?.State == WebSocketState.Aborted && !ClosedForBrokenFrames)
             {
                 _abort?.Invoke();
             }

@@ -87,18 +87,7 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
     {
         if (!context.WebSockets.IsWebSocketRequest && context.Features.Get<IHttpWebSocketFeature>() is not null)
         {
-            // The middleware looked and found no valid handshake (RFC 6455 section 4.2.1).
-            if (!WebSocketHandshake.IsSupportedVersion(context.Request.Headers.SecWebSocketVersion))
-            {
-                // Section 4.4: an unsupported version is answered 426 with the versions the server speaks.
-                context.Response.Headers.SecWebSocketVersion = WebSocketHandshake.Version;
-                await WriteProblemAsync(context, StatusCodes.Status426UpgradeRequired, "unsupported-websocket-version", "Unsupported WebSocket version",
-                    $"This server speaks WebSocket version {WebSocketHandshake.Version} (RFC 6455); the request asks for '{context.Request.Headers.SecWebSocketVersion}'.").ConfigureAwait(false);
-                return;
-            }
-
-            await WriteProblemAsync(context, StatusCodes.Status400BadRequest, "invalid-websocket-handshake", "Invalid WebSocket handshake",
-                "The upgrade request is not a valid WebSocket handshake (RFC 6455 section 4.2.1): it needs GET, Connection: Upgrade, Upgrade: websocket and a Sec-WebSocket-Key of 16 bytes in base64.").ConfigureAwait(false);
+            await RefuseBrokenHandshakeAsync(context).ConfigureAwait(false);
             return;
         }
 
@@ -140,38 +129,83 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
         var cursor = GetCursor(context.Request);
         var awaitResume = cursor is null && WantsResumeMessage(context.Request);
         var stopping = _lifetime?.ApplicationStopping ?? CancellationToken.None;
-        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade
-            && WebSocketHandshake.IsSupportedVersion(context.Request.Headers.SecWebSocketVersion)
-            && WebSocketHandshake.TryGetAcceptKey(context.Request.Headers.SecWebSocketKey, out var accept))
+        var (socket, connection) = await AcceptAsync(context, subprotocol, _options, _logger).ConfigureAwait(false);
+        if (socket is null)
         {
-            await UpgradeAsync(context, upgrade, accept, subprotocol, collection, cursor, awaitResume, stopping).ConfigureAwait(false);
-            return;
-        }
-
-        // HTTP/2 (extended CONNECT, RFC 8441) or a server without an HTTP/1.1 upgrade: ASP.NET Core's WebSocket, and a
-        // message per event.
-        WebSocket socket;
-        try
-        {
-            socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-            {
-                SubProtocol = subprotocol,
-                KeepAliveInterval = _options.KeepAliveInterval,
-                KeepAliveTimeout = _options.KeepAliveTimeout,
-                // Events are small JSON Patches framed once for every subscriber; per-message compression would redo
-                // the work per connection and is a known side channel (CRIME/BREACH) when secrets share a stream.
-                DangerousEnableCompression = false,
-            }).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is WebSocketException or InvalidOperationException or System.IO.IOException)
-        {
-            Log.AcceptFailed(_logger, exception);
             return;
         }
 
         using (socket)
         {
-            await WebSocketSession.RunUpgradedAsync(socket, null, collection, cursor, awaitResume, _options, _logger, stopping, StreamAuthentication.GetExpiry(context)).ConfigureAwait(false);
+            await WebSocketSession.RunUpgradedAsync(socket, connection, collection, cursor, awaitResume, _options, _logger, stopping, StreamAuthentication.GetExpiry(context)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Answers an upgrade request that the WebSocket middleware found not to be a valid handshake (RFC 6455 section
+    /// 4.2.1): 426 with <c>Sec-WebSocket-Version: 13</c> for a version this server does not speak (section 4.4), else
+    /// 400. Never the document: a client must not take a 200 for a WebSocket it did not get.
+    /// </summary>
+    internal static Task RefuseBrokenHandshakeAsync(HttpContext context)
+    {
+        if (!WebSocketHandshake.IsSupportedVersion(context.Request.Headers.SecWebSocketVersion))
+        {
+            context.Response.Headers.SecWebSocketVersion = WebSocketHandshake.Version;
+            return WriteProblemAsync(context, StatusCodes.Status426UpgradeRequired, "unsupported-websocket-version", "Unsupported WebSocket version",
+                $"This server speaks WebSocket version {WebSocketHandshake.Version} (RFC 6455); the request asks for '{context.Request.Headers.SecWebSocketVersion}'.");
+        }
+
+        return WriteProblemAsync(context, StatusCodes.Status400BadRequest, "invalid-websocket-handshake", "Invalid WebSocket handshake",
+            "The upgrade request is not a valid WebSocket handshake (RFC 6455 section 4.2.1): it needs GET, Connection: Upgrade, Upgrade: websocket and a Sec-WebSocket-Key of 16 bytes in base64.");
+    }
+
+    /// <summary>
+    /// Accepts a WebSocket request that has passed the checks (origin, subprotocol): over HTTP/1.1 the endpoint answers
+    /// the upgrade itself (see <see cref="UpgradeAsync"/>) and also returns the connection under the socket; otherwise
+    /// (HTTP/2's extended CONNECT, RFC 8441, or a server without an HTTP/1.1 upgrade) through ASP.NET Core's
+    /// <c>AcceptWebSocketAsync</c>, with no connection. A null socket when the accept failed (logged).
+    /// </summary>
+    internal static async Task<(WebSocket? Socket, WebSocketConnectionStream? Connection)> AcceptAsync(
+        HttpContext context, string? subprotocol, WebSocketTransportOptions options, ILogger logger)
+    {
+        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade
+            && WebSocketHandshake.IsSupportedVersion(context.Request.Headers.SecWebSocketVersion)
+            && WebSocketHandshake.TryGetAcceptKey(context.Request.Headers.SecWebSocketKey, out var accept))
+        {
+            var connection = await UpgradeAsync(context, upgrade, accept, subprotocol, logger).ConfigureAwait(false);
+            if (connection is null)
+            {
+                return (null, null);
+            }
+
+            var created = WebSocket.CreateFromStream(connection, new WebSocketCreationOptions
+            {
+                IsServer = true,
+                SubProtocol = subprotocol,
+                KeepAliveInterval = options.KeepAliveInterval,
+                KeepAliveTimeout = options.KeepAliveTimeout,
+            });
+            connection.Socket = created;
+            return (created, connection);
+        }
+
+        try
+        {
+            var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = subprotocol,
+                KeepAliveInterval = options.KeepAliveInterval,
+                KeepAliveTimeout = options.KeepAliveTimeout,
+                // Events are small JSON Patches framed once for every subscriber; per-message compression would redo
+                // the work per connection and is a known side channel (CRIME/BREACH) when secrets share a stream.
+                DangerousEnableCompression = false,
+            }).ConfigureAwait(false);
+            return (socket, null);
+        }
+        catch (Exception exception) when (exception is WebSocketException or InvalidOperationException or System.IO.IOException)
+        {
+            Log.AcceptFailed(logger, exception);
+            return (null, null);
         }
     }
 
@@ -180,8 +214,7 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
     /// connection already framed: every subscriber shares each event's whole frame, and a batch is one write. ASP.NET
     /// Core's middleware has validated the request (<c>IsWebSocketRequest</c>) and checked its origin already.
     /// </summary>
-    private async Task UpgradeAsync(
-        HttpContext context, IHttpUpgradeFeature upgrade, string accept, string? subprotocol, LiveCollection collection, string? cursor, bool awaitResume, CancellationToken stopping)
+    private static async Task<WebSocketConnectionStream?> UpgradeAsync(HttpContext context, IHttpUpgradeFeature upgrade, string accept, string? subprotocol, ILogger logger)
     {
         var headers = context.Response.Headers;
         headers.Connection = "Upgrade";
@@ -201,22 +234,13 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
         }
         catch (Exception exception) when (exception is InvalidOperationException or System.IO.IOException)
         {
-            Log.AcceptFailed(_logger, exception);
-            return;
+            Log.AcceptFailed(logger, exception);
+            return null;
         }
 
         // A request timeout, if the app set one, does not apply to a stream that lives as long as its client.
         context.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
-        var connection = new WebSocketConnectionStream(upgraded, context.Abort);
-        using var socket = WebSocket.CreateFromStream(connection, new WebSocketCreationOptions
-        {
-            IsServer = true,
-            SubProtocol = subprotocol,
-            KeepAliveInterval = _options.KeepAliveInterval,
-            KeepAliveTimeout = _options.KeepAliveTimeout,
-        });
-        connection.Socket = socket;
-        await WebSocketSession.RunUpgradedAsync(socket, connection, collection, cursor, awaitResume, _options, _logger, stopping, StreamAuthentication.GetExpiry(context)).ConfigureAwait(false);
+        return new WebSocketConnectionStream(upgraded, context.Abort);
     }
 
     // ?resume=message: the client will send its cursor as the first message, so the stream waits for it (up to
@@ -236,7 +260,7 @@ internal sealed partial class WebSocketStreamEndpoint : IRocketStreamEndpoint
         return StringValues.IsNullOrEmpty(query) ? null : query[0];
     }
 
-    private static bool LooksLikeUpgrade(HttpRequest request)
+    internal static bool LooksLikeUpgrade(HttpRequest request)
     {
         foreach (var value in request.Headers.Upgrade)
         {

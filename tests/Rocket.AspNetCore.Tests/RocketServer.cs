@@ -92,7 +92,13 @@ internal sealed class RocketServer : IAsyncDisposable
         var rocket = builder.Services.AddRocket().AddCollection(Collection, options.Collection);
         if (options.Sse)
         {
-            rocket.AddSseTransport(options.SseTransport);
+            // A fixed retry: (no per-stream jitter) so tests can compare a stream's first bytes exactly; a test of the
+            // jitter sets it again.
+            rocket.AddSseTransport(o =>
+            {
+                o.RetryJitter = 0;
+                options.SseTransport?.Invoke(o);
+            });
         }
 
         if (options.Http is not null)

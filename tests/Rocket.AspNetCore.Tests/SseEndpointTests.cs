@@ -37,6 +37,48 @@ public sealed class SseEndpointTests
         Assert.True(response.Headers.TransferEncodingChunked);
     }
 
+    // A server that stops sends its browsers back after their retry:, so each stream gets its own value: drawn from
+    // RetryInterval × (1 ± RetryJitter), whole milliseconds. The bounds are what is documented; spread is shown by the
+    // values not all being equal (40 draws from 3,001 values).
+    [Theory]
+    [InlineData(0.5, 3000, 1500, 4500)]
+    [InlineData(1.0, 1000, 0, 2000)]     // full width: from nothing to twice the interval
+    [InlineData(0.1, 2000, 1800, 2200)]
+    public async Task Stream_RetryDrawnPerStream_WithinTheDocumentedBoundsAndSpread(double jitter, int intervalMs, int lowMs, int highMs)
+    {
+        await using var server = await RocketServer.StartAsync(o => o.SseTransport = sse =>
+        {
+            sse.RetryInterval = TimeSpan.FromMilliseconds(intervalMs);
+            sse.RetryJitter = jitter;
+        });
+
+        var values = new List<int>();
+        for (var i = 0; i < 40; i++)
+        {
+            using var response = await server.OpenStreamAsync();
+            using var reader = new SseReader(await response.Content.ReadAsStreamAsync());
+            var prelude = await reader.ReadUntilAsync(": rocket\n");
+            Assert.Matches("^retry: [0-9]+\n: rocket\n$", prelude);
+            values.Add(int.Parse(prelude.AsSpan(7, prelude.IndexOf('\n', StringComparison.Ordinal) - 7), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.All(values, v => Assert.InRange(v, lowMs, highMs));
+        Assert.True(values.Distinct().Count() > 1, $"every stream got retry: {values[0]}");
+    }
+
+    [Fact]
+    public void RetryJitter_OutsideZeroToOne_Refused()
+    {
+        var options = new Rocket.Transports.Sse.SseTransportOptions();
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.RetryJitter = -0.1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.RetryJitter = 1.5);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.RetryJitter = double.NaN);
+        options.RetryJitter = 0;
+        options.RetryJitter = 1;
+        Assert.Equal(1, options.RetryJitter);
+    }
+
     [Fact]
     public async Task Stream_Start_RetryThenRocketComment()
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
@@ -56,7 +57,7 @@ public sealed class SseParserTests
         var parser = SseParser.Create(raw);
         var items = parser.EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using var __ = items;
-        var expectedWire = new StringBuilder("retry: 3000\n: rocket\n");
+        var expectedWire = new StringBuilder(": rocket\n"); // after the retry: line, whose value is drawn per stream
 
         // 1. No cursor: the stream starts with a reset to the (empty) document, at the GET's cursor.
         var resetData = $$"""[{"op":"replace","path":"","value":{{keyed}}}]""";
@@ -114,12 +115,18 @@ public sealed class SseParserTests
         Assert.Equal("patch", item.EventType);
         Assert.Equal(cursor, item.EventId);
         Assert.Equal(data, item.Data);
-        // `retry: 3000` sets the stream's reconnection time (the parser's), not a field of one event (WHATWG HTML 9.2.6).
-        Assert.Equal(TimeSpan.FromMilliseconds(3000), parser.ReconnectionInterval);
-
         expectedWire.Append("event: patch\nid: ").Append(cursor).Append("\ndata: ").Append(data).Append("\n\n");
-        var expected = expectedWire.ToString();
         var recorded = raw.Recorded;
+
+        // The stream opens with `retry: N`, N drawn per stream from 3000 ms ± 50 % (SseTransportOptions.RetryJitter); it
+        // sets the stream's reconnection time (the parser's), not a field of one event (WHATWG HTML 9.2.6).
+        var wire = Encoding.UTF8.GetString(recorded);
+        Assert.StartsWith("retry: ", wire, StringComparison.Ordinal);
+        var retryLine = wire[..(wire.IndexOf('\n', StringComparison.Ordinal) + 1)];
+        var retry = int.Parse(retryLine.AsSpan("retry: ".Length, retryLine.Length - "retry: ".Length - 1), NumberStyles.None, CultureInfo.InvariantCulture);
+        Assert.InRange(retry, 1500, 4500);
+        Assert.Equal(TimeSpan.FromMilliseconds(retry), parser.ReconnectionInterval);
+        var expected = retryLine + expectedWire;
         Assert.Equal(expected, Encoding.UTF8.GetString(recorded));
         Assert.True(Encoding.UTF8.GetBytes(expected).AsSpan().SequenceEqual(recorded), "the wire is not byte-exact UTF-8 of the expected frames");
     }

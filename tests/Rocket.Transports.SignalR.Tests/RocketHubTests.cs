@@ -179,6 +179,37 @@ public sealed class RocketHubTests
         Assert.Equal(live.ToString(), (await admitted.NextPatchAsync()).Id);
     }
 
+    // One connection cannot open unbounded subscriptions (each has a queue and starts with a reset): past the limit a
+    // subscribe to another collection fails with the hub error; a subscribe again to one it follows is still a restart,
+    // and unsubscribing one makes room.
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task Subscribe_PastMaxCollectionsPerConnection_FailsWithTooManyCollections_ResubscribeAndUnsubscribeStillWork(string protocol)
+    {
+        await using var server = await TestServer.StartAsync(signalR: static o => o.MaxCollectionsPerConnection = 1);
+        await using var client = await server.ConnectAsync(protocol);
+        await client.SubscribeAsync("messages", null);
+        Assert.True((await client.NextPatchAsync()).Reset);
+
+        var error = await Assert.ThrowsAsync<HubException>(() => client.SubscribeAsync("rooms", null));
+
+        Assert.StartsWith("TooManyCollections: ", ServerMessage(error), StringComparison.Ordinal);
+        Assert.Equal(0, server.Rooms.SubscriberCount);
+        await client.SubscribeAsync("messages", null); // the same collection again: a restart, not one more
+        Assert.True((await client.NextPatchAsync()).Reset);
+        Assert.Equal(1, server.Messages.SubscriberCount);
+        await using var other = await server.ConnectAsync(protocol); // the limit is per connection
+        await other.SubscribeAsync("rooms", null);
+        Assert.True((await other.NextPatchAsync()).Reset);
+
+        await client.UnsubscribeAsync("messages");
+        await client.SubscribeAsync("rooms", null);
+
+        var rooms = await client.NextPatchAsync();
+        Assert.Equal("rooms", rooms.Collection);
+        Assert.True(rooms.Reset);
+    }
+
     [Theory]
     [MemberData(nameof(Protocols))]
     public async Task TwoCollectionsOnOneConnection_Interleave_ThenUnsubscribeEndsOne(string protocol)

@@ -35,7 +35,7 @@ internal sealed class TestServer : IAsyncDisposable
 
     public LiveCollection Rooms => Registry.GetCollection("rooms");
 
-    public static async Task<TestServer> StartAsync(Action<LiveCollectionOptions>? collection = null)
+    public static async Task<TestServer> StartAsync(Action<LiveCollectionOptions>? collection = null, Action<SignalRTransportOptions>? signalR = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
@@ -44,7 +44,7 @@ internal sealed class TestServer : IAsyncDisposable
             .AddCollection("messages", collection)
             .AddCollection("rooms")
             .AddSseTransport()
-            .AddSignalRTransport();
+            .AddSignalRTransport(signalR);
         var app = builder.Build();
         app.MapRocketCollection("messages");
         app.MapRocketHub();

@@ -29,6 +29,8 @@ internal sealed class TestServer : IAsyncDisposable
 
     public Uri WebSocketUri => new(BaseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + "/messages");
 
+    public Uri MultiCollectionUri => new(BaseUrl.Replace("http://", "ws://", StringComparison.Ordinal) + RocketWebSocketEndpointRouteBuilderExtensions.DefaultPattern);
+
     public LiveCollection Collection => _app.Services.GetRequiredService<CollectionRegistry>().GetCollection("messages");
 
     public static async Task<TestServer> StartAsync(
@@ -58,12 +60,19 @@ internal sealed class TestServer : IAsyncDisposable
         var app = builder.Build();
         app.UseWebSockets();
         app.MapRocketCollection("messages");
+        if (webSockets)
+        {
+            app.MapRocketWebSocket(); // the multi-collection WebSocket, at /rocket/ws
+        }
+
         await app.StartAsync();
         var address = app.Urls.First();
         return new TestServer(app, address.TrimEnd('/'));
     }
 
-    public async Task<ClientWebSocket> ConnectAsync(string query = "", bool offerSubprotocol = true)
+    public Task<ClientWebSocket> ConnectAsync(string query = "", bool offerSubprotocol = true) => ConnectAsync(new Uri(WebSocketUri + query), offerSubprotocol);
+
+    public static async Task<ClientWebSocket> ConnectAsync(Uri uri, bool offerSubprotocol = true)
     {
         var client = new ClientWebSocket();
         if (offerSubprotocol)
@@ -72,7 +81,7 @@ internal sealed class TestServer : IAsyncDisposable
         }
 
         using var timeout = new CancellationTokenSource(Client.Timeout);
-        await client.ConnectAsync(new Uri(WebSocketUri + query), timeout.Token);
+        await client.ConnectAsync(uri, timeout.Token);
         return client;
     }
 

@@ -79,6 +79,27 @@ public sealed class WebSocketUpgradeTests
         Assert.DoesNotContain("Sec-WebSocket-Accept", response, StringComparison.OrdinalIgnoreCase);
     }
 
+    // The multi-collection WebSocket refuses a broken handshake the same way.
+    [Theory]
+    [InlineData(SampleKey, "8", 426)]
+    [InlineData(SampleKey, null, 426)]
+    [InlineData("not-base64!", "13", 400)]
+    [InlineData(null, "13", 400)]
+    public async Task Upgrade_MultiCollectionBrokenHandshake_426Or400WithTheSupportedVersion(string? key, string? version, int status)
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var response = await RawRequestAsync(server, key, version, path: RocketWebSocketEndpointRouteBuilderExtensions.DefaultPattern);
+
+        Assert.StartsWith($"HTTP/1.1 {status} ", response, StringComparison.Ordinal);
+        Assert.Contains("application/problem+json", response, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sec-WebSocket-Accept", response, StringComparison.OrdinalIgnoreCase);
+        if (status == 426)
+        {
+            Assert.Contains("Sec-WebSocket-Version: 13\r\n", response, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Upgrade_OnlyOtherSubprotocols_400ProblemNoUpgrade()
     {
@@ -228,20 +249,20 @@ public sealed class WebSocketUpgradeTests
         }
     }
 
-    private static string Request(Uri uri, string? key, string? version, string query, string extra) =>
-        $"GET /messages?{query} HTTP/1.1\r\nHost: {uri.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+    private static string Request(Uri uri, string? key, string? version, string query, string extra, string path = "/messages") =>
+        $"GET {path}?{query} HTTP/1.1\r\nHost: {uri.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
         (version is null ? string.Empty : $"Sec-WebSocket-Version: {version}\r\n") +
         (key is null ? string.Empty : $"Sec-WebSocket-Key: {key}\r\n") +
         extra + "\r\n";
 
     // Sends a hand-made upgrade request and returns the response head (status line and headers).
-    private static async Task<string> RawRequestAsync(TestServer server, string? key, string? version = "13", string extra = "")
+    private static async Task<string> RawRequestAsync(TestServer server, string? key, string? version = "13", string extra = "", string path = "/messages")
     {
         var uri = new Uri(server.BaseUrl);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         using var timeout = new CancellationTokenSource(Client.Timeout);
         await socket.ConnectAsync(uri.Host, uri.Port, timeout.Token);
-        await socket.SendAsync(Encoding.ASCII.GetBytes(Request(uri, key, version, "lastEventId=x", extra)), SocketFlags.None, timeout.Token);
+        await socket.SendAsync(Encoding.ASCII.GetBytes(Request(uri, key, version, "lastEventId=x", extra, path)), SocketFlags.None, timeout.Token);
         var head = new StringBuilder();
         var buffer = new byte[4096];
         while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
