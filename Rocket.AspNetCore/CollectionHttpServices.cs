@@ -36,7 +36,7 @@ internal sealed class CollectionHttpServices
         services.GetServices<IRocketStreamEndpoint>(),
         services.GetService<IRecordStore>()
             ?? new LiveCollectionRecordStore(services.GetRequiredService<CollectionRegistry>(), services.GetRequiredService<IRocketPublisher>()),
-        services.GetRequiredService<IOptions<RocketHttpOptions>>().Value,
+        RocketHttpOptionsValidator.Checked(services.GetRequiredService<IOptions<RocketHttpOptions>>().Value),
         services.GetServices<CollectionStoreRegistration>());
 
     /// <summary>
