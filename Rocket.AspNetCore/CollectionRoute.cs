@@ -12,20 +12,22 @@ namespace Rocket.AspNetCore;
 /// <summary>
 /// The endpoints of one mapped collection or family: finds the collection a request is for (a family's instance by
 /// its route values, created on first use), checks the collection's authorization policy, and hands the request to
-/// that collection's <see cref="CollectionEndpoints"/>. A request refused here creates nothing and changes nothing.
+/// that collection's <see cref="CollectionEndpoints"/> or <see cref="RecordEndpoints"/>. A request refused here creates
+/// nothing and changes nothing.
 /// </summary>
 internal sealed class CollectionRoute
 {
-    private readonly IServiceProvider _services;
-    private readonly CollectionEndpoints? _fixed;
+    private readonly CollectionHttpServices _services;
+    private readonly Endpoints? _fixed;
     private readonly CollectionFamily? _family;
     private readonly CollectionAuthorizer? _authorizer;
     private readonly CollectionAccess _access;
-    private readonly ConditionalWeakTable<LiveCollection, CollectionEndpoints> _instances = [];
+    private readonly ConditionalWeakTable<LiveCollection, Endpoints> _instances = [];
 
+    // The app's container is read here, once, when the collection is mapped; the endpoints get what they use.
     public CollectionRoute(IServiceProvider services, string collectionOrTemplate)
     {
-        _services = services;
+        _services = CollectionHttpServices.Create(services);
         var registry = services.GetRequiredService<CollectionRegistry>();
         if (registry.TryGetFamily(collectionOrTemplate, out var family))
         {
@@ -33,7 +35,7 @@ internal sealed class CollectionRoute
         }
         else
         {
-            _fixed = new CollectionEndpoints(services, collectionOrTemplate);
+            _fixed = new Endpoints(registry.GetCollection(collectionOrTemplate), _services);
         }
 
         var authorizer = services.GetService<CollectionAuthorizer>();
@@ -42,28 +44,28 @@ internal sealed class CollectionRoute
     }
 
     public Task GetCollectionAsync(HttpContext context) =>
-        _fixed is not null && _authorizer is null ? _fixed.GetCollectionAsync(context) : RunAsync(context, static (e, c, _) => e.GetCollectionAsync(c), null);
+        _fixed is not null && _authorizer is null ? _fixed.Collection.GetAsync(context) : RunAsync(context, static (e, c, _) => e.Collection.GetAsync(c), null);
 
     public Task ConnectCollectionAsync(HttpContext context) =>
-        _fixed is not null && _authorizer is null ? _fixed.ConnectCollectionAsync(context) : RunAsync(context, static (e, c, _) => e.ConnectCollectionAsync(c), null);
+        _fixed is not null && _authorizer is null ? _fixed.Collection.ConnectAsync(context) : RunAsync(context, static (e, c, _) => e.Collection.ConnectAsync(c), null);
 
-    public Task CreateAsync(HttpContext context) => RunAsync(context, static (e, c, _) => e.CreateAsync(c), null);
+    public Task CreateAsync(HttpContext context) => RunAsync(context, static (e, c, _) => e.Records.CreateAsync(c), null);
 
-    public Task GetRecordAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.GetRecordAsync(c, id!), id);
+    public Task GetRecordAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.Records.GetAsync(c, id!), id);
 
-    public Task ReplaceAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.ReplaceAsync(c, id!), id);
+    public Task ReplaceAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.Records.ReplaceAsync(c, id!), id);
 
-    public Task PatchAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.PatchAsync(c, id!), id);
+    public Task PatchAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.Records.PatchAsync(c, id!), id);
 
-    public Task DeleteAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.DeleteAsync(c, id!), id);
+    public Task DeleteAsync(HttpContext context, string id) => RunAsync(context, static (e, c, id) => e.Records.DeleteAsync(c, id!), id);
 
-    private async Task RunAsync(HttpContext context, Func<CollectionEndpoints, HttpContext, string?, Task> handler, string? id)
+    private async Task RunAsync(HttpContext context, Func<Endpoints, HttpContext, string?, Task> handler, string? id)
     {
         var endpoints = _fixed;
         if (_family is not null || _authorizer is not null)
         {
             // The same lookup and decision as the WebSocket and SignalR subscribes make, by the collection's name.
-            var name = _family is null ? _fixed!.CollectionName : InstanceName(context);
+            var name = _family is null ? _fixed!.Name : InstanceName(context);
             var (status, collection, reason) = await _access.OpenAsync(context.User, name).ConfigureAwait(false);
             switch (status)
             {
@@ -83,7 +85,7 @@ internal sealed class CollectionRoute
                     return;
             }
 
-            endpoints = _family is null ? _fixed : _instances.GetValue(collection!, c => new CollectionEndpoints(_services, c));
+            endpoints = _family is null ? _fixed : _instances.GetValue(collection!, c => new Endpoints(c, _services));
         }
 
         await handler(endpoints!, context, id).ConfigureAwait(false);
@@ -114,5 +116,15 @@ internal sealed class CollectionRoute
         }
 
         return "The route values do not name a collection.";
+    }
+
+    // The endpoints of one collection: its URL, and its records.
+    private sealed class Endpoints(LiveCollection collection, CollectionHttpServices services)
+    {
+        public string Name => collection.Name;
+
+        public CollectionEndpoints Collection { get; } = new(collection, services);
+
+        public RecordEndpoints Records { get; } = new(collection, services);
     }
 }

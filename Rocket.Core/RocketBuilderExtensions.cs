@@ -18,6 +18,7 @@ public static class RocketBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
         builder.Services.AddSingleton(new CollectionRegistration(name));
+        builder.Services.AddOptions<LiveCollectionOptions>(name).ValidateOnStart();
         if (configure is not null)
         {
             builder.Services.Configure(name, configure);
@@ -40,6 +41,8 @@ public static class RocketBuilderExtensions
         _ = CollectionFamily.Parse(template);
         var name = template.Trim('/');
         builder.Services.AddSingleton(new CollectionFamilyRegistration(name));
+        builder.Services.AddOptions<CollectionFamilyOptions>(name).ValidateOnStart();
+        builder.Services.AddOptions<LiveCollectionOptions>(name).ValidateOnStart();
         if (configure is not null)
         {
             builder.Services.Configure(name, configure);

@@ -5,8 +5,6 @@ namespace Rocket;
 /// <summary>Limits that hold across every collection of the process. Configure with <c>services.Configure&lt;RocketOptions&gt;(...)</c>.</summary>
 public sealed class RocketOptions
 {
-    private int _maxSubscribers = int.MaxValue;
-
     /// <summary>
     /// The most subscribers the process admits over all its collections, every transport counted; past it a stream
     /// request is refused (503 with <c>Retry-After</c> on SSE and WebSocket, a hub error on SignalR). Default
@@ -14,13 +12,5 @@ public sealed class RocketOptions
     /// over SSE) and the memory the process may use, so a reconnect storm is refused at the door rather than met with
     /// memory the machine does not have.
     /// </summary>
-    public int MaxSubscribers
-    {
-        get => _maxSubscribers;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0);
-            _maxSubscribers = value;
-        }
-    }
+    public int MaxSubscribers { get; set; } = int.MaxValue;
 }

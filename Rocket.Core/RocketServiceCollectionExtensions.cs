@@ -22,6 +22,13 @@ public static class RocketServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions();
+
+        // Every Rocket option is checked by a validator that names the option; the process-wide ones when the host starts,
+        // each collection's and family's when it is registered (AddCollection, AddCollectionFamily).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RocketOptions>, RocketOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LiveCollectionOptions>, LiveCollectionOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CollectionFamilyOptions>, CollectionFamilyOptionsValidator>());
+        services.AddOptions<RocketOptions>().ValidateOnStart();
         services.TryAddSingleton(static provider => new CollectionRegistry(
             provider.GetServices<CollectionRegistration>(),
             provider.GetRequiredService<IOptionsMonitor<LiveCollectionOptions>>(),

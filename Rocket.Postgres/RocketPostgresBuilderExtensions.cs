@@ -38,6 +38,7 @@ public static class RocketPostgresBuilderExtensions
         ArgumentNullException.ThrowIfNull(configure);
         builder.AddCollection(name, configureCollection);
         builder.Services.Configure(name, configure);
+        PostgresCollectionOptionsValidator.Register(builder.Services, name);
         builder.Services.AddSingleton(new PostgresCollectionRegistration(name));
         if (!builder.Services.Any(static d => d.ServiceType == typeof(PostgresSourceService)))
         {

@@ -29,6 +29,7 @@ public static class RocketRedisBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.Configure(configure);
+        RedisRocketOptionsValidator.Register(builder.Services);
         builder.Services.TryAddSingleton<RedisReplicaService>();
         builder.Services.AddHostedService(static provider => provider.GetRequiredService<RedisReplicaService>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IRocketPublisher, RedisRocketPublisher>());

@@ -11,33 +11,49 @@ namespace Rocket;
 public static class RocketSignalRBuilderExtensions
 {
     /// <summary>
-    /// Adds SignalR (<c>services.AddSignalR()</c>, with its MessagePack hub protocol unless
-    /// <see cref="SignalRTransportOptions.AddMessagePackProtocol"/> is off) and <see cref="RocketHub"/>'s settings. Map
-    /// the hub with <c>app.MapRocketHub()</c>. SignalR's own settings (keep-alive, timeouts, JSON options) are
-    /// configured as usual, with <c>services.AddSignalR(...)</c> or <c>Configure&lt;HubOptions&gt;</c>.
+    /// Adds the SignalR transport with SignalR's defaults: <c>services.AddSignalR()</c> (safe to call again, so settings
+    /// made with <c>AddSignalR(o =&gt; ...)</c> or <c>Configure&lt;HubOptions&gt;</c> are kept), its MessagePack hub
+    /// protocol unless <see cref="SignalRTransportOptions.AddMessagePackProtocol"/> is off, and <see cref="RocketHub"/>'s
+    /// services. An app that configures SignalR itself adds the transport to its own builder instead:
+    /// <c>services.AddSignalR(...).AddRocketTransport()</c> (<see cref="AddRocketTransport"/>). Map the hub with
+    /// <c>app.MapRocketHub()</c>.
     /// </summary>
+    /// <param name="builder">Rocket's builder.</param>
+    /// <param name="configure">Changes to the defaults of <see cref="SignalRTransportOptions"/>; run once, here.</param>
     public static IRocketBuilder AddSignalRTransport(this IRocketBuilder builder, Action<SignalRTransportOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSignalR().AddRocketTransport(configure);
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds Rocket's SignalR transport to this SignalR: <c>services.AddSignalR(o =&gt; ...).AddRocketTransport()</c>, next
+    /// to <c>services.AddRocket().AddCollection(...)</c>. Everything the app configured on SignalR is kept; Rocket adds the
+    /// MessagePack hub protocol unless <see cref="SignalRTransportOptions.AddMessagePackProtocol"/> is off, and
+    /// <see cref="RocketHub"/>'s services. Map the hub with <c>app.MapRocketHub()</c>.
+    /// </summary>
+    /// <param name="signalR">The app's SignalR builder.</param>
+    /// <param name="configure">Changes to the defaults of <see cref="SignalRTransportOptions"/>; run once, here.</param>
+    /// <returns>The same SignalR builder, to go on configuring SignalR.</returns>
+    public static ISignalRServerBuilder AddRocketTransport(this ISignalRServerBuilder signalR, Action<SignalRTransportOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(signalR);
+
+        // The options decide what is registered, so they are read now, once; they are not an IOptions to change later.
         var options = new SignalRTransportOptions();
         configure?.Invoke(options);
-
-        builder.Services.AddOptions<SignalRTransportOptions>();
-        if (configure is not null)
-        {
-            builder.Services.Configure(configure);
-        }
-
-        builder.Services.TryAddSingleton<CollectionAccess>();
-        var signalR = builder.Services.AddSignalR();
         if (options.AddMessagePackProtocol)
         {
             signalR.AddMessagePackProtocol();
         }
 
+        signalR.Services.AddRocket();
+        signalR.Services.TryAddSingleton<CollectionAccess>();
+
         // Rocket's hub gets a lifetime manager of its own (SignalR's default one, which also keeps Rocket's state of each
         // connection); a registration for this hub only, so a backplane registered for every hub leaves it alone.
-        builder.Services.AddSingleton<HubLifetimeManager<RocketHub>, RocketHubLifetimeManager>();
-        return builder;
+        signalR.Services.AddSingleton<HubLifetimeManager<RocketHub>, RocketHubLifetimeManager>();
+        return signalR;
     }
 }

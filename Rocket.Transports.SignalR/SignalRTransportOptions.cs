@@ -11,7 +11,8 @@ public sealed class SignalRTransportOptions
 {
     /// <summary>
     /// Whether <c>AddSignalRTransport</c> also adds SignalR's MessagePack hub protocol next to the JSON one. Default
-    /// <see langword="true"/>: both are part of the transport's contract. Read once, when the transport is added.
+    /// <see langword="true"/>: both are part of the transport's contract. Read once, when the transport is added (the
+    /// configure delegate of <c>AddSignalRTransport</c> or <c>AddRocketTransport</c> runs then, and only then).
     /// </summary>
     public bool AddMessagePackProtocol { get; set; } = true;
 

@@ -1,6 +1,7 @@
 using System;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Rocket.AspNetCore;
 using Rocket.Transports.Sse;
 
@@ -15,7 +16,8 @@ public static class RocketSseBuilderExtensions
     public static IRocketBuilder AddSseTransport(this IRocketBuilder builder, Action<SseTransportOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<SseTransportOptions>();
+        builder.Services.AddOptions<SseTransportOptions>().ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SseTransportOptions>, SseTransportOptionsValidator>());
         if (configure is not null)
         {
             builder.Services.Configure(configure);

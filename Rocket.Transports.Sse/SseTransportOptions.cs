@@ -5,24 +5,12 @@ namespace Rocket.Transports.Sse;
 /// <summary>Settings of the SSE transport. Heartbeats are the collection's (<c>LiveCollectionOptions.HeartbeatInterval</c>, 15 s by default).</summary>
 public sealed class SseTransportOptions
 {
-    private TimeSpan _writeTimeout = TimeSpan.FromSeconds(10);
-    private TimeSpan _retry = TimeSpan.FromSeconds(3);
-    private double _retryJitter = 0.5;
-
     /// <summary>
     /// The middle of the reconnection delay sent as <c>retry:</c> at the start of every stream. Default 3 s, what
     /// browsers use when they are told nothing: stated explicitly so every client behaves about the same. Each stream
     /// gets its own value around it (<see cref="RetryJitter"/>).
     /// </summary>
-    public TimeSpan RetryInterval
-    {
-        get => _retry;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
-            _retry = value;
-        }
-    }
+    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// How far each stream's <c>retry:</c> is spread around <see cref="RetryInterval"/>, as a fraction of it: the value
@@ -32,50 +20,28 @@ public sealed class SseTransportOptions
     /// back spread over three seconds instead of all in the same instant, and the mean delay stays the interval. 0 sends
     /// the interval itself on every stream; at most 1 (from nothing to twice the interval).
     /// </summary>
-    public double RetryJitter
-    {
-        get => _retryJitter;
-        set
-        {
-            if (double.IsNaN(value))
-            {
-                throw new ArgumentOutOfRangeException(nameof(value), value, "RetryJitter is a number from 0 to 1.");
-            }
-
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0d);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1d);
-            _retryJitter = value;
-        }
-    }
+    public double RetryJitter { get; set; } = 0.5;
 
     /// <summary>
     /// The longest one write to a stream may wait for the client to read. Past it the connection is aborted and the
     /// subscription ends, whatever is flowing (events or only heartbeats), so a client that stopped reading, or a peer
     /// that vanished without closing, holds its memory for at most this long. Default 10 s, as the WebSocket transport.
     /// </summary>
-    public TimeSpan WriteTimeout
-    {
-        get => _writeTimeout;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
-            _writeTimeout = value;
-        }
-    }
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>One stream's <c>retry:</c>: <see cref="RetryInterval"/> spread by <see cref="RetryJitter"/>.</summary>
     internal TimeSpan NextRetry()
     {
-        var jitter = _retryJitter;
-        if (jitter == 0 || _retry == TimeSpan.Zero)
+        var jitter = RetryJitter;
+        if (jitter == 0 || RetryInterval == TimeSpan.Zero)
         {
-            return _retry;
+            return RetryInterval;
         }
 
         // Not a security use: the spread only has to be even.
 #pragma warning disable CA5394
         var factor = 1 - jitter + (2 * jitter * Random.Shared.NextDouble());
 #pragma warning restore CA5394
-        return TimeSpan.FromMilliseconds(Math.Round(_retry.TotalMilliseconds * factor));
+        return TimeSpan.FromMilliseconds(Math.Round(RetryInterval.TotalMilliseconds * factor));
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Rocket.AspNetCore;
 using Rocket.Transports.WebSockets;
 
@@ -19,7 +20,8 @@ public static class RocketWebSocketBuilderExtensions
     public static IRocketBuilder AddWebSocketTransport(this IRocketBuilder builder, Action<WebSocketTransportOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<WebSocketTransportOptions>();
+        builder.Services.AddOptions<WebSocketTransportOptions>().ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebSocketTransportOptions>, WebSocketTransportOptionsValidator>());
         if (configure is not null)
         {
             builder.Services.Configure(configure);

@@ -108,6 +108,11 @@ public sealed partial class WebSocketSession
             throw new ArgumentException("The WebSocket must be open.", nameof(webSocket));
         }
 
+        if (options is not null)
+        {
+            WebSocketTransportOptionsValidator.ThrowIfInvalid(options, nameof(options));
+        }
+
         return new WebSocketSession(webSocket, null, options ?? new WebSocketTransportOptions(), logger ?? NullLogger.Instance);
     }
 

@@ -33,6 +33,9 @@ internal sealed class RocketServerOptions
 
     /// <summary>Changes the HTTP endpoints' options.</summary>
     public Action<RocketHttpOptions>? Http { get; set; }
+
+    /// <summary>Adds or replaces services of the app (an <see cref="IRecordStore"/>, say).</summary>
+    public Action<IServiceCollection>? Services { get; set; }
 }
 
 /// <summary>
@@ -105,6 +108,8 @@ internal sealed class RocketServer : IAsyncDisposable
         {
             builder.Services.Configure(options.Http);
         }
+
+        options.Services?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapRocketCollection(Collection);

@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -6,7 +7,11 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Rocket.JsonPatch;
+using Rocket.Live;
 
 namespace Rocket.AspNetCore.Tests;
 
@@ -421,6 +426,40 @@ public sealed class ScaffoldTests
         Assert.Equal(before, await server.GetStateAsync());
     }
 
+    [Theory]
+    [InlineData("\"other\", {0}")]
+    [InlineData("W/{0}, {0}")]
+    [InlineData("*")]
+    public async Task Put_IfMatchListNamingCurrentOrAny_200(string format)
+    {
+        await using var server = await RocketServer.StartAsync();
+        var (id, etag) = await CreateAsync(server);
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"messages/{id}") { Content = RocketServer.Json("""{"text":"mine"}""") };
+        request.Headers.TryAddWithoutValidation("If-Match", string.Format(CultureInfo.InvariantCulture, format, etag));
+
+        using var response = await server.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal($$"""{"id":"{{id}}","text":"mine"}""", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("\"other\", W/{0}")]
+    [InlineData("not an entity tag")]
+    public async Task Put_IfMatchNamingNoCurrentStrongTag_412Unchanged(string format)
+    {
+        await using var server = await RocketServer.StartAsync();
+        var (id, etag) = await CreateAsync(server);
+        var before = await server.GetStateAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"messages/{id}") { Content = RocketServer.Json("""{"text":"mine"}""") };
+        request.Headers.TryAddWithoutValidation("If-Match", string.Format(CultureInfo.InvariantCulture, format, etag));
+
+        using var response = await server.Client.SendAsync(request);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.PreconditionFailed, "precondition-failed");
+        Assert.Equal(before, await server.GetStateAsync());
+    }
+
     [Fact]
     public async Task Put_CurrentIfMatch_200NewETag()
     {
@@ -640,6 +679,24 @@ public sealed class ScaffoldTests
     }
 
     [Fact]
+    public async Task Patch_RecordChangedBetweenIfMatchAndCommit_412OtherWriteKept()
+    {
+        // A store whose reads let another writer in right after them: the If-Match check sees the record as it was, and
+        // the commit must find it changed.
+        WritesAfterReadStore? store = null;
+        await using var server = await RocketServer.StartAsync(o => o.Services = services => services.AddSingleton<IRecordStore>(p =>
+            store = new WritesAfterReadStore(new LiveCollectionRecordStore(p.GetRequiredService<CollectionRegistry>()), p.GetRequiredService<CollectionRegistry>())));
+        var (id, etag) = await CreateAsync(server);
+        store!.ChangeAfterNextRead = """{"text":"theirs"}""";
+
+        using var response = await PatchAsync(server, id, """[{"op":"replace","path":"/text","value":"mine"}]""", ifMatch: etag);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.PreconditionFailed, "precondition-failed");
+        using var get = await server.Client.GetAsync($"messages/{id}");
+        Assert.Equal($$"""{"id":"{{id}}","text":"theirs"}""", await get.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Patch_CurrentIfMatchFailingTest_409WithClientOperationIndexUnchanged()
     {
         await using var server = await RocketServer.StartAsync();
@@ -789,4 +846,34 @@ public sealed class ScaffoldTests
             return false;
         }
     }
+}
+
+/// <summary>The in-memory store, where another writer replaces a record right after the next read of it.</summary>
+internal sealed class WritesAfterReadStore(IRecordStore inner, CollectionRegistry registry) : IRecordStore
+{
+    public string? ChangeAfterNextRead { get; set; }
+
+    public async ValueTask<ReadOnlyMemory<byte>?> GetAsync(string collection, string id, CancellationToken cancellationToken = default)
+    {
+        var record = await inner.GetAsync(collection, id, cancellationToken);
+        if (record is not null && ChangeAfterNextRead is { } body)
+        {
+            ChangeAfterNextRead = null;
+            registry.GetCollection(collection).Update(id, Encoding.UTF8.GetBytes(body.Insert(1, $"\"id\":\"{id}\",")));
+        }
+
+        return record;
+    }
+
+    public ValueTask<StoredRecord> CreateAsync(string collection, string id, ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default) =>
+        inner.CreateAsync(collection, id, record, cancellationToken);
+
+    public ValueTask<StoredRecord> UpdateAsync(string collection, string id, ReadOnlyMemory<byte> record, ReadOnlyMemory<byte>? expected, CancellationToken cancellationToken = default) =>
+        inner.UpdateAsync(collection, id, record, expected, cancellationToken);
+
+    public ValueTask<StoredRecord> PatchAsync(string collection, string id, JsonPatchDocument patch, CancellationToken cancellationToken = default) =>
+        inner.PatchAsync(collection, id, patch, cancellationToken);
+
+    public ValueTask<Cursor> DeleteAsync(string collection, string id, ReadOnlyMemory<byte>? expected, CancellationToken cancellationToken = default) =>
+        inner.DeleteAsync(collection, id, expected, cancellationToken);
 }
