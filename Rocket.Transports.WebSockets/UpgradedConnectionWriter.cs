@@ -15,10 +15,12 @@ namespace Rocket.Transports.WebSockets;
 /// </summary>
 /// <remarks>
 /// <para>
-/// A frame larger than <see cref="WebSocketMessageSender.SliceBytes"/> (a large reset) is written a slice at a time, each
-/// slice waited for: the server copies each write into its own buffers and makes the write wait while they hold more
-/// than their threshold (Kestrel's <c>MaxResponseBufferSize</c>, 64 KiB by default), so a connection holds at most a
-/// slice and that threshold of it, however large the frame.
+/// A frame larger than <see cref="WebSocketMessageSender.SliceBytes"/> (a large reset) is sent as fragments of that
+/// size (RFC 6455 section 5.4), each written and waited for in turn: the server copies each write into its own buffers
+/// and makes the write wait while they hold more than their threshold (Kestrel's <c>MaxResponseBufferSize</c>, 64 KiB by
+/// default), so a connection holds at most a fragment and that threshold of it, however large the frame. The lock is
+/// released between fragments, so the WebSocket's pings and pongs go out during a reset that takes longer than the
+/// keep-alive timeout; no other data frame does until the message is complete.
 /// </para>
 /// <para>
 /// A write that has to wait is bounded by the write timeout (for a sliced frame, counted afresh for each slice); when it
@@ -35,6 +37,9 @@ internal sealed class UpgradedConnectionWriter : IDisposable
     private readonly TimeSpan _writeTimeout;
     private readonly CancellationTokenSource _timeout = new();
 
+    // The fragmented message being sent, if any: other data frames wait for it, control frames may go between its fragments.
+    private Task<Exception?>? _fragmented;
+
     public UpgradedConnectionWriter(WebSocket socket, WebSocketConnectionStream connection, TimeSpan writeTimeout, CoalescingBuffers buffers)
     {
         _socket = socket;
@@ -46,54 +51,60 @@ internal sealed class UpgradedConnectionWriter : IDisposable
     /// <summary>Writes one whole frame (header and payload) and flushes.</summary>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
-        var write = StartWrite(new ReadOnlySpan<ReadOnlyMemory<byte>>(in frame), out _, cancellationToken);
-        return write is null ? default : AwaitWriteAsync(write, cancellationToken);
+        var write = StartWrite(new ReadOnlySpan<ReadOnlyMemory<byte>>(in frame), out var started, cancellationToken);
+        if (started == 1)
+        {
+            return write is null ? default : AwaitWriteAsync(write, cancellationToken);
+        }
+
+        // It waits for a fragmented message to end (rare): an array for the retry.
+        return WriteRestAsync(write, new[] { frame }, cancellationToken);
     }
 
     /// <summary>Writes whole frames, in order, with as few writes as the coalescing buffers allow, and one flush.</summary>
     public ValueTask WriteManyAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken)
     {
         var write = StartWrite(frames.Span, out var started, cancellationToken);
-        if (write is null)
+        if (started == frames.Length)
         {
-            return default;
+            return write is null ? default : AwaitWriteAsync(write, cancellationToken);
         }
 
-        return started == frames.Length
-            ? AwaitWriteAsync(write, cancellationToken)
-            : WriteRestAsync(write, frames[started..], cancellationToken);
+        return WriteRestAsync(write, frames[started..], cancellationToken);
     }
 
     public void Dispose() => _timeout.Dispose();
 
-    // The socket fell behind in the middle of a batch: wait for the write in flight, then write the rest.
+    // The socket fell behind in the middle of a batch, a large frame was left for a write of its own, or a fragmented
+    // message was being sent: wait for the write in flight, then write the rest.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteRestAsync(Task<Exception?> write, ReadOnlyMemory<ReadOnlyMemory<byte>> rest, CancellationToken cancellationToken)
+    private async ValueTask WriteRestAsync(Task<Exception?>? write, ReadOnlyMemory<ReadOnlyMemory<byte>> rest, CancellationToken cancellationToken)
     {
         while (true)
         {
             // A canceled caller leaves here, and what it handed over is not read again: the write in flight owns only its
             // bytes (a shared frame, never changed, or the coalescing buffer they were copied into), not the caller's array.
-            await AwaitWriteAsync(write, cancellationToken).ConfigureAwait(false);
+            if (write is not null)
+            {
+                await AwaitWriteAsync(write, cancellationToken).ConfigureAwait(false);
+            }
+
             if (rest.IsEmpty)
             {
                 return;
             }
 
-            if (StartWrite(rest.Span, out var started, cancellationToken) is not { } next)
-            {
-                return;
-            }
-
-            write = next;
+            write = StartWrite(rest.Span, out var started, cancellationToken);
             rest = rest[started..];
         }
     }
 
     /// <summary>
     /// Writes <paramref name="frames"/> (whole frames) to the connection, then flushes once, holding its write lock.
-    /// Returns <see langword="null"/> when all of it completed at once; otherwise the write in flight, which releases
-    /// the lock when it ends, and in <paramref name="started"/> how many frames are written or being written.
+    /// Returns <see langword="null"/> when what it started completed at once; otherwise the write in flight, which
+    /// releases the lock when it ends; in <paramref name="started"/> how many frames are written or being written, which
+    /// may be fewer than given (a large frame is left for a write of its own, and none is started while a fragmented
+    /// message is being sent).
     /// </summary>
     /// <remarks>
     /// Several frames are copied together into one coalescing buffer and written with one write, up to its size at a time
@@ -117,6 +128,13 @@ internal sealed class UpgradedConnectionWriter : IDisposable
         }
 
         started = 0;
+        if (Volatile.Read(ref _fragmented) is { IsCompleted: false } fragmenting)
+        {
+            // The lock was free between two fragments of a message: no data frame may go until its last one.
+            EndWrite();
+            return AfterFragmentedAsync(fragmenting);
+        }
+
         var buffer = frames.Length > 1 ? _buffers.TryRent() : null;
         try
         {
@@ -137,6 +155,21 @@ internal sealed class UpgradedConnectionWriter : IDisposable
                 {
                     piece = buffer.AsMemory(0, used);
                 }
+                else if (started < frames.Length && frames[started].Length > WebSocketMessageSender.SliceBytes)
+                {
+                    if (started > 0)
+                    {
+                        break; // what came before is flushed first; the large frame starts the next write
+                    }
+
+                    if (buffer is not null)
+                    {
+                        _buffers.Return(buffer);
+                    }
+
+                    started = 1;
+                    return StartFragmented(frames[0]);
+                }
                 else if (started < frames.Length)
                 {
                     piece = frames[started++];
@@ -146,7 +179,7 @@ internal sealed class UpgradedConnectionWriter : IDisposable
                     break; // Only empty frames were left.
                 }
 
-                var write = WritePiece(piece);
+                var write = _connection.Inner.WriteAsync(piece, _timeout.Token);
                 if (!write.IsCompletedSuccessfully)
                 {
                     // The socket is behind: wait, bounded by the write timeout; the rest waits for this one, which owns
@@ -196,26 +229,84 @@ internal sealed class UpgradedConnectionWriter : IDisposable
         return null;
     }
 
-    private ValueTask WritePiece(ReadOnlyMemory<byte> piece) =>
-        piece.Length <= WebSocketMessageSender.SliceBytes ? _connection.Inner.WriteAsync(piece, _timeout.Token) : WriteSlicedAsync(piece);
-
-    // A frame larger than a slice: written a slice at a time, each waited for, so the server never holds the whole of it.
-    // The timeout is armed afresh for each slice that waits: a large frame to a client that reads keeps going.
-    private async ValueTask WriteSlicedAsync(ReadOnlyMemory<byte> frame)
+    // Called holding the lock, which the fragmented write releases.
+    private Task<Exception?> StartFragmented(ReadOnlyMemory<byte> frame)
     {
-        while (!frame.IsEmpty)
+        var write = WriteFragmentedAsync(frame);
+        if (!write.IsCompleted)
         {
-            var n = Math.Min(frame.Length, WebSocketMessageSender.SliceBytes);
-            var write = _connection.Inner.WriteAsync(frame[..n], _timeout.Token);
-            if (!write.IsCompletedSuccessfully)
+            Volatile.Write(ref _fragmented, write);
+        }
+
+        return write;
+    }
+
+    // A frame larger than a slice, sent as fragments of a slice each (header, then that part of the payload), each
+    // waited for. The lock is held for a fragment and released between two, so the WebSocket's control frames can go;
+    // the timeout is armed afresh for each write that waits, so a large frame to a client that reads keeps going.
+    // Never faults: the outcome is the returned exception.
+    private async Task<Exception?> WriteFragmentedAsync(ReadOnlyMemory<byte> frame)
+    {
+        var payload = WebSocketFrame.GetPayload(frame);
+        var header = new byte[WebSocketFrame.MaxHeaderLength]; // once per large frame
+        var held = true;
+        try
+        {
+            var first = true;
+            while (true)
             {
+                var n = Math.Min(payload.Length, WebSocketMessageSender.SliceBytes);
+                var last = n == payload.Length;
+                var headerLength = WebSocketFrame.WriteFragmentHeader(header, first, last, n);
                 _timeout.CancelAfter(_writeTimeout);
+                await _connection.Inner.WriteAsync(header.AsMemory(0, headerLength), _timeout.Token).ConfigureAwait(false);
+                _timeout.CancelAfter(_writeTimeout);
+                await _connection.Inner.WriteAsync(payload[..n], _timeout.Token).ConfigureAwait(false);
+                payload = payload[n..];
+                first = false;
+                if (last)
+                {
+                    break;
+                }
+
+                // RFC 6455 section 5.4: control frames may come between the fragments of a message.
+                held = false;
+                EndWrite();
+                if (!await _connection.WriteLock.WaitAsync(_writeTimeout).ConfigureAwait(false))
+                {
+                    return TimedOut();
+                }
+
+                held = true;
             }
 
-            await write.ConfigureAwait(false);
-            frame = frame[n..];
+            _timeout.CancelAfter(_writeTimeout);
+            await _connection.Inner.FlushAsync(_timeout.Token).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (IsTimedOut())
+        {
+            return TimedOut();
+        }
+#pragma warning disable CA1031 // Handed to the caller as the write's outcome.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            return exception;
+        }
+        finally
+        {
+            ResetTimeout();
+            if (held)
+            {
+                EndWrite();
+            }
         }
     }
+
+    // Nothing written: the caller writes once the fragmented message has ended (its outcome is its own writer's).
+    private static Task<Exception?> AfterFragmentedAsync(Task<Exception?> fragmenting) =>
+        fragmenting.ContinueWith(static _ => (Exception?)null, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask AwaitWriteAsync(Task<Exception?> write, CancellationToken cancellationToken)
@@ -233,9 +324,24 @@ internal sealed class UpgradedConnectionWriter : IDisposable
         ValueTask write;
         try
         {
-            if (!await _connection.WriteLock.WaitAsync(_writeTimeout, cancellationToken).ConfigureAwait(false))
+            while (true)
             {
-                return TimedOut();
+                if (Volatile.Read(ref _fragmented) is { IsCompleted: false } fragmenting)
+                {
+                    await fragmenting.ConfigureAwait(false);
+                }
+
+                if (!await _connection.WriteLock.WaitAsync(_writeTimeout, cancellationToken).ConfigureAwait(false))
+                {
+                    return TimedOut();
+                }
+
+                if (Volatile.Read(ref _fragmented) is not { IsCompleted: false })
+                {
+                    break;
+                }
+
+                EndWrite(); // between two fragments of a message: wait for its end
             }
         }
 #pragma warning disable CA1031 // Handed to the caller as the write's outcome.
@@ -245,9 +351,14 @@ internal sealed class UpgradedConnectionWriter : IDisposable
             return exception;
         }
 
+        if (frame.Length > WebSocketMessageSender.SliceBytes)
+        {
+            return await StartFragmented(frame).ConfigureAwait(false);
+        }
+
         try
         {
-            write = WritePiece(frame);
+            write = _connection.Inner.WriteAsync(frame, _timeout.Token);
         }
 #pragma warning disable CA1031 // Handed to the caller as the write's outcome.
         catch (Exception exception)

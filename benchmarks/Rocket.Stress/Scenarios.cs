@@ -76,7 +76,7 @@ internal static class Scenarios
         var pass = whole == subscribers && perSubscriber <= budgetMiB;
         var figures = string.Create(CultureInfo.InvariantCulture,
             $"{whole}/{subscribers} got the whole {reference.Length / MiB:F1} MiB reset in {seconds:F1} s; server RSS {rssBefore / MiB:F0} MiB before, peak {peak / MiB:F0} MiB: {perSubscriber:F2} MiB per subscriber (managed heap {before.Heap / MiB:F0} MiB before)");
-        return new ScenarioResult($"reset storm ({transport}, {subscribers} x {mib} MiB)", $"all get the whole reset; peak added <= {budgetMiB} MiB per subscriber", pass, figures, new()
+        return new ScenarioResult($"reset storm ({transport}, {subscribers} x {mib} MiB)", $"all get the whole reset; peak added <= {budgetMiB:F0} MiB per subscriber", pass, figures, new()
         {
             ["transport"] = transport, ["subscribers"] = subscribers, ["collectionMiB"] = mib, ["resetBytes"] = reference.Length, ["whole"] = whole,
             ["failures"] = failures, ["seconds"] = seconds, ["rssBefore"] = rssBefore, ["peakRss"] = peak, ["perSubscriberMiB"] = perSubscriber, ["heapBefore"] = before.Heap,

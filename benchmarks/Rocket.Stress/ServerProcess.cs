@@ -22,6 +22,25 @@ internal sealed record ServerStats(int Subscribers, long Heap, long Rss, string 
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Process, byte> Running = new();
+
+    static ServerProcess()
+    {
+        // A driver stopped by run-stress.sh's timeout (SIGTERM) takes its servers with it.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var process in Running.Keys)
+            {
+                try
+                {
+                    process.Kill();
+                }
+                catch (InvalidOperationException)
+                {
+                }
+            }
+        };
+    }
     private readonly Process _process;
 
     private ServerProcess(Process process, int port)
@@ -53,6 +72,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         info.ArgumentList.Add("--port");
         info.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
         var process = Process.Start(info)!;
+        Running.TryAdd(process, 0);
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -136,6 +156,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
 
+        Running.TryRemove(_process, out _);
         _process.Dispose();
     }
 
