@@ -15,15 +15,29 @@ namespace Rocket.Transports.Sse;
 /// stream. Frames are written as they are (they are shared with every other SSE subscriber) and flushed once per batch.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A write larger than <see cref="SliceBytes"/> (the reset of a large collection, a long backlog) is written in slices of
+/// that size, each flushed before the next is copied in, so the connection's buffers hold at most one slice of it
+/// beyond what the server lets through before its flush waits (Kestrel's <c>MaxResponseBufferSize</c>, 64 KiB by
+/// default), however large the frame: every subscriber shares the one frame, and none copies it whole.
+/// </para>
+/// <para>
 /// SSE has no close frame. When Rocket ends a subscription it writes <c>event: close</c> with
 /// <c>data: {"status":"SlowConsumer","reason":"…"}</c> if the connection can still take it; generic clients ignore it
 /// (they listen to <c>patch</c>), reconnect, and resume from their last cursor. A client that stopped reading never
 /// sees it: the write Rocket was blocked in is canceled, and Kestrel aborts a connection whose flush is canceled.
+/// </para>
 /// </remarks>
 public sealed class SseTransport : ITransport
 {
     private static readonly TransportDescriptor SseDescriptor = new("sse", "text/event-stream");
     private static readonly SseEventType CloseEvent = new("close");
+
+    /// <summary>
+    /// The most bytes copied into the connection between two flushes. A flush waits while the server's buffer is full,
+    /// so this bounds what one connection holds of a large frame; 64 KiB still carries a typical batch in one flush.
+    /// </summary>
+    internal const int SliceBytes = 64 * 1024;
 
     private readonly PipeWriter _output;
     private readonly TimeSpan _writeTimeout;
@@ -57,6 +71,11 @@ public sealed class SseTransport : ITransport
     /// <inheritdoc/>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken = default)
     {
+        if (frame.Length > SliceBytes)
+        {
+            return WriteSlicedAsync(new[] { frame }, cancellationToken);
+        }
+
         _output.Write(frame.Span);
         return FlushAsync(cancellationToken);
     }
@@ -67,6 +86,17 @@ public sealed class SseTransport : ITransport
         // The batch is one byte stream: each buffer the writer hands out is filled to its end, a frame split across two
         // buffers where it falls, so a batch costs one GetSpan/Advance pair per buffer (a few per batch), not one per
         // frame. Kestrel's response writer takes a lock in each of those calls.
+        var total = 0L;
+        foreach (var frame in frames.Span)
+        {
+            total += frame.Length;
+        }
+
+        if (total > SliceBytes)
+        {
+            return WriteSlicedAsync(frames, cancellationToken);
+        }
+
         var span = _output.GetSpan();
         var used = 0;
         foreach (var frame in frames.Span)
@@ -91,6 +121,35 @@ public sealed class SseTransport : ITransport
 
         _output.Advance(used);
         return FlushAsync(cancellationToken);
+    }
+
+    // A write larger than a slice: copied in a slice at a time, each flushed (and so waited for, when the client is
+    // behind) before the next, so the connection never holds the whole of it. The frames are read until the write ends,
+    // which ITransport allows.
+    private async ValueTask WriteSlicedAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, CancellationToken cancellationToken)
+    {
+        var unflushed = 0;
+        for (var i = 0; i < frames.Length; i++)
+        {
+            var rest = frames.Span[i];
+            while (!rest.IsEmpty)
+            {
+                var n = Math.Min(rest.Length, SliceBytes - unflushed);
+                _output.Write(rest.Span[..n]);
+                unflushed += n;
+                rest = rest[n..];
+                if (unflushed == SliceBytes)
+                {
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                    unflushed = 0;
+                }
+            }
+        }
+
+        if (unflushed > 0)
+        {
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc/>

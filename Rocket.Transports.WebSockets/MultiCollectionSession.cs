@@ -283,17 +283,17 @@ internal sealed class MultiCollectionSession : IAsyncDisposable
         }
     }
 
-    // One text message, the session's writes taking turns; bounded by WriteTimeout, after which the socket is aborted.
+    // One text message, the session's writes taking turns; each fragment bounded by WriteTimeout, after which the socket is aborted.
     internal async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         await _send.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_options.WriteTimeout);
             try
             {
-                await _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, timeout.Token).ConfigureAwait(false);
+                // In fragments of at most 64 KiB, so a large reset costs the connection one fragment at a time.
+                await WebSocketMessageSender.SendFragmentsAsync(_socket, message, timeout, _options.WriteTimeout).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

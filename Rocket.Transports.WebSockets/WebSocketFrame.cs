@@ -49,6 +49,17 @@ internal static class WebSocketFrame
     }
 
     /// <summary>
+    /// Writes the header of one fragment of a text message (RFC 6455 section 5.4): the first has the text opcode, the
+    /// others continue it (opcode 0), and only the last has FIN. Returns its length.
+    /// </summary>
+    public static int WriteFragmentHeader(Span<byte> destination, bool first, bool last, long payloadLength)
+    {
+        var length = WriteTextHeader(destination, payloadLength);
+        destination[0] = (byte)((last ? 0x80 : 0) | (first ? 0x1 : 0x0));
+        return length;
+    }
+
+    /// <summary>
     /// The payload of a frame this assembly built (header first): what a <see cref="System.Net.WebSockets.WebSocket"/>
     /// sends as a message, since it writes its own header.
     /// </summary>

@@ -36,6 +36,31 @@ public sealed class RocketHubTests
 
     [Theory]
     [MemberData(nameof(Protocols))]
+    public async Task Subscribe_LargeCollection_ResetArrivesWholeThenLiveEvents(string protocol)
+    {
+        await using var server = await TestServer.StartAsync();
+        var text = new string('r', 50_000);
+        for (var i = 0; i < 60; i++)
+        {
+            server.Messages.Create($"{i}", Encoding.UTF8.GetBytes($"{{\"id\":\"{i}\",\"text\":\"{text}\"}}"));
+        }
+
+        await using var client = await server.ConnectAsync(protocol);
+        await client.SubscribeAsync("messages", null);
+        var reset = await client.NextPatchAsync();
+        server.Messages.Create("after", """{"id":"after"}"""u8);
+        var add = await client.NextPatchAsync();
+
+        Assert.True(reset.Reset);
+        var records = reset.Ops[0].GetProperty("value").GetProperty("messages").EnumerateObject().ToList();
+        Assert.Equal(Enumerable.Range(0, 60).Select(i => $"{i}"), records.Select(r => r.Name));
+        Assert.All(records, r => Assert.Equal(text, r.Value.GetProperty("text").GetString()));
+        Assert.Equal("""[{"op":"add","path":"/messages/after","value":{"id":"after"}}]""", add.Patch);
+        Assert.Equal(server.Messages.Cursor.ToString(), add.Id);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
     public async Task Subscribe_RestChanges_ArriveInOrderWithIncreasingCursors(string protocol)
     {
         await using var server = await TestServer.StartAsync();

@@ -13,6 +13,8 @@ namespace Rocket.Transports.WebSockets.Tests;
 /// </summary>
 internal sealed class InMemoryWebSocketPair : IDisposable
 {
+    private DuplexStream? _serverStream;
+
     private InMemoryWebSocketPair(WebSocket server, WebSocket client, WebSocketConnectionStream? connection)
     {
         Server = server;
@@ -27,17 +29,20 @@ internal sealed class InMemoryWebSocketPair : IDisposable
     /// <summary>The server's connection when made with <c>upgraded: true</c> (as the endpoint's own upgrade), else null.</summary>
     public WebSocketConnectionStream? Connection { get; }
 
+    /// <summary>The most bytes the server handed its stream in one write: what its side held of a frame at once.</summary>
+    public int LargestServerWrite => _serverStream!.LargestWrite;
+
     public static InMemoryWebSocketPair Create(long pauseBytes = 64 * 1024, bool upgraded = false)
     {
         var options = new PipeOptions(pauseWriterThreshold: pauseBytes, resumeWriterThreshold: pauseBytes / 2, useSynchronizationContext: false);
         var toClient = new Pipe(options);
         var toServer = new Pipe(options);
-        Stream serverStream = new DuplexStream(toServer.Reader, toClient.Writer);
+        var serverStream = new DuplexStream(toServer.Reader, toClient.Writer);
         var connection = upgraded ? new WebSocketConnectionStream(serverStream) : null;
-        var server = WebSocket.CreateFromStream(connection ?? serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        var server = WebSocket.CreateFromStream((Stream?)connection ?? serverStream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
         connection?.Socket = server;
         var client = WebSocket.CreateFromStream(new DuplexStream(toClient.Reader, toServer.Writer), new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
-        return new InMemoryWebSocketPair(server, client, connection);
+        return new InMemoryWebSocketPair(server, client, connection) { _serverStream = serverStream };
     }
 
     /// <summary>
@@ -83,11 +88,25 @@ internal sealed class InMemoryWebSocketPair : IDisposable
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _input.ReadAsync(buffer, offset, count, cancellationToken);
 
-        public override void Write(byte[] buffer, int offset, int count) => _output.Write(buffer, offset, count);
+        public int LargestWrite { get; private set; }
 
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _output.WriteAsync(buffer, cancellationToken);
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            LargestWrite = Math.Max(LargestWrite, count);
+            _output.Write(buffer, offset, count);
+        }
 
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _output.WriteAsync(buffer, offset, count, cancellationToken);
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            LargestWrite = Math.Max(LargestWrite, buffer.Length);
+            return _output.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            LargestWrite = Math.Max(LargestWrite, count);
+            return _output.WriteAsync(buffer, offset, count, cancellationToken);
+        }
 
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 

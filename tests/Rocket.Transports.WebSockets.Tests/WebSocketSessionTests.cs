@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Net.WebSockets;
 using System.Threading;
 using System.Threading.Tasks;
@@ -253,5 +254,35 @@ public sealed class WebSocketSessionTests
 
         await session.WaitAsync(Client.Timeout);
         Assert.Equal(WebSocketState.Aborted, pair.Server.State);
+    }
+
+    [Theory]
+    [InlineData(true)]  // the endpoint's own upgrade: slices of the pre-built frame
+    [InlineData(false)] // a plain WebSocket: fragments of one message
+    public async Task LargeReset_ArrivesWholeThenLiveEvents_TheServerHandingOverAtMostASliceAtATime(bool upgraded)
+    {
+        using var collection = new LiveCollection("messages");
+        var text = new string('r', 50_000);
+        for (var i = 0; i < 60; i++)
+        {
+            collection.Create($"{i}", System.Text.Encoding.UTF8.GetBytes($"{{\"id\":\"{i}\",\"text\":\"{text}\"}}"));
+        }
+
+        using var pair = InMemoryWebSocketPair.Create(upgraded: upgraded);
+        var session = pair.RunSessionAsync(collection, "x", Options);
+
+        var reset = await pair.Client.ReceiveAsync();
+        collection.Create("after", "{\"id\":\"after\"}"u8);
+        var add = await pair.Client.ReceiveAsync();
+
+        Assert.True(reset.IsReset);
+        var records = reset.Message.GetProperty("patch")[0].GetProperty("value").GetProperty("messages");
+        Assert.Equal(60, records.EnumerateObject().Count());
+        Assert.Equal(Enumerable.Range(0, 60).Select(i => $"{i}"), records.EnumerateObject().Select(r => r.Name));
+        Assert.All(records.EnumerateObject(), r => Assert.Equal(text, r.Value.GetProperty("text").GetString()));
+        Assert.Equal("[{\"op\":\"add\",\"path\":\"/messages/after\",\"value\":{\"id\":\"after\"}}]", add.Patch);
+        Assert.InRange(pair.LargestServerWrite, 1, WebSocketMessageSender.SliceBytes + 14); // 14: the longest frame header
+        await pair.Client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        await session.WaitAsync(Client.Timeout);
     }
 }
