@@ -28,6 +28,7 @@ internal sealed partial class RedisReplicaService : IHostedService, IFamilyInsta
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly ILogger _replicaLogger;
+    private readonly Microsoft.Extensions.DependencyInjection.IServiceProviderIsKeyedService? _keyedServices;
     private readonly IConnectionMultiplexer? _shared;
     private readonly Dictionary<string, RedisCollectionReplica> _replicas = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
@@ -42,8 +43,10 @@ internal sealed partial class RedisReplicaService : IHostedService, IFamilyInsta
         IOptionsMonitor<LiveCollectionOptions> collectionOptions,
         ILoggerFactory? loggerFactory = null,
         IConnectionMultiplexer? connection = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        IServiceProvider? services = null)
     {
+        _keyedServices = services?.GetService(typeof(Microsoft.Extensions.DependencyInjection.IServiceProviderIsKeyedService)) as Microsoft.Extensions.DependencyInjection.IServiceProviderIsKeyedService;
         _metrics = meterFactory is null ? null : new RedisMetrics(meterFactory);
         _registry = registry;
         _options = options.Value;
@@ -191,6 +194,7 @@ internal sealed partial class RedisReplicaService : IHostedService, IFamilyInsta
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        RefuseCollectionsWithTheirOwnStore();
         Volatile.Write(ref _connection, _shared ?? (_owned = await ConnectAsync().ConfigureAwait(false)));
         var database = _connection.GetDatabase();
         foreach (var collection in _registry.Collections)
@@ -245,6 +249,29 @@ internal sealed partial class RedisReplicaService : IHostedService, IFamilyInsta
         if (_owned is not null)
         {
             await _owned.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    // A collection with its own store (AddCollection<TStore>) is loaded from, and written through, that store on each node;
+    // Redis would be a second truth beside it, and nothing would keep the two, or several nodes' stores, in step (a
+    // write on one node reaching another node's subscribers needs the log and the sequence in one place, committed with
+    // the record). Refused at startup rather than half-working. The store's service type lives in Rocket.AspNetCore,
+    // which this package does not depend on, so it is looked up by name.
+    private void RefuseCollectionsWithTheirOwnStore()
+    {
+        if (_keyedServices is null || Type.GetType("Rocket.AspNetCore.ICollectionStore, Rocket.AspNetCore") is not { } storeType)
+        {
+            return;
+        }
+
+        foreach (var collection in _registry.Collections)
+        {
+            if (_keyedServices.IsKeyedService(storeType, collection.Name))
+            {
+                throw new InvalidOperationException(
+                    $"Collection '{collection.Name}' has its own store (AddCollection<TStore>) and AddRedis puts every collection in Redis: " +
+                    "a collection cannot have two stores. Keep it in its store on one node, or register it with AddCollection (no store) so that Redis holds its records.");
+            }
         }
     }
 

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text;
 using System.Threading.Tasks;
 using System;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Rocket.Live;
 using Rocket.Testing;
@@ -326,6 +327,21 @@ public sealed class ScaleOutTests : IAsyncLifetime
         Assert.Throws<InvalidOperationException>(() => a.Live.Create("x", "{}"u8));
     }
 
+    [Fact]
+    public async Task CollectionWithItsOwnStore_WithRedis_HostRefusesToStartNamingIt()
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddRocket()
+            .AddCollection<UnusedStore>("todos")
+            .AddRedis(o => o.Configuration = _redis.Configuration);
+        await using var app = builder.Build();
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync());
+
+        Assert.Contains("'todos' has its own store", refused.Message, StringComparison.Ordinal);
+    }
+
     internal static Cursor ParseCursor(string text)
     {
         Assert.True(Cursor.TryParse(text, out var cursor), text);
@@ -341,4 +357,17 @@ public sealed class ScaleOutTests : IAsyncLifetime
             await Task.Delay(10);
         }
     }
+}
+
+/// <summary>A collection store for the startup check: it is never read or written.</summary>
+internal sealed class UnusedStore : Rocket.AspNetCore.ICollectionStore
+{
+    public async IAsyncEnumerable<KeyValuePair<string, ReadOnlyMemory<byte>>> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] System.Threading.CancellationToken cancellationToken = default)
+    {
+        await Task.CompletedTask;
+        yield break;
+    }
+
+    public ValueTask<Rocket.AspNetCore.StoreWrite> WriteAsync(RecordChange change, System.Threading.CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("The startup check refuses the host before any write.");
 }
