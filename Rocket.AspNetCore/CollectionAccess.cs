@@ -73,7 +73,9 @@ public sealed class CollectionAccess
                 return (decision, null, Refusal(decision, name));
             }
 
-            return family.GetOrCreate(key => values.TryGetValue(key, out var value) ? value : null, out var instance, out var problem) switch
+            // Awaited: a family whose instances live in a store (Redis) serves a new one once it is loaded.
+            var (lookup, instance, problem) = await family.GetOrCreateAsync(key => values.TryGetValue(key, out var value) ? value : null).ConfigureAwait(false);
+            return lookup switch
             {
                 CollectionFamilyLookup.Found or CollectionFamilyLookup.Created => (CollectionAccessStatus.Allowed, instance, null),
                 CollectionFamilyLookup.Full => (CollectionAccessStatus.FamilyFull, null, problem),

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Rocket.Diagnostics;
 using Rocket.Live;
@@ -72,6 +73,13 @@ public sealed class CollectionFamily : IDisposable
     /// <summary>The names of the template's parameters, in order (<c>room</c>).</summary>
     public IReadOnlyList<string> Parameters => _parameters;
 
+    /// <summary>
+    /// The store that holds the instances, or <see langword="null"/> when they live in this process's memory only. Set
+    /// before the first instance is created (Rocket.Redis sets it when the host starts); with a source, get instances with
+    /// <see cref="GetOrCreateAsync"/>, which waits until a new instance is loaded.
+    /// </summary>
+    public IFamilyInstanceSource? Source { get; set; }
+
     /// <summary>How many instances are alive.</summary>
     public int Count
     {
@@ -91,10 +99,60 @@ public sealed class CollectionFamily : IDisposable
     /// <param name="values">The route values.</param>
     /// <param name="collection">The instance, when found or created.</param>
     /// <param name="problem">Why not, when <see cref="CollectionFamilyLookup.InvalidValue"/> or <see cref="CollectionFamilyLookup.Full"/>.</param>
-    public CollectionFamilyLookup GetOrCreate(Func<string, string?> values, out LiveCollection? collection, out string? problem)
+    public CollectionFamilyLookup GetOrCreate(Func<string, string?> values, out LiveCollection? collection, out string? problem) =>
+        GetOrCreateCore(values, out collection, out problem, out _);
+
+    /// <summary>
+    /// As <see cref="GetOrCreate(Func{string, string?}, out LiveCollection?, out string?)"/>, and with a
+    /// <see cref="Source"/>, waits until the instance is loaded from it.
+    /// </summary>
+    /// <exception cref="Exception">The source failed to load a new instance (it is dropped; the next call tries again).</exception>
+    public async ValueTask<(CollectionFamilyLookup Lookup, LiveCollection? Collection, string? Problem)> GetOrCreateAsync(Func<string, string?> values, CancellationToken cancellationToken = default)
+    {
+        var lookup = GetOrCreateCore(values, out var collection, out var problem, out var ready);
+        if (ready.IsCompletedSuccessfully)
+        {
+            return (lookup, collection, problem);
+        }
+
+        try
+        {
+            await ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!ready.IsCompletedSuccessfully && ready.IsCompleted)
+        {
+            Drop(collection!);
+            throw;
+        }
+
+        return (lookup, collection, problem);
+    }
+
+    // A new instance whose load failed: removed (if it is still the one listed) so the next use loads it anew.
+    private void Drop(LiveCollection collection)
+    {
+        lock (_lock)
+        {
+            if (_instances.TryGetValue(collection.Name, out var listed) && ReferenceEquals(listed.Collection, collection))
+            {
+                _instances.Remove(collection.Name);
+                _metrics?.FamilyInstanceEvicted(Template, "failed");
+            }
+            else
+            {
+                return;
+            }
+        }
+
+        collection.Dispose();
+        Source?.Detach(collection);
+    }
+
+    private CollectionFamilyLookup GetOrCreateCore(Func<string, string?> values, out LiveCollection? collection, out string? problem, out Task ready)
     {
         ArgumentNullException.ThrowIfNull(values);
         collection = null;
+        ready = Task.CompletedTask;
         if (!TryFormatName(values, out var name, out problem))
         {
             return CollectionFamilyLookup.InvalidValue;
@@ -107,6 +165,7 @@ public sealed class CollectionFamily : IDisposable
             {
                 found.LastUsed = Environment.TickCount64;
                 collection = found.Collection;
+                ready = found.Ready;
                 return CollectionFamilyLookup.Found;
             }
 
@@ -118,7 +177,16 @@ public sealed class CollectionFamily : IDisposable
             }
 
             collection = new LiveCollection(name, _collectionOptions, _logger) { Budget = _budget, Metrics = _metrics, MetricsName = Template };
-            _instances.Add(name, new Instance(collection) { LastUsed = Environment.TickCount64 });
+            var instance = new Instance(collection) { LastUsed = Environment.TickCount64 };
+            if (Source is { } source)
+            {
+                // Started under the lock so that nobody gets the instance before its load began; the load itself is
+                // asynchronous and awaited by GetOrCreateAsync.
+                instance.Ready = source.AttachAsync(collection, Template, CancellationToken.None);
+            }
+
+            ready = instance.Ready;
+            _instances.Add(name, instance);
             _metrics?.FamilyInstanceAdded(Template);
             return CollectionFamilyLookup.Created;
         }
@@ -201,7 +269,7 @@ public sealed class CollectionFamily : IDisposable
 
             foreach (var (name, instance) in _instances)
             {
-                if (instance.Collection.SubscriberCount > 0)
+                if (instance.Collection.SubscriberCount > 0 || !instance.Ready.IsCompleted)
                 {
                     // In use: idle time counts from when its last subscriber is seen gone.
                     instance.LastUsed = now;
@@ -222,6 +290,7 @@ public sealed class CollectionFamily : IDisposable
         foreach (var collection in evicted ?? [])
         {
             collection.Dispose();
+            Source?.Detach(collection);
         }
 
         return evicted?.Count ?? 0;
@@ -247,6 +316,7 @@ public sealed class CollectionFamily : IDisposable
         foreach (var instance in instances)
         {
             instance.Collection.Dispose();
+            Source?.Detach(instance.Collection);
         }
     }
 
@@ -256,7 +326,7 @@ public sealed class CollectionFamily : IDisposable
         Instance? oldest = null;
         foreach (var instance in _instances.Values)
         {
-            if (instance.Collection.SubscriberCount == 0 && (oldest is null || instance.LastUsed < oldest.LastUsed))
+            if (instance.Collection.SubscriberCount == 0 && instance.Ready.IsCompleted && (oldest is null || instance.LastUsed < oldest.LastUsed))
             {
                 oldest = instance;
             }
@@ -269,6 +339,7 @@ public sealed class CollectionFamily : IDisposable
 
         _instances.Remove(oldest.Collection.Name);
         oldest.Collection.Dispose();
+        Source?.Detach(oldest.Collection);
         _metrics?.FamilyInstanceEvicted(Template, "capacity");
         return true;
     }
@@ -409,5 +480,8 @@ public sealed class CollectionFamily : IDisposable
         public LiveCollection Collection { get; } = collection;
 
         public long LastUsed { get; set; }
+
+        // Completes when the family's source has loaded the instance (at once without a source).
+        public Task Ready { get; set; } = Task.CompletedTask;
     }
 }

@@ -20,7 +20,7 @@ namespace Rocket.Redis;
 /// its data, or another node created the collection anew) reloads the replica, which ends its subscribers so they
 /// resume or reset. No feed blocks on Redis: pub/sub pushes, the log is read with <c>XRANGE</c> only to fill a gap.
 /// </remarks>
-internal sealed partial class RedisCollectionReplica : IDisposable
+internal sealed partial class RedisCollectionReplica : IHistorySource, IDisposable
 {
     // A write that meets another epoch reloads and tries once more; a second change of epoch at once is not waited out.
     private const int EpochAttempts = 2;
@@ -28,13 +28,19 @@ internal sealed partial class RedisCollectionReplica : IDisposable
     private readonly IDatabase _database;
     private readonly RedisKey[] _keys;
     private readonly int _historyCount;
+    private readonly int _logCount;
+    private readonly long _timeToLiveMs;
     private readonly ILogger _logger;
+
+    // The oldest sequence the log is known to hold under the replica's epoch (set at each load). With the trimming
+    // keeping at least `_logCount` entries, every event from max(this, seq - _logCount + 1) on is in the log.
+    private long _logFirst = long.MaxValue;
 
     // The Redis instruments of the Rocket meter; none without an IMeterFactory.
     internal RedisMetrics? Metrics { get; init; }
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public RedisCollectionReplica(LiveCollection collection, IDatabase database, string keyPrefix, int historyCount, ILogger logger)
+    public RedisCollectionReplica(LiveCollection collection, IDatabase database, string keyPrefix, int historyCount, int logCount, TimeSpan? timeToLive, ILogger logger)
     {
         Collection = collection;
         _database = database;
@@ -42,8 +48,19 @@ internal sealed partial class RedisCollectionReplica : IDisposable
         _keys = [tag + ":meta", tag + ":records", tag + ":log"];
         Channel = RedisChannel.Literal(keyPrefix + ":" + collection.Name);
         _historyCount = historyCount;
+
+        // The log always covers the history a node loads from it.
+        _logCount = Math.Max(logCount, historyCount);
+        _timeToLiveMs = timeToLive is { } ttl ? Math.Max(1, (long)ttl.TotalMilliseconds) : 0;
         _logger = logger;
+        collection.HistorySource = this;
     }
+
+    /// <summary>The name metrics are recorded under (a family's template for its instances).</summary>
+    public string MetricsName { get; init; } = string.Empty;
+
+    /// <summary>Set by the service while the replica is subscribed: its pub/sub queue, unsubscribed on its own when evicted.</summary>
+    internal ChannelMessageQueue? Subscription { get; set; }
 
     public LiveCollection Collection { get; }
 
@@ -114,10 +131,10 @@ internal sealed partial class RedisCollectionReplica : IDisposable
     public Task CheckPositionAsync(CancellationToken cancellationToken = default) => WithGateAsync(
         async () =>
         {
-            RedisValue[] meta;
+            RedisResult[] meta;
             try
             {
-                meta = await _database.HashGetAsync(_keys[0], ["epoch", "seq"]).ConfigureAwait(false);
+                meta = (RedisResult[])(await _database.ScriptEvaluateAsync(RedisScripts.Position, _keys, [_timeToLiveMs]).ConfigureAwait(false))!;
             }
             catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
             {
@@ -127,9 +144,16 @@ internal sealed partial class RedisCollectionReplica : IDisposable
             }
 
             var local = Collection.Cursor;
-            if (meta[0].IsNull || !TryParseEpoch(meta[0]!, out var epoch) || epoch != local.Epoch)
+            if (!TryParseEpoch((string)meta[0]!, out var epoch) || epoch != local.Epoch)
             {
                 await LoadCoreAsync("epoch_changed").ConfigureAwait(false);
+                return;
+            }
+
+            if ((int)meta[2] == 0)
+            {
+                // Another Redis than the epoch's (a promoted replica): the load starts a new epoch.
+                await LoadCoreAsync("failover").ConfigureAwait(false);
                 return;
             }
 
@@ -192,7 +216,7 @@ internal sealed partial class RedisCollectionReplica : IDisposable
                 }
 
                 Collection.ApplyCommitted(new Cursor(target.Epoch, sequence), RedisChanges.Decode((byte[])entry["c"]!));
-                Metrics?.CaughtUp(Collection.Name);
+                Metrics?.CaughtUp(MetricsName);
                 next++;
             }
 
@@ -223,7 +247,7 @@ internal sealed partial class RedisCollectionReplica : IDisposable
     // Under the gate.
     private async Task LoadCoreAsync(string reason)
     {
-        var reply = (RedisResult[])(await EvaluateAsync(RedisScripts.Load, [RedisChanges.FormatEpoch(Cursor.NewEpoch()), _historyCount]).ConfigureAwait(false))!;
+        var reply = (RedisResult[])(await EvaluateAsync(RedisScripts.Load, [RedisChanges.FormatEpoch(Cursor.NewEpoch()), _historyCount, _timeToLiveMs]).ConfigureAwait(false))!;
         if (!TryParseEpoch((string)reply[0]!, out var epoch))
         {
             throw new FormatException($"Collection '{Collection.Name}' has an epoch in Redis that is not 8 hex digits.");
@@ -255,9 +279,17 @@ internal sealed partial class RedisCollectionReplica : IDisposable
         }
 
         history.Reverse();
+        var oldest = (string?)reply[4];
+        Volatile.Write(ref _logFirst, string.IsNullOrEmpty(oldest) ? sequence + 1 : SequenceOf(oldest));
+        if ((string?)reply[5] == "failover")
+        {
+            Log.Failover(_logger, Collection.Name, new Cursor(epoch, sequence).ToString());
+            reason = "failover";
+        }
+
         Collection.Load(epoch, sequence, records, history);
         Log.Loaded(_logger, Collection.Name, new Cursor(epoch, sequence).ToString(), records.Count, history.Count);
-        Metrics?.Loaded(Collection.Name, reason);
+        Metrics?.Loaded(MetricsName, reason);
     }
 
     private async Task<RedisResult> EvaluateAsync(string script, RedisValue[] arguments)
@@ -274,13 +306,14 @@ internal sealed partial class RedisCollectionReplica : IDisposable
 
     private RedisValue[] WriteArguments(Cursor local, ChangeSet changes)
     {
-        var arguments = new RedisValue[5 + (5 * changes.Count)];
+        var arguments = new RedisValue[6 + (5 * changes.Count)];
         arguments[0] = RedisChanges.FormatEpoch(local.Epoch);
-        arguments[1] = _historyCount;
+        arguments[1] = _logCount;
         arguments[2] = Channel.ToString();
         arguments[3] = local.Sequence;
         arguments[4] = changes.Count;
-        var at = 5;
+        arguments[5] = _timeToLiveMs;
+        var at = 6;
         foreach (var change in changes)
         {
             arguments[at++] = RedisChanges.Kind(change.Kind);
@@ -291,6 +324,31 @@ internal sealed partial class RedisCollectionReplica : IDisposable
         }
 
         return arguments;
+    }
+
+    /// <inheritdoc/>
+    public bool Covers(Cursor from, long current) =>
+        from.Sequence + 1 >= Math.Max(Volatile.Read(ref _logFirst), current - _logCount + 1);
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<(Cursor Cursor, ChangeSet Changes)>> ReadAsync(Cursor after, int maxEvents, CancellationToken cancellationToken)
+    {
+        var reply = (RedisResult[])(await _database.ScriptEvaluateAsync(RedisScripts.Range, _keys, [RedisChanges.FormatEpoch(after.Epoch), EntryId(after.Sequence + 1), maxEvents]).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        if ((int)reply[0] == 0)
+        {
+            return [];
+        }
+
+        var entries = (RedisResult[])reply[1]!;
+        var events = new List<(Cursor, ChangeSet)>(entries.Length);
+        foreach (var item in entries)
+        {
+            var entry = (RedisResult[])item!;
+            var fields = (RedisResult[])entry[1]!;
+            events.Add((new Cursor(after.Epoch, SequenceOf((string)entry[0]!)), RedisChanges.Decode((byte[])fields[1]!)));
+        }
+
+        return events;
     }
 
     private ChangeRefusedException Refusal(string status, int index, string id) => status switch
@@ -328,6 +386,9 @@ internal sealed partial class RedisCollectionReplica : IDisposable
 
         [LoggerMessage(6, LogLevel.Warning, "Collection {Collection}: Redis is behind this node's {Cursor} under the same epoch (it lost writes: restored from an older snapshot, or a replica was promoted); starting a new epoch", EventName = "RedisBehind")]
         public static partial void RedisBehind(ILogger logger, string collection, string cursor);
+
+        [LoggerMessage(7, LogLevel.Warning, "Collection {Collection}: Redis is not the server its epoch was written on (a replica was promoted, or the server restarted); started the new epoch at {Cursor}, and every client resets", EventName = "RedisFailover")]
+        public static partial void Failover(ILogger logger, string collection, string cursor);
 
         [LoggerMessage(5, LogLevel.Debug, "Collection {Collection}: the position check could not reach Redis", EventName = "RedisPositionCheckFailed")]
         public static partial void PositionCheckFailed(ILogger logger, string collection, Exception exception);

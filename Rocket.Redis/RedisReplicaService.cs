@@ -20,13 +20,15 @@ namespace Rocket.Redis;
 /// Starting fails (and so does the host) when Redis cannot be reached: a node that served its empty in-memory state
 /// as if it were the collection would hand out cursors that mean nothing.
 /// </remarks>
-internal sealed partial class RedisReplicaService : IHostedService, IAsyncDisposable
+internal sealed partial class RedisReplicaService : IHostedService, IFamilyInstanceSource, IAsyncDisposable
 {
     private readonly CollectionRegistry _registry;
     private readonly RedisRocketOptions _options;
     private readonly IOptionsMonitor<LiveCollectionOptions> _collectionOptions;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
+    private readonly ILogger _replicaLogger;
+    private readonly Microsoft.Extensions.DependencyInjection.IServiceProviderIsKeyedService? _keyedServices;
     private readonly IConnectionMultiplexer? _shared;
     private readonly Dictionary<string, RedisCollectionReplica> _replicas = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
@@ -41,14 +43,17 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
         IOptionsMonitor<LiveCollectionOptions> collectionOptions,
         ILoggerFactory? loggerFactory = null,
         IConnectionMultiplexer? connection = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        IServiceProvider? services = null)
     {
+        _keyedServices = services?.GetService(typeof(Microsoft.Extensions.DependencyInjection.IServiceProviderIsKeyedService)) as Microsoft.Extensions.DependencyInjection.IServiceProviderIsKeyedService;
         _metrics = meterFactory is null ? null : new RedisMetrics(meterFactory);
         _registry = registry;
         _options = options.Value;
         _collectionOptions = collectionOptions;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<RedisReplicaService>();
+        _replicaLogger = _loggerFactory.CreateLogger<RedisCollectionReplica>();
         _shared = connection;
     }
 
@@ -71,25 +76,145 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
         throw new InvalidOperationException($"Collection '{collection}' is not loaded from Redis yet: the host has not started.");
     }
 
+    /// <summary>
+    /// The replica of a registered collection, or of a family instance (matched by a family's template, and attached and
+    /// loaded first when this node does not hold it in memory).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No collection or family has that name, or the service has not started.</exception>
+    public async ValueTask<RedisCollectionReplica> GetReplicaAsync(string collection, CancellationToken cancellationToken)
+    {
+        lock (_replicas)
+        {
+            if (_replicas.TryGetValue(collection, out var replica))
+            {
+                return replica;
+            }
+        }
+
+        foreach (var family in _registry.Families)
+        {
+            if (!family.TryMatch(collection, out var values))
+            {
+                continue;
+            }
+
+            var (lookup, instance, problem) = await family.GetOrCreateAsync(key => values.TryGetValue(key, out var value) ? value : null, cancellationToken).ConfigureAwait(false);
+            if (instance is null)
+            {
+                throw new SourceUnavailableException(problem ?? $"Collection '{collection}' cannot be opened ({lookup}).", null, TimeSpan.FromSeconds(1));
+            }
+
+            lock (_replicas)
+            {
+                if (_replicas.TryGetValue(collection, out var replica) && ReferenceEquals(replica.Collection, instance))
+                {
+                    return replica;
+                }
+            }
+
+            throw new SourceUnavailableException($"Collection '{collection}' was evicted while it was being written; nothing was written.", null, TimeSpan.FromSeconds(1));
+        }
+
+        return GetReplica(collection);
+    }
+
+    /// <inheritdoc/>
+    public async Task AttachAsync(LiveCollection collection, string familyTemplate, CancellationToken cancellationToken)
+    {
+        var connection = Volatile.Read(ref _connection) ?? throw new InvalidOperationException($"Collection '{collection.Name}' cannot be loaded from Redis: the host has not started.");
+        var replica = new RedisCollectionReplica(collection, connection.GetDatabase(), _options.KeyPrefix, _collectionOptions.Get(familyTemplate).HistoryMaxEvents, _options.LogMaxEvents, _options.FamilyInstanceTimeToLive, _replicaLogger)
+        {
+            Metrics = _metrics,
+            MetricsName = familyTemplate,
+        };
+        lock (_replicas)
+        {
+            // Listed before the load, so a write that finds the instance finds its replica; a replica of an evicted
+            // instance of the same name is replaced (its own subscription is dropped by Detach).
+            _replicas[collection.Name] = replica;
+        }
+
+        try
+        {
+            await SubscribeAndLoadAsync(connection, replica, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Detach(collection);
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Detach(LiveCollection collection)
+    {
+        RedisCollectionReplica? replica;
+        lock (_replicas)
+        {
+            if (!_replicas.TryGetValue(collection.Name, out replica) || !ReferenceEquals(replica.Collection, collection))
+            {
+                return;
+            }
+
+            _replicas.Remove(collection.Name);
+        }
+
+        _ = UnsubscribeAsync(replica);
+    }
+
+    private async Task UnsubscribeAsync(RedisCollectionReplica replica)
+    {
+        try
+        {
+            // Only this replica's queue: a new instance of the same name may have subscribed the channel already.
+            if (replica.Subscription is { } queue)
+            {
+                await queue.UnsubscribeAsync().ConfigureAwait(false);
+            }
+        }
+#pragma warning disable CA1031 // Unsubscribing is best effort: a dropped connection has no subscription left anyway.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.UnsubscribeFailed(_logger, replica.Collection.Name, e);
+        }
+
+        // Not disposed: a position check or a message may still be running on it, and its gate holds no handle.
+    }
+
+    private async Task SubscribeAndLoadAsync(IConnectionMultiplexer connection, RedisCollectionReplica replica, CancellationToken cancellationToken)
+    {
+        // Subscribed before the load, so nothing published in between is missed (an event the load already holds is
+        // skipped by its sequence).
+        var queue = await connection.GetSubscriber().SubscribeAsync(replica.Channel).ConfigureAwait(false);
+        replica.Subscription = queue;
+        queue.OnMessage(message => OnMessageAsync(replica, message.Message));
+        await replica.LoadAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        RefuseCollectionsWithTheirOwnStore();
         Volatile.Write(ref _connection, _shared ?? (_owned = await ConnectAsync().ConfigureAwait(false)));
         var database = _connection.GetDatabase();
-        var subscriber = _connection.GetSubscriber();
-        var logger = _loggerFactory.CreateLogger<RedisCollectionReplica>();
         foreach (var collection in _registry.Collections)
         {
-            var replica = new RedisCollectionReplica(collection, database, _options.KeyPrefix, _collectionOptions.Get(collection.Name).HistoryMaxEvents, logger) { Metrics = _metrics };
-
-            // Subscribed before the load, so nothing published in between is missed (an event the load already
-            // holds is skipped by its sequence).
-            var queue = await subscriber.SubscribeAsync(replica.Channel).ConfigureAwait(false);
-            queue.OnMessage(message => OnMessageAsync(replica, message.Message));
-            await replica.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var replica = new RedisCollectionReplica(collection, database, _options.KeyPrefix, _collectionOptions.Get(collection.Name).HistoryMaxEvents, _options.LogMaxEvents, null, _replicaLogger)
+            {
+                Metrics = _metrics,
+                MetricsName = collection.Name,
+            };
+            await SubscribeAndLoadAsync(_connection, replica, cancellationToken).ConfigureAwait(false);
             lock (_replicas)
             {
                 _replicas.Add(collection.Name, replica);
             }
+        }
+
+        // Family instances live in Redis too: each is attached when the family creates it on this node.
+        foreach (var family in _registry.Families)
+        {
+            family.Source = this;
         }
 
         _connection.ConnectionRestored += OnConnectionRestored;
@@ -105,7 +230,10 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
             _connection.ConnectionRestored -= OnConnectionRestored;
             foreach (var replica in Replicas())
             {
-                await _connection.GetSubscriber().UnsubscribeAsync(replica.Channel).ConfigureAwait(false);
+                if (replica.Subscription is { } queue)
+                {
+                    await queue.UnsubscribeAsync().ConfigureAwait(false);
+                }
             }
         }
     }
@@ -121,6 +249,29 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
         if (_owned is not null)
         {
             await _owned.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    // A collection with its own store (AddCollection<TStore>) is loaded from, and written through, that store on each node;
+    // Redis would be a second truth beside it, and nothing would keep the two, or several nodes' stores, in step (a
+    // write on one node reaching another node's subscribers needs the log and the sequence in one place, committed with
+    // the record). Refused at startup rather than half-working. The store's service type lives in Rocket.AspNetCore,
+    // which this package does not depend on, so it is looked up by name.
+    private void RefuseCollectionsWithTheirOwnStore()
+    {
+        if (_keyedServices is null || Type.GetType("Rocket.AspNetCore.ICollectionStore, Rocket.AspNetCore") is not { } storeType)
+        {
+            return;
+        }
+
+        foreach (var collection in _registry.Collections)
+        {
+            if (_keyedServices.IsKeyedService(storeType, collection.Name))
+            {
+                throw new InvalidOperationException(
+                    $"Collection '{collection.Name}' has its own store (AddCollection<TStore>) and AddRedis puts every collection in Redis: " +
+                    "a collection cannot have two stores. Keep it in its store on one node, or register it with AddCollection (no store) so that Redis holds its records.");
+            }
         }
     }
 
@@ -225,6 +376,9 @@ internal sealed partial class RedisReplicaService : IHostedService, IAsyncDispos
 
         [LoggerMessage(11, LogLevel.Warning, "Collection {Collection}: a Redis event could not be applied; the position check will repair the replica", EventName = "RedisMessageFailed")]
         public static partial void MessageFailed(ILogger logger, string collection, Exception exception);
+
+        [LoggerMessage(13, LogLevel.Debug, "Collection {Collection}: unsubscribing its Redis channel failed", EventName = "RedisUnsubscribeFailed")]
+        public static partial void UnsubscribeFailed(ILogger logger, string collection, Exception exception);
 
         [LoggerMessage(12, LogLevel.Warning, "Collection {Collection}: the position check failed", EventName = "RedisCheckFailed")]
         public static partial void CheckFailed(ILogger logger, string collection, Exception exception);

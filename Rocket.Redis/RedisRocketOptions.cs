@@ -24,4 +24,19 @@ public sealed class RedisRocketOptions
     /// within this, and the replica catches up from the log or reloads.
     /// </summary>
     public TimeSpan PositionCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How many events each collection's log in Redis keeps (at least; trimmed with <c>MAXLEN ~</c>). Default 10,000.
+    /// A cursor older than a node's in-memory history (<c>LiveCollectionOptions.HistoryMaxEvents</c>) but still in this
+    /// log is replayed from Redis, in pages, on any node; past it a client gets a reset. Never less than the history:
+    /// the larger of the two is used. Give every node the same value.
+    /// </summary>
+    public int LogMaxEvents { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long Redis keeps a collection family instance's keys after its last write or its last position check by a
+    /// node that holds it in memory. Default 7 days; <see langword="null"/> keeps them until deleted. Once expired, the
+    /// instance's next use starts it empty under a new epoch (clients reset). Registered collections never expire.
+    /// </summary>
+    public TimeSpan? FamilyInstanceTimeToLive { get; set; } = TimeSpan.FromDays(7);
 }

@@ -5,21 +5,16 @@ using Rocket.Live;
 
 namespace Rocket.Redis;
 
-// Commits each change set in Redis, from where every node's replica (this one's first) gets it.
-// A collection that is not in Redis (a family instance, which lives in this node's memory) is written here directly.
-internal sealed class RedisRocketPublisher(RedisReplicaService service, CollectionRegistry registry) : IRocketPublisher
+// Commits each change set in Redis, from where every node's replica (this one's first) gets it: a registered
+// collection's, or a family instance's (loaded on this node first if it does not hold it).
+internal sealed class RedisRocketPublisher(RedisReplicaService service) : IRocketPublisher
 {
-    public ValueTask<Cursor> PublishAsync(string collection, ChangeSet changes, CancellationToken cancellationToken = default)
+    public async ValueTask<Cursor> PublishAsync(string collection, ChangeSet changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(changes);
-        // The registered collections live in Redis; family instances do not.
-        if (registry.TryGetRegisteredCollection(collection, out _))
-        {
-            // A collection fed by an outside source (a table) refuses the app's own writes.
-            return service.GetReplica(collection).CommitFromAppAsync(changes, cancellationToken);
-        }
-
-        return ValueTask.FromResult(registry.GetCollection(collection).Apply(changes));
+        var replica = await service.GetReplicaAsync(collection, cancellationToken).ConfigureAwait(false);
+        // A collection fed by an outside source (a table) refuses the app's own writes.
+        return await replica.CommitFromAppAsync(changes, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -3,55 +3,98 @@ namespace Rocket.Redis;
 /// <summary>
 /// The Lua scripts every write and every load runs. Each runs atomically in Redis, so a collection's records, its
 /// sequence and its log never disagree, whichever node writes. Keys: meta (a hash: <c>epoch</c>, 8 hex digits;
-/// <c>seq</c>, decimal), records (a hash: id → JSON), log (a stream whose entry ids are <c>&lt;seq&gt;-0</c>), all under
-/// one hash tag so a Redis Cluster keeps them in one slot.
+/// <c>seq</c>, decimal; <c>replid</c>, the replication id of the Redis the epoch belongs to), records (a hash: id →
+/// JSON), log (a stream whose entry ids are <c>&lt;seq&gt;-0</c>), all under one hash tag so a Redis Cluster keeps them
+/// in one slot.
 /// </summary>
+/// <remarks>
+/// Redis's replication id (<c>master_replid</c> of <c>INFO replication</c>) is part of what an epoch stands for: a
+/// replica shares its primary's id until it is promoted, and a promoted replica (or a restarted server) gets a new one.
+/// A Redis whose id is not the one in meta may lack writes that clients saw under the epoch (replication is
+/// asynchronous), so its state starts a new epoch before anything is read or written under the old one. Every script
+/// reads the id itself, in the same atomic step as the data.
+/// </remarks>
 internal static class RedisScripts
 {
-    /// <summary>
-    /// Loads a collection: its epoch (created, with an empty state, when the meta key is missing: a new, flushed or
-    /// evicted Redis), its sequence, every record and the newest log entries, all read at one instant.
-    /// KEYS: meta, records, log. ARGV: a fresh epoch for a new collection, how many log entries to return.
-    /// Returns: epoch, seq, [id, value, ...], [[entry id, [field, value]], ...] newest first.
-    /// </summary>
-    public const string Load =
+    // The replication id of the Redis running the script.
+    private const string ReplicationId =
         """
-        local epoch = redis.call('HGET', KEYS[1], 'epoch')
-        if not epoch then
-          -- Whatever is left of an older incarnation (records without a meta) must not leak into the new epoch.
-          redis.call('DEL', KEYS[2], KEYS[3])
-          redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 0)
-          epoch = ARGV[1]
+        local function replid()
+          return string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)') or ''
         end
-        local seq = redis.call('HGET', KEYS[1], 'seq')
-        local records = redis.call('HGETALL', KEYS[2])
-        local history = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', ARGV[2])
-        return {epoch, seq, records, history}
+        local function expire(ttl)
+          if tonumber(ttl) > 0 then
+            redis.call('PEXPIRE', KEYS[1], ttl)
+            redis.call('PEXPIRE', KEYS[2], ttl)
+            redis.call('PEXPIRE', KEYS[3], ttl)
+          end
+        end
+
         """;
 
     /// <summary>
-    /// Commits one change set, all or nothing: checks the epoch the node holds, every change against the records
-    /// (create of an existing id, update or destroy of a missing one, a conditional change whose record differs), then
-    /// writes the records, increments the sequence, appends the changes to the log (trimmed to the history length) and
-    /// publishes them. KEYS: meta, records, log. ARGV: the node's epoch, the log's length, the channel, the node's
-    /// sequence, the number of changes, then five per change: kind (c, u, d), id, value, whether it is conditional (1 or
-    /// 0), the expected value. Returns {'OK', seq}; {'EPOCH', epoch or ''}; {'BEHIND'} when Redis's sequence is behind
-    /// the node's (Redis lost writes the node saw: restored from an older snapshot, or a replica promoted before it had
-    /// them); or {'EXISTS'|'NOTFOUND'|'PRECONDITION', change index, id}.
+    /// Loads a collection: its epoch (created, with an empty state, when the meta key is missing: a new, flushed or
+    /// evicted Redis; renewed, keeping the records but not the log, when the meta was written on another Redis: a
+    /// promoted replica), its sequence, every record and the newest log entries, all read at one instant.
+    /// KEYS: meta, records, log. ARGV: a fresh epoch, how many log entries to return, a time to live in milliseconds for
+    /// the keys (0: none). Returns: epoch, seq, [id, value, ...], [[entry id, [field, value]], ...] newest first, the id
+    /// of the log's oldest entry (or ''), and what happened to the epoch ('' kept, 'new', 'failover').
     /// </summary>
-    public const string Write =
+    public const string Load = ReplicationId +
         """
+        local id = replid()
         local epoch = redis.call('HGET', KEYS[1], 'epoch')
-        if epoch ~= ARGV[1] then
+        local happened = ''
+        if not epoch then
+          -- Whatever is left of an older incarnation (records without a meta) must not leak into the new epoch.
+          redis.call('DEL', KEYS[2], KEYS[3])
+          redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 0, 'replid', id)
+          epoch = ARGV[1]
+          happened = 'new'
+        elseif redis.call('HGET', KEYS[1], 'replid') ~= id then
+          redis.call('DEL', KEYS[3])
+          redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'replid', id)
+          epoch = ARGV[1]
+          happened = 'failover'
+        end
+        expire(ARGV[3])
+        local seq = redis.call('HGET', KEYS[1], 'seq')
+        local records = redis.call('HGETALL', KEYS[2])
+        local history = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', ARGV[2])
+        local oldest = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
+        local first = ''
+        if oldest[1] then
+          first = oldest[1][1]
+        end
+        return {epoch, seq, records, history, first, happened}
+        """;
+
+    /// <summary>
+    /// Commits one change set, all or nothing: checks the epoch the node holds (and that Redis is the one it belongs
+    /// to), every change against the records (create of an existing id, update or destroy of a missing one, a
+    /// conditional change whose record differs), then writes the records, increments the sequence, appends the changes
+    /// to the log (trimmed with <c>MAXLEN ~</c>, which keeps at least that many entries) and publishes them. KEYS: meta,
+    /// records, log. ARGV: the node's epoch, the log's length, the channel, the node's sequence, the number of changes,
+    /// a time to live in milliseconds for the keys (0: none), then five per change: kind (c, u, d), id, value, whether it
+    /// is conditional (1 or 0), the expected value. Returns {'OK', seq}; {'EPOCH', epoch or ''} (another epoch, or a
+    /// Redis the epoch does not belong to: reload); {'BEHIND'} when Redis's sequence is behind the node's (Redis lost
+    /// writes the node saw: restored from an older snapshot, or a replica promoted before it had them); or
+    /// {'EXISTS'|'NOTFOUND'|'PRECONDITION', change index, id}.
+    /// </summary>
+    public const string Write = ReplicationId +
+        """
+        local meta = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'replid')
+        local epoch = meta[1]
+        if epoch ~= ARGV[1] or meta[3] ~= replid() then
           return {'EPOCH', epoch or ''}
         end
-        if tonumber(redis.call('HGET', KEYS[1], 'seq')) < tonumber(ARGV[4]) then
+        if tonumber(meta[2]) < tonumber(ARGV[4]) then
           return {'BEHIND'}
         end
         local n = tonumber(ARGV[5])
         local staged = {}
         for i = 0, n - 1 do
-          local at = 6 + i * 5
+          local at = 7 + i * 5
           local kind, id = ARGV[at], ARGV[at + 1]
           local exists = staged[id]
           if exists == nil then
@@ -70,7 +113,7 @@ internal static class RedisScripts
         end
         local parts = {}
         for i = 0, n - 1 do
-          local at = 6 + i * 5
+          local at = 7 + i * 5
           if ARGV[at] == 'd' then
             redis.call('HDEL', KEYS[2], ARGV[at + 1])
           else
@@ -84,8 +127,41 @@ internal static class RedisScripts
         local changes = table.concat(parts)
         local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
         redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'c', changes)
+        expire(ARGV[6])
         redis.call('PUBLISH', ARGV[3], epoch .. ' ' .. seq .. ' ' .. changes)
         return {'OK', tostring(seq)}
+        """;
+
+    /// <summary>
+    /// A node's position check: the epoch and sequence in meta, and whether Redis is the one the epoch belongs to (1 or
+    /// 0); refreshes the keys' time to live. KEYS: meta, records, log. ARGV: a time to live in milliseconds (0: none).
+    /// Returns {epoch or '', seq or '0', 1|0}.
+    /// </summary>
+    public const string Position = ReplicationId +
+        """
+        local meta = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'replid')
+        if not meta[1] then
+          return {'', '0', 0}
+        end
+        expire(ARGV[1])
+        local same = 0
+        if meta[3] == replid() then
+          same = 1
+        end
+        return {meta[1], meta[2], same}
+        """;
+
+    /// <summary>
+    /// Reads log entries for a replay, only if the collection is still in that epoch on the Redis it belongs to.
+    /// KEYS: meta, records, log. ARGV: the epoch, the first entry id, how many entries. Returns {1, entries} or {0}.
+    /// </summary>
+    public const string Range = ReplicationId +
+        """
+        local meta = redis.call('HMGET', KEYS[1], 'epoch', 'replid')
+        if meta[1] ~= ARGV[1] or meta[2] ~= replid() then
+          return {0}
+        end
+        return {1, redis.call('XRANGE', KEYS[3], ARGV[2], '+', 'COUNT', ARGV[3])}
         """;
 
     /// <summary>
@@ -94,12 +170,12 @@ internal static class RedisScripts
     /// node may have renewed it first). The records stay (they are what Redis holds); the log of the old epoch goes.
     /// KEYS: meta, records, log. ARGV: the epoch, the node's sequence, the new epoch. Returns 1 when renewed, else 0.
     /// </summary>
-    public const string Renew =
+    public const string Renew = ReplicationId +
         """
         local epoch = redis.call('HGET', KEYS[1], 'epoch')
         local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
         if epoch == ARGV[1] and seq < tonumber(ARGV[2]) then
-          redis.call('HSET', KEYS[1], 'epoch', ARGV[3])
+          redis.call('HSET', KEYS[1], 'epoch', ARGV[3], 'replid', replid())
           redis.call('DEL', KEYS[3])
           return 1
         end

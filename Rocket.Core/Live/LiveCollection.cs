@@ -65,6 +65,12 @@ public sealed class LiveCollection : IDisposable
     private bool _disposed;
     private uint _epoch;
 
+    /// <summary>
+    /// The log a source keeps beyond this collection's history, or <see langword="null"/>: a cursor of the current epoch
+    /// older than the history is replayed from it (see <see cref="IHistorySource"/>) instead of getting a reset.
+    /// </summary>
+    public IHistorySource? HistorySource { get; set; }
+
     // Set once a source (Redis, a database) loads the collection: from then on only the source writes to it.
     private bool _replica;
 
@@ -593,7 +599,7 @@ public sealed class LiveCollection : IDisposable
             }
 
             subscription.EventLog = _log;
-            if (!(parsed && TryReplay(subscription, framer, from)))
+            if (!(parsed && (TryReplay(subscription, framer, from) || TryReplayFromSource(subscription, from))))
             {
                 var reset = GetReset();
                 subscription.EnqueueReset(reset.GetFrame(framer, _frameBuffer));
@@ -1015,6 +1021,33 @@ public sealed class LiveCollection : IDisposable
         subscription.EnqueueReplay(first, (int)missing, bytes);
         subscription.StartCursor = from;
         return true;
+    }
+
+    // A cursor of this epoch older than the history, or whose replay does not fit the queue: when the source's log still
+    // holds the events after it, the subscription reads them from there in pages before it goes on with the events that
+    // follow the current one, which it is registered for now. So the hand-over has no gap and no duplicate.
+    private bool TryReplayFromSource(Subscription subscription, Cursor from)
+    {
+        if (HistorySource is not { } source || from.Epoch != _epoch || from.Sequence >= _sequence || !source.Covers(from, _sequence))
+        {
+            return false;
+        }
+
+        subscription.ReplayFromSource(source, from, _sequence);
+        subscription.StartCursor = from;
+        return true;
+    }
+
+    // An event read from the source's log, encoded as the history loaded from a source is (whole-record replaces), for
+    // one subscriber's replay.
+    internal LiveEvent EncodeFromSource(Cursor cursor, ChangeSet changes)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Encode(changes, apply: false);
+            return new LiveEvent(Name, cursor, _patchBuffer.WrittenSpan.ToArray(), isReset: false);
+        }
     }
 
     // One reset per state, shared by every subscriber that needs it until the next change.

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using Rocket.Diagnostics;
@@ -40,6 +41,9 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     private int _wroteSinceHeartbeat;
     private ITimer? _closeTimer;
     private SentTotals? _sentTotals; // this subscriber's collection and transport, found at its first measured write
+
+    // The events to read from the collection's source before the queue's, when the cursor was older than the history.
+    private SourceReplay? _sourceReplay;
 
     internal Subscription(LiveCollection owner, ITransport transport)
     {
@@ -145,6 +149,10 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     // Called under the collection's lock when subscribing: the events a cursor missed, already checked by Fits.
     internal void EnqueueReplay(long first, int count, long bytes) => _queue.EnqueueReplay(first, count, bytes);
 
+    // Called under the collection's lock when subscribing: the events after `from` up to `through` are read from the
+    // source's log by the loop, before the events the queue gets from `through` + 1 on.
+    internal void ReplayFromSource(IHistorySource source, Cursor from, long through) => _sourceReplay = new SourceReplay(source, from, through);
+
     // Called under the collection's lock when subscribing: the reset, which is not in the log, goes first.
     internal void EnqueueReset(byte[] frame) => _queue.EnqueueReset(frame);
 
@@ -204,6 +212,12 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     {
         try
         {
+            if (_sourceReplay is { } replay)
+            {
+                _sourceReplay = null;
+                await ReplayFromSourceAsync(replay).ConfigureAwait(false);
+            }
+
             while (true)
             {
                 if (!_queue.TryTake(out var lone, out var next, out var frames, out _))
@@ -341,6 +355,76 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         }
     }
 
+    // Writes the events a source's log holds after the cursor, page by page; the live events meanwhile wait in the queue,
+    // within its limits as always. If the log no longer has them all (trimmed, another epoch, the source unreachable) the
+    // subscriber is told to reconnect: its cursor then is the last event it got, and it resumes or gets a reset.
+    private async Task ReplayFromSourceAsync(SourceReplay replay)
+    {
+        var after = replay.From;
+        var scratch = new ArrayBufferWriter<byte>(1024);
+        var framer = Transport.Framer;
+        while (after.Sequence < replay.Through && Volatile.Read(ref _closeReason) is null)
+        {
+            var wanted = (int)Math.Min(SourceReplayPage, replay.Through - after.Sequence);
+            IReadOnlyList<(Cursor Cursor, ChangeSet Changes)> page;
+            try
+            {
+                page = await replay.Source.ReadAsync(after, wanted, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The source failed, not the transport: the subscriber is told to reconnect, the collection goes on.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                if (End(SourceHistoryUnavailable))
+                {
+                    Log.SourceReplayFailed(_owner.Logger, _owner.Name, Transport.Descriptor.Name, exception);
+                }
+
+                return;
+            }
+
+            if (page.Count == 0)
+            {
+                End(SourceHistoryUnavailable);
+                return;
+            }
+
+            var frames = new ReadOnlyMemory<byte>[page.Count];
+            long bytes = 0;
+            for (var i = 0; i < page.Count; i++)
+            {
+                var (cursor, changes) = page[i];
+                if (cursor.Epoch != after.Epoch || cursor.Sequence != after.Sequence + 1)
+                {
+                    End(SourceHistoryUnavailable);
+                    return;
+                }
+
+                var liveEvent = _owner.EncodeFromSource(cursor, changes);
+                scratch.ResetWrittenCount();
+                framer.Frame(liveEvent, scratch);
+                frames[i] = scratch.WrittenSpan.ToArray();
+                bytes += frames[i].Length;
+                after = cursor;
+            }
+
+            for (var at = 0; at < frames.Length; at += MaxBatch)
+            {
+                await Transport.WriteManyAsync(frames.AsMemory(at, Math.Min(MaxBatch, frames.Length - at)), _stop.Token).ConfigureAwait(false);
+            }
+
+            Volatile.Write(ref _wroteSinceHeartbeat, 1);
+            if (_owner.Metrics is { } metrics)
+            {
+                CountSent(metrics, frames.Length, bytes);
+            }
+        }
+    }
+
     // After a write of `count` events from `first` on: what was sent, and how long the first of them took to get out.
     private void Measure(RocketMetrics metrics, long first, int count, long bytes)
     {
@@ -361,6 +445,13 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
             (_sentTotals ??= metrics.SentTotalsFor(_owner.MetricsName, Transport.Descriptor.Name)).Add(count, bytes);
         }
     }
+
+    // How many events one read of a source's log asks for.
+    private const int SourceReplayPage = 512;
+
+    private static readonly CloseReason SourceHistoryUnavailable = new(CloseStatus.ShuttingDown, "the events after your cursor could not be read from the collection's store; reconnect and resume from your last cursor");
+
+    private sealed record SourceReplay(IHistorySource Source, Cursor From, long Through);
 
     // The frame of the log's event `sequence` for this transport, or null when the log no longer holds it.
     private byte[]? FrameAt(long sequence) => EventLog.TryGet(sequence)?.FindFrame(Transport.Framer);

@@ -154,6 +154,93 @@ public sealed class FailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FailoverToAReplicaThatLackedTheLastWrites_NoNodeSawThem_NewEpochAndClientsReset()
+    {
+        // A second redis-server replicates the first; it stops receiving before the last two writes (as a lagging
+        // replica would), the primary dies with them and the replica is promoted with REPLICAOF NO ONE. The node that
+        // saw the lost writes is gone too, so only the replication id can tell the promoted server is not the epoch's.
+        await using var replica = await RedisProcess.StartAsync();
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(replica.Configuration + ",allowAdmin=true"))
+        {
+            await admin.GetDatabase().ExecuteAsync("REPLICAOF", "127.0.0.1", _redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        string seen;
+        {
+            await using var node = await RedisNode.StartAsync(_redis, "fo");
+            await node.PostAsync("""{"n":1}""");
+            await node.PostAsync("""{"n":2}""");
+            await WaitReplicatedAsync(replica, "{fo:messages}:meta", 2);
+
+            // The replica's link is cut (it now follows a port nobody listens on) before the writes it will lack.
+            await using (var admin = await ConnectionMultiplexer.ConnectAsync(replica.Configuration + ",allowAdmin=true"))
+            {
+                await admin.GetDatabase().ExecuteAsync("REPLICAOF", "127.0.0.1", "1");
+            }
+
+            using var stream = await node.OpenStreamAsync();
+            await stream.NextPatchAsync();
+            await node.PostAsync("""{"n":3}""");
+            seen = (await stream.NextPatchAsync()).Id;
+            await node.PostAsync("""{"n":4}""");
+        }
+
+        _redis.Kill();
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(replica.Configuration + ",allowAdmin=true"))
+        {
+            await admin.GetDatabase().ExecuteAsync("REPLICAOF", "NO", "ONE");
+        }
+
+        // A node on the promoted server: its epoch is new, so the client that saw n=3 under the old one gets a reset of
+        // what the server has (n=1, n=2 and the new write), never a replay that skips or repeats.
+        await using var promoted = await RedisNode.StartAsync(replica, "fo");
+        await promoted.PostAsync("""{"n":5}""");
+        await promoted.PostAsync("""{"n":6}""");
+        using var again = await promoted.OpenStreamAsync(seen);
+        var reset = await again.NextPatchAsync();
+        Assert.StartsWith("""[{"op":"replace","path":"","value":""", reset.Patch, StringComparison.Ordinal);
+        Assert.NotEqual(seen[..8], reset.Id[..8]);
+        Assert.Contains("\"n\":2", reset.Patch, StringComparison.Ordinal);
+        Assert.Contains("\"n\":6", reset.Patch, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"n\":3", reset.Patch, StringComparison.Ordinal);
+        Assert.Contains("a replica was promoted", promoted.Logs.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FailoverWhileANodeRuns_ItsStreamsAreClosedAndResetInTheNewEpoch()
+    {
+        // The node is pointed at both servers; StackExchange.Redis follows the primary when the old one is gone.
+        await using var replica = await RedisProcess.StartAsync();
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(replica.Configuration + ",allowAdmin=true"))
+        {
+            await admin.GetDatabase().ExecuteAsync("REPLICAOF", "127.0.0.1", _redis.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        var both = $"127.0.0.1:{_redis.Port},127.0.0.1:{replica.Port},abortConnect=false,connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000";
+        await using var node = await RedisNode.StartAsync(both, "fr");
+        await node.PostAsync("""{"n":1}""");
+        await WaitReplicatedAsync(replica, "{fr:messages}:meta", 1);
+
+        using var stream = await node.OpenStreamAsync();
+        var start = await stream.NextPatchAsync();
+        _redis.Kill();
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(replica.Configuration + ",allowAdmin=true"))
+        {
+            await admin.GetDatabase().ExecuteAsync("REPLICAOF", "NO", "ONE");
+        }
+
+        // Whatever the promoted server holds, the node cannot know it has every write: a new epoch, and a reset.
+        var close = await stream.NextAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal("close", close?.Type);
+        var id = await PostWhenAcceptedAsync(node, """{"n":2}""");
+        using var again = await node.OpenStreamAsync(start.Id);
+        var reset = await again.NextPatchAsync();
+        Assert.StartsWith("""[{"op":"replace","path":"","value":""", reset.Patch, StringComparison.Ordinal);
+        Assert.NotEqual(start.Id[..8], reset.Id[..8]);
+        Assert.Contains(id, reset.Patch, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RedisPaused_WritesTimeOutAs503_StreamCarriesOnAfterwards()
     {
         await using var node = await RedisNode.StartAsync(_redis, "p");
@@ -179,6 +266,22 @@ public sealed class FailureTests : IAsyncLifetime
             patch = (await stream.NextPatchAsync()).Patch;
         }
         while (!patch.Contains(id, StringComparison.Ordinal));
+    }
+
+    // Waits until the replica holds the collection at `sequence` (the initial sync and replication are asynchronous).
+    private static async Task WaitReplicatedAsync(RedisProcess replica, string meta, long sequence)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(replica.Configuration + ",allowAdmin=true");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((long?)await connection.GetDatabase().HashGetAsync(meta, "seq") != sequence)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("the replica did not catch up: " + await connection.GetDatabase().ExecuteAsync("INFO", "replication"));
+            }
+
+            await Task.Delay(20);
+        }
     }
 
     // Redis may take a moment to answer again after a pause; a 503 in that moment is the documented answer.

@@ -42,7 +42,10 @@ public sealed class RedisNode : IAsyncDisposable
 
     public IRocketPublisher Publisher => App.Services.GetRequiredService<IRocketPublisher>();
 
-    public static async Task<RedisNode> StartAsync(RedisProcess redis, string keyPrefix, Action<LiveCollectionOptions>? collection = null)
+    public static Task<RedisNode> StartAsync(RedisProcess redis, string keyPrefix, Action<LiveCollectionOptions>? collection = null, Action<RedisRocketOptions>? options = null, Action<CollectionFamilyOptions>? family = null) =>
+        StartAsync(redis.Configuration, keyPrefix, collection, options, family);
+
+    public static async Task<RedisNode> StartAsync(string configuration, string keyPrefix, Action<LiveCollectionOptions>? collection = null, Action<RedisRocketOptions>? options = null, Action<CollectionFamilyOptions>? family = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -56,13 +59,14 @@ public sealed class RedisNode : IAsyncDisposable
                 o.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
                 collection?.Invoke(o);
             })
-            .AddCollectionFamily("rooms/{room}/messages")
+            .AddCollectionFamily("rooms/{room}/messages", family)
             .AddSseTransport()
             .AddRedis(o =>
             {
-                o.Configuration = redis.Configuration;
+                o.Configuration = configuration;
                 o.KeyPrefix = keyPrefix;
                 o.PositionCheckInterval = TimeSpan.FromMilliseconds(200);
+                options?.Invoke(o);
             });
         builder.Services.AddHealthChecks().AddRocket().AddRocketRedis();
         var app = builder.Build();
@@ -72,25 +76,25 @@ public sealed class RedisNode : IAsyncDisposable
         return new RedisNode(app, new Uri(app.Urls.Single() + "/")) { Logs = logs };
     }
 
-    public async Task<string> PostAsync(string json)
+    public async Task<string> PostAsync(string json, string collection = Collection)
     {
-        using var response = await Client.PostAsync(Collection, new StringContent(json, Encoding.UTF8, "application/json"));
+        using var response = await Client.PostAsync(collection, new StringContent(json, Encoding.UTF8, "application/json"));
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST answered {response.StatusCode}; the node logged: {Logs}");
         return JsonElement.Parse(await response.Content.ReadAsStringAsync()).GetProperty("id").GetString()!;
     }
 
     /// <summary>The keyed document and its cursor, as GET returns them.</summary>
-    public async Task<(string Body, string Cursor)> GetKeyedAsync()
+    public async Task<(string Body, string Cursor)> GetKeyedAsync(string collection = Collection)
     {
-        using var response = await Client.GetAsync(Collection + "?form=keyed");
+        using var response = await Client.GetAsync(collection + "?form=keyed");
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadAsStringAsync(), response.Headers.GetValues("Last-Event-ID").Single());
     }
 
     /// <summary>Opens an SSE stream (optionally resuming from <paramref name="cursor"/>) and returns its events as they come.</summary>
-    public async Task<EventStreamReader> OpenStreamAsync(string? cursor = null)
+    public async Task<EventStreamReader> OpenStreamAsync(string? cursor = null, string collection = Collection)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, Collection);
+        var request = new HttpRequestMessage(HttpMethod.Get, collection);
         request.Headers.Accept.ParseAdd("text/event-stream");
         if (cursor is not null)
         {

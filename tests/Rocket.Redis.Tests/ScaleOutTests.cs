@@ -7,6 +7,8 @@ using System.Text.Json;
 using System.Text;
 using System.Threading.Tasks;
 using System;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Rocket.Live;
 using Rocket.Testing;
 using StackExchange.Redis;
@@ -28,18 +30,118 @@ public sealed class ScaleOutTests : IAsyncLifetime
     private static string Prefix() => "t" + Guid.NewGuid().ToString("N")[..8];
 
     [Fact]
-    public async Task FamilyInstance_OnANodeOnRedis_LivesInThatNodesMemory_WritesAndStreams()
+    public async Task FamilyInstance_WriteOnA_StreamOnBReceivesIt_ResumesOnEitherNode()
     {
-        await using var node = await RedisNode.StartAsync(_redis, "family");
-        using var created = await node.Client.PostAsync("rooms/lobby/messages", new StringContent("""{"text":"hi"}""", Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var body = await node.Client.GetStringAsync("rooms/lobby/messages");
-        Assert.Contains("\"text\":\"hi\"", body, StringComparison.Ordinal);
+        const string Room = "rooms/a/messages";
+        var prefix = Prefix();
+        await using var a = await RedisNode.StartAsync(_redis, prefix);
+        await using var b = await RedisNode.StartAsync(_redis, prefix);
+        using var stream = await b.OpenStreamAsync(collection: Room);
+        var reset = await stream.NextPatchAsync();
+        Assert.Equal("""[{"op":"replace","path":"","value":{"messages":{}}}]""", reset.Patch);
 
-        // Not in Redis: the registered collection's keys are there, no key of the room.
-        await using var admin = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration + ",allowAdmin=true");
-        var keys = admin.GetServers().Single().Keys(pattern: "*").Select(static k => k.ToString()).ToArray();
-        Assert.DoesNotContain(keys, static k => k.Contains("rooms", StringComparison.Ordinal));
+        var first = await a.PostAsync("""{"text":"from a"}""", Room);
+        var added = await stream.NextPatchAsync();
+        Assert.Contains($"\"path\":\"/messages/{first}\"", added.Patch, StringComparison.Ordinal);
+
+        // Written on B, resumed on A from the cursor B's stream saw: exactly the events after it.
+        var second = await b.PostAsync("""{"text":"from b"}""", Room);
+        var third = await b.PostAsync("""{"text":"from b again"}""", Room);
+        using var resumed = await a.OpenStreamAsync(added.Id, Room);
+        Assert.Contains($"/messages/{second}", (await resumed.NextPatchAsync()).Patch, StringComparison.Ordinal);
+        var last = await resumed.NextPatchAsync();
+        Assert.Contains($"/messages/{third}", last.Patch, StringComparison.Ordinal);
+
+        // Both nodes answer GET alike, with the cursor of the last event; the room has its own keys and epoch in Redis.
+        var onA = await a.GetKeyedAsync(Room);
+        Assert.Equal(onA, await b.GetKeyedAsync(Room));
+        Assert.Equal(last.Id, onA.Cursor);
+        Assert.NotEqual(a.Live.Epoch.ToString("x8", System.Globalization.CultureInfo.InvariantCulture), last.Id[..8]);
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
+        var ttl = await admin.GetDatabase().KeyTimeToLiveAsync($"{{{prefix}:{Room}}}:meta");
+        Assert.True(ttl > TimeSpan.Zero, "a family instance's keys expire (FamilyInstanceTimeToLive)");
+        Assert.Null(await admin.GetDatabase().KeyTimeToLiveAsync($"{{{prefix}:{RedisNode.Collection}}}:meta"));
+    }
+
+    [Fact]
+    public async Task FamilyInstance_EvictedFromANodesMemory_KeptInRedis_ResumesAfterReload()
+    {
+        const string Room = "rooms/b/messages";
+        var prefix = Prefix();
+        // Idle instances are evicted from memory at once (swept every 75 ms).
+        await using var a = await RedisNode.StartAsync(_redis, prefix, family: o => o.IdleTimeout = TimeSpan.FromMilliseconds(300));
+        await a.PostAsync("""{"n":1}""", Room);
+        var (_, cursor) = await a.GetKeyedAsync(Room);
+        var second = await a.PostAsync("""{"n":2}""", Room);
+
+        var family = a.App.Services.GetRequiredService<CollectionRegistry>().Families.Single();
+        await WaitForAsync(() => !family.TryGetInstance(Room, out _));
+
+        // Loaded again from Redis on its next use: same records, same epoch, and the old cursor still resumes.
+        using var stream = await a.OpenStreamAsync(cursor, Room);
+        var patch = await stream.NextPatchAsync();
+        Assert.Contains($"/messages/{second}", patch.Patch, StringComparison.Ordinal);
+        Assert.Contains("\"n\":1", (await a.GetKeyedAsync(Room)).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CursorOlderThanTheHistoryButInTheLog_ResumedOnAnotherNode_ExactlyTheEventsAfterIt()
+    {
+        // A node keeps 3 events in memory; the Redis log keeps 10,000, so older cursors are replayed from Redis in pages.
+        var prefix = Prefix();
+        await using var a = await RedisNode.StartAsync(_redis, prefix, o => o.HistoryMaxEvents = 3);
+        await using var b = await RedisNode.StartAsync(_redis, prefix, o => o.HistoryMaxEvents = 3);
+        await a.PostAsync("""{"n":0}""");
+        var (_, cursor) = await a.GetKeyedAsync();
+        const int Later = 700;
+        for (var i = 1; i <= Later; i++)
+        {
+            await a.Publisher.PublishAsync(RedisNode.Collection, ChangeSet.Create(RecordChange.Create($"r{i}", $$"""{"n":{{i}}}""")));
+        }
+
+        await WaitForAsync(() => b.Live.Cursor == a.Live.Cursor);
+        Assert.Equal(3, b.Live.HistoryCount);
+        using var stream = await b.OpenStreamAsync(cursor);
+
+        // Every event after the cursor once, in order (more than one page), then the live ones with no gap.
+        var previous = ParseCursor(cursor);
+        for (var i = 1; i <= Later; i++)
+        {
+            var (id, patch) = await stream.NextPatchAsync();
+            var at = ParseCursor(id);
+            Assert.Equal(previous.Epoch, at.Epoch);
+            Assert.Equal(previous.Sequence + 1, at.Sequence);
+            Assert.Contains($"/messages/r{i}\"", patch, StringComparison.Ordinal);
+            previous = at;
+
+            if (i == 10)
+            {
+                // A write while the replay is under way comes after it, once.
+                await a.Publisher.PublishAsync(RedisNode.Collection, ChangeSet.Create(RecordChange.Create("live", """{"n":-1}""")));
+            }
+        }
+
+        var live = await stream.NextPatchAsync();
+        Assert.Equal(previous.Sequence + 1, ParseCursor(live.Id).Sequence);
+        Assert.Contains("/messages/live\"", live.Patch, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CursorOlderThanTheLog_GetsAReset()
+    {
+        var prefix = Prefix();
+        await using var a = await RedisNode.StartAsync(_redis, prefix, o => o.HistoryMaxEvents = 2, o => o.LogMaxEvents = 5);
+        await a.PostAsync("""{"n":0}""");
+        var (_, cursor) = await a.GetKeyedAsync();
+        for (var i = 1; i <= 8; i++)
+        {
+            await a.PostAsync($$"""{"n":{{i}}}""");
+        }
+
+        using var stream = await a.OpenStreamAsync(cursor);
+        var reset = await stream.NextPatchAsync();
+        Assert.StartsWith("""[{"op":"replace","path":"","value":""", reset.Patch, StringComparison.Ordinal);
+        Assert.Equal((await a.GetKeyedAsync()).Cursor, reset.Id);
     }
 
     [Fact]
@@ -225,6 +327,21 @@ public sealed class ScaleOutTests : IAsyncLifetime
         Assert.Throws<InvalidOperationException>(() => a.Live.Create("x", "{}"u8));
     }
 
+    [Fact]
+    public async Task CollectionWithItsOwnStore_WithRedis_HostRefusesToStartNamingIt()
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddRocket()
+            .AddCollection<UnusedStore>("todos")
+            .AddRedis(o => o.Configuration = _redis.Configuration);
+        await using var app = builder.Build();
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync());
+
+        Assert.Contains("'todos' has its own store", refused.Message, StringComparison.Ordinal);
+    }
+
     internal static Cursor ParseCursor(string text)
     {
         Assert.True(Cursor.TryParse(text, out var cursor), text);
@@ -240,4 +357,17 @@ public sealed class ScaleOutTests : IAsyncLifetime
             await Task.Delay(10);
         }
     }
+}
+
+/// <summary>A collection store for the startup check: it is never read or written.</summary>
+internal sealed class UnusedStore : Rocket.AspNetCore.ICollectionStore
+{
+    public async IAsyncEnumerable<KeyValuePair<string, ReadOnlyMemory<byte>>> ReadAllAsync([System.Runtime.CompilerServices.EnumeratorCancellation] System.Threading.CancellationToken cancellationToken = default)
+    {
+        await Task.CompletedTask;
+        yield break;
+    }
+
+    public ValueTask<Rocket.AspNetCore.StoreWrite> WriteAsync(RecordChange change, System.Threading.CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("The startup check refuses the host before any write.");
 }
