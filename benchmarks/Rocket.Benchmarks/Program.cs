@@ -15,6 +15,14 @@ public static class Program
             return Live.FamilyMemory.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000);
         }
 
+        // Not a BenchmarkDotNet run: the telemetry cost, off and listening alternated in one process (docs/benchmarks.md).
+        if (args.Length > 0 && args[0] == "--telemetry-cost")
+        {
+            return Live.TelemetryCost.Run(
+                args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000,
+                args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 40);
+        }
+
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(ExpandQuickMode(args));
         var failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
         return failed ? 1 : 0;

@@ -41,7 +41,7 @@ namespace Rocket.Benchmarks.Live;
 [MemoryDiagnoser]
 public class DeliveryBenchmarks
 {
-    private const int BurstEvents = 16;
+    internal const int BurstEvents = 16;
 
     // Readers count units, not bytes, since the cursor's digits grow: an SSE frame has exactly four LFs (event, id, data,
     // blank line); a WebSocket frame is one unit, found by reading the frame headers.
