@@ -458,6 +458,23 @@ public sealed class LiveCollectionClientTests
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    [Fact]
+    public async Task WebSocket_ClientDisposed_ClosesWithAHandshake()
+    {
+        await using var server = await ClientTestServer.StartAsync();
+        var client = new LiveCollectionClient(Transports.Options(server.CollectionUri, "websocket"));
+        await client.StartAsync();
+        await Transports.Eventually(() => server.Collection.SubscriberCount == 1, "the subscription");
+
+        await client.DisposeAsync();
+        await Transports.Eventually(() => server.OpenStreams == 0, "the server to end the stream");
+
+        Assert.Equal(ConnectionState.Stopped, client.State);
+        var failures = server.Logs.Where(l => l.Category.StartsWith("Rocket.Transports.WebSockets", StringComparison.Ordinal)
+            && (l.Exception is not null || l.EventName.Contains("TimedOut", StringComparison.Ordinal))).ToList();
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
     private sealed record Message(string Text, int Likes);
 
     private sealed record Note(string NoteText);
