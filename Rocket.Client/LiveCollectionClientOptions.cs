@@ -70,7 +70,8 @@ public sealed class LiveCollectionClientOptions
     /// <summary>
     /// How <see cref="LiveCollectionClient.GetRecords{T}()"/> reads records: the app's own settings, the same it writes
     /// records with. Default null: <see cref="JsonSerializerOptions.Web"/> (camelCase names, read case-insensitively),
-    /// as ASP.NET Core writes JSON.
+    /// as ASP.NET Core writes JSON. Like <see cref="JsonSerializer"/>, the client makes the options read-only when it
+    /// first uses them.
     /// </summary>
     public JsonSerializerOptions? SerializerOptions { get; set; }
 

@@ -84,6 +84,9 @@ public sealed class WebSocketConnector : IStreamConnector
     {
         private readonly ClientWebSocket _socket;
         private readonly ArrayBufferWriter<byte> _message = new(4096);
+        private readonly TaskCompletionSource _readEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Task? _closing;
+        private int _closeStarted;
 
         public Connection(ClientWebSocket socket) => _socket = socket;
 
@@ -95,13 +98,51 @@ public sealed class WebSocketConnector : IStreamConnector
 
         public async ValueTask<StreamEvent?> ReadAsync(CancellationToken cancellationToken = default)
         {
+            // ClientWebSocket aborts a socket whose receive is canceled, which the server sees as a connection dropped
+            // mid-stream. A canceled read closes the socket with a handshake instead: the receive then ends with the
+            // server's answering close frame (or, if none comes in time, when the socket is aborted).
+            using var registration = cancellationToken.UnsafeRegister(static state => ((Connection)state!).CloseOnCancel(), this);
+            try
+            {
+                return await ReadCoreAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
+            {
+                throw new OperationCanceledException("The read was canceled; the socket is closed.", e, cancellationToken);
+            }
+            finally
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    _readEnded.TrySetResult();
+                    if (Volatile.Read(ref _closing) is { } closing)
+                    {
+                        await closing.ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Volatile.Read(ref _closing) is { } closing)
+            {
+                await closing.ConfigureAwait(false);
+            }
+
+            await CloseAsync().ConfigureAwait(false);
+            _socket.Dispose();
+        }
+
+        private async Task<StreamEvent?> ReadCoreAsync()
+        {
             while (true)
             {
                 _message.ResetWrittenCount();
                 ValueWebSocketReceiveResult result;
                 do
                 {
-                    result = await _socket.ReceiveAsync(_message.GetMemory(4096), cancellationToken).ConfigureAwait(false);
+                    result = await _socket.ReceiveAsync(_message.GetMemory(4096), CancellationToken.None).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         CloseReason ??= $"{_socket.CloseStatus}: {_socket.CloseStatusDescription}";
@@ -120,10 +161,33 @@ public sealed class WebSocketConnector : IStreamConnector
             }
         }
 
-        public async ValueTask DisposeAsync()
+        private void CloseOnCancel()
         {
-            await CloseAsync().ConfigureAwait(false);
-            _socket.Dispose();
+            if (Interlocked.Exchange(ref _closeStarted, 1) == 0)
+            {
+                Volatile.Write(ref _closing, SendCloseAsync());
+            }
+        }
+
+        // The client's close while a receive is pending: sends the close frame, and aborts the socket if the pending
+        // receive has not ended (with the server's answering close frame) within the close timeout, which ends it.
+        private async Task SendCloseAsync()
+        {
+            await Task.Yield();
+            using var timeout = new CancellationTokenSource(CloseTimeout);
+            try
+            {
+                if (_socket.State == WebSocketState.Open)
+                {
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token).ConfigureAwait(false);
+                }
+
+                await _readEnded.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                _socket.Abort();
+            }
         }
 
         // Completes the closing handshake, whoever started it, so neither side sees a connection dropped mid-close: the
