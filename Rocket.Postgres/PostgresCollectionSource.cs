@@ -801,31 +801,54 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
 
     private async Task<string> ReadKeyAsync(RelationMessage relation, ReplicationTuple tuple, CancellationToken cancellationToken)
     {
-        string? id = null;
+        var keys = new string?[_mapping.Keys.Length];
         var i = 0;
         await foreach (var value in tuple.ConfigureAwait(false))
         {
-            if (relation.Columns[i++].ColumnName == _mapping.Key.Name && !value.IsDBNull && !value.IsUnchangedToastedValue)
+            var keyIndex = _mapping.KeyIndex(relation.Columns[i++].ColumnName);
+            if (keyIndex >= 0 && !value.IsDBNull && !value.IsUnchangedToastedValue)
             {
-                id = await ReadTextAsync(value, cancellationToken).ConfigureAwait(false);
+                keys[keyIndex] = await ReadTextAsync(value, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        return id ?? throw new InvalidOperationException($"A change of table {_mapping.QualifiedName} carries no value for its key column {_mapping.Key.Name}.");
+        return IdOf(keys);
+    }
+
+    private string IdOf(string?[] keys)
+    {
+        for (var k = 0; k < keys.Length; k++)
+        {
+            if (keys[k] is null)
+            {
+                throw new InvalidOperationException($"A change of table {_mapping.QualifiedName} carries no value for its key column {_mapping.Keys[k].Name}.");
+            }
+        }
+
+        return TableMapping.EncodeId(keys!);
     }
 
     private async Task<(string Id, byte[] Record)> ReadRowAsync(RelationMessage relation, ReplicationTuple tuple, Transaction transaction, CatchUp? catchUp, CancellationToken cancellationToken)
     {
         var values = new ColumnValue[_mapping.Columns.Length];
         List<int>? unchanged = null;
-        string? id = null;
+        var keys = new string?[_mapping.Keys.Length];
         var i = 0;
         await foreach (var value in tuple.ConfigureAwait(false))
         {
             var name = relation.Columns[i++].ColumnName;
-            if (name == _mapping.Key.Name)
+            var keyIndex = _mapping.KeyIndex(name);
+            if (keyIndex >= 0)
             {
-                id = value.IsDBNull ? null : await ReadTextAsync(value, cancellationToken).ConfigureAwait(false);
+                var key = value.IsDBNull || value.IsUnchangedToastedValue ? null : await ReadTextAsync(value, cancellationToken).ConfigureAwait(false);
+                keys[keyIndex] = key;
+                if (!_mapping.CompositeKey || key is null)
+                {
+                    // A single-column key is only the id; a composite key's columns are members too.
+                    continue;
+                }
+
+                values[Array.FindIndex(_mapping.Columns, c => c.Name == name)] = ColumnValue.FromText(key);
                 continue;
             }
 
@@ -844,10 +867,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             values[index] = ColumnValue.FromText(await ReadTextAsync(value, cancellationToken).ConfigureAwait(false));
         }
 
-        if (id is null)
-        {
-            throw new InvalidOperationException($"A change of table {_mapping.QualifiedName} carries no value for its key column {_mapping.Key.Name}.");
-        }
+        var id = IdOf(keys);
 
         if (unchanged is not null)
         {
