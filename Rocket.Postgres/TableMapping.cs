@@ -193,7 +193,7 @@ internal sealed class TableMapping
             """
             SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                    a.atthasdef OR a.attidentity <> '', a.attgenerated <> '',
-                   coalesce((SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary), 0)
+                   coalesce((SELECT k.n::int FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n) WHERE i.indrelid = a.attrelid AND i.indisprimary AND k.attnum = a.attnum), 0)
             FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
             """,
             connection))
