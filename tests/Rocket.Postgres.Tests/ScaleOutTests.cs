@@ -6,6 +6,7 @@ using System.Net.Http;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
 using Rocket.Live;
 using Rocket.Testing;
 using StackExchange.Redis;
@@ -90,6 +91,11 @@ public sealed class ScaleOutTests : IAsyncLifetime
         stale.Headers.TryAddWithoutValidation("If-Match", "\"0000\"");
         using var refused = await second.Client.SendAsync(stale);
         Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+
+        // The app's own publisher cannot write around the table.
+        var publisher = second.App.Services.GetRequiredService<IRocketPublisher>();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => publisher.PublishAsync(PostgresNode.Collection, ChangeSet.Create(RecordChange.Create("z", "{\"id\":\"z\"}"u8))).AsTask());
+        Assert.False(second.Live.TryGet("z", out _));
 
         // Both nodes serve the same state under the same cursor.
         await WaitUntilAsync(() => first.Live.Cursor == Parse(written), "the feeding node did not reach the write's cursor");
