@@ -92,6 +92,16 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             throw new InvalidOperationException($"Collection '{collection.Name}': PostgresCollectionOptions.ConnectionString is not set.");
         }
 
+        if (options.MaxSlotLag is <= 0)
+        {
+            throw new InvalidOperationException($"Collection '{collection.Name}': PostgresCollectionOptions.MaxSlotLag is a number of bytes above 0 (or null for no bound); it is {options.MaxSlotLag}.");
+        }
+
+        if (redis is not null && options.LeaseDuration < TimeSpan.FromMilliseconds(300))
+        {
+            throw new InvalidOperationException($"Collection '{collection.Name}': PostgresCollectionOptions.LeaseDuration must be at least 300 ms (it is renewed every third of it); it is {options.LeaseDuration}.");
+        }
+
         _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
         _positionsTable = options.PositionsTable;
         var name = Sanitize(collection.Name);
