@@ -12,12 +12,12 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Rocket.Redis;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
 using NpgsqlTypes;
 using Rocket.Live;
+using Rocket.Redis;
 
 namespace Rocket.Postgres;
 
@@ -127,7 +127,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     {
         if (_collection.IsReplica && _redis is null)
         {
-            throw new InvalidOperationException($"Collection '{_collection.Name}' is already fed by another source (AddRedis puts every registered collection in Redis); a collection follows one source, and a table-backed collection cannot also be kept in Redis yet.");
+            throw new InvalidOperationException($"Collection '{_collection.Name}' is already fed by another source; a collection follows one source.");
         }
 
         await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
