@@ -72,7 +72,7 @@ internal sealed partial class PostgresCollectionSource
                     }
                 }
             }
-            catch (SourceUnavailableException)
+            catch (Exception e) when (e is SourceUnavailableException or RedisException)
             {
                 // Redis is away for a moment: the host keeps waiting (its start token bounds it).
             }
@@ -111,7 +111,7 @@ internal sealed partial class PostgresCollectionSource
             {
                 token = await _replica!.TryAcquireLeaseAsync(node, duration).ConfigureAwait(false);
             }
-            catch (SourceUnavailableException e)
+            catch (Exception e) when (e is SourceUnavailableException or RedisException)
             {
                 Log.LeaseFailed(_logger, _collection.Name, e);
             }
@@ -150,7 +150,7 @@ internal sealed partial class PostgresCollectionSource
                     // for the lease to expire. A token that is no longer the lease's releases nothing.
                     await _replica!.ReleaseLeaseAsync(token).ConfigureAwait(false);
                 }
-                catch (SourceUnavailableException e)
+                catch (Exception e) when (e is SourceUnavailableException or RedisException)
                 {
                     Log.LeaseFailed(_logger, _collection.Name, e);
                 }
@@ -183,7 +183,7 @@ internal sealed partial class PostgresCollectionSource
 
                     renewed = sent;
                 }
-                catch (SourceUnavailableException e)
+                catch (Exception e) when (e is SourceUnavailableException or RedisException)
                 {
                     if (Stopwatch.GetElapsedTime(renewed) >= duration)
                     {

@@ -12,12 +12,12 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Rocket.Redis;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
 using NpgsqlTypes;
 using Rocket.Live;
+using Rocket.Redis;
 
 namespace Rocket.Postgres;
 
@@ -92,6 +92,16 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             throw new InvalidOperationException($"Collection '{collection.Name}': PostgresCollectionOptions.ConnectionString is not set.");
         }
 
+        if (options.MaxSlotLag is <= 0)
+        {
+            throw new InvalidOperationException($"Collection '{collection.Name}': PostgresCollectionOptions.MaxSlotLag is a number of bytes above 0 (or null for no bound); it is {options.MaxSlotLag}.");
+        }
+
+        if (redis is not null && options.LeaseDuration < TimeSpan.FromMilliseconds(300))
+        {
+            throw new InvalidOperationException($"Collection '{collection.Name}': PostgresCollectionOptions.LeaseDuration must be at least 300 ms (it is renewed every third of it); it is {options.LeaseDuration}.");
+        }
+
         _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
         _positionsTable = options.PositionsTable;
         var name = Sanitize(collection.Name);
@@ -117,7 +127,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
     {
         if (_collection.IsReplica && _redis is null)
         {
-            throw new InvalidOperationException($"Collection '{_collection.Name}' is already fed by another source (AddRedis puts every registered collection in Redis); a collection follows one source, and a table-backed collection cannot also be kept in Redis yet.");
+            throw new InvalidOperationException($"Collection '{_collection.Name}' is already fed by another source; a collection follows one source.");
         }
 
         await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
@@ -801,31 +811,54 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
 
     private async Task<string> ReadKeyAsync(RelationMessage relation, ReplicationTuple tuple, CancellationToken cancellationToken)
     {
-        string? id = null;
+        var keys = new string?[_mapping.Keys.Length];
         var i = 0;
         await foreach (var value in tuple.ConfigureAwait(false))
         {
-            if (relation.Columns[i++].ColumnName == _mapping.Key.Name && !value.IsDBNull && !value.IsUnchangedToastedValue)
+            var keyIndex = _mapping.KeyIndex(relation.Columns[i++].ColumnName);
+            if (keyIndex >= 0 && !value.IsDBNull && !value.IsUnchangedToastedValue)
             {
-                id = await ReadTextAsync(value, cancellationToken).ConfigureAwait(false);
+                keys[keyIndex] = await ReadTextAsync(value, cancellationToken).ConfigureAwait(false);
             }
         }
 
-        return id ?? throw new InvalidOperationException($"A change of table {_mapping.QualifiedName} carries no value for its key column {_mapping.Key.Name}.");
+        return IdOf(keys);
+    }
+
+    private string IdOf(string?[] keys)
+    {
+        for (var k = 0; k < keys.Length; k++)
+        {
+            if (keys[k] is null)
+            {
+                throw new InvalidOperationException($"A change of table {_mapping.QualifiedName} carries no value for its key column {_mapping.Keys[k].Name}.");
+            }
+        }
+
+        return TableMapping.EncodeId(keys!);
     }
 
     private async Task<(string Id, byte[] Record)> ReadRowAsync(RelationMessage relation, ReplicationTuple tuple, Transaction transaction, CatchUp? catchUp, CancellationToken cancellationToken)
     {
         var values = new ColumnValue[_mapping.Columns.Length];
         List<int>? unchanged = null;
-        string? id = null;
+        var keys = new string?[_mapping.Keys.Length];
         var i = 0;
         await foreach (var value in tuple.ConfigureAwait(false))
         {
             var name = relation.Columns[i++].ColumnName;
-            if (name == _mapping.Key.Name)
+            var keyIndex = _mapping.KeyIndex(name);
+            if (keyIndex >= 0)
             {
-                id = value.IsDBNull ? null : await ReadTextAsync(value, cancellationToken).ConfigureAwait(false);
+                var key = value.IsDBNull || value.IsUnchangedToastedValue ? null : await ReadTextAsync(value, cancellationToken).ConfigureAwait(false);
+                keys[keyIndex] = key;
+                if (!_mapping.CompositeKey || key is null)
+                {
+                    // A single-column key is only the id; a composite key's columns are members too.
+                    continue;
+                }
+
+                values[Array.FindIndex(_mapping.Columns, c => c.Name == name)] = ColumnValue.FromText(key);
                 continue;
             }
 
@@ -844,10 +877,7 @@ internal sealed partial class PostgresCollectionSource : IAsyncDisposable
             values[index] = ColumnValue.FromText(await ReadTextAsync(value, cancellationToken).ConfigureAwait(false));
         }
 
-        if (id is null)
-        {
-            throw new InvalidOperationException($"A change of table {_mapping.QualifiedName} carries no value for its key column {_mapping.Key.Name}.");
-        }
+        var id = IdOf(keys);
 
         if (unchanged is not null)
         {

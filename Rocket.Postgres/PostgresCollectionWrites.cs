@@ -113,7 +113,7 @@ internal sealed partial class PostgresCollectionSource
 
                     if (kind == WriteKind.Delete)
                     {
-                        await ExecuteAsync(connection, transaction, $"DELETE FROM {_mapping.QualifiedName} WHERE {_mapping.Key.Quoted} = CAST($1 AS {_mapping.Key.TypeName})", [id], cancellationToken).ConfigureAwait(false);
+                        await ExecuteAsync(connection, transaction, $"DELETE FROM {_mapping.QualifiedName} WHERE {_mapping.KeyCondition()}", _mapping.KeyArguments(id), cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
@@ -178,8 +178,8 @@ internal sealed partial class PostgresCollectionSource
 
     private async Task<bool> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string id, Dictionary<TableMapping.Column, string?> values, CancellationToken cancellationToken)
     {
-        var columns = new List<TableMapping.Column> { _mapping.Key };
-        var arguments = new List<string?> { id };
+        var columns = new List<TableMapping.Column>(_mapping.Keys);
+        var arguments = new List<string?>(_mapping.KeyArguments(id));
         foreach (var (column, text) in values)
         {
             columns.Add(column);
@@ -189,22 +189,24 @@ internal sealed partial class PostgresCollectionSource
         var sql = new StringBuilder($"INSERT INTO {_mapping.QualifiedName} (");
         sql.AppendJoin(", ", columns.Select(c => c.Quoted)).Append(") VALUES (");
         sql.AppendJoin(", ", columns.Select((c, i) => $"CAST(${i + 1} AS {c.TypeName})"));
-        sql.Append(") ON CONFLICT (").Append(_mapping.Key.Quoted).Append(") DO NOTHING");
+        sql.Append(") ON CONFLICT (").AppendJoin(", ", _mapping.Keys.Select(k => k.Quoted)).Append(") DO NOTHING");
         return await ExecuteAsync(connection, transaction, sql.ToString(), arguments, cancellationToken).ConfigureAwait(false) == 1;
     }
 
     private async Task UpdateRowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string id, Dictionary<TableMapping.Column, string?> values, CancellationToken cancellationToken)
     {
         // A PUT replaces the whole record: a column left out becomes NULL (generated columns are the table's own).
-        var columns = _mapping.Columns.Where(c => !c.Generated).ToList();
+        var columns = _mapping.Columns.Where(c => !c.Generated && c.KeyPosition == 0).ToList();
+        var key = _mapping.KeyArguments(id);
         if (columns.Count == 0)
         {
             // Nothing to set but the key: still a change of the row, so the stream shows the write.
-            await ExecuteAsync(connection, transaction, $"UPDATE {_mapping.QualifiedName} SET {_mapping.Key.Quoted} = {_mapping.Key.Quoted} WHERE {_mapping.Key.Quoted} = CAST($1 AS {_mapping.Key.TypeName})", [id], cancellationToken).ConfigureAwait(false);
+            var first = _mapping.Keys[0].Quoted;
+            await ExecuteAsync(connection, transaction, $"UPDATE {_mapping.QualifiedName} SET {first} = {first} WHERE {_mapping.KeyCondition()}", key, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var arguments = new List<string?> { id };
+        var arguments = new List<string?>(key);
         var sets = new List<string>();
         foreach (var column in columns)
         {
@@ -212,13 +214,17 @@ internal sealed partial class PostgresCollectionSource
             sets.Add($"{column.Quoted} = CAST(${arguments.Count} AS {column.TypeName})");
         }
 
-        await ExecuteAsync(connection, transaction, $"UPDATE {_mapping.QualifiedName} SET {string.Join(", ", sets)} WHERE {_mapping.Key.Quoted} = CAST($1 AS {_mapping.Key.TypeName})", arguments, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, $"UPDATE {_mapping.QualifiedName} SET {string.Join(", ", sets)} WHERE {_mapping.KeyCondition()}", arguments, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<byte[]?> LockRowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string id, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"SELECT {_mapping.SelectList} FROM {_mapping.QualifiedName} WHERE {_mapping.Key.Quoted} = CAST($1 AS {_mapping.Key.TypeName}) FOR UPDATE", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = id, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await using var command = new NpgsqlCommand($"SELECT {_mapping.SelectList} FROM {_mapping.QualifiedName} WHERE {_mapping.KeyCondition()} FOR UPDATE", connection, transaction);
+        foreach (var part in _mapping.KeyArguments(id))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = part, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        }
+
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? _mapping.ReadRecord(reader).Record : null;
     }

@@ -39,13 +39,13 @@ internal sealed class TableMapping
 
     private readonly Dictionary<string, Column> _byName;
 
-    private TableMapping(uint oid, string schema, string name, Column key, Column[] columns)
+    private TableMapping(uint oid, string schema, string name, Column[] keys, Column[] columns)
     {
         Oid = oid;
         Schema = schema;
         Name = name;
         QualifiedName = Quote(schema) + "." + Quote(name);
-        Key = key;
+        Keys = keys;
         Columns = columns;
         _byName = columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
     }
@@ -58,10 +58,107 @@ internal sealed class TableMapping
 
     public string QualifiedName { get; }
 
-    public Column Key { get; }
+    /// <summary>The primary key's columns, in the key's order: their texts form the record's id.</summary>
+    public Column[] Keys { get; }
 
-    /// <summary>The record's columns besides the key, in table order.</summary>
+    /// <summary>Whether the primary key has several columns (then they are also members of the record).</summary>
+    public bool CompositeKey => Keys.Length > 1;
+
+    /// <summary>
+    /// The record's members besides <c>id</c>, in table order: the columns besides the key (a single-column key is only
+    /// the <c>id</c>), and with a composite key its columns too, so a record shows their typed values.
+    /// </summary>
     public Column[] Columns { get; }
+
+    /// <summary>The position of <paramref name="name"/> in the key, or -1.</summary>
+    public int KeyIndex(string name) => Array.FindIndex(Keys, k => k.Name == name);
+
+    /// <summary>
+    /// The id of a row from its key columns' texts: the text itself for a single-column key; for a composite key the
+    /// texts joined with <c>,</c>, each with <c>\</c> and <c>,</c> escaped by a backslash (<c>(7, 'a,b')</c> is
+    /// <c>7,a\,b</c>).
+    /// </summary>
+    public static string EncodeId(ReadOnlySpan<string> parts)
+    {
+        if (parts.Length == 1)
+        {
+            return parts[0];
+        }
+
+        var builder = new StringBuilder();
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append(',');
+            }
+
+            foreach (var c in parts[i])
+            {
+                if (c is '\\' or ',')
+                {
+                    builder.Append('\\');
+                }
+
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>The key columns' texts of <paramref name="id"/> (see <see cref="EncodeId"/>); false when it is not one.</summary>
+    public bool TryDecodeId(string id, out string[] parts)
+    {
+        if (!CompositeKey)
+        {
+            parts = [id];
+            return true;
+        }
+
+        var list = new List<string>(Keys.Length);
+        var current = new StringBuilder();
+        for (var i = 0; i < id.Length; i++)
+        {
+            var c = id[i];
+            if (c == '\\')
+            {
+                if (++i == id.Length || id[i] is not ('\\' or ','))
+                {
+                    parts = [];
+                    return false;
+                }
+
+                current.Append(id[i]);
+            }
+            else if (c == ',')
+            {
+                list.Add(current.ToString());
+                current.Clear();
+            }
+            else
+            {
+                current.Append(c);
+            }
+        }
+
+        list.Add(current.ToString());
+        parts = [.. list];
+        return parts.Length == Keys.Length;
+    }
+
+    /// <summary>The key columns' texts of a record's id, for a write; a malformed id names no row (404).</summary>
+    public string[] KeyArguments(string id) => TryDecodeId(id, out var parts)
+        ? parts
+        : throw new ChangeRefusedException(ChangeRefusal.RecordNotFound, id, 0, $"Table {Schema}.{Name} has no record '{id}': its id is {IdShape}.");
+
+    /// <summary>The SQL condition that selects the row of a record, its key columns' texts in parameters from <paramref name="first"/> on.</summary>
+    public string KeyCondition(int first = 1) =>
+        string.Join(" AND ", Keys.Select((k, i) => $"{k.Quoted} = CAST(${first + i} AS {k.TypeName})"));
+
+    private string IdShape => CompositeKey
+        ? $"its key columns ({string.Join(", ", Keys.Select(k => k.Name))}) joined with ',' (a ',' or '\\' in a value escaped with '\\')"
+        : $"the text of {Keys[0].Name}";
 
     public bool TryGetColumn(string name, out Column column) => _byName.TryGetValue(name, out column!);
 
@@ -96,7 +193,7 @@ internal sealed class TableMapping
             """
             SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                    a.atthasdef OR a.attidentity <> '', a.attgenerated <> '',
-                   EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY (i.indkey))
+                   coalesce((SELECT k.n::int FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n) WHERE i.indrelid = a.attrelid AND i.indisprimary AND k.attnum = a.attnum), 0)
             FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
             """,
             connection))
@@ -105,28 +202,21 @@ internal sealed class TableMapping
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                all.Add(new Column(reader.GetString(0), reader.GetFieldValue<uint>(1), reader.GetString(2), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetBoolean(5), reader.GetBoolean(6)));
+                all.Add(new Column(reader.GetString(0), reader.GetFieldValue<uint>(1), reader.GetString(2), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetBoolean(5), reader.GetInt32(6)));
             }
         }
 
         var qualified = $"{schema}.{name}";
-        var primaryKey = all.Where(c => c.InPrimaryKey).ToList();
+        var primaryKey = all.Where(c => c.KeyPosition > 0).OrderBy(c => c.KeyPosition).ToList();
         if (primaryKey.Count == 0)
         {
             throw new InvalidOperationException(
                 $"Collection '{collection}': table {qualified} has no primary key. Rocket addresses records by a key that every change carries, and logical replication identifies updated and deleted rows by the primary key: add one (ALTER TABLE {qualified} ADD PRIMARY KEY (<column>)).");
         }
 
-        if (primaryKey.Count > 1)
+        if (options.KeyColumn is { } keyColumn && (primaryKey.Count > 1 || !string.Equals(keyColumn, primaryKey[0].Name, StringComparison.Ordinal)))
         {
-            throw new InvalidOperationException(
-                $"Collection '{collection}': table {qualified} has a primary key of {primaryKey.Count} columns ({string.Join(", ", primaryKey.Select(c => c.Name))}); a record's id is one column. Give the table a single-column primary key.");
-        }
-
-        var key = primaryKey[0];
-        if (options.KeyColumn is { } keyColumn && !string.Equals(keyColumn, key.Name, StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"Collection '{collection}': KeyColumn '{keyColumn}' is not the primary key of {qualified} ('{key.Name}'); deletes carry only the primary key, so the id must be it.");
+            throw new InvalidOperationException($"Collection '{collection}': KeyColumn '{keyColumn}' is not the primary key of {qualified} ({string.Join(", ", primaryKey.Select(c => "'" + c.Name + "'"))}); deletes carry only the primary key, so the id must be it. Leave KeyColumn unset.");
         }
 
         if (identity is 'n' or 'i')
@@ -143,32 +233,42 @@ internal sealed class TableMapping
                 throw new InvalidOperationException($"Collection '{collection}': table {qualified} has no column {string.Join(", ", missing.Select(m => "'" + m + "'"))} (it has {string.Join(", ", all.Select(c => c.Name))}).");
             }
 
-            columns = [.. all.Where(c => c != key && wanted.Contains(c.Name))];
+            // A composite key's columns are always members: the id alone does not give their types.
+            columns = [.. all.Where(c => primaryKey.Count > 1 ? c.KeyPosition > 0 || wanted.Contains(c.Name) : c.KeyPosition == 0 && wanted.Contains(c.Name))];
         }
         else
         {
-            columns = [.. all.Where(c => c != key)];
+            columns = [.. all.Where(c => primaryKey.Count > 1 || c.KeyPosition == 0)];
         }
 
         if (columns.Any(c => c.Name == "id"))
         {
-            throw new InvalidOperationException($"Collection '{collection}': table {qualified} has a column 'id' that is not its primary key; a record's 'id' member is the key ('{key.Name}'). Leave 'id' out with PostgresCollectionOptions.Columns.");
+            throw new InvalidOperationException(primaryKey.Count > 1
+                ? $"Collection '{collection}': table {qualified} has a column 'id' in its composite primary key; a record's 'id' member is the key's columns joined, so no column may be called 'id'."
+                : $"Collection '{collection}': table {qualified} has a column 'id' that is not its primary key; a record's 'id' member is the key ('{primaryKey[0].Name}'). Leave 'id' out with PostgresCollectionOptions.Columns.");
         }
 
-        return new TableMapping(oid, schema, name, key, columns);
+        return new TableMapping(oid, schema, name, [.. primaryKey], columns);
     }
 
     /// <summary>The SQL list that selects a row's key and record columns as text, in <see cref="ReadRecord"/>'s order.</summary>
-    public string SelectList => string.Join(", ", new[] { Key }.Concat(Columns).Select(c => c.Quoted + "::text"));
+    public string SelectList => string.Join(", ", Keys.Concat(Columns).Select(c => c.Quoted + "::text"));
 
     /// <summary>Reads a row selected with <see cref="SelectList"/> as its id and record.</summary>
     public (string Id, byte[] Record) ReadRecord(NpgsqlDataReader reader)
     {
-        var id = reader.GetString(0);
+        var parts = new string[Keys.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = reader.GetString(i);
+        }
+
+        var id = EncodeId(parts);
         var values = new ColumnValue[Columns.Length];
         for (var i = 0; i < Columns.Length; i++)
         {
-            values[i] = reader.IsDBNull(i + 1) ? ColumnValue.Null : ColumnValue.FromText(reader.GetString(i + 1));
+            var at = Keys.Length + i;
+            values[i] = reader.IsDBNull(at) ? ColumnValue.Null : ColumnValue.FromText(reader.GetString(at));
         }
 
         return (id, BuildRecord(id, values));
@@ -252,6 +352,14 @@ internal sealed class TableMapping
             throw Refused(id, "A record is a JSON object.");
         }
 
+        string[]? key = null;
+        if (CompositeKey && !TryDecodeId(id, out key))
+        {
+            throw forInsert
+                ? new ChangeRefusedException(ChangeRefusal.InvalidId, id, 0, $"Table {Schema}.{Name} has a composite key: a record's id is {IdShape}. The scaffold's POST assigns an id of its own, so create its rows with SQL (or another writer of the table); PUT, PATCH and DELETE work on existing rows.")
+                : new ChangeRefusedException(ChangeRefusal.RecordNotFound, id, 0, $"Table {Schema}.{Name} has no record '{id}': its id is {IdShape}.");
+        }
+
         var values = new Dictionary<Column, string?>();
         foreach (var member in document.RootElement.EnumerateObject())
         {
@@ -271,12 +379,23 @@ internal sealed class TableMapping
                 continue;
             }
 
+            if (column.KeyPosition > 0)
+            {
+                // Part of a composite key: the id says which row, so the member may only repeat it.
+                if (ToText(id, column, member.Value) != key![column.KeyPosition - 1])
+                {
+                    throw Refused(id, $"Member '{column.Name}' is part of the record's id ('{id}'): it must be {key[column.KeyPosition - 1]} or left out; a record's key is changed with SQL.");
+                }
+
+                continue;
+            }
+
             values[column] = ToText(id, column, member.Value);
         }
 
         foreach (var column in Columns)
         {
-            if (column.NotNull && !column.Generated && (values.TryGetValue(column, out var text) ? text is null : !(forInsert && column.HasDefault)))
+            if (column.KeyPosition == 0 && column.NotNull && !column.Generated && (values.TryGetValue(column, out var text) ? text is null : !(forInsert && column.HasDefault)))
             {
                 throw Refused(id, $"Member '{column.Name}' is required: column {column.Name} of table {Schema}.{Name} is NOT NULL.");
             }
@@ -332,7 +451,7 @@ internal sealed class TableMapping
     public static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>A column of the table.</summary>
-    internal sealed record Column(string Name, uint TypeOid, string TypeName, bool NotNull, bool HasDefault, bool Generated, bool InPrimaryKey)
+    internal sealed record Column(string Name, uint TypeOid, string TypeName, bool NotNull, bool HasDefault, bool Generated, int KeyPosition)
     {
         public string Quoted { get; } = Quote(Name);
     }

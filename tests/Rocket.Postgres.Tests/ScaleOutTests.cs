@@ -6,6 +6,7 @@ using System.Net.Http;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
 using Rocket.Live;
 using Rocket.Testing;
 using StackExchange.Redis;
@@ -91,6 +92,11 @@ public sealed class ScaleOutTests : IAsyncLifetime
         using var refused = await second.Client.SendAsync(stale);
         Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
 
+        // The app's own publisher cannot write around the table.
+        var publisher = second.App.Services.GetRequiredService<IRocketPublisher>();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => publisher.PublishAsync(PostgresNode.Collection, ChangeSet.Create(RecordChange.Create("z", "{\"id\":\"z\"}"u8))).AsTask());
+        Assert.False(second.Live.TryGet("z", out _));
+
         // Both nodes serve the same state under the same cursor.
         await WaitUntilAsync(() => first.Live.Cursor == Parse(written), "the feeding node did not reach the write's cursor");
         Assert.Equal(await second.GetKeyedAsync(), await first.GetKeyedAsync());
@@ -145,6 +151,51 @@ public sealed class ScaleOutTests : IAsyncLifetime
         Assert.All(cursors, c => Assert.Equal(start.Epoch, c.Epoch));
         Assert.Equal(Enumerable.Range(1, cursors.Count).Select(i => start.Sequence + i), cursors.Select(c => c.Sequence));
         Assert.Equal(Rows, await _postgres.ScalarAsync<long>($"SELECT count(*) FROM {table}"));
+    }
+
+    [Fact]
+    public async Task LeaseTakenFromTheFeedingNodeMidStream_ItIsFencedOut_ASubscriberSeesEveryRowOnceInOrder()
+    {
+        var table = await NewTableAsync();
+        await using var first = await StartNodeAsync(table);
+        await using var second = await StartNodeAsync(table);
+        Assert.True(first.Source.IsFeeding);
+        await using var sse = await second.OpenSseAsync();
+        var start = Parse((await sse.NextPatchAsync()).Id);
+        const int Rows = 200;
+        var writer = Task.Run(async () =>
+        {
+            await using var connection = await _postgres.OpenAsync();
+            for (var i = 1; i <= Rows; i++)
+            {
+                await using var command = new Npgsql.NpgsqlCommand($"INSERT INTO {table} VALUES ('r{i:D4}', 'row {i}', false)", connection);
+                await command.ExecuteNonQueryAsync();
+            }
+        });
+
+        var seen = new List<string>();
+        var cursors = new List<Cursor>();
+        var taken = false;
+        while (seen.Count < Rows)
+        {
+            var (id, patch) = await sse.NextPatchAsync();
+            cursors.Add(Parse(id));
+            seen.AddRange(JsonDocument.Parse(patch).RootElement.EnumerateArray().Select(op => op.GetProperty("path").GetString()!["/todos/".Length..]));
+            if (!taken && seen.Count >= 30)
+            {
+                // The feeding node's lease is overwritten, as if it had expired while the node was paused and another
+                // node had taken it: the feeding node is still alive, but its token no longer opens any script.
+                taken = true;
+                await using var redis = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
+                Assert.True(await redis.GetDatabase().StringSetAsync($"{{{table}:todos}}:lease", "0 intruder", TimeSpan.FromSeconds(2), When.Exists));
+            }
+        }
+
+        await writer;
+        Assert.Equal(Enumerable.Range(1, Rows).Select(i => $"r{i:D4}"), seen);
+        Assert.All(cursors, c => Assert.Equal(start.Epoch, c.Epoch));
+        Assert.Equal(Enumerable.Range(1, cursors.Count).Select(i => start.Sequence + i), cursors.Select(c => c.Sequence));
+        Assert.Contains("stopped feeding", first.Logs.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
