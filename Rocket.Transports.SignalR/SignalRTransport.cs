@@ -39,7 +39,7 @@ namespace Rocket.Transports.SignalR;
 internal sealed class SignalRTransport : ITransport
 {
     private static readonly TransportDescriptor SignalRDescriptor =
-        new("signalr", null, null, TransportCapabilities.Bidirectional | TransportCapabilities.Binary | TransportCapabilities.CloseReason);
+        new("signalr");
 
     private readonly HubConnectionContext _connection;
     private readonly SignalREventFramer _framer;

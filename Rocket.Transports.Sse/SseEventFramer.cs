@@ -9,7 +9,7 @@ namespace Rocket.Transports.Sse;
 /// Frames an event as <c>event: patch\nid: &lt;cursor&gt;\ndata: &lt;JSON Patch&gt;\n\n</c>, once per event for every
 /// SSE subscriber. A reset is framed the same way: its data is one <c>replace</c> at path <c>""</c>.
 /// </summary>
-public sealed class SseEventFramer : IEventFramer
+internal sealed class SseEventFramer : IEventFramer
 {
     private SseEventFramer()
     {

@@ -30,7 +30,7 @@ namespace Rocket.Transports.Sse;
 /// </remarks>
 public sealed class SseTransport : ITransport
 {
-    private static readonly TransportDescriptor SseDescriptor = new("sse", "text/event-stream");
+    private static readonly TransportDescriptor SseDescriptor = new("sse");
     private static readonly SseEventType CloseEvent = new("close");
 
     /// <summary>

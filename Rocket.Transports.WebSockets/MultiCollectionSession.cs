@@ -353,7 +353,7 @@ internal sealed class MultiCollectionFramer : IEventFramer
 {
     public static readonly MultiCollectionFramer Instance = new();
 
-    public static readonly TransportDescriptor Descriptor = new("websocket", subprotocol: RocketWebSocketProtocol.Subprotocol);
+    public static readonly TransportDescriptor Descriptor = new("websocket");
 
     public string Kind => "websocket-multi";
 

@@ -21,7 +21,7 @@ namespace Rocket.Transports.WebSockets;
 /// one <c>replace</c> at path <c>""</c>.
 /// </para>
 /// </remarks>
-public sealed class WebSocketEventFramer : IEventFramer
+internal sealed class WebSocketEventFramer : IEventFramer
 {
     private WebSocketEventFramer()
     {

@@ -42,8 +42,7 @@ namespace Rocket.Transports.WebSockets;
 /// </remarks>
 public sealed class WebSocketTransport : ITransport, IDisposable
 {
-    private static readonly TransportDescriptor WebSocketDescriptor = new(
-        "websocket", null, RocketWebSocketProtocol.Subprotocol, TransportCapabilities.Bidirectional | TransportCapabilities.CloseReason);
+    private static readonly TransportDescriptor WebSocketDescriptor = new("websocket");
 
     private readonly WebSocket _socket;
 

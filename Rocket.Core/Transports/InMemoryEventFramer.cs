@@ -8,7 +8,7 @@ namespace Rocket.Transports;
 /// The framing of <see cref="InMemoryTransport"/>: the cursor in ASCII, a line feed, then the JSON Patch array
 /// (<c>7f3a09c1.42\n[{"op":"add",...}]</c>). Meant for tests and benchmarks; <see cref="TryDecode"/> reads it back.
 /// </summary>
-public sealed class InMemoryEventFramer : IEventFramer
+internal sealed class InMemoryEventFramer : IEventFramer
 {
     private InMemoryEventFramer()
     {

@@ -9,7 +9,7 @@ namespace Rocket.Transports;
 /// A transport with no connection behind it, for tests and benchmarks: it records what it is sent, counts writes and
 /// heartbeats, remembers the close reason, and can be made to stall like a client that stopped reading.
 /// </summary>
-public sealed class InMemoryTransport : ITransport
+internal sealed class InMemoryTransport : ITransport
 {
     private readonly Lock _lock = new();
     private readonly List<byte[]>? _frames;
@@ -36,7 +36,7 @@ public sealed class InMemoryTransport : ITransport
 
     /// <summary>The descriptor of every in-memory transport.</summary>
     public static TransportDescriptor InMemoryDescriptor { get; } =
-        new("in-memory", "application/json-patch+json", null, TransportCapabilities.CloseReason);
+        new("in-memory");
 
     /// <inheritdoc/>
     public TransportDescriptor Descriptor => InMemoryDescriptor;

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Net.Sockets;
@@ -161,24 +162,27 @@ public sealed class WebSocketUpgradeTests
     [Fact]
     public async Task PingsAndPongsBothWays_DuringAFlood_FramesNeverInterleave_ThenCloseAfterFlood()
     {
-        // Both sides ping every few milliseconds and answer the other's pings: the server's pongs and pings are written
-        // by its WebSocket while the transport writes batches to the same connection.
+        // Both sides ping often and answer the other's pings: the server's pongs and pings are written by its WebSocket
+        // while the transport writes batches to the same connection. The floods go on until many ping intervals have
+        // passed, however fast or slow the machine is, so control frames are interleaved with batches throughout.
+        var interval = TimeSpan.FromMilliseconds(10);
         await using var server = await TestServer.StartAsync(transport: o =>
         {
-            o.KeepAliveInterval = TimeSpan.FromMilliseconds(2);
+            o.KeepAliveInterval = interval;
             o.KeepAliveTimeout = TimeSpan.FromSeconds(10);
         });
         using var client = new ClientWebSocket();
         client.Options.AddSubProtocol(RocketWebSocketProtocol.Subprotocol);
-        client.Options.KeepAliveInterval = TimeSpan.FromMilliseconds(2);
+        client.Options.KeepAliveInterval = interval;
         client.Options.KeepAliveTimeout = TimeSpan.FromSeconds(10);
         await client.ConnectAsync(new Uri(server.WebSocketUri + "?lastEventId=x"), CancellationToken.None);
         Assert.True((await client.ReceiveAsync()).IsReset);
 
-        const int Rounds = 40;
+        const int MinRounds = 40;
         const int PerRound = 100;
         var payload = Encoding.UTF8.GetBytes($"{{\"text\":\"{new string('p', 500)}\"}}");
-        for (var round = 0; round < Rounds; round++)
+        var clock = Stopwatch.StartNew();
+        for (var round = 0; round < MinRounds || clock.Elapsed < 20 * interval; round++)
         {
             var first = server.Collection.Cursor.Sequence + 1;
             for (var i = 0; i < PerRound; i++)
@@ -192,8 +196,6 @@ public sealed class WebSocketUpgradeTests
                 Assert.Equal(new Live.Cursor(server.Collection.Epoch, first + i).ToString(), received.Id);
                 Assert.Equal($"[{{\"op\":\"add\",\"path\":\"/messages/{round}.{i}\",\"value\":{Encoding.UTF8.GetString(payload)}}}]", received.Patch);
             }
-
-            await Task.Delay(1); // let a few keep-alive intervals pass between floods
         }
 
         var stopping = server.StopAsync();

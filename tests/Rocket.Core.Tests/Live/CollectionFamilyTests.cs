@@ -107,13 +107,38 @@ public sealed class CollectionFamilyTests : IAsyncDisposable
         await using var provider = services.BuildServiceProvider();
         var family = provider.GetRequiredService<CollectionRegistry>().Families.Single();
         family.GetOrCreate(key => "idle", out var idle, out _);
-        family.GetOrCreate(key => "busy", out var busy, out _);
         var epoch = idle!.Epoch;
-        await using var subscriber = busy!.Subscribe(new InMemoryTransport());
+        await using var subscriber = await SubscribeToLiveInstanceAsync(family, "busy");
 
         await LiveTest.WaitUntilAsync(() => !family.TryGetInstance("docs/idle", out _));
         Assert.True(family.TryGetInstance("docs/busy", out _));
         family.GetOrCreate(key => "idle", out var next, out _);
         Assert.NotEqual(epoch, next!.Epoch);
+    }
+
+    // With a 1 ms idle timeout the sweep may evict an instance between its creation and its first subscriber, on a busy
+    // machine: take it again until the subscription is on the instance the family holds.
+    private static async Task<Subscription> SubscribeToLiveInstanceAsync(CollectionFamily family, string value)
+    {
+        while (true)
+        {
+            family.GetOrCreate(_ => value, out var instance, out _);
+            Subscription subscription;
+            try
+            {
+                subscription = instance!.Subscribe(new InMemoryTransport());
+            }
+            catch (ObjectDisposedException)
+            {
+                continue;
+            }
+
+            if (family.TryGetInstance(instance.Name, out var current) && ReferenceEquals(current, instance))
+            {
+                return subscription;
+            }
+
+            await subscription.DisposeAsync();
+        }
     }
 }
