@@ -380,7 +380,7 @@ internal static class Scenarios
         var behind = lastSeq.Count(s => s < Interlocked.Read(ref finalSeq));
         var pass = gaps == 0 && duplicates == 0 && resets == 0 && behind == 0;
         var figures = string.Create(CultureInfo.InvariantCulture,
-            $"{clientsCount} clients, {rate:N0} events/s for {seconds} s, all dropped twice ({kicked} connections kicked): {reconnects} reconnects ({failures} failed attempts, retried); gaps {gaps}, duplicates {duplicates}, resets after resume {resets}, clients short of the last event {behind}");
+            $"{clientsCount} clients, {rate:N0} events/s for {seconds} s, all dropped twice ({kicked} connections kicked): {reconnects} reconnects ({failures} drops seen as a socket error rather than an end of stream); gaps {gaps}, duplicates {duplicates}, resets after resume {resets}, clients short of the last event {behind}");
         return new ScenarioResult($"reconnect storm ({clientsCount}, sse/websocket/signalr)", "zero gaps, zero duplicates after resume", pass, figures, new()
         {
             ["clients"] = clientsCount, ["rate"] = rate, ["seconds"] = seconds, ["kicked"] = kicked, ["reconnects"] = reconnects, ["failedAttempts"] = failures,
