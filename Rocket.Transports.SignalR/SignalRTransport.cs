@@ -33,6 +33,11 @@ namespace Rocket.Transports.SignalR;
 /// aborts the connection (the client stopped reading altogether).
 /// </para>
 /// <para>
+/// Unlike SSE and WebSocket, a large frame (the reset of a large collection) cannot be handed over in slices: SignalR
+/// copies a message whole into the connection's pipe, and an invocation is one message, so each connection holds a copy
+/// of it while it is sent (docs/signalr.md, "Large resets").
+/// </para>
+/// <para>
 /// Heartbeats do nothing: SignalR pings every connection on its own (<c>HubOptions.KeepAliveInterval</c>).
 /// </para>
 /// </remarks>

@@ -284,15 +284,11 @@ internal sealed class UpgradedConnectionWriter : IDisposable
             await _connection.Inner.FlushAsync(_timeout.Token).ConfigureAwait(false);
             return null;
         }
-        catch (OperationCanceledException) when (IsTimedOut())
-        {
-            return TimedOut();
-        }
 #pragma warning disable CA1031 // Handed to the caller as the write's outcome.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            return exception;
+            return Outcome(exception);
         }
         finally
         {
@@ -383,15 +379,11 @@ internal sealed class UpgradedConnectionWriter : IDisposable
             await (flush ?? _connection.Inner.FlushAsync(_timeout.Token)).ConfigureAwait(false);
             return null;
         }
-        catch (OperationCanceledException) when (IsTimedOut())
-        {
-            return TimedOut();
-        }
 #pragma warning disable CA1031 // Handed to the caller as the write's outcome.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            return exception;
+            return Outcome(exception);
         }
         finally
         {
@@ -404,6 +396,10 @@ internal sealed class UpgradedConnectionWriter : IDisposable
             EndWrite();
         }
     }
+
+    // A write canceled by the write timeout is a timeout (the socket is aborted); anything else is what it is.
+    private Exception Outcome(Exception exception) =>
+        exception is OperationCanceledException && IsTimedOut() ? TimedOut() : exception;
 
     private TimeoutException TimedOut()
     {

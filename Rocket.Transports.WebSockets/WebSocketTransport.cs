@@ -26,10 +26,10 @@ namespace Rocket.Transports.WebSockets;
 /// </para>
 /// <para>
 /// A frame larger than 64 KiB (the reset of a large collection) is handed to the connection 64 KiB at a time, each part
-/// waited for, so a connection holds at most that much of it (plus what the server buffers before a write waits):
-/// as continuation fragments of one message over a plain WebSocket, as slices of the one pre-built frame on an
-/// upgraded connection. The frame itself is shared by every subscriber. For a frame sent in parts, the write timeout
-/// counts from the last part the client took.
+/// waited for, so a connection holds at most that much of it (plus what the server buffers before a write waits), as
+/// fragments of one message (RFC 6455 section 5.4) between which the WebSocket's pings and pongs can go. The frame
+/// itself is shared by every subscriber. For a frame sent in parts, the write timeout counts from the last part the
+/// client took.
 /// </para>
 /// <para>
 /// <see cref="HeartbeatAsync"/> sends nothing: the keep-alive is the WebSocket's own ping (set where the socket is

@@ -11,7 +11,7 @@ using Rocket.Stress;
 // rocket-stress server --port N  (internal) the server process the scenarios start
 if (args.Length > 0 && args[0] == "server")
 {
-    return await StressServer.RunAsync(int.Parse(Option(args, "--port") ?? "0", CultureInfo.InvariantCulture));
+    return await StressServer.RunAsync(int.Parse(Option(args, "--port") ?? "0", CultureInfo.InvariantCulture), int.Parse(Option(args, "--send-buffer") ?? "0", CultureInfo.InvariantCulture));
 }
 
 if (args.Contains("--help") || args.Contains("-h"))

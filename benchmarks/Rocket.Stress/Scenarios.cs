@@ -4,6 +4,9 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -164,7 +167,7 @@ internal static class Scenarios
         var ratio = with.Rate / without.Rate;
         var pass = ratio >= 0.9 && with.StalledClosed && with.Gaps == 0 && without.Gaps == 0 && with.RssPeak - without.RssPeak <= 64 * MiB;
         var figures = string.Create(CultureInfo.InvariantCulture,
-            $"{subscribers} readers at {rate:N0} events/s for {seconds} s: {without.Rate:N0} deliveries/s alone, {with.Rate:N0} with a stalled one ({ratio:F2}x); stalled one closed: {with.StalledClosed}; gaps {without.Gaps + with.Gaps}; server peak RSS {without.RssPeak / MiB:F0} -> {with.RssPeak / MiB:F0} MiB");
+            $"{subscribers} readers at {rate:N0} events/s (500 B) for {seconds} s: {without.Rate:N0} deliveries/s alone, {with.Rate:N0} with a stalled one ({ratio:F2}x); stalled one closed: {with.StalledClosed}; gaps {without.Gaps + with.Gaps}; server peak RSS {without.RssPeak / MiB:F0} -> {with.RssPeak / MiB:F0} MiB");
         return new ScenarioResult($"stalled subscriber (1 among {subscribers + 1}, sse)", "others >= 0.9x; stalled one closed; memory bounded", pass, figures, new()
         {
             ["subscribers"] = subscribers, ["rate"] = rate, ["seconds"] = seconds, ["rateWithout"] = without.Rate, ["rateWith"] = with.Rate, ["ratio"] = ratio,
@@ -174,14 +177,25 @@ internal static class Scenarios
 
     private static async Task<(double Rate, bool StalledClosed, long Gaps, long RssPeak)> StreamPhaseAsync(int subscribers, double rate, int seconds, bool stalled)
     {
-        await using var server = await ServerProcess.StartAsync();
+        // Events of about 500 bytes, and a 64 KiB socket send buffer (the kernel would otherwise let a loopback connection
+        // buffer 4 MiB): the stalled one's queue then fills within the run, in both runs alike.
+        const int pad = 400;
+        await using var server = await ServerProcess.StartAsync(sendBuffer: 64 * 1024);
         var clients = new StreamClient[subscribers];
         for (var i = 0; i < subscribers; i += 50)
         {
             await Task.WhenAll(Enumerable.Range(i, Math.Min(50, subscribers - i)).Select(async j => clients[j] = await StreamClient.ConnectAsync("sse", server.Port, null, CancellationToken.None)));
         }
 
-        StreamClient? stuck = stalled ? await StreamClient.ConnectAsync("sse", server.Port, null, CancellationToken.None) : null;
+        // The stalled one never reads, with a small receive buffer so the kernel does not soak up what it is sent.
+        Socket? stuck = null;
+        if (stalled)
+        {
+            stuck = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+            await stuck.ConnectAsync(IPAddress.Loopback, server.Port);
+            await stuck.SendAsync(Encoding.ASCII.GetBytes($"GET /{StressServer.Collection} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"));
+        }
+
         await server.WaitForSubscribersAsync(n => n == subscribers + (stalled ? 1 : 0), Patience);
         server.ResetPeak();
         long delivered = 0;
@@ -215,7 +229,7 @@ internal static class Scenarios
         var begin = (await server.StatsAsync(collect: false)).Cursor;
         Interlocked.Exchange(ref startSeq, long.Parse(begin[(begin.IndexOf('.', StringComparison.Ordinal) + 1)..], CultureInfo.InvariantCulture));
         var clock = Stopwatch.StartNew();
-        await server.PostAsync(string.Create(CultureInfo.InvariantCulture, $"control/publish?rate={rate}"));
+        await server.PostAsync(string.Create(CultureInfo.InvariantCulture, $"control/publish?rate={rate}&pad={pad}"));
         await Task.Delay(TimeSpan.FromSeconds(seconds));
         await server.PostAsync("control/stop");
         var published = (await server.StatsAsync(collect: false)).Cursor;
@@ -234,25 +248,26 @@ internal static class Scenarios
         var stalledClosed = false;
         if (stuck is not null)
         {
-            // Read now: what the server sent before it closed, then the end of the stream (or a close event).
+            // Read now: what the server sent before it dropped it, then the end of the connection.
             using var read = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var buffer = new byte[64 * 1024];
             try
             {
-                while (await stuck.NextAsync(read.Token) is { IsClose: false })
+                while (await stuck.ReceiveAsync(buffer, SocketFlags.None, read.Token) > 0)
                 {
                 }
 
                 stalledClosed = true;
             }
-            catch (Exception e) when (e is System.Net.Sockets.SocketException or System.IO.IOException)
+            catch (SocketException)
             {
-                stalledClosed = true; // the server aborted it
+                stalledClosed = true; // reset by the server
             }
             catch (OperationCanceledException)
             {
             }
 
-            await stuck.DisposeAsync();
+            stuck.Dispose();
         }
 
         await stop.CancelAsync();
@@ -365,7 +380,7 @@ internal static class Scenarios
         var behind = lastSeq.Count(s => s < Interlocked.Read(ref finalSeq));
         var pass = gaps == 0 && duplicates == 0 && resets == 0 && behind == 0;
         var figures = string.Create(CultureInfo.InvariantCulture,
-            $"{clientsCount} clients, {rate:N0} events/s for {seconds} s, all dropped twice ({kicked} connections kicked): {reconnects} reconnects ({failures} failed attempts, retried); gaps {gaps}, duplicates {duplicates}, resets after resume {resets}, clients short of the last event {behind}");
+            $"{clientsCount} clients, {rate:N0} events/s for {seconds} s, all dropped twice ({kicked} connections kicked): {reconnects} reconnects ({failures} drops seen as a socket error rather than an end of stream); gaps {gaps}, duplicates {duplicates}, resets after resume {resets}, clients short of the last event {behind}");
         return new ScenarioResult($"reconnect storm ({clientsCount}, sse/websocket/signalr)", "zero gaps, zero duplicates after resume", pass, figures, new()
         {
             ["clients"] = clientsCount, ["rate"] = rate, ["seconds"] = seconds, ["kicked"] = kicked, ["reconnects"] = reconnects, ["failedAttempts"] = failures,

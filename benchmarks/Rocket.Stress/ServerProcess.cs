@@ -58,7 +58,7 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static async Task<ServerProcess> StartAsync()
+    public static async Task<ServerProcess> StartAsync(int sendBuffer = 0)
     {
         var port = FreePort();
         var self = Environment.ProcessPath!;
@@ -71,6 +71,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         info.ArgumentList.Add("server");
         info.ArgumentList.Add("--port");
         info.ArgumentList.Add(port.ToString(CultureInfo.InvariantCulture));
+        info.ArgumentList.Add("--send-buffer");
+        info.ArgumentList.Add(sendBuffer.ToString(CultureInfo.InvariantCulture));
         var process = Process.Start(info)!;
         Running.TryAdd(process, 0);
         process.OutputDataReceived += (_, _) => { };

@@ -298,11 +298,19 @@ internal abstract class StreamClient : IAsyncDisposable
     {
         private readonly byte[] _buffer = new byte[64 * 1024];
         private readonly MessageScan _scan = new();
+        private readonly SemaphoreSlim _send = new(1, 1);
         private int _start;
         private int _end;
         private bool _ended;
+        private Timer? _pings;
 
         public override string Transport => "signalr";
+
+        public override ValueTask DisposeAsync()
+        {
+            _pings?.Dispose();
+            return base.DisposeAsync();
+        }
 
         protected override async Task StartAsync(int port, string? cursor, CancellationToken cancellationToken)
         {
@@ -314,6 +322,9 @@ internal abstract class StreamClient : IAsyncDisposable
                 throw new InvalidOperationException($"The SignalR handshake failed: {handshake?.Head}");
             }
 
+            // A ping every 10 s, as SignalR's clients send: the server drops a client silent for 30 s
+            // (ClientTimeoutInterval), which a client busy reading a long reset would otherwise be.
+            _pings = new Timer(static state => _ = ((SignalRClient)state!).PingAsync(), this, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
             var argument = cursor is null ? "null" : $"\"{cursor}\"";
             await SendAsync($"{{\"type\":1,\"invocationId\":\"1\",\"target\":\"Subscribe\",\"arguments\":[\"{StressServer.Collection}\",{argument}]}}", cancellationToken).ConfigureAwait(false);
         }
@@ -354,8 +365,30 @@ internal abstract class StreamClient : IAsyncDisposable
             return null;
         }
 
-        private Task SendAsync(string text, CancellationToken cancellationToken) =>
-            Socket.SendAsync(Encoding.UTF8.GetBytes(text + "\u001e"), WebSocketMessageType.Text, true, cancellationToken);
+        private async Task SendAsync(string text, CancellationToken cancellationToken)
+        {
+            await _send.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await Socket.SendAsync(Encoding.UTF8.GetBytes(text + "\u001e"), WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _send.Release();
+            }
+        }
+
+        private async Task PingAsync()
+        {
+            try
+            {
+                await SendAsync("{\"type\":6}", CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The connection is gone; the reader sees it.
+            }
+        }
 
         // The next record (up to the 0x1E separator), scanned as it streams by.
         private async ValueTask<(string Head, long Length, string Tail)?> NextRecordAsync(CancellationToken cancellationToken)

@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -26,11 +27,26 @@ internal static class StressServer
     private static long s_published;
     private static CancellationTokenSource? s_publishing;
 
-    public static async Task<int> RunAsync(int port)
+    /// <param name="port">The loopback port.</param>
+    /// <param name="sendBuffer">
+    /// A fixed socket send buffer for every connection (set on the listening socket, which accepted ones inherit), or 0 for
+    /// the kernel's autotuning, which lets a loopback connection buffer up to 4 MiB before the server sees back-pressure.
+    /// </param>
+    public static async Task<int> RunAsync(int port, int sendBuffer)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        if (sendBuffer > 0)
+        {
+            builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
+            {
+                var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                socket.SendBufferSize = sendBuffer;
+                return socket;
+            });
+        }
+
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddRocket()
             .AddCollection(Collection)
@@ -84,13 +100,14 @@ internal static class StressServer
 
             return Results.Json(new { cursor = collection.Cursor.ToString() });
         });
-        app.MapPost("/control/publish", (double rate) =>
+        app.MapPost("/control/publish", (double rate, int? pad) =>
         {
-            // Updates of one small record at a steady rate, until /control/stop.
+            // Updates of one record (with `pad` bytes of text) at a steady rate, until /control/stop.
             var stop = new CancellationTokenSource();
             Interlocked.Exchange(ref s_publishing, stop)?.Cancel();
-            _ = Task.Run(() => Publish(collection, rate, stop.Token));
-            return Results.Ok();
+            var padding = new string('p', Math.Clamp(pad ?? 0, 0, 1_000_000));
+            _ = Task.Run(() => Publish(collection, rate, padding, stop.Token));
+            return Results.Json(new { cursor = collection.Cursor.ToString() });
         });
         app.MapPost("/control/stop", () =>
         {
@@ -133,7 +150,7 @@ internal static class StressServer
         };
     }
 
-    private static async Task Publish(LiveCollection collection, double rate, CancellationToken stop)
+    private static async Task Publish(LiveCollection collection, double rate, string padding, CancellationToken stop)
     {
         var interval = Stopwatch.Frequency / rate;
         var started = Stopwatch.GetTimestamp();
@@ -148,7 +165,7 @@ internal static class StressServer
                 continue;
             }
 
-            collection.Update("tick", Encoding.UTF8.GetBytes($"{{\"id\":\"tick\",\"n\":{sent}}}"));
+            collection.Update("tick", Encoding.UTF8.GetBytes($"{{\"id\":\"tick\",\"n\":{sent},\"pad\":\"{padding}\"}}"));
             sent++;
             Interlocked.Increment(ref s_published);
         }

@@ -32,6 +32,18 @@ internal sealed class InMemoryWebSocketPair : IDisposable
     /// <summary>The most bytes the server handed its stream in one write: what its side held of a frame at once.</summary>
     public int LargestServerWrite => _serverStream!.LargestWrite;
 
+    /// <summary>The first byte of each write the server made, in order (for a frame's header, its FIN bit and opcode).</summary>
+    public byte[] ServerWriteFirstBytes
+    {
+        get
+        {
+            lock (_serverStream!.FirstBytes)
+            {
+                return [.. _serverStream.FirstBytes];
+            }
+        }
+    }
+
     public static InMemoryWebSocketPair Create(long pauseBytes = 64 * 1024, bool upgraded = false)
     {
         var options = new PipeOptions(pauseWriterThreshold: pauseBytes, resumeWriterThreshold: pauseBytes / 2, useSynchronizationContext: false);
@@ -90,21 +102,35 @@ internal sealed class InMemoryWebSocketPair : IDisposable
 
         public int LargestWrite { get; private set; }
 
+        public System.Collections.Generic.List<byte> FirstBytes { get; } = [];
+
+        private void Record(ReadOnlySpan<byte> bytes)
+        {
+            LargestWrite = Math.Max(LargestWrite, bytes.Length);
+            if (!bytes.IsEmpty)
+            {
+                lock (FirstBytes)
+                {
+                    FirstBytes.Add(bytes[0]);
+                }
+            }
+        }
+
         public override void Write(byte[] buffer, int offset, int count)
         {
-            LargestWrite = Math.Max(LargestWrite, count);
+            Record(buffer.AsSpan(offset, count));
             _output.Write(buffer, offset, count);
         }
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            LargestWrite = Math.Max(LargestWrite, buffer.Length);
+            Record(buffer.Span);
             return _output.WriteAsync(buffer, cancellationToken);
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
-            LargestWrite = Math.Max(LargestWrite, count);
+            Record(buffer.AsSpan(offset, count));
             return _output.WriteAsync(buffer, offset, count, cancellationToken);
         }
 

@@ -26,6 +26,32 @@ public sealed class WebSocketTransportTests
         Assert.Equal(messages, await received.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
+    [Fact]
+    public async Task WriteAsync_Upgraded_LargeFrame_GoesOutInFragments_WithControlFramesBetweenThem()
+    {
+        using var pair = InMemoryWebSocketPair.Create(upgraded: true);
+        using var transport = new WebSocketTransport(pair.Server, pair.Connection, TimeSpan.FromSeconds(10));
+        var message = $"{{\"type\":\"patch\",\"id\":\"1\",\"big\":\"{new string('x', 1_000_000)}\"}}";
+        var payload = Encoding.UTF8.GetBytes(message);
+        var frame = new byte[WebSocketFrame.GetHeaderLength(payload.Length) + payload.Length];
+        payload.CopyTo(frame.AsSpan(WebSocketFrame.WriteTextHeader(frame, payload.Length)));
+
+        // The client does not read yet, so the write waits in its first fragments; a pong queued now (as the WebSocket
+        // answers a ping) must not wait for the whole message.
+        var write = transport.WriteAsync(frame).AsTask();
+        Assert.False(write.IsCompleted);
+        var pong = pair.Connection!.WriteAsync(new byte[] { 0x8A, 0x00 }).AsTask();
+        var received = ReceiveAsync(pair.Client, 1);
+        await write.WaitAsync(TimeSpan.FromSeconds(10));
+        await pong.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([message], await received.WaitAsync(TimeSpan.FromSeconds(10)));
+        var writes = pair.ServerWriteFirstBytes;
+        Assert.Equal(0x01, writes[0]); // the first fragment: text, no FIN
+        Assert.InRange(Array.IndexOf(writes, (byte)0x8A), 1, Array.LastIndexOf(writes, (byte)0x80) - 1); // the pong, before the last fragment
+        Assert.InRange(pair.LargestServerWrite, 1, WebSocketMessageSender.SliceBytes);
+    }
+
     // 900 small frames (more than one coalescing buffer holds) with a frame larger than a buffer in the middle, so a batch
     // is cut into pieces and the large frame goes out as it is; about 185 KB, well past the pipe's 64 KiB pause.
     private static (ReadOnlyMemory<byte>[] Frames, List<string> Messages) MixedBatch()
