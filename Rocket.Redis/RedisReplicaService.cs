@@ -138,6 +138,11 @@ internal sealed partial class RedisReplicaService : IHostedService, IFamilyInsta
         {
             await SubscribeAndLoadAsync(connection, replica, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        {
+            Detach(collection);
+            throw new SourceUnavailableException($"Redis cannot be reached to load collection '{collection.Name}'.", e, TimeSpan.FromSeconds(1));
+        }
         catch
         {
             Detach(collection);

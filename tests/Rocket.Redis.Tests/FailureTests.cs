@@ -90,6 +90,36 @@ public sealed class FailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RedisDown_ANewFamilyInstance503WithRetryAfter_ServedOnceRedisIsBack()
+    {
+        await using var node = await RedisNode.StartAsync(_redis, "fd");
+        _redis.Kill();
+
+        using (var refused = await node.Client.GetAsync("rooms/new/messages"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+            Assert.Equal("urn:rocket:problem:store-unavailable", JsonElement.Parse(await refused.Content.ReadAsStringAsync()).GetProperty("type").GetString());
+        }
+
+        await _redis.RestartAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await node.Client.GetAsync("rooms/new/messages?form=keyed");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                Assert.Equal("""{"messages":{}}""", await response.Content.ReadAsStringAsync());
+                break;
+            }
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.True(DateTime.UtcNow < deadline, "the instance was not served after Redis came back");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task HealthCheck_HealthyWithRedis_UnhealthyWhileItIsDown_HealthyWhenItIsBack()
     {
         await using var node = await RedisNode.StartAsync(_redis, "h");
