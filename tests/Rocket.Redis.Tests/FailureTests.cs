@@ -120,6 +120,45 @@ public sealed class FailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RedisDown_MultiCollectionWebSocket_ANewFamilyInstanceRefusedTheConnectionGoesOn()
+    {
+        await using var node = await RedisNode.StartAsync(_redis, "fw");
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        await socket.ConnectAsync(new Uri(node.Client.BaseAddress!.ToString().Replace("http", "ws", StringComparison.Ordinal) + "rocket/ws"), CancellationToken.None);
+        _redis.Kill();
+
+        await SendAsync(socket, """{"type":"subscribe","collection":"rooms/x/messages"}""");
+        var refused = await ReceiveAsync(socket);
+        Assert.Equal("error", refused.GetProperty("type").GetString());
+        Assert.Equal("StoreUnavailable", refused.GetProperty("status").GetString());
+
+        // The same connection still serves a collection this node holds (from its replica while Redis is away).
+        await SendAsync(socket, """{"type":"subscribe","collection":"messages"}""");
+        var reset = await ReceiveAsync(socket);
+        Assert.Equal("patch", reset.GetProperty("type").GetString());
+        Assert.Equal("messages", reset.GetProperty("collection").GetString());
+    }
+
+    private static Task SendAsync(System.Net.WebSockets.ClientWebSocket socket, string message) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(message), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+
+    private static async Task<JsonElement> ReceiveAsync(System.Net.WebSockets.ClientWebSocket socket)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var buffer = new byte[64 * 1024];
+        var length = 0;
+        System.Net.WebSockets.WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(new ArraySegment<byte>(buffer, length, buffer.Length - length), timeout.Token);
+            length += result.Count;
+        }
+        while (!result.EndOfMessage);
+
+        return JsonElement.Parse(buffer.AsSpan(0, length));
+    }
+
+    [Fact]
     public async Task HealthCheck_HealthyWithRedis_UnhealthyWhileItIsDown_HealthyWhenItIsBack()
     {
         await using var node = await RedisNode.StartAsync(_redis, "h");
