@@ -77,11 +77,17 @@ public sealed class ScaleOutTests : IAsyncLifetime
         var family = a.App.Services.GetRequiredService<CollectionRegistry>().Families.Single();
         await WaitForAsync(() => !family.TryGetInstance(Room, out _));
 
+        // Written meanwhile through another node: the evicted instance on A no longer follows the room's channel.
+        await using var b = await RedisNode.StartAsync(_redis, prefix);
+        var third = await b.PostAsync("""{"n":3}""", Room);
+
         // Loaded again from Redis on its next use: same records, same epoch, and the old cursor still resumes.
         using var stream = await a.OpenStreamAsync(cursor, Room);
         var patch = await stream.NextPatchAsync();
         Assert.Contains($"/messages/{second}", patch.Patch, StringComparison.Ordinal);
+        Assert.Contains($"/messages/{third}", (await stream.NextPatchAsync()).Patch, StringComparison.Ordinal);
         Assert.Contains("\"n\":1", (await a.GetKeyedAsync(Room)).Body, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, a.Logs.ToString());
     }
 
     [Fact]
