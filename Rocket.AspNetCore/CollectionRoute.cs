@@ -66,7 +66,21 @@ internal sealed class CollectionRoute
         {
             // The same lookup and decision as the WebSocket and SignalR subscribes make, by the collection's name.
             var name = _family is null ? _fixed!.Name : InstanceName(context);
-            var (status, collection, reason) = await _access.OpenAsync(context.User, name).ConfigureAwait(false);
+            CollectionAccessStatus status;
+            LiveCollection? collection;
+            string? reason;
+            try
+            {
+                (status, collection, reason) = await _access.OpenAsync(context.User, name).ConfigureAwait(false);
+            }
+            catch (SourceUnavailableException e)
+            {
+                // A family instance that lives in a store (Redis) could not be loaded: nothing was created; try again.
+                context.Response.Headers.RetryAfter = ((int)Math.Ceiling((e.RetryAfter ?? TimeSpan.FromSeconds(1)).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await Problem.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "store-unavailable", "Service Unavailable", e.Message).ConfigureAwait(false);
+                return;
+            }
+
             switch (status)
             {
                 case CollectionAccessStatus.Unauthorized:

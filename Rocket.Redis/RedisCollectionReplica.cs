@@ -227,7 +227,7 @@ internal sealed partial class RedisCollectionReplica : IHistorySource, IDisposab
                 await LoadCoreAsync("gap").ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is InvalidOperationException or ChangeRefusedException or FormatException)
+        catch (Exception e) when (e is not ObjectDisposedException && (e is InvalidOperationException or ChangeRefusedException or FormatException))
         {
             // The replica and Redis disagree (a concurrent reload, a divergence): Redis holds the truth.
             Log.ReplicaDiverged(_logger, Collection.Name, e);

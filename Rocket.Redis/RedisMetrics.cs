@@ -13,7 +13,7 @@ internal sealed class RedisMetrics
     public RedisMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(RocketTelemetry.MeterName);
-        _loads = meter.CreateCounter<long>("rocket.redis.loads", "{load}", "Replicas loaded whole from Redis, by reason: start, epoch_changed, gap, diverged, behind.");
+        _loads = meter.CreateCounter<long>("rocket.redis.loads", "{load}", "Replicas loaded whole from Redis, by reason: start, epoch_changed, gap, diverged, behind, failover.");
         _caughtUp = meter.CreateCounter<long>("rocket.redis.caught_up_events", "{event}", "Events a replica read from the Redis log because it missed their pub/sub message.");
     }
 

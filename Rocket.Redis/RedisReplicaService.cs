@@ -127,16 +127,29 @@ internal sealed partial class RedisReplicaService : IHostedService, IFamilyInsta
             Metrics = _metrics,
             MetricsName = familyTemplate,
         };
+        RedisCollectionReplica? evicted;
         lock (_replicas)
         {
-            // Listed before the load, so a write that finds the instance finds its replica; a replica of an evicted
-            // instance of the same name is replaced (its own subscription is dropped by Detach).
+            // Listed before the load, so a write that finds the instance finds its replica. A replica still listed
+            // under the name is of an instance the family has evicted (it creates one only after dropping the other)
+            // whose Detach has not run yet: its subscription is dropped here, as Detach will no longer find it.
+            _replicas.TryGetValue(collection.Name, out evicted);
             _replicas[collection.Name] = replica;
+        }
+
+        if (evicted is not null)
+        {
+            _ = UnsubscribeAsync(evicted);
         }
 
         try
         {
             await SubscribeAndLoadAsync(connection, replica, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        {
+            Detach(collection);
+            throw new SourceUnavailableException($"Redis cannot be reached to load collection '{collection.Name}'.", e, TimeSpan.FromSeconds(1));
         }
         catch
         {
@@ -313,6 +326,10 @@ internal sealed partial class RedisReplicaService : IHostedService, IFamilyInsta
 
             await replica.OnPublishedAsync(cursor, RedisChanges.Decode(changes)).ConfigureAwait(false);
         }
+        catch (ObjectDisposedException)
+        {
+            // An evicted family instance whose subscription is being dropped: nothing to keep up to date.
+        }
 #pragma warning disable CA1031 // A failed message must not end the subscription: the position check repairs the replica.
         catch (Exception e)
 #pragma warning restore CA1031
@@ -351,6 +368,10 @@ internal sealed partial class RedisReplicaService : IHostedService, IFamilyInsta
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (ObjectDisposedException)
+            {
+                // Evicted (a family instance) while its position was being checked.
             }
 #pragma warning disable CA1031 // One collection's failed check must not stop the others'; the next tick tries again.
             catch (Exception e)

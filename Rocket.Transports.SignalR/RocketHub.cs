@@ -57,7 +57,19 @@ public sealed class RocketHub : Hub
         }
 
         var state = State();
-        var (status, live, reason) = await _access.OpenAsync(Context.User ?? new System.Security.Claims.ClaimsPrincipal(), collection).ConfigureAwait(false);
+        CollectionAccessStatus status;
+        LiveCollection? live;
+        string? reason;
+        try
+        {
+            (status, live, reason) = await _access.OpenAsync(Context.User ?? new System.Security.Claims.ClaimsPrincipal(), collection).ConfigureAwait(false);
+        }
+        catch (SourceUnavailableException e)
+        {
+            // A family instance that lives in a store (Redis) could not be loaded; the client may try again.
+            throw new HubException($"StoreUnavailable: {e.Message}", e);
+        }
+
         if (status != CollectionAccessStatus.Allowed)
         {
             throw new HubException($"{status}: {reason}");

@@ -171,7 +171,21 @@ internal sealed class MultiCollectionSession : IAsyncDisposable
             return null;
         }
 
-        var (status, live, reason) = await _access.OpenAsync(_user, collection).ConfigureAwait(false);
+        CollectionAccessStatus status;
+        LiveCollection? live;
+        string? reason;
+        try
+        {
+            (status, live, reason) = await _access.OpenAsync(_user, collection).ConfigureAwait(false);
+        }
+        catch (SourceUnavailableException e)
+        {
+            // A family instance that lives in a store (Redis) could not be loaded: this collection is refused, the
+            // connection and its other collections go on.
+            await SendErrorAsync(collection, "StoreUnavailable", e.Message).ConfigureAwait(false);
+            return null;
+        }
+
         if (status != CollectionAccessStatus.Allowed)
         {
             await SendErrorAsync(collection, status.ToString(), reason ?? status.ToString()).ConfigureAwait(false);

@@ -46,7 +46,7 @@ internal sealed class RocketMetrics
         _sentBytes = Meter.CreateObservableCounter("rocket.sent_bytes", () => ObserveSent(bytes: true), "By", "Framed bytes handed to transports.");
         _fanOut = Meter.CreateHistogram<double>("rocket.fanout.duration", "s", "Time to queue one event to every subscriber of its collection.");
         _familyInstances = Meter.CreateUpDownCounter<long>("rocket.family.instances", "{collection}", "Live instances of a collection family.");
-        _familyEvictions = Meter.CreateCounter<long>("rocket.family.evictions", "{collection}", "Family instances evicted with their history, by reason: idle or capacity.");
+        _familyEvictions = Meter.CreateCounter<long>("rocket.family.evictions", "{collection}", "Family instances evicted from memory, by reason: idle, capacity, or failed (a load from the family's source failed).");
         _familyRefusals = Meter.CreateCounter<long>("rocket.family.refusals", "{request}", "Requests refused because a family had as many instances as it admits, all with subscribers.");
         _lag = Meter.CreateHistogram<double>("rocket.delivery.lag", "s", "Time from an event's publication to the end of the transport write that carried it: writes that start at every 16th event, sampled.");
     }

@@ -582,6 +582,7 @@ public sealed class LiveCollection : IDisposable
         var framer = transport.Framer ?? throw new ArgumentException("The transport has no framer.", nameof(transport));
         var parsed = Cursor.TryParse(cursor, out var from);
         var subscription = new Subscription(this, transport);
+        Subscription.SourceReplay? sourceReplay = null;
         using var activity = RocketActivities.Source.StartActivity(RocketActivities.SubscribeName);
         lock (_lock)
         {
@@ -599,7 +600,7 @@ public sealed class LiveCollection : IDisposable
             }
 
             subscription.EventLog = _log;
-            if (!(parsed && (TryReplay(subscription, framer, from) || TryReplayFromSource(subscription, from))))
+            if (!(parsed && (TryReplay(subscription, framer, from) || TryReplayFromSource(subscription, from, out sourceReplay))))
             {
                 var reset = GetReset();
                 subscription.EnqueueReset(reset.GetFrame(framer, _frameBuffer));
@@ -626,7 +627,7 @@ public sealed class LiveCollection : IDisposable
             activity.SetTag("rocket.cursor", subscription.StartCursor.ToString());
         }
 
-        subscription.Start(cancellationToken, stoppingToken);
+        subscription.Start(cancellationToken, stoppingToken, sourceReplay);
         return subscription;
     }
 
@@ -1026,14 +1027,15 @@ public sealed class LiveCollection : IDisposable
     // A cursor of this epoch older than the history, or whose replay does not fit the queue: when the source's log still
     // holds the events after it, the subscription reads them from there in pages before it goes on with the events that
     // follow the current one, which it is registered for now. So the hand-over has no gap and no duplicate.
-    private bool TryReplayFromSource(Subscription subscription, Cursor from)
+    private bool TryReplayFromSource(Subscription subscription, Cursor from, out Subscription.SourceReplay? replay)
     {
+        replay = null;
         if (HistorySource is not { } source || from.Epoch != _epoch || from.Sequence >= _sequence || !source.Covers(from, _sequence))
         {
             return false;
         }
 
-        subscription.ReplayFromSource(source, from, _sequence);
+        replay = new Subscription.SourceReplay(source, from, _sequence);
         subscription.StartCursor = from;
         return true;
     }

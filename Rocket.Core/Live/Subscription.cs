@@ -42,9 +42,6 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     private ITimer? _closeTimer;
     private SentTotals? _sentTotals; // this subscriber's collection and transport, found at its first measured write
 
-    // The events to read from the collection's source before the queue's, when the cursor was older than the history.
-    private SourceReplay? _sourceReplay;
-
     internal Subscription(LiveCollection owner, ITransport transport)
     {
         _owner = owner;
@@ -149,10 +146,6 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     // Called under the collection's lock when subscribing: the events a cursor missed, already checked by Fits.
     internal void EnqueueReplay(long first, int count, long bytes) => _queue.EnqueueReplay(first, count, bytes);
 
-    // Called under the collection's lock when subscribing: the events after `from` up to `through` are read from the
-    // source's log by the loop, before the events the queue gets from `through` + 1 on.
-    internal void ReplayFromSource(IHistorySource source, Cursor from, long through) => _sourceReplay = new SourceReplay(source, from, through);
-
     // Called under the collection's lock when subscribing: the reset, which is not in the log, goes first.
     internal void EnqueueReset(byte[] frame) => _queue.EnqueueReset(frame);
 
@@ -169,7 +162,10 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     // Whether frames totalling `bytes` fit into the (still empty) queue: decides between a replay and a reset.
     internal bool Fits(int events, long bytes) => events <= _owner.QueueMaxEvents && (events <= 1 || bytes <= _owner.QueueMaxBytes);
 
-    internal void Start(CancellationToken cancellationToken, CancellationToken stoppingToken)
+    // `replay`: the events a cursor older than the history missed, to be read from the collection's source before the
+    // events the queue gets (from `replay.Through` + 1 on). Passed here rather than kept in a field, so a subscriber that
+    // needs none carries nothing for it.
+    internal void Start(CancellationToken cancellationToken, CancellationToken stoppingToken, SourceReplay? replay = null)
     {
         // Registered before the loop starts, so the loop always sees and disposes them; an already-canceled token ends the
         // subscription at once and the loop then stops at its first step. Both are disposed by the loop when it ends, so a
@@ -187,7 +183,31 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         // The loop's own task is the completion: Task.Run would keep a promise wrapping it (and an awaiter of our own a
         // delegate) alive for the subscription's whole life. Its first step (usually the reset, or the replay) runs on
         // the caller's thread, outside the collection's lock; everything after an await runs on the thread pool.
-        Completion = RunAsync();
+        Completion = replay is null ? RunAsync() : RunAfterReplayAsync(replay);
+    }
+
+    private async Task RunAfterReplayAsync(SourceReplay replay)
+    {
+        try
+        {
+            await ReplayFromSourceAsync(replay).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Ended meanwhile: the loop below finds the reason and stops.
+        }
+#pragma warning disable CA1031 // A failing transport ends its own subscription, as in the loop.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            if (End(new CloseReason(CloseStatus.TransportFailed, "a write to the transport failed")))
+            {
+                Log.TransportFailed(_owner.Logger, _owner.Name, Transport.Descriptor.Name, exception);
+            }
+        }
+
+        // The loop writes what the queue gathered meanwhile, or, if the subscription ended, cleans up and closes.
+        await RunAsync().ConfigureAwait(false);
     }
 
     // May be called from the collection's writer under its lock, so it must not run anything inline: the queue runs its
@@ -212,12 +232,6 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     {
         try
         {
-            if (_sourceReplay is { } replay)
-            {
-                _sourceReplay = null;
-                await ReplayFromSourceAsync(replay).ConfigureAwait(false);
-            }
-
             while (true)
             {
                 if (!_queue.TryTake(out var lone, out var next, out var frames, out _))
@@ -451,7 +465,8 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
     private static readonly CloseReason SourceHistoryUnavailable = new(CloseStatus.ShuttingDown, "the events after your cursor could not be read from the collection's store; reconnect and resume from your last cursor");
 
-    private sealed record SourceReplay(IHistorySource Source, Cursor From, long Through);
+    // The events after `From` up to `Through` that a subscriber reads from the collection's source.
+    internal sealed record SourceReplay(IHistorySource Source, Cursor From, long Through);
 
     // The frame of the log's event `sequence` for this transport, or null when the log no longer holds it.
     private byte[]? FrameAt(long sequence) => EventLog.TryGet(sequence)?.FindFrame(Transport.Framer);

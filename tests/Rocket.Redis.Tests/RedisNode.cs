@@ -61,6 +61,7 @@ public sealed class RedisNode : IAsyncDisposable
             })
             .AddCollectionFamily("rooms/{room}/messages", family)
             .AddSseTransport()
+            .AddWebSocketTransport()
             .AddRedis(o =>
             {
                 o.Configuration = configuration;
@@ -70,8 +71,10 @@ public sealed class RedisNode : IAsyncDisposable
             });
         builder.Services.AddHealthChecks().AddRocket().AddRocketRedis();
         var app = builder.Build();
+        app.UseWebSockets();
         app.MapRocketCollection(Collection);
         app.MapRocketCollection("rooms/{room}/messages");
+        app.MapRocketWebSocket();
         await app.StartAsync();
         return new RedisNode(app, new Uri(app.Urls.Single() + "/")) { Logs = logs };
     }

@@ -64,6 +64,23 @@ public sealed class ScaleOutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FamilyInstance_FirstUsedOnTwoNodesAtOnce_OneEpoch()
+    {
+        const string Room = "rooms/race/messages";
+        var prefix = Prefix();
+        await using var a = await RedisNode.StartAsync(_redis, prefix);
+        await using var b = await RedisNode.StartAsync(_redis, prefix);
+
+        // Both nodes create the instance in Redis at the same moment: the load script makes one of them its creator.
+        var first = await Task.WhenAll(a.GetKeyedAsync(Room), b.GetKeyedAsync(Room));
+        Assert.Equal(first[0].Cursor, first[1].Cursor);
+
+        await a.PostAsync("""{"n":1}""", Room);
+        var (_, cursor) = await a.GetKeyedAsync(Room);
+        await WaitForAsync(() => b.App.Services.GetRequiredService<CollectionRegistry>().TryGetCollection(Room, out var live) && live.Cursor.ToString() == cursor);
+    }
+
+    [Fact]
     public async Task FamilyInstance_EvictedFromANodesMemory_KeptInRedis_ResumesAfterReload()
     {
         const string Room = "rooms/b/messages";
@@ -77,11 +94,17 @@ public sealed class ScaleOutTests : IAsyncLifetime
         var family = a.App.Services.GetRequiredService<CollectionRegistry>().Families.Single();
         await WaitForAsync(() => !family.TryGetInstance(Room, out _));
 
+        // Written meanwhile through another node: the evicted instance on A no longer follows the room's channel.
+        await using var b = await RedisNode.StartAsync(_redis, prefix);
+        var third = await b.PostAsync("""{"n":3}""", Room);
+
         // Loaded again from Redis on its next use: same records, same epoch, and the old cursor still resumes.
         using var stream = await a.OpenStreamAsync(cursor, Room);
         var patch = await stream.NextPatchAsync();
         Assert.Contains($"/messages/{second}", patch.Patch, StringComparison.Ordinal);
+        Assert.Contains($"/messages/{third}", (await stream.NextPatchAsync()).Patch, StringComparison.Ordinal);
         Assert.Contains("\"n\":1", (await a.GetKeyedAsync(Room)).Body, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, a.Logs.ToString());
     }
 
     [Fact]
