@@ -22,17 +22,28 @@ timeout 300 dotnet build benchmarks/Rocket.LoadTest -c Release -v q -nologo >/de
 BIN=benchmarks/Rocket.LoadTest/bin/Release/net10.0/Rocket.LoadTest
 mkdir -p benchmarks/results
 out="benchmarks/results/storm-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+log="${out%.jsonl}.server.log"
+: >"$log"
 
 pid=""
-stop_server() { if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; fi; }
+stop_server() {
+  if [[ -n "$pid" ]]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || echo "the server exited with $? on SIGTERM; see $log" >&2
+    pid=""
+  fi
+}
 trap stop_server EXIT
 
 for rep in $(seq 1 "$REPS"); do
   for spread in "${SPREADS[@]}"; do
     port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
-    "$BIN" server --port "$port" --transport sse >/dev/null 2>&1 &
+    echo "== rep $rep, spread $spread, port $port" >>"$log"
+    "$BIN" server --port "$port" --transport sse >>"$log" 2>&1 &
     pid=$!
-    for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/control/stats" >/dev/null && break; sleep 0.5; done
+    ready=0
+    for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/control/stats" >/dev/null && { ready=1; break; }; sleep 0.5; done
+    if (( ! ready )); then echo "the server did not start; see $log" >&2; stop_server; continue; fi
     echo "rep $rep, spread $spread s: $LIVE live, $STORM reconnecting" >&2
     timeout $((RUN_TIMEOUT + 30)) "$BIN" storm --server "http://127.0.0.1:$port" --live "$LIVE" --storm "$STORM" \
       --events "$EVENTS" --warmup "$WARMUP_EVENTS" --rate "$RATE" --spread "$spread" --timeout "$RUN_TIMEOUT" \
