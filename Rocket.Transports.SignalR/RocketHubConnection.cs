@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Connections.Abstractions;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Rocket.Live;
 using Rocket.Transports;
 
@@ -20,14 +22,20 @@ internal sealed class RocketHubConnection
 {
     private static readonly object ItemKey = new();
 
+    // The hub error a client gets when the server stops, after each collection's close(collection, "ShuttingDown", ...).
+    private const string ShuttingDownError = "ShuttingDown: the server is shutting down; reconnect and resume from your last cursors.";
+
     private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
     private readonly int _maxCollections;
+    private readonly CancellationToken _stopping;
+    private readonly TaskCompletionSource _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closed;
 
-    private RocketHubConnection(HubConnectionContext connection, int maxCollections)
+    private RocketHubConnection(HubConnectionContext connection, int maxCollections, CancellationToken stopping)
     {
         Connection = connection;
         _maxCollections = maxCollections;
+        _stopping = stopping;
         Framer = SignalREventFramer.ForProtocol(connection.Protocol.Name);
 
         // With stateful reconnect SignalR keeps every message written until the client acknowledges it, so joined
@@ -43,8 +51,12 @@ internal sealed class RocketHubConnection
 
     public bool PooledJoins { get; }
 
-    public static void Attach(HubConnectionContext connection, int maxCollections = int.MaxValue) =>
-        connection.Items[ItemKey] = new RocketHubConnection(connection, maxCollections);
+    public static RocketHubConnection Attach(HubConnectionContext connection, int maxCollections = int.MaxValue, CancellationToken stopping = default)
+    {
+        var state = new RocketHubConnection(connection, maxCollections, stopping);
+        connection.Items[ItemKey] = state;
+        return state;
+    }
 
     public static RocketHubConnection? Of(IDictionary<object, object?> items) =>
         items.TryGetValue(ItemKey, out var state) ? state as RocketHubConnection : null;
@@ -75,7 +87,9 @@ internal sealed class RocketHubConnection
         }
 
         var transport = new SignalRTransport(Connection, Framer!, collection, PooledJoins);
-        var subscription = live.Subscribe(transport, lastEventId, Connection.ConnectionAborted);
+        // The host stopping ends it with ShuttingDown, which the client gets as close(collection, "ShuttingDown", ...)
+        // before SignalR closes the connection, as SSE and WebSocket subscribers are told.
+        var subscription = live.Subscribe(transport, lastEventId, Connection.ConnectionAborted, _stopping);
         if (expires is { } at)
         {
             // No longer than the authentication the connection was opened with: the client gets close(..., "Expired", ...).
@@ -135,6 +149,48 @@ internal sealed class RocketHubConnection
         {
             await subscription.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>SignalR has finished with the connection (the lifetime manager's <c>OnDisconnectedAsync</c>).</summary>
+    public void Disconnected() => _disconnected.TrySetResult();
+
+    /// <summary>
+    /// The host is stopping: each subscription is closed with <c>ShuttingDown</c> (its client gets the <c>close</c>
+    /// message after what was in flight), then the connection is ended (the client gets SignalR's close message with an
+    /// error). Completes when SignalR has disconnected it.
+    /// </summary>
+    public async Task ShutDownAsync()
+    {
+        Subscription[] all;
+        lock (_subscriptions)
+        {
+            all = [.. _subscriptions.Values];
+        }
+
+        foreach (var subscription in all)
+        {
+            subscription.Close(CloseReason.ShuttingDown);
+        }
+
+        foreach (var subscription in all)
+        {
+            await subscription.Completion.ConfigureAwait(false);
+        }
+
+        // SignalR's close message with an error and allowReconnect: the .NET and JavaScript clients report the error
+        // (Closed, onclose) and, with automatic reconnect on, reconnect; then the connection ends.
+        try
+        {
+            await Connection.WriteAsync(new CloseMessage(ShuttingDownError, allowReconnect: true)).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The connection may be gone already; it is ended below either way.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        Connection.Abort();
+        await _disconnected.Task.ConfigureAwait(false);
     }
 
     /// <summary>Ends every subscription of the connection (it went away); later subscribes are refused.</summary>

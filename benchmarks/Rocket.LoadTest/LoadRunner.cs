@@ -299,7 +299,7 @@ internal static class LoadRunner
         return first.Complete && state.Gaps == 0 ? 0 : 2;
     }
 
-    private static Receiver Create(LoadOptions options, RunState state, Uri server)
+    internal static Receiver Create(LoadOptions options, RunState state, Uri server)
     {
         return options.Transport switch
         {
@@ -315,7 +315,7 @@ internal static class LoadRunner
         };
     }
 
-    private static async Task StartAsync(Receiver receiver, SemaphoreSlim gate, CancellationToken cancellationToken)
+    internal static async Task StartAsync(Receiver receiver, SemaphoreSlim gate, CancellationToken cancellationToken)
     {
         try
         {
@@ -327,14 +327,14 @@ internal static class LoadRunner
         }
     }
 
-    private static async Task PublishAsync(HttpClient control, string target, int count, double rate, long seqBase, CancellationToken cancellationToken)
+    internal static async Task PublishAsync(HttpClient control, string target, int count, double rate, long seqBase, CancellationToken cancellationToken)
     {
         var uri = string.Create(CultureInfo.InvariantCulture, $"/control/publish?target={target}&count={count}&rate={rate}&seqBase={seqBase}");
         using var response = await control.PostAsync(new Uri(uri, UriKind.Relative), content: null, cancellationToken);
         response.EnsureSuccessStatusCode();
     }
 
-    private static async Task WaitForSubscribersAsync(HttpClient control, string target, int count, CancellationToken cancellationToken)
+    internal static async Task WaitForSubscribersAsync(HttpClient control, string target, int count, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -349,7 +349,7 @@ internal static class LoadRunner
     }
 
     // Returns false when the run's deadline passes first; a run that misses deliveries still reports what arrived.
-    private static async Task<bool> WaitForDeliveriesAsync(RunState state, long expected, CancellationToken cancellationToken)
+    internal static async Task<bool> WaitForDeliveriesAsync(RunState state, long expected, CancellationToken cancellationToken)
     {
         while (state.Delivered < expected)
         {

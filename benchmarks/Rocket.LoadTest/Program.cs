@@ -9,6 +9,7 @@ namespace Rocket.LoadTest;
 /// <c>server --port P [--transport T] [--redis HOST:PORT] [--key-prefix K]</c>,
 /// <c>load --server URL [--server2 URL] [--redis HOST:PORT] --transport T --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S]</c>,
 /// <c>writes --server URL [--redis HOST:PORT] [--requests R] [--concurrency C] [--warmup W] [--client socket|httpclient] [--timeout S]</c>,
+/// <c>storm --server URL [--live L] [--storm N] [--events E] [--rate R] [--warmup W] [--spread SECONDS] [--timeout S]</c>,
 /// <c>report results.jsonl [--charts DIR]</c> or <c>idle-core [--subscribers N]</c>.
 /// </summary>
 internal static class Program
@@ -73,6 +74,22 @@ internal static class Program
                 }
 
                 return await WriteRunner.RunAsync(writes);
+            case "storm":
+                var storm = new StormOptions(
+                    new Uri(named.GetValueOrDefault("--server", "http://127.0.0.1:5099")),
+                    Int(named, "--live", 100),
+                    Int(named, "--storm", 1000),
+                    Int(named, "--events", 500),
+                    double.Parse(named.GetValueOrDefault("--rate", "100"), CultureInfo.InvariantCulture),
+                    Int(named, "--warmup", 100),
+                    Int(named, "--timeout", 300),
+                    double.Parse(named.GetValueOrDefault("--spread", "0"), CultureInfo.InvariantCulture));
+                if (!storm.Server.IsLoopback || storm.Live < 1 || storm.Storm < 1 || storm.Events < 1 || storm.Rate <= 0)
+                {
+                    return Usage();
+                }
+
+                return await StormRunner.RunAsync(storm);
             case "idle-core":
                 return await IdleSubscriberProbe.RunAsync(Int(named, "--subscribers", 20_000));
             case "report" when args.Length >= 2:
@@ -104,6 +121,7 @@ internal static class Program
         Console.Error.WriteLine("usage: server --port P [--transport sse|websocket|signalr|signalr-messagepack|baseline-sse|baseline-signalr|raw] [--redis 127.0.0.1:P --key-prefix K]"
             + " | load --server http://127.0.0.1:P [--server2 http://127.0.0.1:P2] [--redis 127.0.0.1:P] --transport sse|websocket|signalr|signalr-messagepack|baseline-sse|baseline-signalr|raw --subscribers N --events E [--rate R] [--paced K] [--paced-warmup W] [--timeout S] [--hold S]"
             + " | writes --server http://127.0.0.1:P [--redis 127.0.0.1:P] [--requests R] [--concurrency C] [--warmup W] [--client socket|httpclient] [--timeout S]"
+            + " | storm --server http://127.0.0.1:P [--live L] [--storm N] [--events E] [--rate R] [--warmup W] [--spread SECONDS] [--timeout S]"
             + " | report results.jsonl [--charts DIR] | idle-core [--subscribers N]");
         return 1;
     }

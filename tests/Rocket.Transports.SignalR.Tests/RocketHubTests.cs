@@ -372,7 +372,7 @@ public sealed class RocketHubTests
 
     [Theory]
     [MemberData(nameof(Protocols))]
-    public async Task ServerStops_ClosesTheSubscriptions(string protocol)
+    public async Task ServerStops_EachSubscriptionGetsCloseShuttingDown_ThenTheHubErrorEndsTheConnection(string protocol)
     {
         var server = await TestServer.StartAsync();
         var (messages, rooms) = (server.Messages, server.Rooms);
@@ -381,16 +381,20 @@ public sealed class RocketHubTests
         await client.SubscribeAsync("rooms", null);
         await client.NextPatchAsync();
         await client.NextPatchAsync();
-        var closed = new TaskCompletionSource();
-        client.Connection.Closed += _ =>
+        var closed = new TaskCompletionSource<Exception?>();
+        client.Connection.Closed += error =>
         {
-            closed.TrySetResult();
+            closed.TrySetResult(error);
             return Task.CompletedTask;
         };
 
         await server.DisposeAsync();
 
-        await closed.Task.WaitAsync(HubClient.Timeout);
+        var error = await closed.Task.WaitAsync(HubClient.Timeout);
+        var closes = new[] { await client.NextAsync(), await client.NextAsync() };
+        Assert.Equal(["messages", "rooms"], closes.Select(static m => m.Collection).Order());
+        Assert.All(closes, static m => Assert.Equal(("close", "ShuttingDown"), (m.Target, m.Status)));
+        Assert.Contains("ShuttingDown: ", error?.Message, StringComparison.Ordinal);
         Assert.Equal(0, messages.SubscriberCount);
         Assert.Equal(0, rooms.SubscriberCount);
     }
