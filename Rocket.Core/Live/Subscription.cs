@@ -40,7 +40,12 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     private CloseReason? _closeReason;
     private int _wroteSinceHeartbeat;
     private ITimer? _closeTimer;
-    private SentTotals? _sentTotals; // this subscriber's collection and transport, found at its first measured write
+    private SentTotals? _sentTotals; // this subscriber's collection and transport, joined at its first counted write
+    private bool _leftSentTotals;
+
+    // What this subscription handed its transport, while something listens to the sent totals (SentTotals sums them).
+    internal long SentEvents;
+    internal long SentBytes;
 
     internal Subscription(LiveCollection owner, ITransport transport)
     {
@@ -353,6 +358,8 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         {
             End(CloseReason.Normal);
             _owner.Unregister(this);
+            _leftSentTotals = true;
+            _sentTotals?.Leave(this);
 
             // Not awaited (an await in a finally costs the state machine two fields for its whole life): a callback
             // running on another thread (Dispose, on the request's token) never waits for this loop, so this cannot
@@ -454,10 +461,20 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
     private void CountSent(RocketMetrics metrics, int count, long bytes)
     {
-        if (metrics.CountsSent)
+        if (!metrics.CountsSent || _leftSentTotals)
         {
-            (_sentTotals ??= metrics.SentTotalsFor(_owner.MetricsName, Transport.Descriptor.Name)).Add(count, bytes);
+            return;
         }
+
+        if (_sentTotals is null)
+        {
+            _sentTotals = metrics.SentTotalsFor(_owner.MetricsName, Transport.Descriptor.Name);
+            _sentTotals.Join(this);
+        }
+
+        // Only this subscription's write loop writes these; a listener's collection reads them.
+        Volatile.Write(ref SentEvents, SentEvents + count);
+        Volatile.Write(ref SentBytes, SentBytes + bytes);
     }
 
     // How many events one read of a source's log asks for.

@@ -114,6 +114,32 @@ public sealed class TelemetryTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task SentTotals_KeepWhatEndedSubscriptionsWereHanded_AndAddTheLiveOnes()
+    {
+        using var sentEvents = Collect<long>("rocket.sent_events");
+        long Observed()
+        {
+            sentEvents.RecordObservableInstruments();
+            return sentEvents.LastMeasurement?.Value ?? 0;
+        }
+
+        var first = new InMemoryTransport();
+        var subscription = _collection.Subscribe(first);
+        await first.WaitForFramesAsync(1).WaitAsync(LiveTest.Timeout);
+        _collection.Create("a", "{}"u8);
+        await first.WaitForFramesAsync(2).WaitAsync(LiveTest.Timeout);
+        await LiveTest.WaitUntilAsync(() => Observed() == 2);
+
+        // The first subscriber leaves: what it was handed stays counted, and a second one adds its own.
+        await subscription.DisposeAsync();
+        var second = new InMemoryTransport();
+        await using var other = _collection.Subscribe(second);
+        await second.WaitForFramesAsync(1).WaitAsync(LiveTest.Timeout);
+        await LiveTest.WaitUntilAsync(() => Observed() == 3);
+        Assert.Equal(3, Observed());
+    }
+
+    [Fact]
     public async Task SlowConsumer_IsCountedClosedWithItsReason()
     {
         using var active = Collect<long>("rocket.subscription.active");
