@@ -29,7 +29,7 @@ namespace Rocket.Transports.SignalR;
 /// (a <see cref="SerializedHubMessage"/> holding them), and the hub protocol never serializes anything per subscriber.
 /// </para>
 /// </remarks>
-public sealed class SignalREventFramer : IEventFramer
+internal sealed class SignalREventFramer : IEventFramer
 {
     // The SignalR message type of an invocation, and the record separator that ends a JSON protocol message.
     private const byte InvocationType = 1;
