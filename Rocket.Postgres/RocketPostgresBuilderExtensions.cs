@@ -3,6 +3,7 @@ using System.Linq;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Rocket.AspNetCore;
 using Rocket.Live;
 
@@ -37,6 +38,9 @@ public static class RocketPostgresBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.AddCollection(name, configureCollection);
+
+        // The defaults from the name first (registered once, before any app configuration), then the app's values.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<PostgresCollectionOptions>, PostgresCollectionOptionsDefaults>());
         builder.Services.Configure(name, configure);
         PostgresCollectionOptionsValidator.Register(builder.Services, name);
         builder.Services.AddSingleton(new PostgresCollectionRegistration(name));

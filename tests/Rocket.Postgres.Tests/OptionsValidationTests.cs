@@ -32,4 +32,26 @@ public sealed class OptionsValidationTests
         Assert.Contains("PostgresCollectionOptions[\"todos\"].ConnectionString is not set", error.Message, StringComparison.Ordinal);
         Assert.Contains("PostgresCollectionOptions[\"todos\"].MaxReconnectDelay is 00:00:01; it must be at least ReconnectDelay", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Options_NamesDefaultFromTheCollection_TheAppsValuesWin()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddRocket()
+            .AddPostgresCollection("todos", static o => o.ConnectionString = "Host=127.0.0.1")
+            .AddPostgresCollection("tasks", static o =>
+            {
+                o.ConnectionString = "Host=127.0.0.1";
+                o.Table = "app.task_rows";
+                o.Publication = "tasks_pub";
+            });
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<IOptionsMonitor<PostgresCollectionOptions>>();
+
+        var todos = options.Get("todos");
+        Assert.Equal(("todos", "rocket_todos", "rocket_todos"), (todos.Table, todos.Publication, todos.SlotPrefix));
+        var tasks = options.Get("tasks");
+        Assert.Equal(("app.task_rows", "tasks_pub", "rocket_tasks"), (tasks.Table, tasks.Publication, tasks.SlotPrefix));
+    }
 }
