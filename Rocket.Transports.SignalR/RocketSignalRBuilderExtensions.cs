@@ -2,6 +2,7 @@ using System;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Rocket.AspNetCore;
 using Rocket.Transports.SignalR;
 
@@ -50,6 +51,9 @@ public static class RocketSignalRBuilderExtensions
 
         signalR.Services.AddRocket();
         signalR.Services.TryAddSingleton<CollectionAccess>();
+
+        // The hub reads the same instance (its per-connection limit), so the delegate still runs once.
+        signalR.Services.AddSingleton(Options.Create(options));
 
         // Rocket's hub gets a lifetime manager of its own (SignalR's default one, which also keeps Rocket's state of each
         // connection); a registration for this hub only, so a backplane registered for every hub leaves it alone.
