@@ -50,10 +50,11 @@ internal static class RedisFeedScripts
     /// <summary>
     /// Replaces the collection's state with a source's, in a new epoch at sequence 0, and tells every replica to load it
     /// (a message of the new epoch). The records were written beforehand into a staging hash of this holding, which is
-    /// renamed: the switch is atomic however large the table. KEYS: meta, records, log, lease, staging. ARGV: token,
+    /// renamed: the switch is atomic however large the table. The state records the replication id of the Redis it is on,
+    /// as every load does, so the replicas' position checks know it for this Redis's. KEYS: meta, records, log, lease, staging. ARGV: token,
     /// epoch, source, position, channel. Returns 1, or 0 when the lease is not the caller's.
     /// </summary>
-    public const string Reset =
+    public const string Reset = RedisScripts.ReplicationId +
         """
         if redis.call('GET', KEYS[4]) ~= ARGV[1] then
           redis.call('DEL', KEYS[5])
@@ -65,7 +66,7 @@ internal static class RedisFeedScripts
           redis.call('RENAME', KEYS[5], KEYS[2])
         end
         redis.call('DEL', KEYS[1])
-        redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'seq', 0, 'source', ARGV[3], 'position', ARGV[4])
+        redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'seq', 0, 'source', ARGV[3], 'position', ARGV[4], 'replid', replid())
         redis.call('PUBLISH', ARGV[5], ARGV[2] .. ' 0 ')
         return 1
         """;

@@ -17,7 +17,7 @@ namespace Rocket.Redis;
 internal static class RedisScripts
 {
     // The replication id of the Redis running the script.
-    private const string ReplicationId =
+    internal const string ReplicationId =
         """
         local function replid()
           return string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)') or ''
