@@ -81,7 +81,7 @@ internal static class RedisFeedScripts
     /// kind (c, u, d), id, value. Returns {'OK', seq}, {'STALE'} (already fed), {'FENCED'} (the lease is not the
     /// caller's) or {'EPOCH'} (the state is no longer the one this source built: flushed, renewed or reset by another).
     /// </summary>
-    public const string Feed =
+    public const string Feed = RedisScripts.ApplyChanges +
         """
         if redis.call('GET', KEYS[4]) ~= ARGV[1] then
           return {'FENCED'}
@@ -93,21 +93,7 @@ internal static class RedisFeedScripts
         if ARGV[4] <= meta[3] then
           return {'STALE'}
         end
-        local n = tonumber(ARGV[9])
-        local parts = {}
-        for i = 0, n - 1 do
-          local at = 10 + i * 3
-          if ARGV[at] == 'd' then
-            redis.call('HDEL', KEYS[2], ARGV[at + 1])
-          else
-            redis.call('HSET', KEYS[2], ARGV[at + 1], ARGV[at + 2])
-          end
-          for j = 0, 2 do
-            local field = ARGV[at + j]
-            parts[#parts + 1] = #field .. ':' .. field
-          end
-        end
-        local changes = table.concat(parts)
+        local changes = apply_changes(10, 3, tonumber(ARGV[9]))
         local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
         redis.call('HSET', KEYS[1], 'position', ARGV[4])
         redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], seq .. '-0', 'c', changes)

@@ -16,6 +16,30 @@ namespace Rocket.Redis;
 /// </remarks>
 internal static class RedisScripts
 {
+    // Applies n changes given in ARGV from index `first` on, `stride` arguments apart (kind c/u/d, id, value first), to
+    // the records (KEYS[2]), and returns them as the log and the channel carry them: each of kind, id and value as
+    // `<length>:<bytes>`. The app's writes and a source's feed share it, so both encode events one way.
+    internal const string ApplyChanges =
+        """
+        local function apply_changes(first, stride, n)
+          local parts = {}
+          for i = 0, n - 1 do
+            local at = first + i * stride
+            if ARGV[at] == 'd' then
+              redis.call('HDEL', KEYS[2], ARGV[at + 1])
+            else
+              redis.call('HSET', KEYS[2], ARGV[at + 1], ARGV[at + 2])
+            end
+            for j = 0, 2 do
+              local field = ARGV[at + j]
+              parts[#parts + 1] = #field .. ':' .. field
+            end
+          end
+          return table.concat(parts)
+        end
+
+        """;
+
     // The replication id of the Redis running the script.
     internal const string ReplicationId =
         """
@@ -81,7 +105,7 @@ internal static class RedisScripts
     /// writes the node saw: restored from an older snapshot, or a replica promoted before it had them); or
     /// {'EXISTS'|'NOTFOUND'|'PRECONDITION', change index, id}.
     /// </summary>
-    public const string Write = ReplicationId +
+    public const string Write = ReplicationId + ApplyChanges +
         """
         local meta = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'replid')
         local epoch = meta[1]
@@ -111,20 +135,7 @@ internal static class RedisScripts
           end
           staged[id] = kind ~= 'd'
         end
-        local parts = {}
-        for i = 0, n - 1 do
-          local at = 7 + i * 5
-          if ARGV[at] == 'd' then
-            redis.call('HDEL', KEYS[2], ARGV[at + 1])
-          else
-            redis.call('HSET', KEYS[2], ARGV[at + 1], ARGV[at + 2])
-          end
-          for j = 0, 2 do
-            local field = ARGV[at + j]
-            parts[#parts + 1] = #field .. ':' .. field
-          end
-        end
-        local changes = table.concat(parts)
+        local changes = apply_changes(7, 5, n)
         local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
         redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'c', changes)
         expire(ARGV[6])

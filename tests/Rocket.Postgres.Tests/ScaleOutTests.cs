@@ -31,6 +31,17 @@ public sealed class ScaleOutTests : IAsyncLifetime
         await _postgres.DisposeAsync();
     }
 
+    // One row per transaction, as psql would: r0001, r0002, ... up to `rows`.
+    private async Task InsertRowsAsync(string table, int rows)
+    {
+        await using var connection = await _postgres.OpenAsync();
+        for (var i = 1; i <= rows; i++)
+        {
+            await using var command = new Npgsql.NpgsqlCommand($"INSERT INTO {table} VALUES ('r{i:D4}', 'row {i}', false)", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
     private async Task<string> NewTableAsync()
     {
         var table = "t" + Guid.NewGuid().ToString("N")[..10];
@@ -114,15 +125,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
 
         // A writer commits one row per transaction, as psql would, all through the handover.
         const int Rows = 300;
-        var writer = Task.Run(async () =>
-        {
-            await using var connection = await _postgres.OpenAsync();
-            for (var i = 1; i <= Rows; i++)
-            {
-                await using var command = new Npgsql.NpgsqlCommand($"INSERT INTO {table} VALUES ('r{i:D4}', 'row {i}', false)", connection);
-                await command.ExecuteNonQueryAsync();
-            }
-        });
+        var writer = Task.Run(() => InsertRowsAsync(table, Rows));
 
         var seen = new List<string>();
         var cursors = new List<Cursor>();
@@ -163,15 +166,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
         await using var sse = await second.OpenSseAsync();
         var start = Parse((await sse.NextPatchAsync()).Id);
         const int Rows = 200;
-        var writer = Task.Run(async () =>
-        {
-            await using var connection = await _postgres.OpenAsync();
-            for (var i = 1; i <= Rows; i++)
-            {
-                await using var command = new Npgsql.NpgsqlCommand($"INSERT INTO {table} VALUES ('r{i:D4}', 'row {i}', false)", connection);
-                await command.ExecuteNonQueryAsync();
-            }
-        });
+        var writer = Task.Run(() => InsertRowsAsync(table, Rows));
 
         var seen = new List<string>();
         var cursors = new List<Cursor>();
