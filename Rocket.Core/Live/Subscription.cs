@@ -41,7 +41,6 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
     private int _wroteSinceHeartbeat;
     private ITimer? _closeTimer;
     private SentTotals? _sentTotals; // this subscriber's collection and transport, joined at its first counted write
-    private bool _leftSentTotals;
 
     // What this subscription handed its transport, while something listens to the sent totals (SentTotals sums them).
     internal long SentEvents;
@@ -358,8 +357,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
         {
             End(CloseReason.Normal);
             _owner.Unregister(this);
-            _leftSentTotals = true;
-            _sentTotals?.Leave(this);
+            _sentTotals?.Leave(this); // the loop's last step: nothing counts after it
 
             // Not awaited (an await in a finally costs the state machine two fields for its whole life): a callback
             // running on another thread (Dispose, on the request's token) never waits for this loop, so this cannot
@@ -461,7 +459,7 @@ public sealed class Subscription : IDisposable, IAsyncDisposable
 
     private void CountSent(RocketMetrics metrics, int count, long bytes)
     {
-        if (!metrics.CountsSent || _leftSentTotals)
+        if (!metrics.CountsSent)
         {
             return;
         }
