@@ -120,6 +120,15 @@ public sealed class PostgresNode : IAsyncDisposable
         return (await response.Content.ReadAsStringAsync(), response.Headers.GetValues("Last-Event-ID").Single());
     }
 
+    /// <summary>Asserts that a stream resumed from <paramref name="staleCursor"/> starts with a reset at <paramref name="expectedCursor"/>.</summary>
+    public async Task AssertResetAsync(string staleCursor, string expectedCursor)
+    {
+        await using var stale = await OpenSseAsync(staleCursor);
+        var reset = await stale.NextPatchAsync();
+        Assert.StartsWith("""[{"op":"replace","path":"",""", reset.Patch, StringComparison.Ordinal);
+        Assert.Equal(expectedCursor, reset.Id);
+    }
+
     public async Task<SseFeed> OpenSseAsync(string? cursor = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, Collection);

@@ -110,10 +110,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         var (body, after) = await node.GetKeyedAsync();
         Assert.NotEqual(Parse(before).Epoch, Parse(after).Epoch);
         Assert.Equal("""{"todos":{"a":{"id":"a","title":"one","done":false},"b":{"id":"b","title":"two","done":false}}}""", body);
-        await using var again = await node.OpenSseAsync(before);
-        var reset = await again.NextPatchAsync();
-        Assert.StartsWith("""[{"op":"replace","path":"",""", reset.Patch, StringComparison.Ordinal);
-        Assert.Equal(after, reset.Id);
+        await node.AssertResetAsync(before, after);
     }
 
     [Fact]
@@ -137,10 +134,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         Assert.Equal("""{"todos":{"a":{"id":"a","title":"one","done":false},"b":{"id":"b","title":"two","done":false}}}""", body);
         Assert.Equal(0L, await _postgres.ScalarAsync<long>($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{slot}'"));
         Assert.NotEqual(slot, second.Source.SlotName);
-        await using var stale = await second.OpenSseAsync(before);
-        var reset = await stale.NextPatchAsync();
-        Assert.StartsWith("""[{"op":"replace","path":"",""", reset.Patch, StringComparison.Ordinal);
-        Assert.Equal(after, reset.Id);
+        await second.AssertResetAsync(before, after);
     }
 
     [Fact]
@@ -179,10 +173,7 @@ public sealed class RecoveryTests : IAsyncLifetime
         Assert.NotEqual(Parse(before).Epoch, Parse(after).Epoch);
         Assert.Equal(2001, JsonNode.Parse(body)!["todos"]!.AsObject().Count);
         Assert.Equal(1L, await _postgres.ScalarAsync<long>($"SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'rocket_{table}%'"));
-        await using var stale = await second.OpenSseAsync(before);
-        var reset = await stale.NextPatchAsync();
-        Assert.StartsWith("""[{"op":"replace","path":"",""", reset.Patch, StringComparison.Ordinal);
-        Assert.Equal(after, reset.Id);
+        await second.AssertResetAsync(before, after);
     }
 
     [Fact]
