@@ -25,28 +25,7 @@ internal static class NodeScript
     /// </summary>
     public static async Task<Result> RunAsync(string script, TimeSpan timeout, params string[] args)
     {
-        var directory = Directory;
-        if (!System.IO.Directory.Exists(Path.Combine(directory, "node_modules")))
-        {
-            Assert.Fail($"{Path.Combine(directory, "node_modules")} is missing: run `npm ci` in {directory} (./test.sh does it).");
-        }
-
-        var startInfo = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        startInfo.ArgumentList.Add(script);
-        foreach (var arg in args)
-        {
-            startInfo.ArgumentList.Add(arg);
-        }
-
-        using var process = new Process { StartInfo = startInfo };
+        using var process = new Process { StartInfo = StartInfo(script, args) };
         var output = new StringBuilder();
         var error = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
@@ -77,6 +56,36 @@ internal static class NodeScript
 
         // WaitForExitAsync also waits for the redirected streams to reach their end.
         return new Result(process.ExitCode, Snapshot(output), Snapshot(error));
+    }
+
+    /// <summary>
+    /// <c>node &lt;script&gt; &lt;args…&gt;</c> in tests/node, its output and error redirected as UTF-8. Fails the test with
+    /// a clear message when the npm packages are not installed.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string script, params string[] args)
+    {
+        var directory = Directory;
+        if (!System.IO.Directory.Exists(Path.Combine(directory, "node_modules")))
+        {
+            Assert.Fail($"{Path.Combine(directory, "node_modules")} is missing: run `npm ci` in {directory} (./test.sh does it).");
+        }
+
+        var startInfo = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        startInfo.ArgumentList.Add(script);
+        foreach (var arg in args)
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+
+        return startInfo;
     }
 
     private static string Snapshot(StringBuilder builder)

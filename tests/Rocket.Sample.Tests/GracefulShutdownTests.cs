@@ -14,6 +14,7 @@ using System.Threading.Channels;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.SignalR.Client;
 using Rocket.Client;
+using Rocket.Interop.Tests;
 using Rocket.Sample;
 
 namespace Rocket.Sample.Tests;
@@ -22,7 +23,8 @@ namespace Rocket.Sample.Tests;
 /// The sample server as a real process (its built dll run with <c>dotnet</c> on 127.0.0.1 and a free port), stopped the
 /// way a deployment stops it, with SIGTERM: every transport's subscriber is told it is shutting down, the process exits
 /// within the host's shutdown timeout, and a Rocket.Client reconnects to the next process on the same port and gets a
-/// reset.
+/// reset. A real browser is among the subscribers: headless Chromium on the sample page (the JavaScript client over SSE)
+/// with its own EventSource beside it (tests/node/sample-shutdown-browser.mjs).
 /// </summary>
 public sealed class GracefulShutdownTests
 {
@@ -36,7 +38,8 @@ public sealed class GracefulShutdownTests
     {
         var port = FreePort();
         var baseUri = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        // Generous: Chromium starts slowly on a loaded machine, and the browser's client waits out its backoff.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var token = deadline.Token;
         using var http = new HttpClient { BaseAddress = baseUri, Timeout = Timeout };
 
@@ -92,6 +95,10 @@ public sealed class GracefulShutdownTests
         await Task.WhenAll(sseStarted.Task, socketStarted.Task, hubStarted.Task).WaitAsync(Timeout, token);
         await WaitForStateAsync(states, ConnectionState.Live, token);
 
+        // The browser: the sample page's client and an EventSource, both live before the signal.
+        await using var browser = BrowserScript.Start(baseUri);
+        await browser.WaitForStepAsync("ready", BrowserTimeout, token);
+
         // SIGTERM, as systemd, Kubernetes and docker stop send it.
         using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", first.Id.ToString(CultureInfo.InvariantCulture)]))!)
         {
@@ -117,6 +124,11 @@ public sealed class GracefulShutdownTests
         Assert.True(exitCode == 0, $"exit code {exitCode}; output:\n{first.Output}");
         await WaitForStateAsync(states, ConnectionState.Reconnecting, token);
 
+        // The browser's EventSource got the `close` event with ShuttingDown, and the page's client took it as its reason
+        // to reconnect (the script checks both).
+        var told = await browser.WaitForStepAsync("told", BrowserTimeout, token);
+        Assert.Equal("ShuttingDown", told.GetProperty("close").GetProperty("status").GetString());
+
         // The next process on the same port: the client comes back by itself, and its cursor (of the first process's
         // epoch) gets a reset to the new, empty collection.
         await using var second = await SampleProcess.StartAsync(port, token);
@@ -137,7 +149,17 @@ public sealed class GracefulShutdownTests
         var live = await changes.Reader.ReadAsync(token).AsTask().WaitAsync(Timeout, token);
         Assert.Equal(CollectionChangeKind.Patch, live.Kind);
         Assert.Contains(client.Records.Values, r => r.GetProperty("text").GetString() == "after the restart");
+
+        // The browser's client and EventSource each came back by themselves, were reset to the new epoch (the
+        // EventSource asking with its old cursor in Last-Event-ID) and show the record made after the restart.
+        await browser.WaitForStepAsync("ok", BrowserRestartTimeout, token);
+        await browser.WaitForExitAsync(Timeout, token);
     }
+
+    // Each of the browser's steps (Chromium starting, a wait in the page); the last one includes the page's client waiting
+    // out its backoff, which grows while no server answers.
+    private static readonly TimeSpan BrowserTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan BrowserRestartTimeout = TimeSpan.FromSeconds(120);
 
     private static int FreePort()
     {
@@ -313,6 +335,109 @@ public sealed class GracefulShutdownTests
             if (line.Contains("Application started", StringComparison.Ordinal))
             {
                 _started.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// tests/node/sample-shutdown-browser.mjs run with <c>node</c> against the sample: it prints one JSON line a step
+    /// (<c>ready</c>, <c>told</c>, then the summary with <c>ok</c>), read here as they come; killed with its browser if
+    /// still running at the end.
+    /// </summary>
+    private sealed class BrowserScript : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+        private readonly StringBuilder _output = new();
+
+        private BrowserScript(Process process) => _process = process;
+
+        public static BrowserScript Start(Uri baseUri)
+        {
+            var process = new Process { StartInfo = NodeScript.StartInfo("sample-shutdown-browser.mjs", baseUri.GetLeftPart(UriPartial.Authority)) };
+            var script = new BrowserScript(process);
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null)
+                {
+                    script._lines.Writer.TryComplete();
+                    return;
+                }
+
+                script.Append(e.Data);
+                script._lines.Writer.TryWrite(e.Data);
+            };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is not null)
+                {
+                    script.Append(e.Data);
+                }
+            };
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return script;
+        }
+
+        public string Output
+        {
+            get
+            {
+                lock (_output)
+                {
+                    return _output.ToString();
+                }
+            }
+        }
+
+        /// <summary>The next line that is a JSON object with the property <paramref name="step"/>; fails if the script ends or takes longer.</summary>
+        public async Task<JsonElement> WaitForStepAsync(string step, TimeSpan within, CancellationToken cancellationToken)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(within);
+            try
+            {
+                await foreach (var line in _lines.Reader.ReadAllAsync(timeout.Token))
+                {
+                    if (line.StartsWith('{') && JsonElement.Parse(line) is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty(step, out _))
+                    {
+                        return json;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                Assert.Fail($"the browser did not reach '{step}' within {within.TotalSeconds} s; its output:\n{Output}");
+            }
+
+            await _process.WaitForExitAsync(cancellationToken);
+            Assert.Fail($"the browser ended (exit code {_process.ExitCode}) before '{step}'; its output:\n{Output}");
+            return default;
+        }
+
+        public async Task WaitForExitAsync(TimeSpan within, CancellationToken cancellationToken)
+        {
+            await _process.WaitForExitAsync(cancellationToken).WaitAsync(within, cancellationToken);
+            Assert.True(_process.ExitCode == 0, $"the browser script exited with {_process.ExitCode}; its output:\n{Output}");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
+
+            _process.Dispose();
+        }
+
+        private void Append(string line)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
             }
         }
     }

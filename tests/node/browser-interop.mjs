@@ -8,32 +8,27 @@
 // waits for `li[data-id="<id>"]` to show its text, deletes it and waits for the item to go and for the EventSource's
 // `remove`, then requires the browser's EventSource to have received an `add` and then a `remove` for the record's path. Prints one JSON summary line and exits 0,
 // or prints why and exits 1. The browser is always closed. Bounded: 60 s overall, 20 s per wait (Chromium starts slowly on a loaded machine).
-import { launchChromium, newPage, runBounded } from './lib/browser.mjs';
-import { check, pointerTo } from './lib/interop.mjs';
+import { closeBrowser, launchChromium, openPage, pageLog } from './lib/browser.mjs';
+import { check, createMessage, pointerTo } from './lib/interop.mjs';
+import { baseUrlArgument, runBounded } from './lib/script.mjs';
 
 const OverallTimeoutMs = 60_000;
 const WaitTimeoutMs = 20_000;
 
-const baseUrl = (process.argv[2] ?? '').replace(/\/+$/, '');
-if (!/^https?:\/\//.test(baseUrl)) {
-  console.error('usage: node browser-interop.mjs <baseUrl>   (e.g. http://127.0.0.1:5080)');
-  process.exit(2);
-}
+const baseUrl = baseUrlArgument('browser-interop.mjs');
 
 let browser;
-const pageErrors = [];
-const consoleLines = [];
+const log = pageLog();
 const failedResponses = [];
 
 async function main() {
   browser = await launchChromium(WaitTimeoutMs);
-  const page = await newPage(browser, WaitTimeoutMs, pageErrors);
-  page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
-  // Diagnostics only (a missing favicon is not a failure): the console names no URL, this does.
-  page.on('response', (response) => { if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.url()}`); });
-
-  const response = await page.goto(`${baseUrl}/`, { waitUntil: 'load' });
-  check(response?.status() === 200, `GET / answered ${response?.status()}`);
+  const page = await openPage(browser, `${baseUrl}/`, {
+    timeoutMs: WaitTimeoutMs,
+    log,
+    // Diagnostics only (a missing favicon is not a failure): the console names no URL, this does.
+    beforeLoad: (p) => p.on('response', (response) => { if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.url()}`); }),
+  });
   await page.waitForSelector('#state[data-state="live"]');
 
   // Record what the browser's own EventSource delivers (the page's client keeps running beside it); it opens with no
@@ -49,13 +44,7 @@ async function main() {
   }));
 
   const text = `hello from Node ${Date.now()}`;
-  const created = await fetch(`${baseUrl}/messages`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ text }),
-  });
-  const record = await created.json();
-  check(created.status === 201 && typeof record.id === 'string', `POST /messages answered ${created.status} ${JSON.stringify(record)}`);
+  const record = await createMessage(baseUrl, text);
   const selector = `li[data-id="${record.id.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"]`;
 
   await page.waitForSelector(selector);
@@ -78,23 +67,22 @@ async function main() {
     `the browser's add carries ${JSON.stringify(add.value)}, the POST returned ${JSON.stringify(record)}`);
   check(remove, `the browser's EventSource received no remove for ${path}: ${JSON.stringify(recorded)}`);
   check(ops.indexOf(add) < ops.indexOf(remove), 'the browser received the remove before the add');
-  check(pageErrors.length === 0, `the page threw: ${pageErrors.join('; ')}`);
+  check(log.errors.length === 0, `the page threw: ${log.errors.join('; ')}`);
 
-  console.log(JSON.stringify({
+  return {
     ok: true,
     baseUrl,
     browser: `chromium ${browser.version()}`,
     id: record.id,
     events: recorded.map((event) => event.id),
-  }));
+  };
 }
 
 runBounded('browser-interop', main, {
   overallTimeoutMs: OverallTimeoutMs,
-  browser: () => browser,
+  cleanup: () => closeBrowser(browser),
   diagnostics: () => [
-    ...(pageErrors.length ? [`page errors: ${pageErrors.join('; ')}`] : []),
-    ...(consoleLines.length ? [`page console:\n  ${consoleLines.join('\n  ')}`] : []),
+    ...log.diagnostics(),
     ...(failedResponses.length ? [`failed responses: ${failedResponses.join('; ')}`] : []),
   ],
 });

@@ -9,38 +9,24 @@
 // first and then an `add` for each record and the `remove`, in order, with increasing ids, each intact. Then the page
 // closes with 1000 and must see the server's close answer. Prints one JSON summary line and exits 0, or prints why and
 // exits 1. The browser is always closed. Bounded: 60 s overall, 20 s per wait.
-import { launchChromium, newPage, runBounded } from './lib/browser.mjs';
-import { check, pointerTo } from './lib/interop.mjs';
+import { closeBrowser, launchChromium, openPage, pageLog } from './lib/browser.mjs';
+import { check, createMessage, pointerTo } from './lib/interop.mjs';
+import { baseUrlArgument, runBounded } from './lib/script.mjs';
 
 const OverallTimeoutMs = 60_000;
 const WaitTimeoutMs = 20_000;
 const Subprotocol = 'rocket.jsonpatch.v1';
 
-const baseUrl = (process.argv[2] ?? '').replace(/\/+$/, '');
-if (!/^https?:\/\//.test(baseUrl)) {
-  console.error('usage: node browser-ws-interop.mjs <baseUrl>   (e.g. http://127.0.0.1:5080)');
-  process.exit(2);
-}
+const baseUrl = baseUrlArgument('browser-ws-interop.mjs');
 
-async function post(text) {
-  const response = await fetch(`${baseUrl}/messages`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ text }),
-  });
-  const record = await response.json();
-  check(response.status === 201 && typeof record.id === 'string', `POST /messages answered ${response.status}`);
-  return record;
-}
+const post = (text) => createMessage(baseUrl, text);
 
 let browser;
-const pageErrors = [];
+const log = pageLog();
 
 async function main() {
   browser = await launchChromium(WaitTimeoutMs);
-  const page = await newPage(browser, WaitTimeoutMs, pageErrors);
-  const response = await page.goto(`${baseUrl}/`, { waitUntil: 'load' });
-  check(response?.status() === 200, `GET / answered ${response?.status()}`);
+  const page = await openPage(browser, `${baseUrl}/`, { timeoutMs: WaitTimeoutMs, log });
 
   const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/messages`;
   const protocol = await page.evaluate(([url, subprotocol]) => new Promise((resolve, reject) => {
@@ -87,20 +73,20 @@ async function main() {
   await page.waitForFunction(() => window.wsClose !== null);
   const close = await page.evaluate(() => window.wsClose);
   check(close.code === 1000 && close.wasClean, `the close ended with ${JSON.stringify(close)}`);
-  check(pageErrors.length === 0, `the page threw: ${pageErrors.join('; ')}`);
+  check(log.errors.length === 0, `the page threw: ${log.errors.join('; ')}`);
 
-  console.log(JSON.stringify({
+  return {
     ok: true,
     baseUrl,
     browser: `chromium ${browser.version()}`,
     protocol,
     messages: messages.length,
     largest: Math.max(...messages.map((m) => JSON.stringify(m).length)),
-  }));
+  };
 }
 
 runBounded('browser-ws-interop', main, {
   overallTimeoutMs: OverallTimeoutMs,
-  browser: () => browser,
-  diagnostics: () => (pageErrors.length ? [`page errors: ${pageErrors.join('; ')}`] : []),
+  cleanup: () => closeBrowser(browser),
+  diagnostics: () => log.diagnostics(),
 });

@@ -19,10 +19,11 @@
 //      bob's notes show the 403, and her own notes are live: a note she sends shows up.
 // No window may throw. Prints one JSON summary line and exits 0, or prints why and exits 1. Bounded: 180 s overall,
 // 30 s per wait (60 s for the restart). The browser and the processes it started are always stopped.
-import { launchChromium } from './lib/browser.mjs';
-import { check, deepEqual, Mismatch, parseCursor } from './lib/interop.mjs';
-import { rest } from './lib/live-client.mjs';
-import { startProxy, startSample } from './lib/sample-process.mjs';
+import { closeBrowser, launchChromium, openPage, pageLog } from './lib/browser.mjs';
+import { check, deepEqual, parseCursor } from './lib/interop.mjs';
+import { rest, writeConcurrently } from './lib/live-client.mjs';
+import { started } from './lib/sample-process.mjs';
+import { exitWithUsage, runBounded } from './lib/script.mjs';
 
 const OverallTimeoutMs = 180_000;
 const WaitMs = 30_000;
@@ -30,30 +31,25 @@ const RestartWaitMs = 60_000;
 
 const [sampleDll, transport] = process.argv.slice(2);
 if (!sampleDll || !['sse', 'websocket', 'signalr', 'signalr-msgpack'].includes(transport)) {
-  console.error('usage: node js-client-browser.mjs <Rocket.Sample.dll> <sse|websocket|signalr|signalr-msgpack>');
-  process.exit(2);
+  exitWithUsage('node js-client-browser.mjs <Rocket.Sample.dll> <sse|websocket|signalr|signalr-msgpack>');
 }
 
 let browser;
-const servers = [];
-const proxies = [];
-const pageErrors = [];
-const consoleLines = [];
+const processes = started();
+const log = pageLog();
 const steps = [];
 const scripts = [];
 
-// A window of the sample page through the proxy, live, recording every change its client reports from now on.
-async function openWindow(context, baseUrl, label, query = `transport=${transport}`) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(WaitMs);
-  page.on('pageerror', (error) => pageErrors.push(`${label}: ${error}`));
-  page.on('console', (message) => consoleLines.push(`${label} ${message.type()}: ${message.text()}`));
-  page.on('response', (response) => {
-    if (new URL(response.url()).pathname === '/rocket/client.js') scripts.push({ label, status: response.status(), headers: response.headers() });
+// A window of the sample page, keeping how /rocket/client.js came.
+function openWindow(context, baseUrl, label, query = `transport=${transport}`) {
+  return openPage(context, `${baseUrl}/?${query}`, {
+    timeoutMs: WaitMs,
+    log,
+    label,
+    beforeLoad: (page) => page.on('response', (response) => {
+      if (new URL(response.url()).pathname === '/rocket/client.js') scripts.push({ label, status: response.status(), headers: response.headers() });
+    }),
   });
-  const response = await page.goto(`${baseUrl}/?${query}`, { waitUntil: 'load' });
-  check(response?.status() === 200, `${label}: GET / answered ${response?.status()}`);
-  return page;
 }
 
 async function waitLive(page) {
@@ -90,11 +86,9 @@ async function exactlyAfter(page, label, cursor, count) {
 }
 
 async function main() {
-  const server = await startSample(sampleDll);
-  servers.push(server);
+  const server = await processes.sample(sampleDll);
   const api = rest(server.baseUrl);
-  const proxy = await startProxy(server.port);
-  proxies.push(proxy);
+  const proxy = await processes.proxy(server.port);
   browser = await launchChromium(WaitMs);
   const context = await browser.newContext();
 
@@ -112,17 +106,7 @@ async function main() {
   await a.fill('#text', text);
   await a.click('#compose button[type=submit]');
   await b.waitForFunction((t) => [...document.querySelectorAll('#messages li .text')].some((item) => item.textContent === t), text);
-  const writers = Array.from({ length: 4 }, async (_, writer) => {
-    const mine = [];
-    for (let i = 0; i < 8; i++) {
-      const pick = (writer + i) % 4;
-      if (pick === 0 || mine.length === 0) mine.push((await api.create(`w${writer} #${i}`)).id);
-      else if (pick === 1) await api.update(mine.at(-1), `w${writer} #${i} replaced`);
-      else if (pick === 2) await api.patch(mine[0], [{ op: 'add', path: '/n', value: i }]);
-      else await api.remove(mine.pop());
-    }
-  });
-  await Promise.all(writers);
+  await writeConcurrently(api, { writers: 4, rounds: 8 });
   const afterWrites = await converge(a, api, 'window A');
   await converge(b, api, 'window B');
   steps.push({ step: 'two windows, concurrent writes', cursor: afterWrites.cursor });
@@ -156,8 +140,7 @@ async function main() {
   // 4. restart on the same port: a new epoch
   const oldEpoch = parseCursor(await a.evaluate(() => window.rocket.cursor)).epoch;
   await server.stop();
-  const restarted = await startSample(sampleDll, { port: server.port });
-  servers.push(restarted);
+  const restarted = await processes.sample(sampleDll, { port: server.port });
   const api2 = rest(restarted.baseUrl);
   await api2.create('after the restart');
   const afterRestart = await converge(a, api2, 'window A', RestartWaitMs);
@@ -195,27 +178,15 @@ async function main() {
   await own.waitForFunction(() => [...document.querySelectorAll('#messages li .text')].some((item) => item.textContent === 'a note of my own'));
   steps.push({ step: 'refused', reason, signedOut: roomReason, forbidden: othersReason });
 
-  check(pageErrors.length === 0, `the pages threw: ${pageErrors.join('; ')}`);
-  console.log(JSON.stringify({ ok: true, transport, browser: `chromium ${browser.version()}`, steps }));
+  check(log.errors.length === 0, `the pages threw: ${log.errors.join('; ')}`);
+  return { ok: true, transport, browser: `chromium ${browser.version()}`, steps };
 }
 
-let finished = false;
-async function finish(error) {
-  if (finished) return;
-  finished = true;
-  clearTimeout(overall);
-  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  await Promise.allSettled(proxies.map((proxy) => proxy.close()));
-  await Promise.allSettled(servers.map((server) => server.stop()));
-  if (error) {
-    console.error(`js-client-browser ${transport}: FAIL: ${error instanceof Mismatch ? error.message : error?.stack ?? String(error)}`);
-    console.error(`steps passed: ${JSON.stringify(steps)}`);
-    if (pageErrors.length) console.error(`page errors: ${pageErrors.join('; ')}`);
-    if (consoleLines.length) console.error(`page console:\n  ${consoleLines.slice(-40).join('\n  ')}`);
-    process.exit(1);
-  }
-  process.exit(0);
-}
-
-const overall = setTimeout(() => finish(new Mismatch(`the scenario did not finish within ${OverallTimeoutMs} ms`)), OverallTimeoutMs);
-main().then(() => finish(), (error) => finish(error ?? new Error('failed')));
+runBounded(`js-client-browser ${transport}`, main, {
+  overallTimeoutMs: OverallTimeoutMs,
+  cleanup: async () => {
+    await closeBrowser(browser);
+    await processes.stopAll();
+  },
+  diagnostics: () => [`steps passed: ${JSON.stringify(steps)}`, ...log.diagnostics()],
+});

@@ -22,9 +22,10 @@ import * as signalR from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { openCollection, RocketError } from '@rocket-live/client';
 import WebSocket from 'ws';
-import { check, Mismatch, parseCursor } from './lib/interop.mjs';
-import { checkExactlyAfter, converge, record, rest, waitFor } from './lib/live-client.mjs';
-import { startProxy, startSample } from './lib/sample-process.mjs';
+import { check, parseCursor } from './lib/interop.mjs';
+import { checkExactlyAfter, converge, record, rest, signIn, waitFor, writeConcurrently } from './lib/live-client.mjs';
+import { started } from './lib/sample-process.mjs';
+import { exitWithUsage, runBounded } from './lib/script.mjs';
 
 const OverallTimeoutMs = 180_000;
 const WaitMs = 30_000;
@@ -32,12 +33,10 @@ const RestartWaitMs = 60_000;
 
 const [sampleDll, transport, protocol = 'json'] = process.argv.slice(2);
 if (!sampleDll || !['sse', 'websocket', 'signalr'].includes(transport) || !['json', 'messagepack'].includes(protocol)) {
-  console.error('usage: node js-client-node.mjs <Rocket.Sample.dll> <sse|websocket|signalr> [json|messagepack]');
-  process.exit(2);
+  exitWithUsage('node js-client-node.mjs <Rocket.Sample.dll> <sse|websocket|signalr> [json|messagepack]');
 }
 
-const servers = [];
-const proxies = [];
+const processes = started();
 const collections = [];
 const hubs = [];
 const steps = [];
@@ -74,11 +73,9 @@ function open(baseUrl, label, { cookie, ...options } = {}) {
 }
 
 async function main() {
-  const server = await startSample(sampleDll);
-  servers.push(server);
+  const server = await processes.sample(sampleDll);
   const api = rest(server.baseUrl);
-  const proxy = await startProxy(server.port);
-  proxies.push(proxy);
+  const proxy = await processes.proxy(server.port);
 
   // 1. live
   const a = open(proxy.url, 'client A');
@@ -115,17 +112,7 @@ async function main() {
   // 3. concurrent writes, two clients
   const b = open(proxy.url, 'client B');
   await b.collection.ready;
-  const writers = Array.from({ length: 4 }, async (_, writer) => {
-    const mine = [];
-    for (let i = 0; i < 10; i++) {
-      const pick = (writer + i) % 4;
-      if (pick === 0 || mine.length === 0) mine.push((await api.create(`w${writer} #${i}`)).id);
-      else if (pick === 1) await api.update(mine.at(-1), `w${writer} #${i} replaced`);
-      else if (pick === 2) await api.patch(mine[0], [{ op: 'add', path: '/n', value: i }]);
-      else await api.remove(mine.pop());
-    }
-  });
-  await Promise.all(writers);
+  await writeConcurrently(api, { writers: 4, rounds: 10 });
   const afterWrites = await converge(a, api, WaitMs);
   await converge(b, api, WaitMs);
   check(a.collection.cursor === b.collection.cursor, `the clients stopped at ${a.collection.cursor} and ${b.collection.cursor}`);
@@ -154,9 +141,7 @@ async function main() {
   const unauthorized = await signedOut.collection.ready.then(() => null, (error) => error);
   check(unauthorized instanceof RocketError && unauthorized.status === 401 && signedOut.collection.state === 'error',
     `room, signed out: ready settled with ${unauthorized?.stack ?? unauthorized}`);
-  const login = await fetch(`${server.baseUrl}/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'alice' }) });
-  const cookie = login.headers.get('set-cookie')?.split(';')[0];
-  check(login.ok && cookie, `POST /login answered ${login.status} with cookie ${cookie}`);
+  const cookie = await signIn(server.baseUrl, 'alice');
   const othersNotes = open(server.baseUrl, "bob's notes as alice", { path: '/users/bob/notes', cookie });
   const forbidden = await othersNotes.collection.ready.then(() => null, (error) => error);
   check(forbidden instanceof RocketError && forbidden.status === 403 && othersNotes.collection.state === 'error',
@@ -175,8 +160,7 @@ async function main() {
   const oldEpoch = parseCursor(a.collection.cursor).epoch;
   const changesBeforeRestart = a.changes.length;
   await server.stop();
-  const restarted = await startSample(sampleDll, { port: server.port });
-  servers.push(restarted);
+  const restarted = await processes.sample(sampleDll, { port: server.port });
   const api2 = rest(restarted.baseUrl);
   await api2.create('after the restart');
   const afterRestart = await converge(a, api2, RestartWaitMs);
@@ -188,26 +172,15 @@ async function main() {
   check(parseCursor(reset.cursor).epoch === newEpoch, `client A: the reset ${reset.cursor} is not of the new epoch ${newEpoch}`);
   steps.push({ step: 'restart', from: oldEpoch, to: newEpoch, changes: restartKinds });
 
-  console.log(JSON.stringify({ ok: true, transport, protocol: transport === 'signalr' ? protocol : undefined, steps }));
+  return { ok: true, transport, protocol: transport === 'signalr' ? protocol : undefined, steps };
 }
 
-let finished = false;
-async function finish(error) {
-  if (finished) return;
-  finished = true;
-  clearTimeout(overall);
-  for (const collection of collections) collection.close();
-  await Promise.allSettled(hubs.map((hub) => hub.stop()));
-  await Promise.allSettled(proxies.map((proxy) => proxy.close()));
-  await Promise.allSettled(servers.map((server) => server.stop()));
-  if (error) {
-    console.error(`js-client-node ${transport}: FAIL: ${error instanceof Mismatch ? error.message : error?.stack ?? String(error)}`);
-    console.error(`steps passed: ${JSON.stringify(steps)}`);
-    for (const server of servers) console.error(`server ${server.pid} output:\n${server.output.join('').slice(-4000)}`);
-    process.exit(1);
-  }
-  process.exit(0);
-}
-
-const overall = setTimeout(() => finish(new Mismatch(`the scenario did not finish within ${OverallTimeoutMs} ms`)), OverallTimeoutMs);
-main().then(() => finish(), (error) => finish(error ?? new Error('failed')));
+runBounded(`js-client-node ${transport}`, main, {
+  overallTimeoutMs: OverallTimeoutMs,
+  cleanup: async () => {
+    for (const collection of collections) collection.close();
+    await Promise.allSettled(hubs.map((hub) => hub.stop()));
+    await processes.stopAll();
+  },
+  diagnostics: () => [`steps passed: ${JSON.stringify(steps)}`, ...processes.outputs()],
+});

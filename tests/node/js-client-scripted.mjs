@@ -12,26 +12,15 @@ import http from 'node:http';
 import { openCollection, RocketError } from '@rocket-live/client';
 import WebSocket, { WebSocketServer } from 'ws';
 import { check, deepEqual, Mismatch } from './lib/interop.mjs';
+import { runBounded, Waiters } from './lib/script.mjs';
 
 const OverallTimeoutMs = 60_000;
 const WaitMs = 10_000;
 const Never = 600_000; // an initial reconnect delay no case may wait out
 
-const waiters = new Set();
-const notify = () => { for (const waiter of waiters) waiter(); };
-function until(predicate, what) {
-  return new Promise((resolve, reject) => {
-    const settle = () => {
-      let ok;
-      try { ok = predicate(); } catch (error) { done(); reject(error); return; }
-      if (ok) { done(); resolve(ok); }
-    };
-    const timer = setTimeout(() => { done(); reject(new Mismatch(`timed out after ${WaitMs} ms waiting for ${what}`)); }, WaitMs);
-    const done = () => { clearTimeout(timer); waiters.delete(settle); };
-    waiters.add(settle);
-    settle();
-  });
-}
+const waiters = new Waiters();
+const notify = () => waiters.wake();
+const until = (predicate, what) => waiters.until(predicate, WaitMs, () => new Mismatch(`timed out after ${WaitMs} ms waiting for ${what}`));
 
 // A scripted HTTP server: `routes(request, response, n)` answers, n counting the requests of the same kind (document
 // GETs, other requests) including this one; every request is kept (method, url, headers).
@@ -503,9 +492,4 @@ async function main() {
   console.log(JSON.stringify({ ok: true, passed }));
 }
 
-const overall = setTimeout(() => { console.error(`js-client-scripted: FAIL: did not finish within ${OverallTimeoutMs} ms (passed: ${passed.join('; ')})`); process.exit(1); }, OverallTimeoutMs);
-main().then(() => { clearTimeout(overall); process.exit(0); }, (error) => {
-  console.error(`js-client-scripted: FAIL: ${error instanceof Mismatch ? error.message : error?.stack ?? error}`);
-  console.error(`passed: ${passed.join('; ')}`);
-  process.exit(1);
-});
+runBounded('js-client-scripted', main, { overallTimeoutMs: OverallTimeoutMs, diagnostics: () => [`passed: ${passed.join('; ')}`] });

@@ -20,21 +20,20 @@
 // wait. The processes it started are stopped by PID whatever happens.
 import { openCollection, RocketError } from '@rocket-live/client';
 import WebSocket from 'ws';
-import { check, Mismatch } from './lib/interop.mjs';
-import { checkExactlyAfter, converge, record, waitFor } from './lib/live-client.mjs';
-import { startProxy, startSample } from './lib/sample-process.mjs';
+import { check } from './lib/interop.mjs';
+import { checkExactlyAfter, converge, record, signIn, waitFor } from './lib/live-client.mjs';
+import { started } from './lib/sample-process.mjs';
+import { exitWithUsage, runBounded, within } from './lib/script.mjs';
 
 const OverallTimeoutMs = 120_000;
 const WaitMs = 30_000;
 
 const [sampleDll] = process.argv.slice(2);
 if (!sampleDll) {
-  console.error('usage: node js-client-shared.mjs <Rocket.Sample.dll>');
-  process.exit(2);
+  exitWithUsage('node js-client-shared.mjs <Rocket.Sample.dll>');
 }
 
-const servers = [];
-const proxies = [];
+const processes = started();
 const collections = [];
 const steps = [];
 
@@ -85,13 +84,9 @@ function open(baseUrl, path, label, options = {}) {
 const patchCursors = (recorder, from) => recorder.changes.slice(from).filter((change) => change.kind === 'patch').length;
 
 async function main() {
-  const server = await startSample(sampleDll);
-  servers.push(server);
-  const proxy = await startProxy(server.port);
-  proxies.push(proxy);
-  const login = await fetch(`${server.baseUrl}/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'alice' }) });
-  cookie = login.headers.get('set-cookie')?.split(';')[0];
-  check(login.ok && cookie, `POST /login answered ${login.status} with cookie ${cookie}`);
+  const server = await processes.sample(sampleDll);
+  const proxy = await processes.proxy(server.port);
+  cookie = await signIn(server.baseUrl, 'alice');
   const roomApi = api(server.baseUrl, '/rooms/lobby/messages');
   const notesApi = api(server.baseUrl, '/users/alice/notes');
 
@@ -163,29 +158,18 @@ async function main() {
   check(socket.readyState === WebSocket.OPEN, `closing the notes left the socket in state ${socket.readyState}`);
   const socketClosed = new Promise((resolve) => socket.once('close', resolve));
   room.collection.close();
-  const code = await Promise.race([socketClosed, new Promise((_, reject) => setTimeout(() => reject(new Mismatch('the socket stayed open after its last collection closed')), WaitMs))]);
+  const code = await within(socketClosed, WaitMs, 'the socket stayed open after its last collection closed');
   check(code === 1000, `the socket closed with ${code}, expected 1000`);
   steps.push({ step: 'closing', closeCode: code });
 
-  console.log(JSON.stringify({ ok: true, transport: 'websocket (shared)', steps }));
+  return { ok: true, transport: 'websocket (shared)', steps };
 }
 
-let finished = false;
-async function finish(error) {
-  if (finished) return;
-  finished = true;
-  clearTimeout(overall);
-  for (const collection of collections) collection.close();
-  await Promise.allSettled(proxies.map((proxy) => proxy.close()));
-  await Promise.allSettled(servers.map((server) => server.stop()));
-  if (error) {
-    console.error(`js-client-shared: FAIL: ${error instanceof Mismatch ? error.message : error?.stack ?? String(error)}`);
-    console.error(`steps passed: ${JSON.stringify(steps)}`);
-    for (const server of servers) console.error(`server ${server.pid} output:\n${server.output.join('').slice(-4000)}`);
-    process.exit(1);
-  }
-  process.exit(0);
-}
-
-const overall = setTimeout(() => finish(new Mismatch(`the scenario did not finish within ${OverallTimeoutMs} ms`)), OverallTimeoutMs);
-main().then(() => finish(), (error) => finish(error ?? new Error('failed')));
+runBounded('js-client-shared', main, {
+  overallTimeoutMs: OverallTimeoutMs,
+  cleanup: async () => {
+    for (const collection of collections) collection.close();
+    await processes.stopAll();
+  },
+  diagnostics: () => [`steps passed: ${JSON.stringify(steps)}`, ...processes.outputs()],
+});

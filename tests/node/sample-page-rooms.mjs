@@ -13,9 +13,10 @@
 //   4. window B signs out (reload): it shows nobody and its room view is in the error state with the 401 again.
 // No window may throw. Prints one JSON summary line and exits 0, or prints why and exits 1. Bounded: 120 s overall,
 // 30 s per wait. The browser and the server it started are always stopped.
-import { launchChromium } from './lib/browser.mjs';
-import { check, Mismatch } from './lib/interop.mjs';
-import { startSample } from './lib/sample-process.mjs';
+import { closeBrowser, launchChromium, openPage, pageLog } from './lib/browser.mjs';
+import { check } from './lib/interop.mjs';
+import { started } from './lib/sample-process.mjs';
+import { exitWithUsage, runBounded } from './lib/script.mjs';
 
 const OverallTimeoutMs = 120_000;
 const WaitMs = 30_000;
@@ -23,25 +24,16 @@ const Transports = ['sse', 'websocket', 'websocket-shared', 'signalr', 'signalr-
 
 const [sampleDll, transport] = process.argv.slice(2);
 if (!sampleDll || !Transports.includes(transport)) {
-  console.error(`usage: node sample-page-rooms.mjs <Rocket.Sample.dll> <${Transports.join('|')}>`);
-  process.exit(2);
+  exitWithUsage(`node sample-page-rooms.mjs <Rocket.Sample.dll> <${Transports.join('|')}>`);
 }
 
 let browser;
 let server;
-const pageErrors = [];
-const consoleLines = [];
+const processes = started();
+const log = pageLog();
 const steps = [];
 
-async function openWindow(context, label) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(WaitMs);
-  page.on('pageerror', (error) => pageErrors.push(`${label}: ${error}`));
-  page.on('console', (message) => consoleLines.push(`${label} ${message.type()}: ${message.text()}`));
-  const response = await page.goto(`${server.baseUrl}/?transport=${transport}`, { waitUntil: 'load' });
-  check(response?.status() === 200, `${label}: GET / answered ${response?.status()}`);
-  return page;
-}
+const openWindow = (context, label) => openPage(context, `${server.baseUrl}/?transport=${transport}`, { timeoutMs: WaitMs, log, label });
 
 const signedInAs = (page, user) => page.waitForSelector(`#who[data-user="${user}"]`);
 
@@ -76,7 +68,7 @@ async function signedOutRoom(page, label) {
 }
 
 async function main() {
-  server = await startSample(sampleDll);
+  server = await processes.sample(sampleDll);
   browser = await launchChromium(WaitMs);
   const contextA = await browser.newContext();
   const contextB = await browser.newContext();
@@ -116,26 +108,15 @@ async function main() {
   const afterSignOut = await signedOutRoom(b, 'window B, signed out again');
   steps.push({ step: 'signed out again', room: afterSignOut });
 
-  check(pageErrors.length === 0, `the pages threw: ${pageErrors.join('; ')}`);
-  console.log(JSON.stringify({ ok: true, transport, browser: `chromium ${browser.version()}`, steps }));
+  check(log.errors.length === 0, `the pages threw: ${log.errors.join('; ')}`);
+  return { ok: true, transport, browser: `chromium ${browser.version()}`, steps };
 }
 
-let finished = false;
-async function finish(error) {
-  if (finished) return;
-  finished = true;
-  clearTimeout(overall);
-  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  await server?.stop();
-  if (error) {
-    console.error(`sample-page-rooms ${transport}: FAIL: ${error instanceof Mismatch ? error.message : error?.stack ?? String(error)}`);
-    console.error(`steps passed: ${JSON.stringify(steps)}`);
-    if (pageErrors.length) console.error(`page errors: ${pageErrors.join('; ')}`);
-    if (consoleLines.length) console.error(`page console:\n  ${consoleLines.slice(-40).join('\n  ')}`);
-    process.exit(1);
-  }
-  process.exit(0);
-}
-
-const overall = setTimeout(() => finish(new Mismatch(`the scenario did not finish within ${OverallTimeoutMs} ms`)), OverallTimeoutMs);
-main().then(() => finish(), (error) => finish(error ?? new Error('failed')));
+runBounded(`sample-page-rooms ${transport}`, main, {
+  overallTimeoutMs: OverallTimeoutMs,
+  cleanup: async () => {
+    await closeBrowser(browser);
+    await processes.stopAll();
+  },
+  diagnostics: () => [`steps passed: ${JSON.stringify(steps)}`, ...log.diagnostics()],
+});

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import * as signalR from "@microsoft/signalr";
 import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 import jsonpatch from "fast-json-patch";
+import { Waiters } from "./lib/script.mjs";
 
 const [base, protocol = "json", hubPath = "/rocket"] = process.argv.slice(2);
 if (!base || !["json", "msgpack"].includes(protocol)) {
@@ -30,7 +31,7 @@ const STEP_TIMEOUT_MS = 10_000;
 let doc = null;
 let lastId = null;
 const received = [];
-let waiters = [];
+const waiters = new Waiters();
 
 function onPatch(collection, id, reset, patchArgument) {
   assert.equal(collection, "messages");
@@ -43,9 +44,7 @@ function onPatch(collection, id, reset, patchArgument) {
   doc = jsonpatch.applyPatch(doc ?? {}, patch, true, false).newDocument;
   lastId = id;
   received.push({ id, reset, ops: patch.map((op) => op.op) });
-  const ready = waiters.filter((w) => w.done());
-  waiters = waiters.filter((w) => !ready.includes(w));
-  ready.forEach((w) => w.resolve());
+  waiters.wake();
 }
 
 let streamError = null;
@@ -54,11 +53,7 @@ function subscribe(connection, cursor) {
 }
 
 function waitUntil(done, what) {
-  if (done()) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; stream error: ${streamError}`)), STEP_TIMEOUT_MS);
-    waiters.push({ done, resolve: () => { clearTimeout(timer); resolve(); } });
-  });
+  return waiters.until(done, STEP_TIMEOUT_MS, () => new Error(`timed out waiting for ${what}; stream error: ${streamError}`));
 }
 
 // --- REST scaffold ---------------------------------------------------------------------------------------------------

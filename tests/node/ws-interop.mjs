@@ -14,27 +14,17 @@
 //      must equal the server's document; then a client close is answered with a close frame.
 // Prints one JSON summary line and exits 0, or prints why and exits 1. Bounded: 20 s overall, 5 s per wait.
 import WebSocket from 'ws';
-import { Mismatch, check, parseCursor, isReset, pointerTo, deepEqual, scenario } from './lib/interop.mjs';
+import { check, otherEpochCursor, scenario } from './lib/interop.mjs';
+import { baseUrlArgument, runBounded } from './lib/script.mjs';
 
 const Subprotocol = 'rocket.jsonpatch.v1';
 const OverallTimeoutMs = 20_000;
 const WaitTimeoutMs = 5_000;
 
-const baseUrl = (process.argv[2] ?? '').replace(/\/+$/, '');
-if (!/^https?:\/\//.test(baseUrl)) {
-  console.error('usage: node ws-interop.mjs <baseUrl>   (e.g. http://127.0.0.1:5080)');
-  process.exit(2);
-}
+const baseUrl = baseUrlArgument('ws-interop.mjs');
 const wsUrl = baseUrl.replace(/^http/, 'ws');
 
-const { copy, openStreams, newStream, accept, waitFor, http, create, converge, expectOps } = scenario({ baseUrl, waitTimeoutMs: WaitTimeoutMs });
-const overall = setTimeout(() => fail(`the scenario did not finish within ${OverallTimeoutMs} ms`), OverallTimeoutMs);
-
-function fail(why) {
-  for (const stream of openStreams) stream.socket.terminate();
-  console.error(`ws-interop: FAIL: ${why}`);
-  process.exit(1);
-}
+const { copy, openStreams, newStream, accept, everyKindOfChange, resumeAfterAway, resetAfterAway } = scenario({ baseUrl, waitTimeoutMs: WaitTimeoutMs });
 
 // One WebSocket connection. `cursor` (optional) goes in the query or in a first resume message.
 function openStream(label, { cursor, via } = {}) {
@@ -88,78 +78,29 @@ async function closeAll() {
 
 async function main() {
   const summary = { baseUrl };
+  const transport = { closeAll, openStream };
 
   // 1. No cursor: a reset, then live events for every kind of change.
   const first = openStream('first');
-  await waitFor(first, () => first.events.length >= 1, 'the reset that starts a stream opened with no cursor');
-  check(isReset(first.events[0].ops), `first: the first event is not a reset: ${JSON.stringify(first.events[0].ops)}`);
-  const a = await create('one');
-  const b = await create('two');
-  const c = await create('three ~/ "quoted" é');
-  const { json: bPut } = await http('PUT', `/messages/${encodeURIComponent(b.id)}`, { body: { id: b.id, text: 'two, replaced' }, expect: 200 });
-  const { json: cPatched } = await http('PATCH', `/messages/${encodeURIComponent(c.id)}`, {
-    body: [{ op: 'replace', path: '/text', value: 'three, patched' }],
-    headers: { 'Content-Type': 'application/json-patch+json' },
-    expect: 200,
-  });
-  await http('DELETE', `/messages/${encodeURIComponent(a.id)}`, { expect: 204 });
-  const afterFirst = await converge(first);
-  expectOps(first, 1, [
-    { op: 'add', path: pointerTo(a.id), value: a },
-    { op: 'add', path: pointerTo(b.id), value: b },
-    { op: 'add', path: pointerTo(c.id), value: c },
-    { op: 'replace', path: pointerTo(b.id), value: bPut },
-    { op: 'replace', path: pointerTo(c.id), value: cPatched },
-    { op: 'remove', path: pointerTo(a.id) },
-  ]);
-  summary.first = { events: first.events.length, cursor: afterFirst.cursor, records: Object.keys(copy.document.messages).length };
+  const { b, c, cursor } = await everyKindOfChange(first);
+  summary.first = { events: first.events.length, cursor, records: Object.keys(copy.document.messages).length };
 
   // 2. and 3. Drop the connection, change things while away, resume by cursor: no reset, exactly what was missed.
-  for (const via of ['query', 'message']) {
-    const label = `resume-${via}`;
-    await closeAll();
-    const cursor = copy.cursor;
-    const missed = await create(`made while away (${via})`);
-    await http('PUT', `/messages/${encodeURIComponent(b.id)}`, { body: { text: `two, replaced while away (${via})` }, expect: 200 });
-    const resumed = openStream(label, { cursor, via });
-    await waitFor(resumed, () => resumed.events.length >= 1, `the first event after resuming from ${cursor}`);
-    const firstEvent = resumed.events[0];
-    check(!isReset(firstEvent.ops), `${label}: resuming from ${cursor} (still in history) started with a reset`);
-    const from = parseCursor(cursor);
-    const next = parseCursor(firstEvent.id);
-    check(next.epoch === from.epoch && next.sequence === from.sequence + 1n,
-      `${label}: resuming from ${cursor}, the first event is ${firstEvent.id}, not the one right after it`);
-    check(deepEqual(firstEvent.ops, [{ op: 'add', path: pointerTo(missed.id), value: missed }]),
-      `${label}: the first resumed event is ${JSON.stringify(firstEvent.ops)}, expected the add of ${missed.id}`);
-    const after = await converge(resumed);
-    summary[label] = { from: cursor, events: resumed.events.length, cursor: after.cursor };
-  }
+  for (const via of ['query', 'message']) summary[`resume-${via}`] = await resumeAfterAway(via, b, transport);
 
   // 4. A cursor of another epoch: a reset, which alone brings the stale copy to the server's document.
-  await closeAll();
-  const current = parseCursor(copy.cursor);
-  const otherEpoch = ((parseInt(current.epoch, 16) ^ 0x1) >>> 0).toString(16).padStart(8, '0');
-  const foreignCursor = `${otherEpoch}.${current.sequence}`;
-  const lateRecord = await create('made before the reset');
-  await http('DELETE', `/messages/${encodeURIComponent(c.id)}`, { expect: 204 });
-  const appliedBefore = copy.applied;
-  const reset = openStream('reset', { cursor: foreignCursor, via: 'query' });
-  await waitFor(reset, () => reset.events.length >= 1, `the first event after connecting with ${foreignCursor}`);
-  check(isReset(reset.events[0].ops), `reset: a cursor of another epoch (${foreignCursor}) did not start with a reset: ${JSON.stringify(reset.events[0].ops)}`);
-  const afterReset = await converge(reset);
-  check(copy.applied === appliedBefore + reset.events.length, 'reset: events were applied from a closed stream');
-  check(Object.hasOwn(copy.document.messages, lateRecord.id) && !Object.hasOwn(copy.document.messages, c.id),
-    'reset: the copy does not show the changes made while away');
-  await reset.close();
-  check(reset.closed?.code === 1000, `reset: the server answered the client's close with ${JSON.stringify(reset.closed)}`);
-  summary.reset = { from: foreignCursor, events: reset.events.length, cursor: afterReset.cursor, records: Object.keys(copy.document.messages).length };
+  const reset = await resetAfterAway('reset', otherEpochCursor(copy.cursor), 'query', c.id, transport);
+  await reset.stream.close();
+  check(reset.stream.closed?.code === 1000, `reset: the server answered the client's close with ${JSON.stringify(reset.stream.closed)}`);
+  summary.reset = reset.summary;
 
   summary.ok = true;
   summary.applied = copy.applied;
-  console.log(JSON.stringify(summary));
+  return summary;
 }
 
-main().then(
-  () => { clearTimeout(overall); process.exit(0); },
-  (error) => fail(error instanceof Mismatch ? error.message : error?.stack ?? String(error)),
-);
+// Whatever is still open when the scenario ends (a failure) is dropped, not closed politely.
+runBounded('ws-interop', main, {
+  overallTimeoutMs: OverallTimeoutMs,
+  cleanup: async () => { for (const stream of openStreams) stream.socket.terminate(); },
+});

@@ -1,7 +1,7 @@
-// What the browser interop scripts share: Debian's headless Chromium, started the same way, and a page that records
-// its own errors.
+// What the browser scripts share: Debian's headless Chromium, started and closed the same way, and pages that record
+// their own errors and console for a failure's report.
 import { chromium } from 'playwright-core';
-import { Mismatch } from './interop.mjs';
+import { check } from './interop.mjs';
 
 const ChromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -16,32 +16,40 @@ export function launchChromium(timeoutMs) {
   });
 }
 
-// A new page whose waits time out after timeoutMs and whose uncaught errors land in pageErrors.
-export async function newPage(browser, timeoutMs, pageErrors) {
-  const page = await browser.newPage();
-  page.setDefaultTimeout(timeoutMs);
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
-  return page;
+// Closes the browser, if there is one; a hung close is given 5 s, never more.
+export async function closeBrowser(browser) {
+  await Promise.race([browser?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
 }
 
-// Runs main within overallTimeoutMs, then always closes the browser (a hung close is given 5 s, never more) and exits:
-// 0 on success, 1 with the reason and whatever diagnostics() returns (lines about the page) on failure or timeout.
-export function runBounded(name, main, { overallTimeoutMs, browser, diagnostics }) {
-  let finished = false;
-  const overall = setTimeout(() => finish(new Mismatch(`the scenario did not finish within ${overallTimeoutMs} ms`)), overallTimeoutMs);
+// The uncaught errors and console lines of the pages it watches, each prefixed with its page's label if it has one.
+export function pageLog() {
+  const log = {
+    errors: [],
+    console: [],
+    watch(page, label) {
+      const prefix = label === undefined ? '' : `${label}: `;
+      page.on('pageerror', (error) => log.errors.push(`${prefix}${error}`));
+      page.on('console', (message) => log.console.push(`${label === undefined ? '' : `${label} `}${message.type()}: ${message.text()}`));
+    },
+    // Lines for a failure's report: the errors, and the last 40 console lines.
+    diagnostics() {
+      return [
+        ...(log.errors.length ? [`page errors: ${log.errors.join('; ')}`] : []),
+        ...(log.console.length ? [`page console:\n  ${log.console.slice(-40).join('\n  ')}`] : []),
+      ];
+    },
+  };
+  return log;
+}
 
-  async function finish(error) {
-    if (finished) return;
-    finished = true;
-    clearTimeout(overall);
-    await Promise.race([browser()?.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
-    if (error) {
-      console.error(`${name}: FAIL: ${error instanceof Mismatch ? error.message : error?.stack ?? String(error)}`);
-      for (const line of diagnostics()) console.error(line);
-      process.exit(1);
-    }
-    process.exit(0);
-  }
-
-  main().then(() => finish(), (error) => finish(error ?? new Error('failed')));
+// A new page of `target` (a browser or a context) whose waits time out after timeoutMs, watched by `log`, loaded from
+// url (beforeLoad(page) first, for listeners that must see the load); the page must answer 200.
+export async function openPage(target, url, { timeoutMs, log, label, beforeLoad = () => {} }) {
+  const page = await target.newPage();
+  page.setDefaultTimeout(timeoutMs);
+  log.watch(page, label);
+  beforeLoad(page);
+  const response = await page.goto(url, { waitUntil: 'load' });
+  check(response?.status() === 200, `${label === undefined ? '' : `${label}: `}GET ${new URL(url).pathname} answered ${response?.status()}`);
+  return page;
 }

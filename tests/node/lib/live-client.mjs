@@ -1,11 +1,12 @@
 // What the JavaScript client's scenarios share: a recorder of a LiveCollection's changes and states, waits that wake on
 // the collection's own events (bounded by a timeout), the server's keyed document, and the REST writes.
 import { check, deepEqual, Mismatch, parseCursor } from './interop.mjs';
+import { Waiters } from './script.mjs';
 
 // Records every change and state of `collection` and lets waits wake on them.
 export function record(collection, label) {
-  const recorder = { collection, label, changes: [], states: [], waiters: new Set() };
-  const wake = () => { for (const waiter of recorder.waiters) waiter(); };
+  const recorder = { collection, label, changes: [], states: [], waiters: new Waiters() };
+  const wake = () => recorder.waiters.wake();
   collection.on('change', (change) => { recorder.changes.push(change); wake(); });
   collection.on('state', (state) => { recorder.states.push(state); wake(); });
   return recorder;
@@ -14,21 +15,10 @@ export function record(collection, label) {
 // Resolves once predicate() holds, re-checked at each change or state of the recorded collection; rejects after
 // timeoutMs with what it waited for and where the collection stood.
 export function waitFor(recorder, predicate, what, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const settle = () => {
-      let ok;
-      try { ok = predicate(); } catch (error) { done(); reject(error); return; }
-      if (ok) { done(); resolve(); }
-    };
-    const timer = setTimeout(() => {
-      done();
-      const { collection } = recorder;
-      reject(new Mismatch(`${recorder.label}: timed out after ${timeoutMs} ms waiting for ${what} (state ${collection.state}, ` +
-        `cursor ${collection.cursor}, error ${collection.error?.message ?? 'none'}, last states ${JSON.stringify(recorder.states.slice(-4).map((s) => [s.state, s.reason]))})`));
-    }, timeoutMs);
-    const done = () => { clearTimeout(timer); recorder.waiters.delete(settle); };
-    recorder.waiters.add(settle);
-    settle();
+  return recorder.waiters.until(predicate, timeoutMs, () => {
+    const { collection } = recorder;
+    return new Mismatch(`${recorder.label}: timed out after ${timeoutMs} ms waiting for ${what} (state ${collection.state}, ` +
+      `cursor ${collection.cursor}, error ${collection.error?.message ?? 'none'}, last states ${JSON.stringify(recorder.states.slice(-4).map((s) => [s.state, s.reason]))})`);
   });
 }
 
@@ -65,6 +55,29 @@ export function rest(baseUrl) {
       return { document: json, cursor };
     },
   };
+}
+
+// Signs `user` in with the sample's development-only sign-in; the cookie to send with that user's requests.
+export async function signIn(baseUrl, user) {
+  const login = await fetch(`${baseUrl}/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user }) });
+  const cookie = login.headers.get('set-cookie')?.split(';')[0];
+  check(login.ok && cookie, `POST /login answered ${login.status} with cookie ${cookie}`);
+  return cookie;
+}
+
+// `writers` writers at once, `rounds` writes each, through server (rest()): each creates, replaces its last record,
+// patches its first and deletes its last in turn (creating when it has none), so the stream interleaves every kind.
+export async function writeConcurrently(server, { writers = 4, rounds }) {
+  await Promise.all(Array.from({ length: writers }, async (_, writer) => {
+    const mine = [];
+    for (let i = 0; i < rounds; i++) {
+      const pick = (writer + i) % 4;
+      if (pick === 0 || mine.length === 0) mine.push((await server.create(`w${writer} #${i}`)).id);
+      else if (pick === 1) await server.update(mine.at(-1), `w${writer} #${i} replaced`);
+      else if (pick === 2) await server.patch(mine[0], [{ op: 'add', path: '/n', value: i }]);
+      else await server.remove(mine.pop());
+    }
+  }));
 }
 
 // Waits until the collection shows the server's current cursor, then requires the same document as the server's GET.

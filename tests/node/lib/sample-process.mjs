@@ -48,6 +48,32 @@ export function startSample(sampleDll, { port = 0, timeoutMs = 60_000 } = {}) {
   });
 }
 
+// What a scenario starts, kept so that stopAll() stops all of it whatever happened: the proxies, then the processes.
+export function started() {
+  const servers = [];
+  const proxies = [];
+  return {
+    async sample(sampleDll, options) {
+      const server = await startSample(sampleDll, options);
+      servers.push(server);
+      return server;
+    },
+    async proxy(targetPort) {
+      const proxy = await startProxy(targetPort);
+      proxies.push(proxy);
+      return proxy;
+    },
+    async stopAll() {
+      await Promise.allSettled(proxies.map((proxy) => proxy.close()));
+      await Promise.allSettled(servers.map((server) => server.stop()));
+    },
+    // Lines for a failure's report: the end of each process's output.
+    outputs() {
+      return servers.map((server) => `server ${server.pid} output:\n${server.output.join('').slice(-4000)}`);
+    },
+  };
+}
+
 // A TCP proxy on 127.0.0.1 to `targetPort`. cut() destroys every connection through it and refuses new ones until
 // restore(); connections counts the connections it accepted (a reconnect shows as one more).
 export async function startProxy(targetPort) {
