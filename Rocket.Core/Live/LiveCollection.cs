@@ -43,7 +43,7 @@ public sealed class LiveCollection : IDisposable
     private const int OptimisticPatchAttempts = 4;
 
     private readonly Lock _lock = new();
-    private readonly OrderedDictionary<string, byte[]> _records = new(StringComparer.Ordinal);
+    private readonly RecordTable _records;
     private FanOutLog _log;
     private readonly WakeBatch.Pool _wakeBatches = new();
     private readonly List<Subscription> _subscriptions = [];
@@ -55,7 +55,6 @@ public sealed class LiveCollection : IDisposable
     private readonly long _queueMaxBytes;
     private readonly TimeSpan _closeTimeout;
     private readonly UpdateEncoding _updateEncoding;
-    private readonly JsonPatchApplyOptions _patchBudget;
     private readonly int _maxSubscribers;
     private readonly CloseReason _slowConsumer;
     private readonly ILogger _logger;
@@ -105,7 +104,7 @@ public sealed class LiveCollection : IDisposable
         _queueMaxBytes = options.SubscriberQueueMaxBytes;
         _closeTimeout = options.CloseTimeout;
         _updateEncoding = options.UpdateEncoding;
-        _patchBudget = new JsonPatchApplyOptions { MaxBytes = options.MaxRecordBytes, MaxDepth = options.MaxRecordDepth };
+        _records = new RecordTable(name, DocumentName, options.MaxRecordBytes, options.MaxRecordDepth);
         _maxSubscribers = options.MaxSubscribers;
         _slowConsumer = CloseReason.SlowConsumer(_queueMaxEvents, _queueMaxBytes);
         _logger = logger ?? NullLogger.Instance;
@@ -264,7 +263,7 @@ public sealed class LiveCollection : IDisposable
         lock (_lock)
         {
             ThrowIfNotWritable();
-            Check(changes);
+            _records.Check(changes);
             return Publish(changes);
         }
     }
@@ -280,7 +279,7 @@ public sealed class LiveCollection : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            Check(changes);
+            _records.Check(changes);
         }
     }
 
@@ -310,7 +309,7 @@ public sealed class LiveCollection : IDisposable
                 throw new InvalidOperationException($"Collection '{Name}' is at {new Cursor(_epoch, _sequence)}; the event {cursor} does not follow it.");
             }
 
-            Check(changes);
+            _records.Check(changes);
             Publish(changes);
             return true;
         }
@@ -343,7 +342,7 @@ public sealed class LiveCollection : IDisposable
         foreach (var (id, value) in records)
         {
             var change = RecordChange.Create(id, value.Span);
-            CheckLimits(change, loaded.Count);
+            _records.CheckLimits(change, loaded.Count);
             loaded.Add(change);
         }
 
@@ -353,11 +352,7 @@ public sealed class LiveCollection : IDisposable
             EndAll(SourceReloaded);
             _replica = true;
             _epoch = epoch;
-            _records.Clear();
-            foreach (var change in loaded)
-            {
-                _records[change.Id] = change.ValueArray;
-            }
+            _records.Load(loaded);
 
             _log = new FanOutLog(_log.HistoryMaxEvents, _log.HistoryMaxBytes, _queueMaxEvents, _queueMaxBytes);
             _reset = null;
@@ -440,16 +435,11 @@ public sealed class LiveCollection : IDisposable
         for (var attempt = 1; attempt < OptimisticPatchAttempts; attempt++)
         {
             var current = GetForPatch(id);
-            var change = ApplyPatch(id, patch, current);
+            var change = _records.ApplyPatch(id, patch, current);
             lock (_lock)
             {
                 ThrowIfNotWritable();
-                if (!_records.TryGetValue(id, out var now))
-                {
-                    ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, id, 0, $"Collection '{Name}' has no record '{id}'.");
-                }
-
-                if (ReferenceEquals(now, current))
+                if (ReferenceEquals(_records.GetExisting(id), current))
                 {
                     record = change.Value;
                     return Publish(ChangeSet.Create(change));
@@ -459,7 +449,7 @@ public sealed class LiveCollection : IDisposable
 
         lock (_lock)
         {
-            var change = ApplyPatch(id, patch, GetForPatch(id));
+            var change = _records.ApplyPatch(id, patch, GetForPatch(id));
             record = change.Value;
             return Publish(ChangeSet.Create(change));
         }
@@ -470,12 +460,7 @@ public sealed class LiveCollection : IDisposable
         lock (_lock)
         {
             ThrowIfNotWritable();
-            if (!_records.TryGetValue(id, out var current))
-            {
-                ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, id, 0, $"Collection '{Name}' has no record '{id}'.");
-            }
-
-            return current;
+            return _records.GetExisting(id);
         }
     }
 
@@ -491,31 +476,7 @@ public sealed class LiveCollection : IDisposable
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(patch);
-        return ApplyPatch(id, patch, current).IfMatch(current);
-    }
-
-    // The patched record as a checked update, within the collection's size and depth budgets.
-    private RecordChange ApplyPatch(string id, JsonPatchDocument patch, ReadOnlySpan<byte> current)
-    {
-        byte[] patched;
-        try
-        {
-            patched = patch.ApplyToUtf8(current, _patchBudget);
-        }
-        catch (JsonPatchException exception)
-        {
-            var reason = exception.Error switch
-            {
-                JsonPatchError.DocumentTooLarge => ChangeRefusal.RecordTooLarge,
-                JsonPatchError.DocumentTooDeep => ChangeRefusal.RecordTooDeep,
-                _ => ChangeRefusal.PatchFailed,
-            };
-            throw new ChangeRefusedException(reason, id, 0, $"The patch of record '{id}' was refused: {exception.Message}", exception);
-        }
-
-        var change = RecordChange.Update(id, patched);
-        CheckLimits(change, 0);
-        return change;
+        return _records.ApplyPatch(id, patch, current).IfMatch(current);
     }
 
     /// <summary>Gets record <paramref name="id"/> as UTF-8 JSON; the bytes are immutable and may be kept.</summary>
@@ -540,14 +501,7 @@ public sealed class LiveCollection : IDisposable
     {
         lock (_lock)
         {
-            var records = new KeyValuePair<string, ReadOnlyMemory<byte>>[_records.Count];
-            var i = 0;
-            foreach (var record in _records)
-            {
-                records[i++] = new(record.Key, record.Value);
-            }
-
-            return new Snapshot(DocumentName, new Cursor(_epoch, _sequence), records);
+            return new Snapshot(DocumentName, new Cursor(_epoch, _sequence), _records.CopyAll());
         }
     }
 
@@ -748,53 +702,6 @@ public sealed class LiveCollection : IDisposable
         }
     }
 
-    // Refuses a change set that cannot apply, before anything is touched.
-    private void Check(ChangeSet changes)
-    {
-        // Changes of one set see the ones before them; only sets of several changes need the overlay.
-        Dictionary<string, bool>? staged = changes.Count > 1 ? new(StringComparer.Ordinal) : null;
-        for (var i = 0; i < changes.Count; i++)
-        {
-            var change = changes[i];
-            var exists = staged is not null && staged.TryGetValue(change.Id, out var stagedExists)
-                ? stagedExists
-                : _records.ContainsKey(change.Id);
-            switch (change.Kind)
-            {
-                case RecordChangeKind.Create when exists:
-                    ThrowHelper.ThrowRefused(ChangeRefusal.RecordAlreadyExists, change.Id, i, $"Collection '{Name}' already has a record '{change.Id}'.");
-                    break;
-                case RecordChangeKind.Update or RecordChangeKind.Destroy when !exists:
-                    ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, change.Id, i, $"Collection '{Name}' has no record '{change.Id}'.");
-                    break;
-            }
-
-            if (change.ExpectedArray is { } expected && !(_records.TryGetValue(change.Id, out var current) && expected.AsSpan().SequenceEqual(current)))
-            {
-                ThrowHelper.ThrowRefused(ChangeRefusal.PreconditionFailed, change.Id, i, $"Record '{change.Id}' of collection '{Name}' changed since it was read.");
-            }
-
-            CheckLimits(change, i);
-            staged?[change.Id] = change.Kind != RecordChangeKind.Destroy;
-        }
-    }
-
-    // Refuses a value over the collection's size or depth limit; it needs no lock (the limits are fixed).
-    private void CheckLimits(RecordChange change, int index)
-    {
-        if (change.ValueArray.Length > _patchBudget.MaxBytes)
-        {
-            ThrowHelper.ThrowRefused(ChangeRefusal.RecordTooLarge, change.Id, index,
-                $"Record '{change.Id}' would be {change.ValueArray.Length} bytes, over collection '{Name}''s limit of {_patchBudget.MaxBytes} bytes.");
-        }
-
-        if (change.Depth > _patchBudget.MaxDepth)
-        {
-            ThrowHelper.ThrowRefused(ChangeRefusal.RecordTooDeep, change.Id, index,
-                $"Record '{change.Id}' nests {change.Depth} levels deep, deeper than collection '{Name}''s limit of {_patchBudget.MaxDepth}.");
-        }
-    }
-
     // Under the lock, after Check: nothing here can fail on account of the changes, so state and event stay in step.
     private Cursor Publish(ChangeSet changes)
     {
@@ -849,8 +756,7 @@ public sealed class LiveCollection : IDisposable
                         _patchWriter.WriteReplace(path, change.ValueArray);
                     }
 
-                    // The indexer keeps the record's place, so the list form keeps insertion order.
-                    _records[id] = change.ValueArray;
+                    _records.Replace(id, change.ValueArray);
                     break;
                 default:
                     _patchWriter.WriteRemove(path);
@@ -1063,24 +969,10 @@ public sealed class LiveCollection : IDisposable
         _patchBuffer.ResetWrittenCount();
         _patchWriter.Reset(_patchBuffer);
         _patchWriter.WriteStartPatch();
-        _patchWriter.WriteReplace(string.Empty, this, static (json, self) => self.WriteKeyedDocument(json));
+        _patchWriter.WriteReplace(string.Empty, _records, static (json, records) => records.WriteKeyedDocument(json));
         _patchWriter.WriteEndPatch();
         _patchWriter.Flush();
         _reset = new LiveEvent(Name, new Cursor(_epoch, _sequence), _patchBuffer.WrittenSpan.ToArray(), isReset: true);
         return _reset;
-    }
-
-    private void WriteKeyedDocument(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteStartObject(DocumentName);
-        foreach (var record in _records)
-        {
-            json.WritePropertyName(record.Key);
-            json.WriteRawValue(record.Value, skipInputValidation: true);
-        }
-
-        json.WriteEndObject();
-        json.WriteEndObject();
     }
 }
