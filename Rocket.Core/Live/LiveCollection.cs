@@ -35,9 +35,6 @@ namespace Rocket.Live;
 [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A collection is the REST domain term (GET /messages), the name users know; it is not a .NET collection type.")]
 public sealed class LiveCollection : IDisposable
 {
-    // Paths longer than this are built in a pooled array instead of on the stack.
-    private const int StackPathLimit = 256;
-
     // A patch is applied outside the lock and committed only if the record is still the one it was applied to; after this
     // many lost races it is applied under the lock, where its budgets bound how long it can hold it.
     private const int OptimisticPatchAttempts = 4;
@@ -47,20 +44,16 @@ public sealed class LiveCollection : IDisposable
     private FanOutLog _log;
     private readonly WakeBatch.Pool _wakeBatches = new();
     private readonly List<Subscription> _subscriptions = [];
-    private readonly ArrayBufferWriter<byte> _patchBuffer = new(1024);
     private readonly ArrayBufferWriter<byte> _frameBuffer = new(1024);
-    private readonly JsonPatchWriter _patchWriter;
-    private readonly string _pathPrefix;
+    private readonly EventEncoder _encoder;
     private readonly int _queueMaxEvents;
     private readonly long _queueMaxBytes;
     private readonly TimeSpan _closeTimeout;
-    private readonly UpdateEncoding _updateEncoding;
     private readonly int _maxSubscribers;
     private readonly CloseReason _slowConsumer;
     private readonly ILogger _logger;
     private readonly ITimer? _heartbeat;
     private long _sequence;
-    private LiveEvent? _reset;
     private bool _disposed;
     private uint _epoch;
 
@@ -103,8 +96,8 @@ public sealed class LiveCollection : IDisposable
         _queueMaxEvents = options.SubscriberQueueMaxEvents;
         _queueMaxBytes = options.SubscriberQueueMaxBytes;
         _closeTimeout = options.CloseTimeout;
-        _updateEncoding = options.UpdateEncoding;
         _records = new RecordTable(name, DocumentName, options.MaxRecordBytes, options.MaxRecordDepth);
+        _encoder = new EventEncoder(name, DocumentName, _records, options.UpdateEncoding);
         _maxSubscribers = options.MaxSubscribers;
         _slowConsumer = CloseReason.SlowConsumer(_queueMaxEvents, _queueMaxBytes);
         _logger = logger ?? NullLogger.Instance;
@@ -112,11 +105,6 @@ public sealed class LiveCollection : IDisposable
         {
             Log.UntrustedEpoch(_logger, name, configured.ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
         }
-
-        _pathPrefix = "/" + JsonPointer.Escape(DocumentName) + "/";
-
-        // Values were checked when each RecordChange was built; checking them again on the writer would only cost time.
-        _patchWriter = new JsonPatchWriter(_patchBuffer, skipValueValidation: true);
 
         var heartbeat = options.HeartbeatInterval;
         if (heartbeat > TimeSpan.Zero && heartbeat != Timeout.InfiniteTimeSpan)
@@ -355,15 +343,13 @@ public sealed class LiveCollection : IDisposable
             _records.Load(loaded);
 
             _log = new FanOutLog(_log.HistoryMaxEvents, _log.HistoryMaxBytes, _queueMaxEvents, _queueMaxBytes);
-            _reset = null;
+            _encoder.ForgetReset();
             _sequence = sequence - history.Count;
             _log.StartAfter(_sequence);
             foreach (var (_, changes) in history)
             {
                 // Only the patch is kept: no subscriber is registered yet.
-                Encode(changes, apply: false);
-                var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _patchBuffer.WrittenSpan.ToArray());
-                _log.Append(liveEvent);
+                _log.Append(_encoder.EncodeFromHistory(new Cursor(_epoch, ++_sequence), changes));
             }
         }
     }
@@ -556,7 +542,7 @@ public sealed class LiveCollection : IDisposable
             subscription.EventLog = _log;
             if (!(parsed && (TryReplay(subscription, framer, from) || TryReplayFromSource(subscription, from, out sourceReplay))))
             {
-                var reset = GetReset();
+                var reset = _encoder.GetReset(new Cursor(_epoch, _sequence));
                 subscription.EnqueueReset(reset.GetFrame(framer, _frameBuffer));
                 subscription.StartedWithReset = true;
                 subscription.StartCursor = reset.Cursor;
@@ -597,7 +583,7 @@ public sealed class LiveCollection : IDisposable
 
             _disposed = true;
             EndAll(CloseReason.ShuttingDown);
-            _patchWriter.Dispose();
+            _encoder.Dispose();
         }
 
         _heartbeat?.Dispose();
@@ -705,83 +691,17 @@ public sealed class LiveCollection : IDisposable
     // Under the lock, after Check: nothing here can fail on account of the changes, so state and event stay in step.
     private Cursor Publish(ChangeSet changes)
     {
-        Encode(changes, apply: true);
+        _encoder.EncodeAndApply(changes);
         return Publish();
-    }
-
-    // Writes the changes' patch into the scratch buffer and, with `apply`, makes them to the records. A change from a
-    // source's history (not applied: the records already hold its result) is encoded as a whole-record replace, since a
-    // diff needs the record it started from.
-    private void Encode(ChangeSet changes, bool apply)
-    {
-        _patchBuffer.ResetWrittenCount();
-        _patchWriter.Reset(_patchBuffer);
-        _patchWriter.WriteStartPatch();
-        Span<char> stackPath = stackalloc char[StackPathLimit];
-        foreach (var change in changes)
-        {
-            var id = change.Id;
-            var length = _pathPrefix.Length + JsonPointer.GetEscapedLength(id);
-            char[]? rented = null;
-            var path = length <= StackPathLimit
-                ? stackPath
-                : (rented = ArrayPool<char>.Shared.Rent(length));
-            _pathPrefix.CopyTo(path);
-            var written = _pathPrefix.Length + JsonPointer.Escape(id, path[_pathPrefix.Length..]);
-            path = path[..written];
-
-            switch (change.Kind)
-            {
-                case RecordChangeKind.Create:
-                    _patchWriter.WriteAdd(path, change.ValueArray);
-                    if (apply)
-                    {
-                        _records.Add(id, change.ValueArray);
-                    }
-
-                    break;
-                case RecordChangeKind.Update when !apply:
-                    _patchWriter.WriteReplace(path, change.ValueArray);
-                    break;
-                case RecordChangeKind.Destroy when !apply:
-                    _patchWriter.WriteRemove(path);
-                    break;
-                case RecordChangeKind.Update:
-                    if (_updateEncoding == UpdateEncoding.Diff)
-                    {
-                        WriteDiff(_records[id], change.ValueArray, path);
-                    }
-                    else
-                    {
-                        _patchWriter.WriteReplace(path, change.ValueArray);
-                    }
-
-                    _records.Replace(id, change.ValueArray);
-                    break;
-                default:
-                    _patchWriter.WriteRemove(path);
-                    _records.Remove(id);
-                    break;
-            }
-
-            if (rented is not null)
-            {
-                ArrayPool<char>.Shared.Return(rented);
-            }
-        }
-
-        _patchWriter.WriteEndPatch();
-        _patchWriter.Flush();
     }
 
     // Publishes the patch in the scratch buffer as the next event.
     private Cursor Publish()
     {
-        if (_patchBuffer.WrittenCount == 2)
+        if (_encoder.PatchIsEmpty)
         {
             // "[]": only Diff-encoded updates to equal values (member order or spacing aside) get here. Nothing a client
             // holds would change, so no event is published and the cursor stays; the records keep the new bytes.
-            _reset = null;
             return new Cursor(_epoch, _sequence);
         }
 
@@ -789,7 +709,7 @@ public sealed class LiveCollection : IDisposable
         // event keeps its patch inside that frame: one array per event instead of two. Logged first, so a framer that
         // throws leaves the log and the reset as consistent as before (the event then keeps a copy of its patch); nothing
         // outside this lock reads the event before FanOut.
-        var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _patchBuffer.WrittenMemory);
+        var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _encoder.Patch);
         using var activity = RocketActivities.Source.StartActivity(RocketActivities.PublishName, ActivityKind.Producer);
         var metrics = Metrics;
         var fanOutStart = 0L;
@@ -814,7 +734,6 @@ public sealed class LiveCollection : IDisposable
             activity.SetTag("rocket.subscribers", _subscriptions.Count);
         }
 
-        _reset = null;
         _log.Append(liveEvent);
         byte[]? firstFrame = null;
         try
@@ -836,13 +755,6 @@ public sealed class LiveCollection : IDisposable
         }
 
         return liveEvent.Cursor;
-    }
-
-    private void WriteDiff(byte[] source, byte[] target, ReadOnlySpan<char> path)
-    {
-        using var before = JsonDocument.Parse(source);
-        using var after = JsonDocument.Parse(target);
-        JsonPatchDiff.Write(before.RootElement, after.RootElement, _patchWriter, path);
     }
 
     private void FanOut(LiveEvent liveEvent)
@@ -953,26 +865,7 @@ public sealed class LiveCollection : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            Encode(changes, apply: false);
-            return new LiveEvent(Name, cursor, _patchBuffer.WrittenSpan.ToArray(), isReset: false);
+            return _encoder.EncodeFromHistory(cursor, changes);
         }
-    }
-
-    // One reset per state, shared by every subscriber that needs it until the next change.
-    private LiveEvent GetReset()
-    {
-        if (_reset is not null)
-        {
-            return _reset;
-        }
-
-        _patchBuffer.ResetWrittenCount();
-        _patchWriter.Reset(_patchBuffer);
-        _patchWriter.WriteStartPatch();
-        _patchWriter.WriteReplace(string.Empty, _records, static (json, records) => records.WriteKeyedDocument(json));
-        _patchWriter.WriteEndPatch();
-        _patchWriter.Flush();
-        _reset = new LiveEvent(Name, new Cursor(_epoch, _sequence), _patchBuffer.WrittenSpan.ToArray(), isReset: true);
-        return _reset;
     }
 }
