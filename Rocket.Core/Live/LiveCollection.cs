@@ -43,16 +43,14 @@ public sealed class LiveCollection : IDisposable
     private readonly RecordTable _records;
     private FanOutLog _log;
     private readonly WakeBatch.Pool _wakeBatches = new();
-    private readonly List<Subscription> _subscriptions = [];
+    private readonly SubscriberRegistry _subscribers;
     private readonly ArrayBufferWriter<byte> _frameBuffer = new(1024);
     private readonly EventEncoder _encoder;
     private readonly int _queueMaxEvents;
     private readonly long _queueMaxBytes;
     private readonly TimeSpan _closeTimeout;
-    private readonly int _maxSubscribers;
     private readonly CloseReason _slowConsumer;
     private readonly ILogger _logger;
-    private readonly ITimer? _heartbeat;
     private long _sequence;
     private bool _disposed;
     private uint _epoch;
@@ -65,10 +63,6 @@ public sealed class LiveCollection : IDisposable
 
     // Set once a source (Redis, a database) loads the collection: from then on only the source writes to it.
     private bool _replica;
-
-    // The host's stopping token most subscribers share, registered on once for all of them (see StopsWithCollection).
-    private CancellationToken _stopping;
-    private CancellationTokenRegistration _stoppingRegistration;
 
     /// <summary>Creates an empty collection.</summary>
     /// <param name="name">The collection's name: the member of the document and the first segment of every path.</param>
@@ -98,19 +92,12 @@ public sealed class LiveCollection : IDisposable
         _closeTimeout = options.CloseTimeout;
         _records = new RecordTable(name, DocumentName, options.MaxRecordBytes, options.MaxRecordDepth);
         _encoder = new EventEncoder(name, DocumentName, _records, options.UpdateEncoding);
-        _maxSubscribers = options.MaxSubscribers;
+        _subscribers = new SubscriberRegistry(_lock, name, options.MaxSubscribers, options.HeartbeatInterval);
         _slowConsumer = CloseReason.SlowConsumer(_queueMaxEvents, _queueMaxBytes);
         _logger = logger ?? NullLogger.Instance;
         if (options.Epoch is { } configured)
         {
             Log.UntrustedEpoch(_logger, name, configured.ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        var heartbeat = options.HeartbeatInterval;
-        if (heartbeat > TimeSpan.Zero && heartbeat != Timeout.InfiniteTimeSpan)
-        {
-            // One timer per collection, not one per subscriber: 10,000 idle subscribers cost one tick.
-            _heartbeat = TimeProvider.System.CreateTimer(static state => ((LiveCollection)state!).Heartbeat(), this, heartbeat, heartbeat);
         }
     }
 
@@ -185,7 +172,7 @@ public sealed class LiveCollection : IDisposable
         {
             lock (_lock)
             {
-                return _subscriptions.Count;
+                return _subscribers.Count;
             }
         }
     }
@@ -200,13 +187,17 @@ public sealed class LiveCollection : IDisposable
         {
             lock (_lock)
             {
-                return _subscriptions.Count < _maxSubscribers && (Budget?.HasRoom ?? true);
+                return _subscribers.HasRoom;
             }
         }
     }
 
     // The process's subscriber limit, shared by the collections of one registry; none for a collection made alone.
-    internal SubscriberBudget? Budget { get; set; }
+    internal SubscriberBudget? Budget
+    {
+        get => _subscribers.Budget;
+        set => _subscribers.Budget = value;
+    }
 
     // Whether Dispose was called (for health checks).
     internal bool IsDisposed
@@ -337,7 +328,7 @@ public sealed class LiveCollection : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            EndAll(SourceReloaded);
+            _subscribers.EndAll(SourceReloaded);
             _replica = true;
             _epoch = epoch;
             _records.Load(loaded);
@@ -527,16 +518,10 @@ public sealed class LiveCollection : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_subscriptions.Count >= _maxSubscribers)
+            if (_subscribers.Admit() is { } refusal)
             {
                 Metrics?.Refused(MetricsName, transport.Descriptor.Name, "refused");
-                throw new SubscriberLimitException($"Collection '{Name}' has {_maxSubscribers} subscribers, as many as it admits; try again later.");
-            }
-
-            if (Budget is { } budget && !budget.TryTake())
-            {
-                Metrics?.Refused(MetricsName, transport.Descriptor.Name, "refused");
-                throw new SubscriberLimitException("The server has as many subscribers as it admits; try again later.");
+                throw new SubscriberLimitException(refusal);
             }
 
             subscription.EventLog = _log;
@@ -548,12 +533,11 @@ public sealed class LiveCollection : IDisposable
                 subscription.StartCursor = reset.Cursor;
             }
 
-            subscription.Index = _subscriptions.Count;
-            _subscriptions.Add(subscription);
+            _subscribers.Add(subscription);
 
             // Counted under the lock, before anything can end the subscription, so the up-down counter never dips below.
             Metrics?.Started(MetricsName, transport.Descriptor.Name, subscription.StartedWithReset, _sequence - subscription.StartCursor.Sequence);
-            if (ShareStopping(subscription, stoppingToken))
+            if (_subscribers.ShareStopping(subscription, stoppingToken))
             {
                 stoppingToken = CancellationToken.None;
             }
@@ -582,30 +566,15 @@ public sealed class LiveCollection : IDisposable
             }
 
             _disposed = true;
-            EndAll(CloseReason.ShuttingDown);
+            _subscribers.EndAll(CloseReason.ShuttingDown);
             _encoder.Dispose();
         }
 
-        _heartbeat?.Dispose();
-        _stoppingRegistration.Dispose();
+        _subscribers.Dispose();
     }
 
     // The events subscribers read their pending frames from.
     internal FanOutLog EventLog => _log;
-
-    // Under the lock: ends and unlists every subscription.
-    private void EndAll(CloseReason reason)
-    {
-        for (var i = _subscriptions.Count - 1; i >= 0; i--)
-        {
-            var subscription = _subscriptions[i];
-            subscription.Index = -1;
-            subscription.End(reason);
-            Budget?.Release();
-        }
-
-        _subscriptions.Clear();
-    }
 
     // A subscription's limits and settings, read from here rather than copied into each (a few bytes per idle subscriber).
     internal int QueueMaxEvents => _queueMaxEvents;
@@ -619,74 +588,7 @@ public sealed class LiveCollection : IDisposable
     // Why a subscriber that fell too far behind is closed.
     internal CloseReason SlowConsumerReason => _slowConsumer;
 
-    internal void Unregister(Subscription subscription)
-    {
-        lock (_lock)
-        {
-            var index = subscription.Index;
-            if (index < 0)
-            {
-                return;
-            }
-
-            // Swap-remove: O(1), and the fan-out loop walks backwards so a swap never skips anyone.
-            var last = _subscriptions[^1];
-            _subscriptions[index] = last;
-            last.Index = index;
-            _subscriptions.RemoveAt(_subscriptions.Count - 1);
-            subscription.Index = -1;
-            Budget?.Release();
-        }
-    }
-
-    // Under the lock, with the subscription already listed. Whether the collection's own registration on `stoppingToken`
-    // ends this subscriber, so it needs none of its own (about 80 B per idle subscriber): true for the first stopping
-    // token the collection sees and every later subscriber with the same one (a host passes its ApplicationStopping to
-    // all). Another token, or one already canceled, is left to the subscription. The flag is set before registering, as
-    // a token canceled meanwhile runs the callback at once, on this thread.
-    private bool ShareStopping(Subscription subscription, CancellationToken stoppingToken)
-    {
-        if (!stoppingToken.CanBeCanceled || stoppingToken.IsCancellationRequested)
-        {
-            return false;
-        }
-
-        if (_stopping.CanBeCanceled)
-        {
-            return subscription.StopsWithCollection = _stopping == stoppingToken;
-        }
-
-        subscription.StopsWithCollection = true;
-        _stopping = stoppingToken;
-        _stoppingRegistration = stoppingToken.UnsafeRegister(static state => ((LiveCollection)state!).StopSubscribers(), this);
-        return true;
-    }
-
-    // The host is stopping: ends every subscription that shares the token with ShuttingDown, so each client is told.
-    private void StopSubscribers()
-    {
-        Subscription[] stopping;
-        lock (_lock)
-        {
-            stopping = _subscriptions.FindAll(static subscription => subscription.StopsWithCollection).ToArray();
-        }
-
-        foreach (var subscription in stopping)
-        {
-            subscription.Stop();
-        }
-    }
-
-    private void Heartbeat()
-    {
-        lock (_lock)
-        {
-            foreach (var subscription in _subscriptions)
-            {
-                subscription.TryHeartbeat();
-            }
-        }
-    }
+    internal void Unregister(Subscription subscription) => _subscribers.Unregister(subscription);
 
     // Under the lock, after Check: nothing here can fail on account of the changes, so state and event stay in step.
     private Cursor Publish(ChangeSet changes)
@@ -731,16 +633,17 @@ public sealed class LiveCollection : IDisposable
         {
             activity.SetTag(RocketMetrics.CollectionTag, Name);
             activity.SetTag("rocket.cursor", liveEvent.Cursor.ToString());
-            activity.SetTag("rocket.subscribers", _subscriptions.Count);
+            activity.SetTag("rocket.subscribers", _subscribers.Count);
         }
 
         _log.Append(liveEvent);
         byte[]? firstFrame = null;
         try
         {
-            if (_subscriptions.Count > 0)
+            var subscriptions = _subscribers.Listed;
+            if (subscriptions.Count > 0)
             {
-                firstFrame = liveEvent.GetFrame(_subscriptions[^1].Transport.Framer, _frameBuffer);
+                firstFrame = liveEvent.GetFrame(subscriptions[^1].Transport.Framer, _frameBuffer);
             }
         }
         finally
@@ -762,11 +665,12 @@ public sealed class LiveCollection : IDisposable
         IEventFramer? lastFramer = null;
         byte[]? lastFrame = null;
         WakeBatch? wakes = null;
+        var subscriptions = _subscribers.Listed;
         try
         {
-            for (var i = _subscriptions.Count - 1; i >= 0; i--)
+            for (var i = subscriptions.Count - 1; i >= 0; i--)
             {
-                var subscription = _subscriptions[i];
+                var subscription = subscriptions[i];
                 var framer = subscription.Transport.Framer;
                 if (!ReferenceEquals(framer, lastFramer))
                 {
@@ -787,7 +691,7 @@ public sealed class LiveCollection : IDisposable
 
                         break;
                     case QueueWrite.OverLimit:
-                        Unregister(subscription);
+                        _subscribers.Unregister(subscription);
                         if (subscription.End(_slowConsumer))
                         {
                             Log.SlowConsumer(_logger, Name, subscription.Transport.Descriptor.Name, _slowConsumer.Description);
