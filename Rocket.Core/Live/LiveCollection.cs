@@ -41,10 +41,8 @@ public sealed class LiveCollection : IDisposable
 
     private readonly Lock _lock = new();
     private readonly RecordTable _records;
-    private FanOutLog _log;
-    private readonly WakeBatch.Pool _wakeBatches = new();
+    private readonly EventFanOut _fanOut;
     private readonly SubscriberRegistry _subscribers;
-    private readonly ArrayBufferWriter<byte> _frameBuffer = new(1024);
     private readonly EventEncoder _encoder;
     private readonly int _queueMaxEvents;
     private readonly long _queueMaxBytes;
@@ -86,13 +84,13 @@ public sealed class LiveCollection : IDisposable
         DocumentName = name[(name.LastIndexOf('/') + 1)..];
         MetricsName = name;
         _epoch = options.Epoch ?? Cursor.NewEpoch();
-        _log = new FanOutLog(options.HistoryMaxEvents, options.HistoryMaxBytes, options.SubscriberQueueMaxEvents, options.SubscriberQueueMaxBytes);
         _queueMaxEvents = options.SubscriberQueueMaxEvents;
         _queueMaxBytes = options.SubscriberQueueMaxBytes;
         _closeTimeout = options.CloseTimeout;
         _records = new RecordTable(name, DocumentName, options.MaxRecordBytes, options.MaxRecordDepth);
         _encoder = new EventEncoder(name, DocumentName, _records, options.UpdateEncoding);
         _subscribers = new SubscriberRegistry(_lock, name, options.MaxSubscribers, options.HeartbeatInterval);
+        _fanOut = new EventFanOut(this, _subscribers, new FanOutLog(options.HistoryMaxEvents, options.HistoryMaxBytes, options.SubscriberQueueMaxEvents, options.SubscriberQueueMaxBytes));
         _slowConsumer = CloseReason.SlowConsumer(_queueMaxEvents, _queueMaxBytes);
         _logger = logger ?? NullLogger.Instance;
         if (options.Epoch is { } configured)
@@ -221,7 +219,7 @@ public sealed class LiveCollection : IDisposable
         {
             lock (_lock)
             {
-                return _log.HistoryCount;
+                return _fanOut.EventLog.HistoryCount;
             }
         }
     }
@@ -333,14 +331,13 @@ public sealed class LiveCollection : IDisposable
             _epoch = epoch;
             _records.Load(loaded);
 
-            _log = new FanOutLog(_log.HistoryMaxEvents, _log.HistoryMaxBytes, _queueMaxEvents, _queueMaxBytes);
             _encoder.ForgetReset();
             _sequence = sequence - history.Count;
-            _log.StartAfter(_sequence);
+            _fanOut.Restart(_sequence);
             foreach (var (_, changes) in history)
             {
                 // Only the patch is kept: no subscriber is registered yet.
-                _log.Append(_encoder.EncodeFromHistory(new Cursor(_epoch, ++_sequence), changes));
+                _fanOut.AppendHistory(_encoder.EncodeFromHistory(new Cursor(_epoch, ++_sequence), changes));
             }
         }
     }
@@ -524,11 +521,11 @@ public sealed class LiveCollection : IDisposable
                 throw new SubscriberLimitException(refusal);
             }
 
-            subscription.EventLog = _log;
+            subscription.EventLog = _fanOut.EventLog;
             if (!(parsed && (TryReplay(subscription, framer, from) || TryReplayFromSource(subscription, from, out sourceReplay))))
             {
                 var reset = _encoder.GetReset(new Cursor(_epoch, _sequence));
-                subscription.EnqueueReset(reset.GetFrame(framer, _frameBuffer));
+                subscription.EnqueueReset(_fanOut.Frame(reset, framer));
                 subscription.StartedWithReset = true;
                 subscription.StartCursor = reset.Cursor;
             }
@@ -574,7 +571,7 @@ public sealed class LiveCollection : IDisposable
     }
 
     // The events subscribers read their pending frames from.
-    internal FanOutLog EventLog => _log;
+    internal FanOutLog EventLog => _fanOut.EventLog;
 
     // A subscription's limits and settings, read from here rather than copied into each (a few bytes per idle subscriber).
     internal int QueueMaxEvents => _queueMaxEvents;
@@ -591,15 +588,11 @@ public sealed class LiveCollection : IDisposable
     internal void Unregister(Subscription subscription) => _subscribers.Unregister(subscription);
 
     // Under the lock, after Check: nothing here can fail on account of the changes, so state and event stay in step.
+    // Both writers of the collection come here: its own (Apply, Patch) and a source (ApplyCommitted). Either way the
+    // event goes to the fan-out the same way: encoded once, numbered, and not knowing who committed it.
     private Cursor Publish(ChangeSet changes)
     {
         _encoder.EncodeAndApply(changes);
-        return Publish();
-    }
-
-    // Publishes the patch in the scratch buffer as the next event.
-    private Cursor Publish()
-    {
         if (_encoder.PatchIsEmpty)
         {
             // "[]": only Diff-encoded updates to equal values (member order or spacing aside) get here. Nothing a client
@@ -607,106 +600,12 @@ public sealed class LiveCollection : IDisposable
             return new Cursor(_epoch, _sequence);
         }
 
-        // Framed for the subscribers' first framer (the one FanOut meets first) straight from the scratch buffer, and the
-        // event keeps its patch inside that frame: one array per event instead of two. Logged first, so a framer that
-        // throws leaves the log and the reset as consistent as before (the event then keeps a copy of its patch); nothing
-        // outside this lock reads the event before FanOut.
+        // The event borrows its patch from the encoder's scratch buffer until the fan-out has framed it.
         var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _encoder.Patch);
-        using var activity = RocketActivities.Source.StartActivity(RocketActivities.PublishName, ActivityKind.Producer);
-        var metrics = Metrics;
-        var fanOutStart = 0L;
-        if (metrics is not null)
-        {
-            metrics.Published(MetricsName);
-            if (metrics.TimesDelivery)
-            {
-                liveEvent.PublishedTimestamp = Stopwatch.GetTimestamp();
-            }
-
-            if (metrics.TimesFanOut)
-            {
-                fanOutStart = liveEvent.PublishedTimestamp != 0 ? liveEvent.PublishedTimestamp : Stopwatch.GetTimestamp();
-            }
-        }
-
-        if (activity is not null)
-        {
-            activity.SetTag(RocketMetrics.CollectionTag, Name);
-            activity.SetTag("rocket.cursor", liveEvent.Cursor.ToString());
-            activity.SetTag("rocket.subscribers", _subscribers.Count);
-        }
-
-        _log.Append(liveEvent);
-        byte[]? firstFrame = null;
-        try
-        {
-            var subscriptions = _subscribers.Listed;
-            if (subscriptions.Count > 0)
-            {
-                firstFrame = liveEvent.GetFrame(subscriptions[^1].Transport.Framer, _frameBuffer);
-            }
-        }
-        finally
-        {
-            liveEvent.KeepPatch(firstFrame);
-        }
-
-        FanOut(liveEvent);
-        if (fanOutStart != 0)
-        {
-            metrics!.FannedOut(MetricsName, fanOutStart);
-        }
-
+        _fanOut.Publish(liveEvent);
         return liveEvent.Cursor;
     }
 
-    private void FanOut(LiveEvent liveEvent)
-    {
-        IEventFramer? lastFramer = null;
-        byte[]? lastFrame = null;
-        WakeBatch? wakes = null;
-        var subscriptions = _subscribers.Listed;
-        try
-        {
-            for (var i = subscriptions.Count - 1; i >= 0; i--)
-            {
-                var subscription = subscriptions[i];
-                var framer = subscription.Transport.Framer;
-                if (!ReferenceEquals(framer, lastFramer))
-                {
-                    lastFrame = liveEvent.GetFrame(framer, _frameBuffer);
-                    lastFramer = framer;
-                }
-
-                switch (subscription.Enqueue(liveEvent.Cursor.Sequence, lastFrame!.Length))
-                {
-                    case QueueWrite.ReaderParked:
-                        // Resumed in batches, by one thread-pool item per WakeBatch.Capacity subscribers (see WakeBatch).
-                        wakes ??= _wakeBatches.Rent();
-                        if (wakes.Add(subscription.Queue))
-                        {
-                            wakes.Dispatch();
-                            wakes = null;
-                        }
-
-                        break;
-                    case QueueWrite.OverLimit:
-                        _subscribers.Unregister(subscription);
-                        if (subscription.End(_slowConsumer))
-                        {
-                            Log.SlowConsumer(_logger, Name, subscription.Transport.Descriptor.Name, _slowConsumer.Description);
-                        }
-
-                        break;
-                }
-            }
-        }
-        finally
-        {
-            // Even when a framer throws part way: the readers taken so far must be resumed.
-            wakes?.Dispatch();
-        }
-    }
 
     // Enqueues the events after `from` if they are all still in the history and fit the queue; false means "reset".
     private bool TryReplay(Subscription subscription, IEventFramer framer, Cursor from)
@@ -723,7 +622,8 @@ public sealed class LiveCollection : IDisposable
             return true;
         }
 
-        if (missing > _log.HistoryCount)
+        var log = _fanOut.EventLog;
+        if (missing > log.HistoryCount)
         {
             return false;
         }
@@ -733,7 +633,7 @@ public sealed class LiveCollection : IDisposable
         for (var sequence = first; sequence <= _sequence; sequence++)
         {
             // Frames every missed event for this transport kind now, under the lock, so the subscription's loop finds it.
-            bytes += _log.Get(sequence).GetFrame(framer, _frameBuffer).Length;
+            bytes += _fanOut.Frame(log.Get(sequence), framer).Length;
         }
 
         if (!subscription.Fits((int)missing, bytes))
