@@ -44,6 +44,7 @@ public sealed class LiveCollection : IDisposable
     private readonly EventFanOut _fanOut;
     private readonly SubscriberRegistry _subscribers;
     private readonly EventEncoder _encoder;
+    private readonly EventReplay _replay;
     private readonly int _queueMaxEvents;
     private readonly long _queueMaxBytes;
     private readonly TimeSpan _closeTimeout;
@@ -91,6 +92,7 @@ public sealed class LiveCollection : IDisposable
         _encoder = new EventEncoder(name, DocumentName, _records, options.UpdateEncoding);
         _subscribers = new SubscriberRegistry(_lock, name, options.MaxSubscribers, options.HeartbeatInterval);
         _fanOut = new EventFanOut(this, _subscribers, new FanOutLog(options.HistoryMaxEvents, options.HistoryMaxBytes, options.SubscriberQueueMaxEvents, options.SubscriberQueueMaxBytes));
+        _replay = new EventReplay(_fanOut, _encoder);
         _slowConsumer = CloseReason.SlowConsumer(_queueMaxEvents, _queueMaxBytes);
         _logger = logger ?? NullLogger.Instance;
         if (options.Epoch is { } configured)
@@ -510,7 +512,7 @@ public sealed class LiveCollection : IDisposable
         var framer = transport.Framer ?? throw new ArgumentException("The transport has no framer.", nameof(transport));
         var parsed = Cursor.TryParse(cursor, out var from);
         var subscription = new Subscription(this, transport);
-        Subscription.SourceReplay? sourceReplay = null;
+        Subscription.SourceReplay? sourceReplay;
         using var activity = RocketActivities.Source.StartActivity(RocketActivities.SubscribeName);
         lock (_lock)
         {
@@ -522,13 +524,7 @@ public sealed class LiveCollection : IDisposable
             }
 
             subscription.EventLog = _fanOut.EventLog;
-            if (!(parsed && (TryReplay(subscription, framer, from) || TryReplayFromSource(subscription, from, out sourceReplay))))
-            {
-                var reset = _encoder.GetReset(new Cursor(_epoch, _sequence));
-                subscription.EnqueueReset(_fanOut.Frame(reset, framer));
-                subscription.StartedWithReset = true;
-                subscription.StartCursor = reset.Cursor;
-            }
+            sourceReplay = _replay.Start(subscription, framer, parsed ? from : null, new Cursor(_epoch, _sequence), HistorySource);
 
             _subscribers.Add(subscription);
 
@@ -604,62 +600,6 @@ public sealed class LiveCollection : IDisposable
         var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _encoder.Patch);
         _fanOut.Publish(liveEvent);
         return liveEvent.Cursor;
-    }
-
-
-    // Enqueues the events after `from` if they are all still in the history and fit the queue; false means "reset".
-    private bool TryReplay(Subscription subscription, IEventFramer framer, Cursor from)
-    {
-        if (from.Epoch != _epoch || from.Sequence > _sequence)
-        {
-            return false;
-        }
-
-        var missing = _sequence - from.Sequence;
-        if (missing == 0)
-        {
-            subscription.StartCursor = from;
-            return true;
-        }
-
-        var log = _fanOut.EventLog;
-        if (missing > log.HistoryCount)
-        {
-            return false;
-        }
-
-        var first = from.Sequence + 1;
-        long bytes = 0;
-        for (var sequence = first; sequence <= _sequence; sequence++)
-        {
-            // Frames every missed event for this transport kind now, under the lock, so the subscription's loop finds it.
-            bytes += _fanOut.Frame(log.Get(sequence), framer).Length;
-        }
-
-        if (!subscription.Fits((int)missing, bytes))
-        {
-            return false;
-        }
-
-        subscription.EnqueueReplay(first, (int)missing, bytes);
-        subscription.StartCursor = from;
-        return true;
-    }
-
-    // A cursor of this epoch older than the history, or whose replay does not fit the queue: when the source's log still
-    // holds the events after it, the subscription reads them from there in pages before it goes on with the events that
-    // follow the current one, which it is registered for now. So the hand-over has no gap and no duplicate.
-    private bool TryReplayFromSource(Subscription subscription, Cursor from, out Subscription.SourceReplay? replay)
-    {
-        replay = null;
-        if (HistorySource is not { } source || from.Epoch != _epoch || from.Sequence >= _sequence || !source.Covers(from, _sequence))
-        {
-            return false;
-        }
-
-        replay = new Subscription.SourceReplay(source, from, _sequence);
-        subscription.StartCursor = from;
-        return true;
     }
 
     // An event read from the source's log, encoded as the history loaded from a source is (whole-record replaces), for
