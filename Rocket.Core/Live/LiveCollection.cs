@@ -1,9 +1,6 @@
 using System;
-using System.Buffers;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Text.Json;
 using System.Threading;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -317,13 +314,7 @@ public sealed class LiveCollection : IDisposable
         }
 
         // Checked before anything is touched, outside the lock.
-        var loaded = new List<RecordChange>();
-        foreach (var (id, value) in records)
-        {
-            var change = RecordChange.Create(id, value.Span);
-            _records.CheckLimits(change, loaded.Count);
-            loaded.Add(change);
-        }
+        var loaded = _records.CheckLoad(records);
 
         lock (_lock)
         {
@@ -332,7 +323,6 @@ public sealed class LiveCollection : IDisposable
             _replica = true;
             _epoch = epoch;
             _records.Load(loaded);
-
             _encoder.ForgetReset();
             _sequence = sequence - history.Count;
             _fanOut.Restart(_sequence);

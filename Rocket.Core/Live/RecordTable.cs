@@ -53,7 +53,21 @@ internal sealed class RecordTable
 
     public void Remove(string id) => _records.Remove(id);
 
-    // A source's state in place of this one (the changes were checked with CheckLimits).
+    // A source's records as changes checked against the limits; it needs no lock, and touches nothing.
+    public List<RecordChange> CheckLoad(IEnumerable<KeyValuePair<string, ReadOnlyMemory<byte>>> records)
+    {
+        var loaded = new List<RecordChange>();
+        foreach (var (id, value) in records)
+        {
+            var change = RecordChange.Create(id, value.Span);
+            CheckLimits(change, loaded.Count);
+            loaded.Add(change);
+        }
+
+        return loaded;
+    }
+
+    // A source's state in place of this one (from CheckLoad).
     public void Load(List<RecordChange> records)
     {
         _records.Clear();
