@@ -1,11 +1,9 @@
 using System;
-using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Threading;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rocket.Diagnostics;
-using Rocket.JsonPatch;
 using Rocket.Transports;
 
 namespace Rocket.Live;
@@ -30,12 +28,12 @@ namespace Rocket.Live;
 /// </para>
 /// </remarks>
 [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A collection is the REST domain term (GET /messages), the name users know; it is not a .NET collection type.")]
-public sealed class LiveCollection : IDisposable
+public sealed partial class LiveCollection : IDisposable
 {
-    // A patch is applied outside the lock and committed only if the record is still the one it was applied to; after this
-    // many lost races it is applied under the lock, where its budgets bound how long it can hold it.
-    private const int OptimisticPatchAttempts = 4;
-
+    // The parts are sealed classes with no lock of their own, called under this one (the registry takes it itself for
+    // its timer, the host's stopping token and Unregister): the records and their checks, the encoder, the subscriber
+    // registry, and the fan-out and replay, which take committed events (a LiveEvent and its cursor) and never see who
+    // committed them. The cursor (epoch, sequence) and the flags stay here, read and written under the lock.
     private readonly Lock _lock = new();
     private readonly RecordTable _records;
     private readonly EventFanOut _fanOut;
@@ -50,12 +48,6 @@ public sealed class LiveCollection : IDisposable
     private long _sequence;
     private bool _disposed;
     private uint _epoch;
-
-    /// <summary>
-    /// The log a source keeps beyond this collection's history, or <see langword="null"/>: a cursor of the current epoch
-    /// older than the history is replayed from it (see <see cref="IHistorySource"/>) instead of getting a reset.
-    /// </summary>
-    public IHistorySource? HistorySource { get; set; }
 
     // Set once a source (Redis, a database) loads the collection: from then on only the source writes to it.
     private bool _replica;
@@ -119,21 +111,6 @@ public sealed class LiveCollection : IDisposable
             lock (_lock)
             {
                 return _epoch;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Whether a source feeds this collection (<see cref="Load"/> was called): its state mirrors a store outside the
-    /// process, and the local write methods throw, since a write must go through the source to reach every node.
-    /// </summary>
-    public bool IsReplica
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _replica;
             }
         }
     }
@@ -223,228 +200,6 @@ public sealed class LiveCollection : IDisposable
         }
     }
 
-    /// <summary>
-    /// Applies <paramref name="changes"/> all or nothing, publishes them as one event, and returns its cursor. With
-    /// <see cref="UpdateEncoding.Diff"/>, changes that leave every value equal as JSON publish nothing and return the
-    /// current cursor.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">
-    /// A change cannot apply (a create of an id that exists, an update or destroy of one that does not); nothing changed.
-    /// </exception>
-    /// <exception cref="ObjectDisposedException">The collection was disposed.</exception>
-    /// <exception cref="InvalidOperationException">A source feeds the collection (<see cref="IsReplica"/>): write through it.</exception>
-    public Cursor Apply(ChangeSet changes)
-    {
-        ArgumentNullException.ThrowIfNull(changes);
-        lock (_lock)
-        {
-            ThrowIfNotWritable();
-            _records.Check(changes);
-            return Publish(changes);
-        }
-    }
-
-    /// <summary>
-    /// Checks that <paramref name="changes"/> would apply to the collection as it is now (ids, conditions, record
-    /// budgets), without applying them: for a store that commits elsewhere first and then publishes here.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">A change would be refused; see <see cref="Apply"/>.</exception>
-    public void Validate(ChangeSet changes)
-    {
-        ArgumentNullException.ThrowIfNull(changes);
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _records.Check(changes);
-        }
-    }
-
-    /// <summary>
-    /// Applies an event a source has already committed at <paramref name="cursor"/>: the records change and every
-    /// subscriber gets the event, exactly as if it had been written here. The source keeps the order: each cursor must be
-    /// the next one of this collection's epoch.
-    /// </summary>
-    /// <returns>True when applied; false when the collection already holds it (its sequence is not past the current one).</returns>
-    /// <exception cref="InvalidOperationException">
-    /// The cursor is of another epoch or skips sequences: the source must fill the gap first, or <see cref="Load"/> anew.
-    /// </exception>
-    /// <exception cref="ChangeRefusedException">The changes do not fit the state this replica holds (it diverged): <see cref="Load"/> anew.</exception>
-    public bool ApplyCommitted(Cursor cursor, ChangeSet changes)
-    {
-        ArgumentNullException.ThrowIfNull(changes);
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (cursor.Epoch == _epoch && cursor.Sequence <= _sequence)
-            {
-                return false;
-            }
-
-            if (cursor.Epoch != _epoch || cursor.Sequence != _sequence + 1)
-            {
-                throw new InvalidOperationException($"Collection '{Name}' is at {new Cursor(_epoch, _sequence)}; the event {cursor} does not follow it.");
-            }
-
-            _records.Check(changes);
-            Publish(changes);
-            return true;
-        }
-    }
-
-    /// <summary>
-    /// Replaces the collection's whole state with a source's: its epoch, the sequence of that state, its records, and
-    /// the newest events before it (which become the history cursors resume from: each is that event's cursor and
-    /// changes, in order, the last one at <paramref name="sequence"/>). Every subscriber is ended with
-    /// <see cref="CloseReason.ShuttingDown"/>-status and reconnects: resumed from the new history, or reset.
-    /// From then on the collection is a replica (<see cref="IsReplica"/>): only the source writes to it.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">A record is not valid JSON or is over the collection's limits.</exception>
-    /// <exception cref="ArgumentException">The history is not consecutive or does not end at <paramref name="sequence"/>.</exception>
-    public void Load(uint epoch, long sequence, IEnumerable<KeyValuePair<string, ReadOnlyMemory<byte>>> records, IReadOnlyList<(Cursor Cursor, ChangeSet Changes)>? history = null)
-    {
-        ArgumentNullException.ThrowIfNull(records);
-        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
-        history ??= [];
-        for (var i = 0; i < history.Count; i++)
-        {
-            if (history[i].Cursor.Epoch != epoch || history[i].Cursor.Sequence != sequence - history.Count + 1 + i)
-            {
-                throw new ArgumentException($"The history must be the consecutive events of epoch {epoch:x8} ending at {sequence}.", nameof(history));
-            }
-        }
-
-        // Checked before anything is touched, outside the lock.
-        var loaded = _records.CheckLoad(records);
-
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _subscribers.EndAll(SourceReloaded);
-            _replica = true;
-            _epoch = epoch;
-            _records.Load(loaded);
-            _encoder.ForgetReset();
-            _sequence = sequence - history.Count;
-            _fanOut.Restart(_sequence);
-            foreach (var (_, changes) in history)
-            {
-                // Only the patch is kept: no subscriber is registered yet.
-                _fanOut.AppendHistory(_encoder.EncodeFromHistory(new Cursor(_epoch, ++_sequence), changes));
-            }
-        }
-    }
-
-    // Why a source's reload ends the subscribers: their ranges count in the old state's sequence.
-    private static readonly CloseReason SourceReloaded = new(CloseStatus.ShuttingDown, "the collection was reloaded from its store; reconnect and resume from your last cursor");
-
-    private void ThrowIfNotWritable()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_replica)
-        {
-            throw new InvalidOperationException($"Collection '{Name}' is a replica of a source (Redis, a database); write through IRocketPublisher or the REST scaffold so every node sees the change.");
-        }
-    }
-
-    /// <summary>Creates record <paramref name="id"/>; see <see cref="Apply"/>.</summary>
-    public Cursor Create(string id, ReadOnlySpan<byte> utf8Json) => Apply(ChangeSet.Create(RecordChange.Create(id, utf8Json)));
-
-    /// <summary>Replaces record <paramref name="id"/> with a new value; see <see cref="Apply"/>.</summary>
-    public Cursor Update(string id, ReadOnlySpan<byte> utf8Json) => Apply(ChangeSet.Create(RecordChange.Update(id, utf8Json)));
-
-    /// <summary>Removes record <paramref name="id"/>; see <see cref="Apply"/>.</summary>
-    public Cursor Delete(string id) => Apply(ChangeSet.Create(RecordChange.Destroy(id)));
-
-    /// <summary>
-    /// Replaces record <paramref name="id"/> only if its current value is, byte for byte, <paramref name="expected"/>
-    /// (what the caller read, for an HTTP <c>If-Match</c>): the comparison and the write happen under the writer lock.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">
-    /// <see cref="ChangeRefusal.RecordNotFound"/>, or <see cref="ChangeRefusal.PreconditionFailed"/> when the record
-    /// changed; nothing changed.
-    /// </exception>
-    public Cursor Update(string id, ReadOnlySpan<byte> utf8Json, ReadOnlySpan<byte> expected) =>
-        Apply(ChangeSet.Create(RecordChange.Update(id, utf8Json).IfMatch(expected)));
-
-    /// <summary>
-    /// Removes record <paramref name="id"/> only if its current value is, byte for byte, <paramref name="expected"/>;
-    /// see <see cref="Update(string, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException"><see cref="ChangeRefusal.RecordNotFound"/> or <see cref="ChangeRefusal.PreconditionFailed"/>; nothing changed.</exception>
-    public Cursor Delete(string id, ReadOnlySpan<byte> expected) => Apply(ChangeSet.Create(RecordChange.Destroy(id).IfMatch(expected)));
-
-    /// <summary>
-    /// Applies a JSON Patch to record <paramref name="id"/> and publishes the result as an update. The patch is applied
-    /// outside the writer lock and committed only if the record has not changed meanwhile (else applied again), so its
-    /// <c>test</c> ops see exactly the state it is committed on; the collection's record budgets hold while it applies.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">
-    /// The record does not exist (<see cref="ChangeRefusal.RecordNotFound"/>), the patch failed
-    /// (<see cref="ChangeRefusal.PatchFailed"/>), or it would break a record budget (<see cref="ChangeRefusal.RecordTooLarge"/>,
-    /// <see cref="ChangeRefusal.RecordTooDeep"/>), with the <see cref="JsonPatchException"/> inside; nothing changed.
-    /// </exception>
-    public Cursor Patch(string id, JsonPatchDocument patch) => Patch(id, patch, out _);
-
-    /// <summary>
-    /// Applies a JSON Patch to record <paramref name="id"/> and publishes the result as an update, returning the record
-    /// as this patch left it (what an HTTP <c>PATCH</c> answers with, even if another write follows at once).
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">As <see cref="Patch(string, JsonPatchDocument)"/>.</exception>
-    public Cursor Patch(string id, JsonPatchDocument patch, out ReadOnlyMemory<byte> record)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        ArgumentNullException.ThrowIfNull(patch);
-
-        // Applied outside the lock, so a large or slow patch holds up no other writer, reader or subscribe; committed
-        // only if the record is still the array it was applied to (records are immutable arrays, replaced on every
-        // write, so the same reference means the same state). Its `test` ops therefore saw the committed state.
-        for (var attempt = 1; attempt < OptimisticPatchAttempts; attempt++)
-        {
-            var current = GetForPatch(id);
-            var change = _records.ApplyPatch(id, patch, current);
-            lock (_lock)
-            {
-                ThrowIfNotWritable();
-                if (ReferenceEquals(_records.GetExisting(id), current))
-                {
-                    record = change.Value;
-                    return Publish(ChangeSet.Create(change));
-                }
-            }
-        }
-
-        lock (_lock)
-        {
-            var change = _records.ApplyPatch(id, patch, GetForPatch(id));
-            record = change.Value;
-            return Publish(ChangeSet.Create(change));
-        }
-    }
-
-    private byte[] GetForPatch(string id)
-    {
-        lock (_lock)
-        {
-            ThrowIfNotWritable();
-            return _records.GetExisting(id);
-        }
-    }
-
-    /// <summary>
-    /// Applies <paramref name="patch"/> to <paramref name="current"/>, the record <paramref name="id"/> as a source holds
-    /// it, within this collection's record budgets, and returns the update to commit: conditional on the record still
-    /// being <paramref name="current"/> (a compare-and-swap; on <see cref="ChangeRefusal.PreconditionFailed"/> read the
-    /// record again and retry). For sources that commit elsewhere; <see cref="Patch(string, JsonPatchDocument)"/> does
-    /// this for a collection in memory.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">The patch failed or would break a budget; see <see cref="Patch(string, JsonPatchDocument)"/>.</exception>
-    public RecordChange PreparePatch(string id, JsonPatchDocument patch, ReadOnlySpan<byte> current)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        ArgumentNullException.ThrowIfNull(patch);
-        return _records.ApplyPatch(id, patch, current).IfMatch(current);
-    }
-
     /// <summary>Gets record <paramref name="id"/> as UTF-8 JSON; the bytes are immutable and may be kept.</summary>
     public bool TryGet(string id, out ReadOnlyMemory<byte> utf8Json)
     {
@@ -515,7 +270,6 @@ public sealed class LiveCollection : IDisposable
 
             subscription.EventLog = _fanOut.EventLog;
             sourceReplay = _replay.Start(subscription, framer, parsed ? from : null, new Cursor(_epoch, _sequence), HistorySource);
-
             _subscribers.Add(subscription);
 
             // Counted under the lock, before anything can end the subscription, so the up-down counter never dips below.
@@ -590,16 +344,5 @@ public sealed class LiveCollection : IDisposable
         var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _encoder.Patch);
         _fanOut.Publish(liveEvent);
         return liveEvent.Cursor;
-    }
-
-    // An event read from the source's log, encoded as the history loaded from a source is (whole-record replaces), for
-    // one subscriber's replay.
-    internal LiveEvent EncodeFromSource(Cursor cursor, ChangeSet changes)
-    {
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            return _encoder.EncodeFromHistory(cursor, changes);
-        }
     }
 }
