@@ -30,10 +30,10 @@ namespace Rocket.Live;
 [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A collection is the REST domain term (GET /messages), the name users know; it is not a .NET collection type.")]
 public sealed partial class LiveCollection : IDisposable
 {
-    // The parts are sealed classes with no lock of their own, called under this one (the registry takes it itself for
-    // its timer, the host's stopping token and Unregister): the records and their checks, the encoder, the subscriber
-    // registry, and the fan-out and replay, which take committed events (a LiveEvent and its cursor) and never see who
-    // committed them. The cursor (epoch, sequence) and the flags stay here, read and written under the lock.
+    // The parts (sealed classes, and one struct) have no lock of their own and are called under this one (the registry
+    // takes it itself for its timer, the host's stopping token and Unregister): the records and their checks, the
+    // encoder, the subscriber registry, and the fan-out and replay, which take committed events (a LiveEvent and its
+    // cursor) and never see who committed them. The cursor (epoch, sequence) and the flags stay here, under the lock.
     private readonly Lock _lock = new();
     private readonly RecordTable _records;
     private readonly EventFanOut _fanOut;
