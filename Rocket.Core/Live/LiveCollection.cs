@@ -1,14 +1,9 @@
 using System;
-using System.Buffers;
-using System.Collections.Generic;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Text.Json;
 using System.Threading;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rocket.Diagnostics;
-using Rocket.JsonPatch;
 using Rocket.Transports;
 
 namespace Rocket.Live;
@@ -33,50 +28,29 @@ namespace Rocket.Live;
 /// </para>
 /// </remarks>
 [SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A collection is the REST domain term (GET /messages), the name users know; it is not a .NET collection type.")]
-public sealed class LiveCollection : IDisposable
+public sealed partial class LiveCollection : IDisposable
 {
-    // Paths longer than this are built in a pooled array instead of on the stack.
-    private const int StackPathLimit = 256;
-
-    // A patch is applied outside the lock and committed only if the record is still the one it was applied to; after this
-    // many lost races it is applied under the lock, where its budgets bound how long it can hold it.
-    private const int OptimisticPatchAttempts = 4;
-
+    // The parts (sealed classes, and one struct) have no lock of their own and are called under this one (the registry
+    // takes it itself for its timer, the host's stopping token and Unregister): the records and their checks, the
+    // encoder, the subscriber registry, and the fan-out and replay, which take committed events (a LiveEvent and its
+    // cursor) and never see who committed them. The cursor (epoch, sequence) and the flags stay here, under the lock.
     private readonly Lock _lock = new();
-    private readonly OrderedDictionary<string, byte[]> _records = new(StringComparer.Ordinal);
-    private FanOutLog _log;
-    private readonly WakeBatch.Pool _wakeBatches = new();
-    private readonly List<Subscription> _subscriptions = [];
-    private readonly ArrayBufferWriter<byte> _patchBuffer = new(1024);
-    private readonly ArrayBufferWriter<byte> _frameBuffer = new(1024);
-    private readonly JsonPatchWriter _patchWriter;
-    private readonly string _pathPrefix;
+    private readonly RecordTable _records;
+    private readonly EventFanOut _fanOut;
+    private readonly SubscriberRegistry _subscribers;
+    private readonly EventEncoder _encoder;
+    private readonly EventReplay _replay;
     private readonly int _queueMaxEvents;
     private readonly long _queueMaxBytes;
     private readonly TimeSpan _closeTimeout;
-    private readonly UpdateEncoding _updateEncoding;
-    private readonly JsonPatchApplyOptions _patchBudget;
-    private readonly int _maxSubscribers;
     private readonly CloseReason _slowConsumer;
     private readonly ILogger _logger;
-    private readonly ITimer? _heartbeat;
     private long _sequence;
-    private LiveEvent? _reset;
     private bool _disposed;
     private uint _epoch;
 
-    /// <summary>
-    /// The log a source keeps beyond this collection's history, or <see langword="null"/>: a cursor of the current epoch
-    /// older than the history is replayed from it (see <see cref="IHistorySource"/>) instead of getting a reset.
-    /// </summary>
-    public IHistorySource? HistorySource { get; set; }
-
     // Set once a source (Redis, a database) loads the collection: from then on only the source writes to it.
     private bool _replica;
-
-    // The host's stopping token most subscribers share, registered on once for all of them (see StopsWithCollection).
-    private CancellationToken _stopping;
-    private CancellationTokenRegistration _stoppingRegistration;
 
     /// <summary>Creates an empty collection.</summary>
     /// <param name="name">The collection's name: the member of the document and the first segment of every path.</param>
@@ -100,30 +74,19 @@ public sealed class LiveCollection : IDisposable
         DocumentName = name[(name.LastIndexOf('/') + 1)..];
         MetricsName = name;
         _epoch = options.Epoch ?? Cursor.NewEpoch();
-        _log = new FanOutLog(options.HistoryMaxEvents, options.HistoryMaxBytes, options.SubscriberQueueMaxEvents, options.SubscriberQueueMaxBytes);
         _queueMaxEvents = options.SubscriberQueueMaxEvents;
         _queueMaxBytes = options.SubscriberQueueMaxBytes;
         _closeTimeout = options.CloseTimeout;
-        _updateEncoding = options.UpdateEncoding;
-        _patchBudget = new JsonPatchApplyOptions { MaxBytes = options.MaxRecordBytes, MaxDepth = options.MaxRecordDepth };
-        _maxSubscribers = options.MaxSubscribers;
+        _records = new RecordTable(name, DocumentName, options.MaxRecordBytes, options.MaxRecordDepth);
+        _encoder = new EventEncoder(name, DocumentName, _records, options.UpdateEncoding);
+        _subscribers = new SubscriberRegistry(_lock, name, options.MaxSubscribers, options.HeartbeatInterval);
+        _fanOut = new EventFanOut(this, _subscribers, new FanOutLog(options.HistoryMaxEvents, options.HistoryMaxBytes, options.SubscriberQueueMaxEvents, options.SubscriberQueueMaxBytes));
+        _replay = new EventReplay(_fanOut, _encoder);
         _slowConsumer = CloseReason.SlowConsumer(_queueMaxEvents, _queueMaxBytes);
         _logger = logger ?? NullLogger.Instance;
         if (options.Epoch is { } configured)
         {
             Log.UntrustedEpoch(_logger, name, configured.ToString("x8", System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        _pathPrefix = "/" + JsonPointer.Escape(DocumentName) + "/";
-
-        // Values were checked when each RecordChange was built; checking them again on the writer would only cost time.
-        _patchWriter = new JsonPatchWriter(_patchBuffer, skipValueValidation: true);
-
-        var heartbeat = options.HeartbeatInterval;
-        if (heartbeat > TimeSpan.Zero && heartbeat != Timeout.InfiniteTimeSpan)
-        {
-            // One timer per collection, not one per subscriber: 10,000 idle subscribers cost one tick.
-            _heartbeat = TimeProvider.System.CreateTimer(static state => ((LiveCollection)state!).Heartbeat(), this, heartbeat, heartbeat);
         }
     }
 
@@ -148,21 +111,6 @@ public sealed class LiveCollection : IDisposable
             lock (_lock)
             {
                 return _epoch;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Whether a source feeds this collection (<see cref="Load"/> was called): its state mirrors a store outside the
-    /// process, and the local write methods throw, since a write must go through the source to reach every node.
-    /// </summary>
-    public bool IsReplica
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _replica;
             }
         }
     }
@@ -198,7 +146,7 @@ public sealed class LiveCollection : IDisposable
         {
             lock (_lock)
             {
-                return _subscriptions.Count;
+                return _subscribers.Count;
             }
         }
     }
@@ -213,13 +161,17 @@ public sealed class LiveCollection : IDisposable
         {
             lock (_lock)
             {
-                return _subscriptions.Count < _maxSubscribers && (Budget?.HasRoom ?? true);
+                return _subscribers.HasRoom;
             }
         }
     }
 
     // The process's subscriber limit, shared by the collections of one registry; none for a collection made alone.
-    internal SubscriberBudget? Budget { get; set; }
+    internal SubscriberBudget? Budget
+    {
+        get => _subscribers.Budget;
+        set => _subscribers.Budget = value;
+    }
 
     // Whether Dispose was called (for health checks).
     internal bool IsDisposed
@@ -243,279 +195,9 @@ public sealed class LiveCollection : IDisposable
         {
             lock (_lock)
             {
-                return _log.HistoryCount;
+                return _fanOut.EventLog.HistoryCount;
             }
         }
-    }
-
-    /// <summary>
-    /// Applies <paramref name="changes"/> all or nothing, publishes them as one event, and returns its cursor. With
-    /// <see cref="UpdateEncoding.Diff"/>, changes that leave every value equal as JSON publish nothing and return the
-    /// current cursor.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">
-    /// A change cannot apply (a create of an id that exists, an update or destroy of one that does not); nothing changed.
-    /// </exception>
-    /// <exception cref="ObjectDisposedException">The collection was disposed.</exception>
-    /// <exception cref="InvalidOperationException">A source feeds the collection (<see cref="IsReplica"/>): write through it.</exception>
-    public Cursor Apply(ChangeSet changes)
-    {
-        ArgumentNullException.ThrowIfNull(changes);
-        lock (_lock)
-        {
-            ThrowIfNotWritable();
-            Check(changes);
-            return Publish(changes);
-        }
-    }
-
-    /// <summary>
-    /// Checks that <paramref name="changes"/> would apply to the collection as it is now (ids, conditions, record
-    /// budgets), without applying them: for a store that commits elsewhere first and then publishes here.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">A change would be refused; see <see cref="Apply"/>.</exception>
-    public void Validate(ChangeSet changes)
-    {
-        ArgumentNullException.ThrowIfNull(changes);
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            Check(changes);
-        }
-    }
-
-    /// <summary>
-    /// Applies an event a source has already committed at <paramref name="cursor"/>: the records change and every
-    /// subscriber gets the event, exactly as if it had been written here. The source keeps the order: each cursor must be
-    /// the next one of this collection's epoch.
-    /// </summary>
-    /// <returns>True when applied; false when the collection already holds it (its sequence is not past the current one).</returns>
-    /// <exception cref="InvalidOperationException">
-    /// The cursor is of another epoch or skips sequences: the source must fill the gap first, or <see cref="Load"/> anew.
-    /// </exception>
-    /// <exception cref="ChangeRefusedException">The changes do not fit the state this replica holds (it diverged): <see cref="Load"/> anew.</exception>
-    public bool ApplyCommitted(Cursor cursor, ChangeSet changes)
-    {
-        ArgumentNullException.ThrowIfNull(changes);
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (cursor.Epoch == _epoch && cursor.Sequence <= _sequence)
-            {
-                return false;
-            }
-
-            if (cursor.Epoch != _epoch || cursor.Sequence != _sequence + 1)
-            {
-                throw new InvalidOperationException($"Collection '{Name}' is at {new Cursor(_epoch, _sequence)}; the event {cursor} does not follow it.");
-            }
-
-            Check(changes);
-            Publish(changes);
-            return true;
-        }
-    }
-
-    /// <summary>
-    /// Replaces the collection's whole state with a source's: its epoch, the sequence of that state, its records, and
-    /// the newest events before it (which become the history cursors resume from: each is that event's cursor and
-    /// changes, in order, the last one at <paramref name="sequence"/>). Every subscriber is ended with
-    /// <see cref="CloseReason.ShuttingDown"/>-status and reconnects: resumed from the new history, or reset.
-    /// From then on the collection is a replica (<see cref="IsReplica"/>): only the source writes to it.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">A record is not valid JSON or is over the collection's limits.</exception>
-    /// <exception cref="ArgumentException">The history is not consecutive or does not end at <paramref name="sequence"/>.</exception>
-    public void Load(uint epoch, long sequence, IEnumerable<KeyValuePair<string, ReadOnlyMemory<byte>>> records, IReadOnlyList<(Cursor Cursor, ChangeSet Changes)>? history = null)
-    {
-        ArgumentNullException.ThrowIfNull(records);
-        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
-        history ??= [];
-        for (var i = 0; i < history.Count; i++)
-        {
-            if (history[i].Cursor.Epoch != epoch || history[i].Cursor.Sequence != sequence - history.Count + 1 + i)
-            {
-                throw new ArgumentException($"The history must be the consecutive events of epoch {epoch:x8} ending at {sequence}.", nameof(history));
-            }
-        }
-
-        // Checked before anything is touched, outside the lock.
-        var loaded = new List<RecordChange>();
-        foreach (var (id, value) in records)
-        {
-            var change = RecordChange.Create(id, value.Span);
-            CheckLimits(change, loaded.Count);
-            loaded.Add(change);
-        }
-
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            EndAll(SourceReloaded);
-            _replica = true;
-            _epoch = epoch;
-            _records.Clear();
-            foreach (var change in loaded)
-            {
-                _records[change.Id] = change.ValueArray;
-            }
-
-            _log = new FanOutLog(_log.HistoryMaxEvents, _log.HistoryMaxBytes, _queueMaxEvents, _queueMaxBytes);
-            _reset = null;
-            _sequence = sequence - history.Count;
-            _log.StartAfter(_sequence);
-            foreach (var (_, changes) in history)
-            {
-                // Only the patch is kept: no subscriber is registered yet.
-                Encode(changes, apply: false);
-                var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _patchBuffer.WrittenSpan.ToArray());
-                _log.Append(liveEvent);
-            }
-        }
-    }
-
-    // Why a source's reload ends the subscribers: their ranges count in the old state's sequence.
-    private static readonly CloseReason SourceReloaded = new(CloseStatus.ShuttingDown, "the collection was reloaded from its store; reconnect and resume from your last cursor");
-
-    private void ThrowIfNotWritable()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_replica)
-        {
-            throw new InvalidOperationException($"Collection '{Name}' is a replica of a source (Redis, a database); write through IRocketPublisher or the REST scaffold so every node sees the change.");
-        }
-    }
-
-    /// <summary>Creates record <paramref name="id"/>; see <see cref="Apply"/>.</summary>
-    public Cursor Create(string id, ReadOnlySpan<byte> utf8Json) => Apply(ChangeSet.Create(RecordChange.Create(id, utf8Json)));
-
-    /// <summary>Replaces record <paramref name="id"/> with a new value; see <see cref="Apply"/>.</summary>
-    public Cursor Update(string id, ReadOnlySpan<byte> utf8Json) => Apply(ChangeSet.Create(RecordChange.Update(id, utf8Json)));
-
-    /// <summary>Removes record <paramref name="id"/>; see <see cref="Apply"/>.</summary>
-    public Cursor Delete(string id) => Apply(ChangeSet.Create(RecordChange.Destroy(id)));
-
-    /// <summary>
-    /// Replaces record <paramref name="id"/> only if its current value is, byte for byte, <paramref name="expected"/>
-    /// (what the caller read, for an HTTP <c>If-Match</c>): the comparison and the write happen under the writer lock.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">
-    /// <see cref="ChangeRefusal.RecordNotFound"/>, or <see cref="ChangeRefusal.PreconditionFailed"/> when the record
-    /// changed; nothing changed.
-    /// </exception>
-    public Cursor Update(string id, ReadOnlySpan<byte> utf8Json, ReadOnlySpan<byte> expected) =>
-        Apply(ChangeSet.Create(RecordChange.Update(id, utf8Json).IfMatch(expected)));
-
-    /// <summary>
-    /// Removes record <paramref name="id"/> only if its current value is, byte for byte, <paramref name="expected"/>;
-    /// see <see cref="Update(string, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException"><see cref="ChangeRefusal.RecordNotFound"/> or <see cref="ChangeRefusal.PreconditionFailed"/>; nothing changed.</exception>
-    public Cursor Delete(string id, ReadOnlySpan<byte> expected) => Apply(ChangeSet.Create(RecordChange.Destroy(id).IfMatch(expected)));
-
-    /// <summary>
-    /// Applies a JSON Patch to record <paramref name="id"/> and publishes the result as an update. The patch is applied
-    /// outside the writer lock and committed only if the record has not changed meanwhile (else applied again), so its
-    /// <c>test</c> ops see exactly the state it is committed on; the collection's record budgets hold while it applies.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">
-    /// The record does not exist (<see cref="ChangeRefusal.RecordNotFound"/>), the patch failed
-    /// (<see cref="ChangeRefusal.PatchFailed"/>), or it would break a record budget (<see cref="ChangeRefusal.RecordTooLarge"/>,
-    /// <see cref="ChangeRefusal.RecordTooDeep"/>), with the <see cref="JsonPatchException"/> inside; nothing changed.
-    /// </exception>
-    public Cursor Patch(string id, JsonPatchDocument patch) => Patch(id, patch, out _);
-
-    /// <summary>
-    /// Applies a JSON Patch to record <paramref name="id"/> and publishes the result as an update, returning the record
-    /// as this patch left it (what an HTTP <c>PATCH</c> answers with, even if another write follows at once).
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">As <see cref="Patch(string, JsonPatchDocument)"/>.</exception>
-    public Cursor Patch(string id, JsonPatchDocument patch, out ReadOnlyMemory<byte> record)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        ArgumentNullException.ThrowIfNull(patch);
-
-        // Applied outside the lock, so a large or slow patch holds up no other writer, reader or subscribe; committed
-        // only if the record is still the array it was applied to (records are immutable arrays, replaced on every
-        // write, so the same reference means the same state). Its `test` ops therefore saw the committed state.
-        for (var attempt = 1; attempt < OptimisticPatchAttempts; attempt++)
-        {
-            var current = GetForPatch(id);
-            var change = ApplyPatch(id, patch, current);
-            lock (_lock)
-            {
-                ThrowIfNotWritable();
-                if (!_records.TryGetValue(id, out var now))
-                {
-                    ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, id, 0, $"Collection '{Name}' has no record '{id}'.");
-                }
-
-                if (ReferenceEquals(now, current))
-                {
-                    record = change.Value;
-                    return Publish(ChangeSet.Create(change));
-                }
-            }
-        }
-
-        lock (_lock)
-        {
-            var change = ApplyPatch(id, patch, GetForPatch(id));
-            record = change.Value;
-            return Publish(ChangeSet.Create(change));
-        }
-    }
-
-    private byte[] GetForPatch(string id)
-    {
-        lock (_lock)
-        {
-            ThrowIfNotWritable();
-            if (!_records.TryGetValue(id, out var current))
-            {
-                ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, id, 0, $"Collection '{Name}' has no record '{id}'.");
-            }
-
-            return current;
-        }
-    }
-
-    /// <summary>
-    /// Applies <paramref name="patch"/> to <paramref name="current"/>, the record <paramref name="id"/> as a source holds
-    /// it, within this collection's record budgets, and returns the update to commit: conditional on the record still
-    /// being <paramref name="current"/> (a compare-and-swap; on <see cref="ChangeRefusal.PreconditionFailed"/> read the
-    /// record again and retry). For sources that commit elsewhere; <see cref="Patch(string, JsonPatchDocument)"/> does
-    /// this for a collection in memory.
-    /// </summary>
-    /// <exception cref="ChangeRefusedException">The patch failed or would break a budget; see <see cref="Patch(string, JsonPatchDocument)"/>.</exception>
-    public RecordChange PreparePatch(string id, JsonPatchDocument patch, ReadOnlySpan<byte> current)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        ArgumentNullException.ThrowIfNull(patch);
-        return ApplyPatch(id, patch, current).IfMatch(current);
-    }
-
-    // The patched record as a checked update, within the collection's size and depth budgets.
-    private RecordChange ApplyPatch(string id, JsonPatchDocument patch, ReadOnlySpan<byte> current)
-    {
-        byte[] patched;
-        try
-        {
-            patched = patch.ApplyToUtf8(current, _patchBudget);
-        }
-        catch (JsonPatchException exception)
-        {
-            var reason = exception.Error switch
-            {
-                JsonPatchError.DocumentTooLarge => ChangeRefusal.RecordTooLarge,
-                JsonPatchError.DocumentTooDeep => ChangeRefusal.RecordTooDeep,
-                _ => ChangeRefusal.PatchFailed,
-            };
-            throw new ChangeRefusedException(reason, id, 0, $"The patch of record '{id}' was refused: {exception.Message}", exception);
-        }
-
-        var change = RecordChange.Update(id, patched);
-        CheckLimits(change, 0);
-        return change;
     }
 
     /// <summary>Gets record <paramref name="id"/> as UTF-8 JSON; the bytes are immutable and may be kept.</summary>
@@ -540,14 +222,7 @@ public sealed class LiveCollection : IDisposable
     {
         lock (_lock)
         {
-            var records = new KeyValuePair<string, ReadOnlyMemory<byte>>[_records.Count];
-            var i = 0;
-            foreach (var record in _records)
-            {
-                records[i++] = new(record.Key, record.Value);
-            }
-
-            return new Snapshot(DocumentName, new Cursor(_epoch, _sequence), records);
+            return new Snapshot(DocumentName, new Cursor(_epoch, _sequence), _records.CopyAll());
         }
     }
 
@@ -582,38 +257,24 @@ public sealed class LiveCollection : IDisposable
         var framer = transport.Framer ?? throw new ArgumentException("The transport has no framer.", nameof(transport));
         var parsed = Cursor.TryParse(cursor, out var from);
         var subscription = new Subscription(this, transport);
-        Subscription.SourceReplay? sourceReplay = null;
+        Subscription.SourceReplay? sourceReplay;
         using var activity = RocketActivities.Source.StartActivity(RocketActivities.SubscribeName);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_subscriptions.Count >= _maxSubscribers)
+            if (_subscribers.Admit() is { } refusal)
             {
                 Metrics?.Refused(MetricsName, transport.Descriptor.Name, "refused");
-                throw new SubscriberLimitException($"Collection '{Name}' has {_maxSubscribers} subscribers, as many as it admits; try again later.");
+                throw new SubscriberLimitException(refusal);
             }
 
-            if (Budget is { } budget && !budget.TryTake())
-            {
-                Metrics?.Refused(MetricsName, transport.Descriptor.Name, "refused");
-                throw new SubscriberLimitException("The server has as many subscribers as it admits; try again later.");
-            }
-
-            subscription.EventLog = _log;
-            if (!(parsed && (TryReplay(subscription, framer, from) || TryReplayFromSource(subscription, from, out sourceReplay))))
-            {
-                var reset = GetReset();
-                subscription.EnqueueReset(reset.GetFrame(framer, _frameBuffer));
-                subscription.StartedWithReset = true;
-                subscription.StartCursor = reset.Cursor;
-            }
-
-            subscription.Index = _subscriptions.Count;
-            _subscriptions.Add(subscription);
+            subscription.EventLog = _fanOut.EventLog;
+            sourceReplay = _replay.Start(subscription, framer, parsed ? from : null, new Cursor(_epoch, _sequence), HistorySource);
+            _subscribers.Add(subscription);
 
             // Counted under the lock, before anything can end the subscription, so the up-down counter never dips below.
             Metrics?.Started(MetricsName, transport.Descriptor.Name, subscription.StartedWithReset, _sequence - subscription.StartCursor.Sequence);
-            if (ShareStopping(subscription, stoppingToken))
+            if (_subscribers.ShareStopping(subscription, stoppingToken))
             {
                 stoppingToken = CancellationToken.None;
             }
@@ -642,30 +303,15 @@ public sealed class LiveCollection : IDisposable
             }
 
             _disposed = true;
-            EndAll(CloseReason.ShuttingDown);
-            _patchWriter.Dispose();
+            _subscribers.EndAll(CloseReason.ShuttingDown);
+            _encoder.Dispose();
         }
 
-        _heartbeat?.Dispose();
-        _stoppingRegistration.Dispose();
+        _subscribers.Dispose();
     }
 
     // The events subscribers read their pending frames from.
-    internal FanOutLog EventLog => _log;
-
-    // Under the lock: ends and unlists every subscription.
-    private void EndAll(CloseReason reason)
-    {
-        for (var i = _subscriptions.Count - 1; i >= 0; i--)
-        {
-            var subscription = _subscriptions[i];
-            subscription.Index = -1;
-            subscription.End(reason);
-            Budget?.Release();
-        }
-
-        _subscriptions.Clear();
-    }
+    internal FanOutLog EventLog => _fanOut.EventLog;
 
     // A subscription's limits and settings, read from here rather than copied into each (a few bytes per idle subscriber).
     internal int QueueMaxEvents => _queueMaxEvents;
@@ -679,408 +325,24 @@ public sealed class LiveCollection : IDisposable
     // Why a subscriber that fell too far behind is closed.
     internal CloseReason SlowConsumerReason => _slowConsumer;
 
-    internal void Unregister(Subscription subscription)
-    {
-        lock (_lock)
-        {
-            var index = subscription.Index;
-            if (index < 0)
-            {
-                return;
-            }
-
-            // Swap-remove: O(1), and the fan-out loop walks backwards so a swap never skips anyone.
-            var last = _subscriptions[^1];
-            _subscriptions[index] = last;
-            last.Index = index;
-            _subscriptions.RemoveAt(_subscriptions.Count - 1);
-            subscription.Index = -1;
-            Budget?.Release();
-        }
-    }
-
-    // Under the lock, with the subscription already listed. Whether the collection's own registration on `stoppingToken`
-    // ends this subscriber, so it needs none of its own (about 80 B per idle subscriber): true for the first stopping
-    // token the collection sees and every later subscriber with the same one (a host passes its ApplicationStopping to
-    // all). Another token, or one already canceled, is left to the subscription. The flag is set before registering, as
-    // a token canceled meanwhile runs the callback at once, on this thread.
-    private bool ShareStopping(Subscription subscription, CancellationToken stoppingToken)
-    {
-        if (!stoppingToken.CanBeCanceled || stoppingToken.IsCancellationRequested)
-        {
-            return false;
-        }
-
-        if (_stopping.CanBeCanceled)
-        {
-            return subscription.StopsWithCollection = _stopping == stoppingToken;
-        }
-
-        subscription.StopsWithCollection = true;
-        _stopping = stoppingToken;
-        _stoppingRegistration = stoppingToken.UnsafeRegister(static state => ((LiveCollection)state!).StopSubscribers(), this);
-        return true;
-    }
-
-    // The host is stopping: ends every subscription that shares the token with ShuttingDown, so each client is told.
-    private void StopSubscribers()
-    {
-        Subscription[] stopping;
-        lock (_lock)
-        {
-            stopping = _subscriptions.FindAll(static subscription => subscription.StopsWithCollection).ToArray();
-        }
-
-        foreach (var subscription in stopping)
-        {
-            subscription.Stop();
-        }
-    }
-
-    private void Heartbeat()
-    {
-        lock (_lock)
-        {
-            foreach (var subscription in _subscriptions)
-            {
-                subscription.TryHeartbeat();
-            }
-        }
-    }
-
-    // Refuses a change set that cannot apply, before anything is touched.
-    private void Check(ChangeSet changes)
-    {
-        // Changes of one set see the ones before them; only sets of several changes need the overlay.
-        Dictionary<string, bool>? staged = changes.Count > 1 ? new(StringComparer.Ordinal) : null;
-        for (var i = 0; i < changes.Count; i++)
-        {
-            var change = changes[i];
-            var exists = staged is not null && staged.TryGetValue(change.Id, out var stagedExists)
-                ? stagedExists
-                : _records.ContainsKey(change.Id);
-            switch (change.Kind)
-            {
-                case RecordChangeKind.Create when exists:
-                    ThrowHelper.ThrowRefused(ChangeRefusal.RecordAlreadyExists, change.Id, i, $"Collection '{Name}' already has a record '{change.Id}'.");
-                    break;
-                case RecordChangeKind.Update or RecordChangeKind.Destroy when !exists:
-                    ThrowHelper.ThrowRefused(ChangeRefusal.RecordNotFound, change.Id, i, $"Collection '{Name}' has no record '{change.Id}'.");
-                    break;
-            }
-
-            if (change.ExpectedArray is { } expected && !(_records.TryGetValue(change.Id, out var current) && expected.AsSpan().SequenceEqual(current)))
-            {
-                ThrowHelper.ThrowRefused(ChangeRefusal.PreconditionFailed, change.Id, i, $"Record '{change.Id}' of collection '{Name}' changed since it was read.");
-            }
-
-            CheckLimits(change, i);
-            staged?[change.Id] = change.Kind != RecordChangeKind.Destroy;
-        }
-    }
-
-    // Refuses a value over the collection's size or depth limit; it needs no lock (the limits are fixed).
-    private void CheckLimits(RecordChange change, int index)
-    {
-        if (change.ValueArray.Length > _patchBudget.MaxBytes)
-        {
-            ThrowHelper.ThrowRefused(ChangeRefusal.RecordTooLarge, change.Id, index,
-                $"Record '{change.Id}' would be {change.ValueArray.Length} bytes, over collection '{Name}''s limit of {_patchBudget.MaxBytes} bytes.");
-        }
-
-        if (change.Depth > _patchBudget.MaxDepth)
-        {
-            ThrowHelper.ThrowRefused(ChangeRefusal.RecordTooDeep, change.Id, index,
-                $"Record '{change.Id}' nests {change.Depth} levels deep, deeper than collection '{Name}''s limit of {_patchBudget.MaxDepth}.");
-        }
-    }
+    internal void Unregister(Subscription subscription) => _subscribers.Unregister(subscription);
 
     // Under the lock, after Check: nothing here can fail on account of the changes, so state and event stay in step.
+    // Both writers of the collection come here: its own (Apply, Patch) and a source (ApplyCommitted). Either way the
+    // event goes to the fan-out the same way: encoded once, numbered, and not knowing who committed it.
     private Cursor Publish(ChangeSet changes)
     {
-        Encode(changes, apply: true);
-        return Publish();
-    }
-
-    // Writes the changes' patch into the scratch buffer and, with `apply`, makes them to the records. A change from a
-    // source's history (not applied: the records already hold its result) is encoded as a whole-record replace, since a
-    // diff needs the record it started from.
-    private void Encode(ChangeSet changes, bool apply)
-    {
-        _patchBuffer.ResetWrittenCount();
-        _patchWriter.Reset(_patchBuffer);
-        _patchWriter.WriteStartPatch();
-        Span<char> stackPath = stackalloc char[StackPathLimit];
-        foreach (var change in changes)
-        {
-            var id = change.Id;
-            var length = _pathPrefix.Length + JsonPointer.GetEscapedLength(id);
-            char[]? rented = null;
-            var path = length <= StackPathLimit
-                ? stackPath
-                : (rented = ArrayPool<char>.Shared.Rent(length));
-            _pathPrefix.CopyTo(path);
-            var written = _pathPrefix.Length + JsonPointer.Escape(id, path[_pathPrefix.Length..]);
-            path = path[..written];
-
-            switch (change.Kind)
-            {
-                case RecordChangeKind.Create:
-                    _patchWriter.WriteAdd(path, change.ValueArray);
-                    if (apply)
-                    {
-                        _records.Add(id, change.ValueArray);
-                    }
-
-                    break;
-                case RecordChangeKind.Update when !apply:
-                    _patchWriter.WriteReplace(path, change.ValueArray);
-                    break;
-                case RecordChangeKind.Destroy when !apply:
-                    _patchWriter.WriteRemove(path);
-                    break;
-                case RecordChangeKind.Update:
-                    if (_updateEncoding == UpdateEncoding.Diff)
-                    {
-                        WriteDiff(_records[id], change.ValueArray, path);
-                    }
-                    else
-                    {
-                        _patchWriter.WriteReplace(path, change.ValueArray);
-                    }
-
-                    // The indexer keeps the record's place, so the list form keeps insertion order.
-                    _records[id] = change.ValueArray;
-                    break;
-                default:
-                    _patchWriter.WriteRemove(path);
-                    _records.Remove(id);
-                    break;
-            }
-
-            if (rented is not null)
-            {
-                ArrayPool<char>.Shared.Return(rented);
-            }
-        }
-
-        _patchWriter.WriteEndPatch();
-        _patchWriter.Flush();
-    }
-
-    // Publishes the patch in the scratch buffer as the next event.
-    private Cursor Publish()
-    {
-        if (_patchBuffer.WrittenCount == 2)
+        _encoder.EncodeAndApply(changes);
+        if (_encoder.PatchIsEmpty)
         {
             // "[]": only Diff-encoded updates to equal values (member order or spacing aside) get here. Nothing a client
             // holds would change, so no event is published and the cursor stays; the records keep the new bytes.
-            _reset = null;
             return new Cursor(_epoch, _sequence);
         }
 
-        // Framed for the subscribers' first framer (the one FanOut meets first) straight from the scratch buffer, and the
-        // event keeps its patch inside that frame: one array per event instead of two. Logged first, so a framer that
-        // throws leaves the log and the reset as consistent as before (the event then keeps a copy of its patch); nothing
-        // outside this lock reads the event before FanOut.
-        var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _patchBuffer.WrittenMemory);
-        using var activity = RocketActivities.Source.StartActivity(RocketActivities.PublishName, ActivityKind.Producer);
-        var metrics = Metrics;
-        var fanOutStart = 0L;
-        if (metrics is not null)
-        {
-            metrics.Published(MetricsName);
-            if (metrics.TimesDelivery)
-            {
-                liveEvent.PublishedTimestamp = Stopwatch.GetTimestamp();
-            }
-
-            if (metrics.TimesFanOut)
-            {
-                fanOutStart = liveEvent.PublishedTimestamp != 0 ? liveEvent.PublishedTimestamp : Stopwatch.GetTimestamp();
-            }
-        }
-
-        if (activity is not null)
-        {
-            activity.SetTag(RocketMetrics.CollectionTag, Name);
-            activity.SetTag("rocket.cursor", liveEvent.Cursor.ToString());
-            activity.SetTag("rocket.subscribers", _subscriptions.Count);
-        }
-
-        _reset = null;
-        _log.Append(liveEvent);
-        byte[]? firstFrame = null;
-        try
-        {
-            if (_subscriptions.Count > 0)
-            {
-                firstFrame = liveEvent.GetFrame(_subscriptions[^1].Transport.Framer, _frameBuffer);
-            }
-        }
-        finally
-        {
-            liveEvent.KeepPatch(firstFrame);
-        }
-
-        FanOut(liveEvent);
-        if (fanOutStart != 0)
-        {
-            metrics!.FannedOut(MetricsName, fanOutStart);
-        }
-
+        // The event borrows its patch from the encoder's scratch buffer until the fan-out has framed it.
+        var liveEvent = new LiveEvent(Name, new Cursor(_epoch, ++_sequence), _encoder.Patch);
+        _fanOut.Publish(liveEvent);
         return liveEvent.Cursor;
-    }
-
-    private void WriteDiff(byte[] source, byte[] target, ReadOnlySpan<char> path)
-    {
-        using var before = JsonDocument.Parse(source);
-        using var after = JsonDocument.Parse(target);
-        JsonPatchDiff.Write(before.RootElement, after.RootElement, _patchWriter, path);
-    }
-
-    private void FanOut(LiveEvent liveEvent)
-    {
-        IEventFramer? lastFramer = null;
-        byte[]? lastFrame = null;
-        WakeBatch? wakes = null;
-        try
-        {
-            for (var i = _subscriptions.Count - 1; i >= 0; i--)
-            {
-                var subscription = _subscriptions[i];
-                var framer = subscription.Transport.Framer;
-                if (!ReferenceEquals(framer, lastFramer))
-                {
-                    lastFrame = liveEvent.GetFrame(framer, _frameBuffer);
-                    lastFramer = framer;
-                }
-
-                switch (subscription.Enqueue(liveEvent.Cursor.Sequence, lastFrame!.Length))
-                {
-                    case QueueWrite.ReaderParked:
-                        // Resumed in batches, by one thread-pool item per WakeBatch.Capacity subscribers (see WakeBatch).
-                        wakes ??= _wakeBatches.Rent();
-                        if (wakes.Add(subscription.Queue))
-                        {
-                            wakes.Dispatch();
-                            wakes = null;
-                        }
-
-                        break;
-                    case QueueWrite.OverLimit:
-                        Unregister(subscription);
-                        if (subscription.End(_slowConsumer))
-                        {
-                            Log.SlowConsumer(_logger, Name, subscription.Transport.Descriptor.Name, _slowConsumer.Description);
-                        }
-
-                        break;
-                }
-            }
-        }
-        finally
-        {
-            // Even when a framer throws part way: the readers taken so far must be resumed.
-            wakes?.Dispatch();
-        }
-    }
-
-    // Enqueues the events after `from` if they are all still in the history and fit the queue; false means "reset".
-    private bool TryReplay(Subscription subscription, IEventFramer framer, Cursor from)
-    {
-        if (from.Epoch != _epoch || from.Sequence > _sequence)
-        {
-            return false;
-        }
-
-        var missing = _sequence - from.Sequence;
-        if (missing == 0)
-        {
-            subscription.StartCursor = from;
-            return true;
-        }
-
-        if (missing > _log.HistoryCount)
-        {
-            return false;
-        }
-
-        var first = from.Sequence + 1;
-        long bytes = 0;
-        for (var sequence = first; sequence <= _sequence; sequence++)
-        {
-            // Frames every missed event for this transport kind now, under the lock, so the subscription's loop finds it.
-            bytes += _log.Get(sequence).GetFrame(framer, _frameBuffer).Length;
-        }
-
-        if (!subscription.Fits((int)missing, bytes))
-        {
-            return false;
-        }
-
-        subscription.EnqueueReplay(first, (int)missing, bytes);
-        subscription.StartCursor = from;
-        return true;
-    }
-
-    // A cursor of this epoch older than the history, or whose replay does not fit the queue: when the source's log still
-    // holds the events after it, the subscription reads them from there in pages before it goes on with the events that
-    // follow the current one, which it is registered for now. So the hand-over has no gap and no duplicate.
-    private bool TryReplayFromSource(Subscription subscription, Cursor from, out Subscription.SourceReplay? replay)
-    {
-        replay = null;
-        if (HistorySource is not { } source || from.Epoch != _epoch || from.Sequence >= _sequence || !source.Covers(from, _sequence))
-        {
-            return false;
-        }
-
-        replay = new Subscription.SourceReplay(source, from, _sequence);
-        subscription.StartCursor = from;
-        return true;
-    }
-
-    // An event read from the source's log, encoded as the history loaded from a source is (whole-record replaces), for
-    // one subscriber's replay.
-    internal LiveEvent EncodeFromSource(Cursor cursor, ChangeSet changes)
-    {
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            Encode(changes, apply: false);
-            return new LiveEvent(Name, cursor, _patchBuffer.WrittenSpan.ToArray(), isReset: false);
-        }
-    }
-
-    // One reset per state, shared by every subscriber that needs it until the next change.
-    private LiveEvent GetReset()
-    {
-        if (_reset is not null)
-        {
-            return _reset;
-        }
-
-        _patchBuffer.ResetWrittenCount();
-        _patchWriter.Reset(_patchBuffer);
-        _patchWriter.WriteStartPatch();
-        _patchWriter.WriteReplace(string.Empty, this, static (json, self) => self.WriteKeyedDocument(json));
-        _patchWriter.WriteEndPatch();
-        _patchWriter.Flush();
-        _reset = new LiveEvent(Name, new Cursor(_epoch, _sequence), _patchBuffer.WrittenSpan.ToArray(), isReset: true);
-        return _reset;
-    }
-
-    private void WriteKeyedDocument(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteStartObject(DocumentName);
-        foreach (var record in _records)
-        {
-            json.WritePropertyName(record.Key);
-            json.WriteRawValue(record.Value, skipInputValidation: true);
-        }
-
-        json.WriteEndObject();
-        json.WriteEndObject();
     }
 }
