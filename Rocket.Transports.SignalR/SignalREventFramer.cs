@@ -173,22 +173,19 @@ internal sealed class SignalREventFramer : IEventFramer
         escaped = 0;
         while (at < text.Length)
         {
-            var plain = text[at..].IndexOfAny(MustEscape);
-            plain = plain < 0 ? text.Length - at : plain;
-            if (escaped + plain >= budget)
+            // Searched no further than the budget left, so a long run without escapes is scanned once.
+            var window = Math.Min(text.Length - at, budget - escaped);
+            var plain = text.Slice(at, window).IndexOfAny(MustEscape);
+            if (plain < 0)
             {
-                at += budget - escaped;
-                escaped = budget;
+                // The rest of the text or of the budget: either way the slice ends here.
+                at += window;
+                escaped += window;
                 break;
             }
 
             at += plain;
             escaped += plain;
-            if (at == text.Length)
-            {
-                break;
-            }
-
             var cost = EscapedLength(text[at]);
             if (escaped + cost > budget)
             {

@@ -130,6 +130,22 @@ public sealed class SignalREventFramerTests
     }
 
     [Fact]
+    public void Json_LongRunWithoutEscapes_IsCutAtTheSliceSize()
+    {
+        var text = "[\"" + new string('x', 200_000) + "\"]";
+        var output = new ArrayBufferWriter<byte>();
+        SignalREventFramer.Json.Frame(new LiveEvent("messages", new Cursor(0x2a, 9), Encoding.UTF8.GetBytes(text), isReset: false), output);
+
+        var messages = Parse(new JsonHubProtocol(), output.WrittenSpan.ToArray(), typeof(string)).Cast<InvocationMessage>().ToList();
+
+        // 200,006 bytes escaped: three full slices and the rest.
+        Assert.Equal(["patchPart", "patchPart", "patchPart", "patch"], messages.Select(m => m.Target));
+        Assert.Equal(text, string.Concat(messages.Select(m => (string)m.Arguments[3]!)));
+        Assert.Equal(RocketHubContract.PartBytes - 1, ((string)messages[0].Arguments[3]!).Length); // its quote escaped
+        Assert.Equal(RocketHubContract.PartBytes, ((string)messages[1].Arguments[3]!).Length);
+    }
+
+    [Fact]
     public void Kinds_DifferPerProtocol_AndUnknownProtocolsHaveNoFramer()
     {
         Assert.Equal("signalr.json", SignalREventFramer.Json.Kind);
