@@ -28,8 +28,16 @@ namespace Rocket.Transports.SignalR;
 /// text. Both carry the patch byte for byte, so the collection keeps the event's patch inside the frame.
 /// </para>
 /// <para>
+/// A patch longer than <see cref="RocketHubContract.PartBytes"/> is framed as several messages back to back:
+/// <c>patchPart(collection, id, index, slice)</c> for each slice of its JSON text but the last, then
+/// <c>patch(collection, id, reset, lastSlice)</c> (docs/signalr.md, "Large events"), so that the transport can hand a
+/// connection one message at a time. Such a frame does not hold the patch byte for byte (JSON escapes it, MessagePack
+/// cuts it), so the collection keeps the patch apart.
+/// </para>
+/// <para>
 /// The bytes are the same for every connection of the protocol, so the transport writes them as they are
-/// (a <see cref="SerializedHubMessage"/> holding them), and the hub protocol never serializes anything per subscriber.
+/// (<see cref="SerializedHubMessage"/>s holding them, one per message), and the hub protocol never serializes anything
+/// per subscriber.
 /// </para>
 /// </remarks>
 internal sealed class SignalREventFramer : IEventFramer
