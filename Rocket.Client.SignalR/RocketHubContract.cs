@@ -27,11 +27,27 @@ internal static class RocketHubContract
     /// <summary>The client method <c>patch(collection, id, reset, patch)</c>: one event.</summary>
     public const string PatchTarget = "patch";
 
+    /// <summary>
+    /// The client method <c>patchPart(collection, id, index, text)</c>: one slice of the JSON text of an event whose
+    /// patch is longer than <see cref="PartBytes"/>. Slices come in order, <c>index</c> counting from 0, and the event's
+    /// <see cref="PatchTarget"/> message, carrying the last slice as its patch, completes it.
+    /// </summary>
+    public const string PatchPartTarget = "patchPart";
+
+    /// <summary>
+    /// The longest patch sent as one <see cref="PatchTarget"/> message, in bytes of UTF-8 JSON; a longer one is sent in
+    /// slices of at most this many bytes on the wire (message framing aside), so that a connection never holds the whole.
+    /// </summary>
+    public const int PartBytes = 64 * 1024;
+
     /// <summary>The client method <c>close(collection, status, reason)</c>: Rocket ended that collection's subscription.</summary>
     public const string CloseTarget = "close";
 
     /// <summary>The parameter types of <see cref="PatchTarget"/>, for <c>HubConnection.On</c>.</summary>
     public static readonly Type[] PatchParameters = [typeof(string), typeof(string), typeof(bool), typeof(HubPatch)];
+
+    /// <summary>The parameter types of <see cref="PatchPartTarget"/>, for <c>HubConnection.On</c>.</summary>
+    public static readonly Type[] PatchPartParameters = [typeof(string), typeof(string), typeof(int), typeof(string)];
 
     /// <summary>The parameter types of <see cref="CloseTarget"/>, for <c>HubConnection.On</c>.</summary>
     public static readonly Type[] CloseParameters = [typeof(string), typeof(string), typeof(string)];

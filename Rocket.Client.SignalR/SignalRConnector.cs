@@ -1,4 +1,6 @@
 using System;
+using System.Buffers;
+using System.Text;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
@@ -75,6 +77,7 @@ public sealed class SignalRConnector : IStreamConnector
         {
             // The handlers go first: the subscription's first messages may arrive before Subscribe completes.
             hub.On(RocketHubContract.PatchTarget, RocketHubContract.PatchParameters, static (arguments, state) => ((Connection)state).OnPatch(arguments), connection);
+            hub.On(RocketHubContract.PatchPartTarget, RocketHubContract.PatchPartParameters, static (arguments, state) => ((Connection)state).OnPatchPart(arguments), connection);
             hub.On(RocketHubContract.CloseTarget, RocketHubContract.CloseParameters, static (arguments, state) => ((Connection)state).OnClose(arguments), connection);
             hub.Closed += connection.OnClosedAsync;
             hub.Reconnected += connection.OnReconnectedAsync;
@@ -95,6 +98,12 @@ public sealed class SignalRConnector : IStreamConnector
         private readonly string _collection;
         private readonly Channel<StreamEvent> _events = Channel.CreateUnbounded<StreamEvent>(new UnboundedChannelOptions { SingleReader = true });
         private string? _lastReceived;
+
+        // The slices received so far of an event sent in parts (patchPart messages), and which event they belong to.
+        private ArrayBufferWriter<byte>? _parts;
+        private string? _partsId;
+        private int _partsNext;
+        private bool _partsBroken;
 
         public Connection(HubConnection hub, string collection, string? lastEventId)
         {
@@ -132,8 +141,64 @@ public sealed class SignalRConnector : IStreamConnector
         {
             if (arguments[0] is string collection && collection == _collection && arguments[1] is string id && arguments[3] is HubPatch patch)
             {
+                var utf8 = patch.Utf8;
+                if (_parts is not null)
+                {
+                    // A patch of the event whose slices came before carries its last slice; slices of any other event
+                    // are what a subscription that ended mid-event left, and are dropped.
+                    if (_partsId == id && _partsBroken)
+                    {
+                        // A slice went missing: the event cannot be rebuilt, so the stream ends and the client resumes
+                        // from its last whole event.
+                        _parts = null;
+                        CloseReason = $"IncompleteEvent: event {id} arrived with a slice missing";
+                        _events.Writer.TryComplete();
+                        return Task.CompletedTask;
+                    }
+
+                    if (_partsId == id)
+                    {
+                        _parts.Write(utf8);
+                        utf8 = _parts.WrittenSpan.ToArray();
+                    }
+
+                    _parts = null;
+                }
+
                 Volatile.Write(ref _lastReceived, id);
-                _events.Writer.TryWrite(new StreamEvent(id, patch.Utf8, arguments[2] is true));
+                _events.Writer.TryWrite(new StreamEvent(id, utf8, arguments[2] is true));
+            }
+
+            return Task.CompletedTask;
+        }
+
+        // patchPart(collection, id, index, text): one slice of a long event, kept until its patch message completes it.
+        public Task OnPatchPart(object?[] arguments)
+        {
+            if (arguments[0] is string collection && collection == _collection && arguments[1] is string id && arguments[2] is int index && arguments[3] is string text)
+            {
+                if (index == 0)
+                {
+                    // The first slice starts the event afresh, whatever an ended subscription left half sent.
+                    _parts = new ArrayBufferWriter<byte>(RocketHubContract.PartBytes * 2);
+                    _partsId = id;
+                    _partsNext = 0;
+                    _partsBroken = false;
+                }
+                else if (_parts is null || _partsId != id || _partsNext != index)
+                {
+                    _parts ??= new ArrayBufferWriter<byte>();
+                    _partsId = id;
+                    _partsBroken = true;
+                    return Task.CompletedTask;
+                }
+
+                if (!_partsBroken)
+                {
+                    var length = Encoding.UTF8.GetByteCount(text);
+                    _parts.Advance(Encoding.UTF8.GetBytes(text, _parts.GetSpan(length)));
+                    _partsNext++;
+                }
             }
 
             return Task.CompletedTask;

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.SignalR;
+using Rocket.SignalR;
 
 namespace Rocket.Transports.SignalR;
 
@@ -14,7 +15,7 @@ namespace Rocket.Transports.SignalR;
 /// <remarks>
 /// <para>
 /// A frame is written as the one <see cref="SerializedHubMessage"/> every connection shares for that event
-/// (<see cref="SignalREventFramer.MessageFor"/>), so a subscriber that keeps up costs a copy into its connection's pipe
+/// (<see cref="SignalREventFramer.MessagesFor"/>), so a subscriber that keeps up costs a copy into its connection's pipe
 /// and allocates nothing. Several pending frames go out back to back the same way while the connection takes them at
 /// once (SignalR's transport then sends what gathered in the pipe with one socket write). Once the connection pushes
 /// back (a write has to wait), the rest of the batch is joined into one buffer and written as one message, with one
@@ -33,9 +34,10 @@ namespace Rocket.Transports.SignalR;
 /// aborts the connection (the client stopped reading altogether).
 /// </para>
 /// <para>
-/// Unlike SSE and WebSocket, a large frame (the reset of a large collection) cannot be handed over in slices: SignalR
-/// copies a message whole into the connection's pipe, and an invocation is one message, so each connection holds a copy
-/// of it while it is sent (docs/signalr.md, "Large resets").
+/// An event whose patch is longer than a slice (the reset of a large collection, a long event) is framed as several
+/// messages (<c>patchPart</c> slices, then the <c>patch</c> that completes it; docs/signalr.md, "Large events"): they
+/// are written one at a time, each once the connection has taken the one before, so a connection holds at most about
+/// its pipe's back-pressure threshold and one slice of it, never the whole. Joined writes are kept to a slice too.
 /// </para>
 /// <para>
 /// Heartbeats do nothing: SignalR pings every connection on its own (<c>HubOptions.KeepAliveInterval</c>).
@@ -65,7 +67,13 @@ internal sealed class SignalRTransport : ITransport
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken = default)
     {
-        var write = _connection.WriteAsync(_framer.MessageFor(frame), CancellationToken.None);
+        var messages = _framer.MessagesFor(frame);
+        if (messages.Length > 1)
+        {
+            return WriteRestAsync(default, frames: default, parts: messages, pushedBack: false, cancellationToken);
+        }
+
+        var write = _connection.WriteAsync(messages[0], CancellationToken.None);
         return write.IsCompletedSuccessfully ? default : AwaitAsync(write, abortOnCancel: false, cancellationToken);
     }
 
@@ -76,12 +84,18 @@ internal sealed class SignalRTransport : ITransport
         var span = frames.Span;
         for (var i = 0; i < span.Length; i++)
         {
-            var write = _connection.WriteAsync(_framer.MessageFor(span[i]), CancellationToken.None);
+            var messages = _framer.MessagesFor(span[i]);
+            if (messages.Length > 1)
+            {
+                return WriteRestAsync(default, frames[(i + 1)..], messages, pushedBack: false, cancellationToken);
+            }
+
+            var write = _connection.WriteAsync(messages[0], CancellationToken.None);
             if (!write.IsCompletedSuccessfully)
             {
                 return i + 1 == span.Length
                     ? AwaitAsync(write, abortOnCancel: false, cancellationToken)
-                    : AwaitThenJoinAsync(write, frames[(i + 1)..], cancellationToken);
+                    : WriteRestAsync(write, frames[(i + 1)..], parts: null, pushedBack: true, cancellationToken);
             }
         }
 
@@ -117,27 +131,80 @@ internal sealed class SignalRTransport : ITransport
         }
     }
 
-    // The connection pushed back: once it has taken the pending write, the rest goes out joined, as one message.
-    private async ValueTask AwaitThenJoinAsync(ValueTask pending, ReadOnlyMemory<ReadOnlyMemory<byte>> rest, CancellationToken cancellationToken)
+    // The slow path, after `pending`: first the messages of an event sent in parts (`parts`), one at a time, each
+    // waiting until the connection has taken the one before (so it never holds more than a message or so of it); then
+    // the other frames. Once the connection has pushed back, consecutive ordinary frames are joined into one message
+    // of at most a slice (PartBytes), so that what a connection holds stays bounded however long the batch.
+    private async ValueTask WriteRestAsync(ValueTask pending, ReadOnlyMemory<ReadOnlyMemory<byte>> frames, SerializedHubMessage[]? parts, bool pushedBack, CancellationToken cancellationToken)
     {
         await AwaitAsync(pending, abortOnCancel: false, cancellationToken).ConfigureAwait(false);
-        if (rest.Length == 1)
+        var next = 0;
+        while (true)
         {
-            await WriteAsync(rest.Span[0], cancellationToken).ConfigureAwait(false);
-            return;
-        }
+            if (parts is not null)
+            {
+                foreach (var part in parts)
+                {
+                    await AwaitAsync(_connection.WriteAsync(part, CancellationToken.None), abortOnCancel: false, cancellationToken).ConfigureAwait(false);
+                }
 
-        var total = 0;
-        foreach (var frame in rest.Span)
-        {
-            total += frame.Length;
-        }
+                parts = null;
+            }
 
+            if (next == frames.Length)
+            {
+                return;
+            }
+
+            var messages = _framer.MessagesFor(frames.Span[next]);
+            if (messages.Length > 1)
+            {
+                parts = messages;
+                next++;
+                continue;
+            }
+
+            // The frames that follow, up to the next one sent in parts and to a slice in all.
+            var run = 1;
+            var total = frames.Span[next].Length;
+            while (pushedBack && next + run < frames.Length)
+            {
+                var following = frames.Span[next + run];
+                if (total + following.Length > RocketHubContract.PartBytes || _framer.MessagesFor(following).Length > 1)
+                {
+                    break;
+                }
+
+                total += following.Length;
+                run++;
+            }
+
+            if (run == 1)
+            {
+                var write = _connection.WriteAsync(messages[0], CancellationToken.None);
+                if (!write.IsCompletedSuccessfully)
+                {
+                    pushedBack = true;
+                    await AwaitAsync(write, abortOnCancel: false, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                await WriteJoinedAsync(frames.Slice(next, run), total, cancellationToken).ConfigureAwait(false);
+            }
+
+            next += run;
+        }
+    }
+
+    // Several frames as one message: one write and one flush.
+    private async ValueTask WriteJoinedAsync(ReadOnlyMemory<ReadOnlyMemory<byte>> frames, int total, CancellationToken cancellationToken)
+    {
         // Pooled unless stateful reconnect keeps written messages for replay; returned only once SignalR is done with it
         // (a write Rocket stops waiting for keeps its buffer, which the GC then takes).
         var joined = _pooledJoins ? ArrayPool<byte>.Shared.Rent(total) : new byte[total];
         var at = 0;
-        foreach (var frame in rest.Span)
+        foreach (var frame in frames.Span)
         {
             frame.Span.CopyTo(joined.AsSpan(at));
             at += frame.Length;

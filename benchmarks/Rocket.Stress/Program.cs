@@ -22,7 +22,6 @@ if (args.Contains("--help") || args.Contains("-h"))
           --scenarios LIST            reset-storm,churn,stalled,reconnect,shutdown,soak (default: all)
           --storm-transports LIST     transports of the reset storm (default: sse,websocket,signalr)
           --storm-subscribers N       subscribers per reset storm (default 500)
-          --storm-signalr-subscribers N  for SignalR, whose pipe holds whole messages (default 20)
           --storm-mib N               collection size in MiB (default 24)
           --cycles N                  connect/abort cycles (default 100000)
           --concurrency N             cycles at a time (default 32)
@@ -74,10 +73,9 @@ foreach (var scenario in scenarios)
         case "reset-storm":
             foreach (var transport in stormTransports)
             {
-                var n = transport == "signalr" ? Int("--storm-signalr-subscribers", 20) : Int("--storm-subscribers", 500);
-                // SignalR's own pipe takes each hub message whole (docs/signalr.md): its bound is the reset's size.
+                var n = Int("--storm-subscribers", 500);
                 var mib = Int("--storm-mib", 24);
-                await Run(() => Scenarios.ResetStormAsync(transport, n, mib, budgetMiB: transport == "signalr" ? mib + 1.0 : 1.0), $"reset storm {transport}");
+                await Run(() => Scenarios.ResetStormAsync(transport, n, mib, budgetMiB: 1.0), $"reset storm {transport}");
             }
 
             break;

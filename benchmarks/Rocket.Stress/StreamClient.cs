@@ -302,6 +302,7 @@ internal abstract class StreamClient : IAsyncDisposable
         private int _start;
         private int _end;
         private bool _ended;
+        private long _partsLength;
         private Timer? _pings;
 
         public override string Transport => "signalr";
@@ -334,14 +335,23 @@ internal abstract class StreamClient : IAsyncDisposable
             while (await NextRecordAsync(cancellationToken).ConfigureAwait(false) is { } record)
             {
                 var head = record.Head;
+                if (head.Contains("\"target\":\"patchPart\"", StringComparison.Ordinal))
+                {
+                    // A slice of a long event (docs/signalr.md): counted, and completed by the event's patch message.
+                    _partsLength += record.Length;
+                    continue;
+                }
+
                 if (head.Contains("\"target\":\"patch\"", StringComparison.Ordinal))
                 {
-                    // "arguments":["bench","<cursor>",true|false,[...]]
+                    // "arguments":["bench","<cursor>",true|false,[...] or "<last slice>"]
                     var at = head.IndexOf("\"arguments\":[", StringComparison.Ordinal);
                     var fields = head[(at + 13)..].Split(',', 4);
                     var id = fields[1].Trim('"');
                     LastCursor = id;
-                    return new StreamMessage(false, SeqOf(id), id, fields[2] == "true", record.Length, record.Tail, null);
+                    var length = _partsLength + record.Length;
+                    _partsLength = 0;
+                    return new StreamMessage(false, SeqOf(id), id, fields[2] == "true", length, record.Tail, null);
                 }
 
                 if (head.Contains("\"target\":\"close\"", StringComparison.Ordinal))

@@ -791,7 +791,7 @@ export class LiveCollection {
     this.#shared = null;
   }
 
-  // ----- SignalR: the app's HubConnection, hub methods Subscribe/Unsubscribe, client methods patch/close -----
+  // ----- SignalR: the app's HubConnection, hub methods Subscribe/Unsubscribe, client methods patch/patchPart/close -----
 
   #openSignalR(context, cursor) {
     const hub = this.#options.hubConnection;
@@ -800,7 +800,9 @@ export class LiveCollection {
     const finish = (info) => {
       if (closed) return;
       closed = true;
+      parts = null;
       hub.off('patch', onPatch);
+      hub.off('patchPart', onPatchPart);
       hub.off('close', onClose);
       context.ended(info);
     };
@@ -810,10 +812,32 @@ export class LiveCollection {
       opened = true;
       context.opened();
     };
+    // An event longer than a slice comes as patchPart(collection, id, index, text) messages, in order, then its patch
+    // message carrying the last slice: the slices are kept here (never applied on their own) until it comes.
+    let parts = null;
+    const onPatchPart = (collection, id, index, text) => {
+      if (closed || collection !== name) return;
+      markOpened();
+      // The first slice starts the event afresh, whatever a replaced subscription left half sent.
+      if (index === 0) parts = { id, texts: [], broken: false };
+      else if (!parts || parts.id !== id || parts.texts.length !== index) parts = { id, texts: [], broken: true };
+      if (!parts.broken) parts.texts.push(text);
+    };
     const onPatch = (collection, id, reset, patch) => {
       if (closed || collection !== name) return;
       // Events may come before Subscribe's completion: either shows the subscription is in place.
       markOpened();
+      if (parts) {
+        const pending = parts;
+        parts = null;
+        if (pending.id === id && pending.broken) {
+          // A slice went missing: the event cannot be rebuilt, so the stream ends and resumes from the copy's cursor.
+          finish({ reason: `event ${id} arrived with a slice missing`, immediate: true, opened: true });
+          return;
+        }
+        // Slices of another event are what an ended subscription left half sent: dropped.
+        if (pending.id === id) patch = pending.texts.join('') + patch;
+      }
       let operations = patch;
       if (typeof patch === 'string') {
         try {
@@ -829,6 +853,7 @@ export class LiveCollection {
       finish({ reason: `${status}: ${reason}`, immediate: status === 'SlowConsumer' || status === 'Expired', opened: true });
     };
     hub.on('patch', onPatch);
+    hub.on('patchPart', onPatchPart);
     hub.on('close', onClose);
     // A HubConnection's onclose/onreconnecting callbacks cannot be removed, so they are added once per collection
     // and reach whichever subscription is current.
@@ -856,7 +881,9 @@ export class LiveCollection {
         this.#hubEnded = null;
         if (closed) return;
         closed = true;
+        parts = null;
         hub.off('patch', onPatch);
+        hub.off('patchPart', onPatchPart);
         hub.off('close', onClose);
         // Invocations on a connection run in order, so a Subscribe that follows this one still wins.
         if (hub.state === 'Connected') hub.invoke('Unsubscribe', name).catch(() => {});

@@ -73,6 +73,32 @@ public sealed class LiveCollectionClientTests
 
     [Theory]
     [MemberData(nameof(Transports.All), MemberType = typeof(Transports))]
+    public async Task LargeResetAndLongEvent_OverTheSliceSize_ArriveWhole(string transport)
+    {
+        // A reset of about 3 MB and a live event of about 200 KB: both longer than a transport's slice (64 KiB), so sent in
+        // slices (SignalR: patchPart messages); quotes, backslashes and multi-byte characters fall on the cuts.
+        await using var server = await ClientTestServer.StartAsync();
+        var text = string.Concat(Enumerable.Repeat("é \\\"q\\\" € 😀 ", 4_000));
+        for (var i = 0; i < 30; i++)
+        {
+            server.Collection.Create($"r{i}", Json($"{i} {text}"));
+        }
+
+        var changes = new ConcurrentQueue<CollectionChange>();
+        await using var client = new LiveCollectionClient(Transports.Options(server.CollectionUri, transport, fetchFirst: false));
+        client.Changed += (_, c) => changes.Enqueue(c);
+
+        await client.StartAsync();
+        await Transports.ConvergesAsync(client, server);
+        server.Collection.Create("long", Json($"live {text}"));
+        await Transports.ConvergesAsync(client, server);
+
+        Assert.Equal([CollectionChangeKind.Reset, CollectionChangeKind.Patch], changes.Select(c => c.Kind));
+        Assert.Equal(31, client.Records.Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports.All), MemberType = typeof(Transports))]
     public async Task StreamOnly_StartsWithReset_ThenLive(string transport)
     {
         await using var server = await ClientTestServer.StartAsync();

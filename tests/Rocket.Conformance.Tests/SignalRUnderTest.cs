@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Channels;
@@ -32,12 +33,43 @@ public sealed class SignalRUnderTest(bool messagePack) : ITransportUnderTest
         var connection = builder.Build();
         var client = new Client(connection);
 
-        // The patch is the JSON array with the JSON protocol (a JsonElement here) and a string with MessagePack.
+        // An event over 64 KiB comes as patchPart slices, then its patch with the last slice (docs/signalr.md): joined.
+        var parts = new List<string>();
+        string? partsId = null;
+        connection.On<string, string, int, string>("patchPart", (name, id, index, text) =>
+        {
+            if (name == collection)
+            {
+                if (index == 0)
+                {
+                    parts.Clear();
+                    partsId = id;
+                }
+
+                parts.Add(partsId == id && parts.Count == index ? text : "\u0000 a slice out of order");
+            }
+        });
+
+        // The patch is the JSON array with the JSON protocol (a JsonElement here) and a string with MessagePack (and, for
+        // an event in slices, its last slice in both).
         connection.On<string, string, bool, object>("patch", (name, id, _, patch) =>
         {
             if (name == collection)
             {
-                client.Messages.Writer.TryWrite(new StreamMessage(StreamMessageKind.Patch, id, patch is JsonElement array ? array.GetRawText() : (string)patch));
+                var text = patch switch
+                {
+                    JsonElement { ValueKind: JsonValueKind.String } last => last.GetString()!,
+                    JsonElement array => array.GetRawText(),
+                    _ => (string)patch,
+                };
+                if (partsId == id)
+                {
+                    text = string.Concat(parts) + text;
+                }
+
+                parts.Clear();
+                partsId = null;
+                client.Messages.Writer.TryWrite(new StreamMessage(StreamMessageKind.Patch, id, text));
             }
         });
         connection.On<string, string, string>("close", (name, status, reason) =>

@@ -52,6 +52,34 @@ public abstract class TransportConformanceTests
     }
 
     [Fact]
+    public async Task Stream_ResetAndEventLongerThanASlice_ArriveWholeAndExact()
+    {
+        // Longer than every transport's slice (64 KiB): SSE and WebSocket write them in slices, SignalR sends patchPart
+        // messages; quotes, backslashes and multi-byte characters fall on the cuts.
+        await using var server = await StartServerAsync();
+        var text = string.Concat(Enumerable.Repeat("é \\\"q\\\" € 😀 ", 5_000));
+        for (var i = 0; i < 20; i++)
+        {
+            server.Create($"r{i}", Encoding.UTF8.GetBytes($$"""{"id":"r{{i}}","text":"{{text}}"}"""));
+        }
+
+        var (document, cursor) = await GetKeyedAsync(server);
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        await using var client = await Transport.ConnectAsync(server.BaseAddress, "messages", null, timeout.Token);
+        var reset = await NextPatchAsync(client, timeout.Token);
+        var next = server.Create("long", Encoding.UTF8.GetBytes($$"""{"id":"long","text":"{{text}}"}"""));
+        var message = await NextPatchAsync(client, timeout.Token);
+
+        Assert.Equal(cursor, reset.Cursor);
+        var resetOps = JsonPatchDocument.Parse(reset.Patch!);
+        Assert.True(JsonNode.DeepEquals(document, JsonNode.Parse(resetOps[0].Value.GetRawText())), $"{Transport.Name}: the reset is not the document");
+        Assert.Equal(next.ToString(), message.Cursor);
+        var rebuilt = JsonPatchDocument.Parse(message.Patch!).ApplyTo(document);
+        Assert.True(JsonNode.DeepEquals((await GetKeyedAsync(server)).Document, rebuilt), $"{Transport.Name}: the long event did not rebuild the document");
+    }
+
+    [Fact]
     public async Task Stream_FromTheDocumentsCursor_GetsExactlyTheLaterChanges()
     {
         await using var server = await StartServerAsync();

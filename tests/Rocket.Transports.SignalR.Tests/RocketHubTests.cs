@@ -36,7 +36,7 @@ public sealed class RocketHubTests
 
     [Theory]
     [MemberData(nameof(Protocols))]
-    public async Task Subscribe_LargeCollection_ResetArrivesWholeThenLiveEvents(string protocol)
+    public async Task Subscribe_LargeCollection_ResetAndLongEventsArriveInSlicesJoinedWhole_ShortOnesAsOneMessage(string protocol)
     {
         await using var server = await TestServer.StartAsync();
         var text = new string('r', 50_000);
@@ -50,13 +50,21 @@ public sealed class RocketHubTests
         var reset = await client.NextPatchAsync();
         server.Messages.Create("after", """{"id":"after"}"""u8);
         var add = await client.NextPatchAsync();
+        var longText = new string('l', 200_000);
+        server.Messages.Create("long", Encoding.UTF8.GetBytes($$"""{"id":"long","text":"{{longText}}"}"""));
+        var longAdd = await client.NextPatchAsync();
 
+        // The reset (3 MB) and the long event (200 KB) came in slices the client joined; the short one as one message.
+        Assert.True(reset.Parts > 40, $"the reset came in {reset.Parts} messages");
+        Assert.True(longAdd.Parts > 2, $"the long event came in {longAdd.Parts} messages");
+        Assert.Equal(0, add.Parts);
+        Assert.Equal(longText, longAdd.Ops[0].GetProperty("value").GetProperty("text").GetString());
+        Assert.Equal(server.Messages.Cursor.ToString(), longAdd.Id);
         Assert.True(reset.Reset);
         var records = reset.Ops[0].GetProperty("value").GetProperty("messages").EnumerateObject().ToList();
         Assert.Equal(Enumerable.Range(0, 60).Select(i => $"{i}"), records.Select(r => r.Name));
         Assert.All(records, r => Assert.Equal(text, r.Value.GetProperty("text").GetString()));
         Assert.Equal("""[{"op":"add","path":"/messages/after","value":{"id":"after"}}]""", add.Patch);
-        Assert.Equal(server.Messages.Cursor.ToString(), add.Id);
     }
 
     [Theory]

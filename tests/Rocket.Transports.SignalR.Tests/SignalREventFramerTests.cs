@@ -7,6 +7,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Rocket.Live;
+using Rocket.SignalR;
 
 namespace Rocket.Transports.SignalR.Tests;
 
@@ -30,9 +31,9 @@ public sealed class SignalREventFramerTests
     }
 
     [Fact]
-    public void MessagePack_LongPatch_UsesTheWiderLengthForms()
+    public void MessagePack_PatchOfTheSliceSize_IsStillOneMessageWithTheWiderLengthForms()
     {
-        var patch = "[" + new string(' ', 70_000) + "]";
+        var patch = "[" + new string(' ', RocketHubContract.PartBytes - 2) + "]";
         var output = new ArrayBufferWriter<byte>();
         SignalREventFramer.MessagePack.Frame(new LiveEvent("messages", new Cursor(0x2a, 7), Encoding.UTF8.GetBytes(patch), isReset: false), output);
 
@@ -92,6 +93,58 @@ public sealed class SignalREventFramerTests
         Assert.Equal("close", ((InvocationMessage)messages[2]).Target);
     }
 
+    [Theory]
+    [InlineData("json", false)]
+    [InlineData("json", true)]
+    [InlineData("messagepack", false)]
+    [InlineData("messagepack", true)]
+    public void LongPatch_IsSlicesOfPatchPartThenThePatchWithTheLast_JoiningToTheText(string protocolName, bool reset)
+    {
+        // Quotes and backslashes (escaped in JSON strings), and two-, three- and four-byte characters, so that cuts fall
+        // inside characters and escapes.
+        var record = """{"text":"é \"q\" \\ € 😀 </script>","n":12345}""";
+        var text = "[" + string.Join(",", Enumerable.Range(0, 4_000).Select(i => $$"""{"op":"add","path":"/messages/{{i}}","value":{{record}}}""")) + "]";
+        var framer = SignalREventFramer.ForProtocol(protocolName)!;
+        IHubProtocol protocol = protocolName == "json" ? new JsonHubProtocol() : new MessagePackHubProtocol();
+        var output = new ArrayBufferWriter<byte>();
+        framer.Frame(new LiveEvent("rooms/a", new Cursor(0x2a, 9), Encoding.UTF8.GetBytes(text), reset), output);
+        var frame = output.WrittenSpan.ToArray();
+
+        var messages = Parse(protocol, frame, typeof(string)).Cast<InvocationMessage>().ToList();
+        var shared = framer.MessagesFor(frame);
+
+        Assert.True(messages.Count > 3, $"{messages.Count} messages");
+        Assert.All(messages[..^1], (m, i) => Assert.Equal(["rooms/a", "0000002a.9", i, m.Arguments[3]], m.Arguments));
+        Assert.All(messages[..^1], m => Assert.Equal("patchPart", m.Target));
+        Assert.Equal("patch", messages[^1].Target);
+        Assert.Equal(["rooms/a", "0000002a.9", reset], messages[^1].Arguments[..3]);
+        Assert.Equal(text, string.Concat(messages.Select(m => (string)m.Arguments[3]!)));
+
+        // Each message is shared by every connection, cut out of the frame, and no longer than a slice and its framing.
+        Assert.Equal(messages.Count, shared.Length);
+        Assert.Same(shared, framer.MessagesFor(frame));
+        var pieces = shared.Select(m => m.GetSerializedMessage(protocol).ToArray()).ToList();
+        Assert.Equal(frame, pieces.SelectMany(p => p).ToArray());
+        Assert.All(pieces, p => Assert.InRange(p.Length, 1, RocketHubContract.PartBytes + 128));
+        Assert.All(pieces[..^1], p => Assert.True(p.Length > RocketHubContract.PartBytes - 8, $"a slice of {p.Length} bytes"));
+    }
+
+    [Fact]
+    public void Json_LongRunWithoutEscapes_IsCutAtTheSliceSize()
+    {
+        var text = "[\"" + new string('x', 200_000) + "\"]";
+        var output = new ArrayBufferWriter<byte>();
+        SignalREventFramer.Json.Frame(new LiveEvent("messages", new Cursor(0x2a, 9), Encoding.UTF8.GetBytes(text), isReset: false), output);
+
+        var messages = Parse(new JsonHubProtocol(), output.WrittenSpan.ToArray(), typeof(string)).Cast<InvocationMessage>().ToList();
+
+        // 200,006 bytes escaped: three full slices and the rest.
+        Assert.Equal(["patchPart", "patchPart", "patchPart", "patch"], messages.Select(m => m.Target));
+        Assert.Equal(text, string.Concat(messages.Select(m => (string)m.Arguments[3]!)));
+        Assert.Equal(RocketHubContract.PartBytes - 1, ((string)messages[0].Arguments[3]!).Length); // its quote escaped
+        Assert.Equal(RocketHubContract.PartBytes, ((string)messages[1].Arguments[3]!).Length);
+    }
+
     [Fact]
     public void Kinds_DifferPerProtocol_AndUnknownProtocolsHaveNoFramer()
     {
@@ -106,11 +159,11 @@ public sealed class SignalREventFramerTests
     {
         var frame = Frame(SignalREventFramer.Json, "messages", false);
 
-        var first = SignalREventFramer.Json.MessageFor(frame);
+        var first = SignalREventFramer.Json.MessagesFor(frame)[0];
 
-        Assert.Same(first, SignalREventFramer.Json.MessageFor(frame));
+        Assert.Same(first, SignalREventFramer.Json.MessagesFor(frame)[0]);
         Assert.Equal(frame, first.GetSerializedMessage(new JsonHubProtocol()).Span.ToArray());
-        Assert.NotSame(first, SignalREventFramer.Json.MessageFor(frame.ToArray()));
+        Assert.NotSame(first, SignalREventFramer.Json.MessagesFor(frame.ToArray())[0]);
     }
 
     private static byte[] Frame(SignalREventFramer framer, string collection, bool reset, long sequence = 7)
@@ -139,6 +192,7 @@ public sealed class SignalREventFramerTests
         public IReadOnlyList<Type> GetParameterTypes(string methodName) => methodName switch
         {
             "patch" => [typeof(string), typeof(string), typeof(bool), patchType],
+            "patchPart" => [typeof(string), typeof(string), typeof(int), typeof(string)],
             "close" => [typeof(string), typeof(string), typeof(string)],
             _ => throw new InvalidOperationException(methodName),
         };

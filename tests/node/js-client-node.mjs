@@ -8,6 +8,10 @@
 //   2. dropped connection: the proxy cuts every connection and refuses new ones; three records are created meanwhile;
 //      once the client noticed (state not 'live') the proxy lets it back: it resumes with exactly the three missed
 //      events (consecutive sequences after its cursor, no reset, no refetch) and equals the server.
+//   2b. large: a long event (about 200 KB) arrives whole; the connection is cut, about 3 MB of records are written, and
+//      the client resumes with a reset of the whole (its backlog is past the server's queue limit); with SignalR
+//      (slices as patchPart messages) the connection is cut again while the reset's slices arrive, and the copy still
+//      ends equal to the server's, with only patches and resets applied.
 //   3. concurrent writes: a second client opens; four writers create, replace, patch and delete at once; both clients
 //      reach the server's cursor with documents equal to the server's.
 //   4. refused: a client of an unknown collection ends in state 'error' with status 404 and its `ready` rejects (with
@@ -108,6 +112,31 @@ async function main() {
   check(proxy.connections > connectionsBefore, 'client A: resumed without a new connection through the proxy');
   check(a.collection.state === 'live', `client A: state ${a.collection.state} after resuming`);
   steps.push({ step: 'dropped connection', from: before, to: afterDrop.cursor, reconnections: proxy.connections - connectionsBefore });
+
+  // 2b. large: a long event and then a reset of about 3 MB, both longer than a slice (64 KiB; with SignalR they come as
+  //     patchPart messages the client joins); with SignalR the connection is also cut while the reset's slices arrive
+  const big = 'é "q" \\ € 😀 '.repeat(7_000);
+  const changesBeforeLarge = a.changes.length;
+  const long = await api.create(`long ${big}`);
+  await converge(a, api, WaitMs);
+  check(a.collection.records[long.id]?.text === `long ${big}`, 'client A: the long event did not arrive whole');
+  proxy.cut();
+  for (let i = 0; i < 24; i++) await api.create(`${i} ${big}`);
+  await waitFor(a, () => a.collection.state !== 'live', 'the client to notice the cut connection', WaitMs);
+  let slices = 0;
+  const cutMidReset = () => { if (++slices === 3) proxy.cut(); };
+  if (transport === 'signalr') hubs[0].on('patchPart', cutMidReset);
+  proxy.restore();
+  if (transport === 'signalr') {
+    await waitFor(a, () => slices >= 3 && a.collection.state !== 'live', 'a cut while the reset arrives in slices', WaitMs);
+    hubs[0].off('patchPart', cutMidReset);
+    proxy.restore();
+  }
+  const afterLarge = await converge(a, api, WaitMs);
+  const largeKinds = a.changes.slice(changesBeforeLarge).map((change) => change.kind);
+  check(largeKinds[0] === 'patch' && largeKinds.at(-1) === 'reset' && largeKinds.every((kind) => kind === 'patch' || kind === 'reset'),
+    `client A: the large changes were ${JSON.stringify(largeKinds)}, expected a patch then a reset`);
+  steps.push({ step: 'large', cursor: afterLarge.cursor, changes: largeKinds, slices: transport === 'signalr' ? slices : undefined });
 
   // 3. concurrent writes, two clients
   const b = open(proxy.url, 'client B');

@@ -84,7 +84,7 @@ public class SignalRFramingBenchmarks
 
     /// <summary>Per subscriber: the shared pre-serialized message of the frame (a cache hit after the first connection).</summary>
     [Benchmark]
-    public SerializedHubMessage SharedMessage() => SignalREventFramer.Json.MessageFor(_frame);
+    public SerializedHubMessage SharedMessage() => SignalREventFramer.Json.MessagesFor(_frame)[0];
 
     /// <summary>Per subscriber, the previous design: SignalR's JSON protocol writing one connection's stream item.</summary>
     [Benchmark]
