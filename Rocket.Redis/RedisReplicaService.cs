@@ -310,7 +310,8 @@ internal sealed partial class RedisReplicaService : IHostedService, IFamilyInsta
     {
         try
         {
-            if (!RedisChanges.TryParseMessage((byte[])message!, out var cursor, out var changes))
+            // Read in place: most messages are this node's own writes, skipped without a copy.
+            if (!RedisChanges.TryParseMessage(((ReadOnlyMemory<byte>)message).Span, out var cursor, out var changes))
             {
                 Log.UnreadableMessage(_logger, replica.Collection.Name);
                 return;
