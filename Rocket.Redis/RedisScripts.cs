@@ -98,8 +98,9 @@ internal static class RedisScripts
     /// node holds (and that Redis is the one it belongs to), then for each write every change against the records as
     /// the writes before it left them (create of an existing id, update or destroy of a missing one, a conditional
     /// change whose record differs). A write that passes is written whole: its records, the sequence incremented, its
-    /// changes appended to the log (trimmed with <c>MAXLEN ~</c>, which keeps at least that many entries) and
-    /// published; one that does not is refused and changes nothing. KEYS: meta, records, log. ARGV: the node's epoch,
+    /// changes appended to the log (trimmed with <c>MAXLEN ~</c>, which keeps at least that many entries); one that
+    /// does not is refused and changes nothing. The committed writes are published together, as one message (see
+    /// <see cref="RedisChanges.TryParseMessage"/>). KEYS: meta, records, log. ARGV: the node's epoch,
     /// the log's length, the channel, the node's sequence, a time to live in milliseconds for the keys (0: none), the
     /// number of writes, then for each write the number of its changes and five per change: kind (c, u, d), id, value,
     /// whether it is conditional (1 or 0), the expected value. Returns {'OK', seq after the batch, result of each write}
@@ -142,6 +143,7 @@ internal static class RedisScripts
           return nil
         end
         local results = {}
+        local published = {}
         local at = 7
         for w = 1, tonumber(ARGV[6]) do
           local n = tonumber(ARGV[at])
@@ -153,10 +155,13 @@ internal static class RedisScripts
             local changes = apply_changes(first, 5, n)
             seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
             redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'c', changes)
-            redis.call('PUBLISH', ARGV[3], epoch .. ' ' .. seq .. ' ' .. changes)
+            published[#published + 1] = ' ' .. seq .. ' ' .. #changes .. ':' .. changes
             results[w] = {'OK', tostring(seq)}
           end
           at = first + n * 5
+        end
+        if #published > 0 then
+          redis.call('PUBLISH', ARGV[3], '*' .. epoch .. table.concat(published))
         end
         expire(ARGV[5])
         return {'OK', tostring(seq), results}

@@ -181,3 +181,47 @@ public sealed class BatchedWriteTests : IAsyncLifetime
         return calls;
     }
 }
+
+/// <summary>The pub/sub message of a batch carries each committed write's event; a source's feed still sends one.</summary>
+public sealed class RedisMessageTests
+{
+    [Fact]
+    public void BatchMessage_EveryEventWithItsCursorAndChanges()
+    {
+        var events = new List<(Cursor Cursor, ReadOnlyMemory<byte> Changes)>();
+
+        Assert.True(RedisChanges.TryParseMessage("*0000abcd 7 11:1:c2:r12:{} 8 9:1:d2:r10:"u8.ToArray(), events));
+
+        Assert.Equal([new Cursor(0xabcd, 7), new Cursor(0xabcd, 8)], events.Select(static e => e.Cursor));
+        Assert.Equal(RecordChangeKind.Create, RedisChanges.Decode(events[0].Changes.Span)[0].Kind);
+        Assert.Equal("""{}""", Encoding.UTF8.GetString(RedisChanges.Decode(events[0].Changes.Span)[0].Value.Span));
+        Assert.Equal(RecordChangeKind.Destroy, RedisChanges.Decode(events[1].Changes.Span)[0].Kind);
+    }
+
+    [Fact]
+    public void SingleEventMessage_OfASourcesFeed()
+    {
+        var events = new List<(Cursor Cursor, ReadOnlyMemory<byte> Changes)>();
+
+        Assert.True(RedisChanges.TryParseMessage("0000abcd 3 1:u2:r12:{}"u8.ToArray(), events));
+
+        var (cursor, changes) = Assert.Single(events);
+        Assert.Equal(new Cursor(0xabcd, 3), cursor);
+        Assert.Equal("r1", RedisChanges.Decode(changes.Span)[0].Id);
+    }
+
+    [Theory]
+    [InlineData("*0000abcd 7 99:1:c2:r12:{}")]
+    [InlineData("*0000abcd 7 11:1:c2:r12:{} x")]
+    [InlineData("*0000abcd")]
+    [InlineData("*zzzzzzzz 7 11:1:c2:r12:{}")]
+    [InlineData("released")]
+    public void MalformedMessage_RefusedWithNoEvent(string message)
+    {
+        var events = new List<(Cursor Cursor, ReadOnlyMemory<byte> Changes)>();
+
+        Assert.False(RedisChanges.TryParseMessage(Encoding.UTF8.GetBytes(message), events));
+
+        Assert.Empty(events);
+    }
+}
