@@ -166,6 +166,36 @@ public sealed class BatchedWriteTests : IAsyncLifetime
         Assert.Equal("""{"v":4}""", Encoding.UTF8.GetString(record.Span));
     }
 
+    [Fact]
+    public async Task RedisDown_EveryQueuedWriteUnavailable_NothingWritten_WritesGoOnOnceItIsBack()
+    {
+        var prefix = Prefix();
+        await using var a = await RedisNode.StartAsync(_redis, prefix);
+        await a.Publisher.PublishAsync(RedisNode.Collection, ChangeSet.Create(RecordChange.Create("kept", """{"v":0}""")));
+        var before = a.Live.Cursor;
+
+        _redis.Kill();
+        var writes = Enumerable.Range(0, 40)
+            .Select(i => a.Publisher.PublishAsync(RedisNode.Collection, ChangeSet.Create(RecordChange.Create($"lost-{i}", """{"v":1}"""))).AsTask())
+            .ToList();
+
+        foreach (var write in writes)
+        {
+            await Assert.ThrowsAsync<SourceUnavailableException>(() => write);
+        }
+
+        Assert.Equal(before, a.Live.Cursor);
+        Assert.False(a.Live.TryGet("lost-0", out _));
+
+        // Back (empty: a new epoch): the node's writes go on, each with its own answer, none of the refused ones in it.
+        await _redis.RestartAsync();
+        var again = await Task.WhenAll(Enumerable.Range(0, 10)
+            .Select(i => a.Publisher.PublishAsync(RedisNode.Collection, ChangeSet.Create(RecordChange.Create($"new-{i}", """{"v":2}"""))).AsTask()));
+        Assert.Equal(10, again.Select(static c => c.Sequence).Distinct().Count());
+        Assert.All(Enumerable.Range(0, 10), i => Assert.True(a.Live.TryGet($"new-{i}", out _)));
+        Assert.False(a.Live.TryGet("lost-0", out _));
+    }
+
     private static long ScriptCalls(ConnectionMultiplexer redis)
     {
         var server = redis.GetServer(redis.GetEndPoints()[0]);
