@@ -34,26 +34,81 @@ internal static class RedisChanges
         return new ChangeSet(changes);
     }
 
-    /// <summary>A pub/sub message: <c>&lt;epoch&gt; &lt;seq&gt; &lt;changes&gt;</c>.</summary>
-    public static bool TryParseMessage(ReadOnlySpan<byte> message, out Cursor cursor, out ReadOnlySpan<byte> changes)
+    /// <summary>
+    /// Reads a pub/sub message into its events: either one event, <c>&lt;epoch&gt; &lt;seq&gt; &lt;changes&gt;</c> (a
+    /// source's feed), or the writes one batch committed, <c>*&lt;epoch&gt;</c> followed by
+    /// <c> &lt;seq&gt; &lt;byte length&gt;:&lt;changes&gt;</c> for each, in sequence order.
+    /// </summary>
+    /// <returns>False when the message is not in either form (nothing is added then).</returns>
+    public static bool TryParseMessage(ReadOnlyMemory<byte> message, List<(Cursor Cursor, ReadOnlyMemory<byte> Changes)> events)
+    {
+        var span = message.Span;
+        if (span.IsEmpty || span[0] != (byte)'*')
+        {
+            if (!TryParseEvent(span, out var cursor, out var changesAt))
+            {
+                return false;
+            }
+
+            events.Add((cursor, message[changesAt..]));
+            return true;
+        }
+
+        if (span.Length < 9 || !uint.TryParse(span.Slice(1, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var epoch))
+        {
+            return false;
+        }
+
+        var first = events.Count;
+        var at = 9;
+        while (at < span.Length)
+        {
+            var rest = span[at..];
+            var space = rest.Length > 1 && rest[0] == (byte)' ' ? rest[1..].IndexOf((byte)' ') : -1;
+            if (space < 1 || !Utf8Parser.TryParse(rest.Slice(1, space), out long sequence, out var consumed) || consumed != space)
+            {
+                events.RemoveRange(first, events.Count - first);
+                return false;
+            }
+
+            at += space + 2;
+            rest = span[at..];
+            var colon = rest.IndexOf((byte)':');
+            if (colon < 1 || !Utf8Parser.TryParse(rest[..colon], out int length, out consumed) || consumed != colon
+                || length < 0 || length > rest.Length - colon - 1)
+            {
+                events.RemoveRange(first, events.Count - first);
+                return false;
+            }
+
+            at += colon + 1;
+            events.Add((new Cursor(epoch, sequence), message.Slice(at, length)));
+            at += length;
+        }
+
+        return events.Count > first;
+    }
+
+    // One event, <epoch> <seq> <changes>: its cursor, and where its changes start.
+    private static bool TryParseEvent(ReadOnlySpan<byte> message, out Cursor cursor, out int changesAt)
     {
         cursor = default;
-        changes = default;
+        changesAt = 0;
         var space = message.IndexOf((byte)' ');
         if (space != 8 || !uint.TryParse(message[..8], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var epoch))
         {
             return false;
         }
 
-        message = message[(space + 1)..];
-        space = message.IndexOf((byte)' ');
-        if (space < 1 || !Utf8Parser.TryParse(message[..space], out long sequence, out var consumed) || consumed != space)
+        var rest = message[(space + 1)..];
+        space = rest.IndexOf((byte)' ');
+        if (space < 1 || !Utf8Parser.TryParse(rest[..space], out long sequence, out var consumed) || consumed != space)
         {
             return false;
         }
 
         cursor = new Cursor(epoch, sequence);
-        changes = message[(space + 1)..];
+        changesAt = 8 + 1 + space + 1;
         return true;
     }
 

@@ -30,6 +30,7 @@ internal sealed partial class RedisCollectionReplica : IHistorySource, IDisposab
     private readonly int _historyCount;
     private readonly int _logCount;
     private readonly long _timeToLiveMs;
+    private readonly string _channelName;
     private readonly ILogger _logger;
 
     // The oldest sequence the log is known to hold under the replica's epoch (set at each load). With the trimming
@@ -46,7 +47,8 @@ internal sealed partial class RedisCollectionReplica : IHistorySource, IDisposab
         _database = database;
         var tag = "{" + keyPrefix + ":" + collection.Name + "}";
         _keys = [tag + ":meta", tag + ":records", tag + ":log"];
-        Channel = RedisChannel.Literal(keyPrefix + ":" + collection.Name);
+        _channelName = keyPrefix + ":" + collection.Name;
+        Channel = RedisChannel.Literal(_channelName);
         _historyCount = historyCount;
 
         // The log always covers the history a node loads from it.
@@ -85,38 +87,19 @@ internal sealed partial class RedisCollectionReplica : IHistorySource, IDisposab
     }
 
     /// <summary>Commits <paramref name="changes"/> in Redis and returns its cursor once this node's replica has it.</summary>
+    /// <remarks>
+    /// The write joins the collection's next batch (see <see cref="WriteBatchesAsync"/>): writes made while a batch is in
+    /// Redis go together in one script call, each still committed or refused on its own.
+    /// </remarks>
     /// <exception cref="ChangeRefusedException">The changes do not apply to the collection's state in Redis.</exception>
     /// <exception cref="SourceUnavailableException">Redis cannot be reached; nothing was written.</exception>
-    public async ValueTask<Cursor> CommitAsync(ChangeSet changes, CancellationToken cancellationToken)
+    public ValueTask<Cursor> CommitAsync(ChangeSet changes, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            var local = Collection.Cursor;
-            var epoch = local.Epoch;
-            var reply = (RedisResult[])(await EvaluateAsync(RedisScripts.Write, WriteArguments(local, changes)).ConfigureAwait(false))!;
-            var status = (string)reply[0]!;
-            switch (status)
-            {
-                case "OK":
-                    var cursor = new Cursor(epoch, (long)reply[1]);
-                    await WithGateAsync(() => CatchUpCoreAsync(cursor, changes), cancellationToken).ConfigureAwait(false);
-                    return cursor;
-                case "EPOCH" when attempt < EpochAttempts:
-                    Log.EpochChanged(_logger, Collection.Name, RedisChanges.FormatEpoch(epoch), (string?)reply[1] ?? string.Empty);
-                    await LoadAsync("epoch_changed", cancellationToken).ConfigureAwait(false);
-                    continue;
-                case "BEHIND" when attempt < EpochAttempts:
-                    await WithGateAsync(() => RenewCoreAsync(local), cancellationToken).ConfigureAwait(false);
-                    continue;
-                case "EPOCH" or "BEHIND":
-                    throw new SourceUnavailableException($"Collection '{Collection.Name}' was recreated in Redis while this write was made; nothing was written.", null, TimeSpan.FromSeconds(1));
-                default:
-                    // The replica may be behind the state that refused the change: bring it up to date first, so a
-                    // caller that reads and retries (a patch's compare-and-swap) sees what Redis holds.
-                    await CheckPositionAsync(cancellationToken).ConfigureAwait(false);
-                    throw Refusal(status, int.Parse((string)reply[1]!, CultureInfo.InvariantCulture), (string)reply[2]!);
-            }
-        }
+        ArgumentNullException.ThrowIfNull(changes);
+        var write = new PendingWrite(changes);
+        Enqueue(write);
+        var task = write.Task;
+        return new ValueTask<Cursor>(cancellationToken.CanBeCanceled && !task.IsCompleted ? task.WaitAsync(cancellationToken) : task);
     }
 
     /// <summary>Applies a published event, after any it skipped; an event of another epoch reloads the replica.</summary>
@@ -302,28 +285,6 @@ internal sealed partial class RedisCollectionReplica : IHistorySource, IDisposab
         {
             throw new SourceUnavailableException($"Redis cannot be reached for collection '{Collection.Name}'; nothing was written.", e, TimeSpan.FromSeconds(1));
         }
-    }
-
-    private RedisValue[] WriteArguments(Cursor local, ChangeSet changes)
-    {
-        var arguments = new RedisValue[6 + (5 * changes.Count)];
-        arguments[0] = RedisChanges.FormatEpoch(local.Epoch);
-        arguments[1] = _logCount;
-        arguments[2] = Channel.ToString();
-        arguments[3] = local.Sequence;
-        arguments[4] = changes.Count;
-        arguments[5] = _timeToLiveMs;
-        var at = 6;
-        foreach (var change in changes)
-        {
-            arguments[at++] = RedisChanges.Kind(change.Kind);
-            arguments[at++] = change.Id;
-            arguments[at++] = change.Value;
-            arguments[at++] = change.Expected is null ? "0" : "1";
-            arguments[at++] = change.Expected is { } expected ? expected : RedisValue.EmptyString;
-        }
-
-        return arguments;
     }
 
     /// <inheritdoc/>

@@ -310,21 +310,26 @@ internal sealed partial class RedisReplicaService : IHostedService, IFamilyInsta
     {
         try
         {
-            if (!RedisChanges.TryParseMessage((byte[])message!, out var cursor, out var changes))
+            // Read in place: a batch's events are mostly this node's own writes, skipped without a copy.
+            var events = new List<(Cursor Cursor, ReadOnlyMemory<byte> Changes)>(1);
+            if (!RedisChanges.TryParseMessage((ReadOnlyMemory<byte>)message, events))
             {
                 Log.UnreadableMessage(_logger, replica.Collection.Name);
                 return;
             }
 
-            // Most often this node's own write, which its commit already applied: not decoded again. (A replica's cursor
-            // only moves forward within an epoch, so skipping on a stale read is safe.)
-            var local = replica.Collection.Cursor;
-            if (cursor.Epoch == local.Epoch && cursor.Sequence <= local.Sequence)
+            foreach (var (cursor, changes) in events)
             {
-                return;
-            }
+                // Most often this node's own write, which its commit already applied: not decoded again. (A replica's
+                // cursor only moves forward within an epoch, so skipping on a stale read is safe.)
+                var local = replica.Collection.Cursor;
+                if (cursor.Epoch == local.Epoch && cursor.Sequence <= local.Sequence)
+                {
+                    continue;
+                }
 
-            await replica.OnPublishedAsync(cursor, RedisChanges.Decode(changes)).ConfigureAwait(false);
+                await replica.OnPublishedAsync(cursor, RedisChanges.Decode(changes.Span)).ConfigureAwait(false);
+            }
         }
         catch (ObjectDisposedException)
         {

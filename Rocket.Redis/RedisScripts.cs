@@ -94,16 +94,20 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Commits one change set, all or nothing: checks the epoch the node holds (and that Redis is the one it belongs
-    /// to), every change against the records (create of an existing id, update or destroy of a missing one, a
-    /// conditional change whose record differs), then writes the records, increments the sequence, appends the changes
-    /// to the log (trimmed with <c>MAXLEN ~</c>, which keeps at least that many entries) and publishes them. KEYS: meta,
-    /// records, log. ARGV: the node's epoch, the log's length, the channel, the node's sequence, the number of changes,
-    /// a time to live in milliseconds for the keys (0: none), then five per change: kind (c, u, d), id, value, whether it
-    /// is conditional (1 or 0), the expected value. Returns {'OK', seq}; {'EPOCH', epoch or ''} (another epoch, or a
-    /// Redis the epoch does not belong to: reload); {'BEHIND'} when Redis's sequence is behind the node's (Redis lost
-    /// writes the node saw: restored from an older snapshot, or a replica promoted before it had them); or
-    /// {'EXISTS'|'NOTFOUND'|'PRECONDITION', change index, id}.
+    /// Commits a batch of writes (change sets) in their order, each all or nothing on its own: checks once the epoch the
+    /// node holds (and that Redis is the one it belongs to), then for each write every change against the records as
+    /// the writes before it left them (create of an existing id, update or destroy of a missing one, a conditional
+    /// change whose record differs). A write that passes is written whole: its records, the sequence incremented, its
+    /// changes appended to the log (trimmed with <c>MAXLEN ~</c>, which keeps at least that many entries); one that
+    /// does not is refused and changes nothing. The committed writes are published together, as one message (see
+    /// <see cref="RedisChanges.TryParseMessage"/>). KEYS: meta, records, log. ARGV: the node's epoch,
+    /// the log's length, the channel, the node's sequence, a time to live in milliseconds for the keys (0: none), the
+    /// number of writes, then for each write the number of its changes and five per change: kind (c, u, d), id, value,
+    /// whether it is conditional (1 or 0), the expected value. Returns {'OK', seq after the batch, result of each write}
+    /// with each result {'OK', seq} or {'EXISTS'|'NOTFOUND'|'PRECONDITION', change index, id}; {'EPOCH', epoch or ''}
+    /// (another epoch, or a Redis the epoch does not belong to: reload); or {'BEHIND'} when Redis's sequence is behind
+    /// the node's (Redis lost writes the node saw: restored from an older snapshot, or a replica promoted before it had
+    /// them). Nothing of the batch is written in the last two cases.
     /// </summary>
     public const string Write = ReplicationId + ApplyChanges +
         """
@@ -112,35 +116,55 @@ internal static class RedisScripts
         if epoch ~= ARGV[1] or meta[3] ~= replid() then
           return {'EPOCH', epoch or ''}
         end
-        if tonumber(meta[2]) < tonumber(ARGV[4]) then
+        local seq = tonumber(meta[2])
+        if seq < tonumber(ARGV[4]) then
           return {'BEHIND'}
         end
-        local n = tonumber(ARGV[5])
-        local staged = {}
-        for i = 0, n - 1 do
-          local at = 7 + i * 5
-          local kind, id = ARGV[at], ARGV[at + 1]
-          local exists = staged[id]
-          if exists == nil then
-            exists = redis.call('HEXISTS', KEYS[2], id) == 1
+        local function refusal(first, n)
+          local staged = {}
+          for i = 0, n - 1 do
+            local at = first + i * 5
+            local kind, id = ARGV[at], ARGV[at + 1]
+            local exists = staged[id]
+            if exists == nil then
+              exists = redis.call('HEXISTS', KEYS[2], id) == 1
+            end
+            if kind == 'c' and exists then
+              return {'EXISTS', tostring(i), id}
+            end
+            if kind ~= 'c' and not exists then
+              return {'NOTFOUND', tostring(i), id}
+            end
+            if ARGV[at + 3] == '1' and redis.call('HGET', KEYS[2], id) ~= ARGV[at + 4] then
+              return {'PRECONDITION', tostring(i), id}
+            end
+            staged[id] = kind ~= 'd'
           end
-          if kind == 'c' and exists then
-            return {'EXISTS', tostring(i), id}
-          end
-          if kind ~= 'c' and not exists then
-            return {'NOTFOUND', tostring(i), id}
-          end
-          if ARGV[at + 3] == '1' and redis.call('HGET', KEYS[2], id) ~= ARGV[at + 4] then
-            return {'PRECONDITION', tostring(i), id}
-          end
-          staged[id] = kind ~= 'd'
+          return nil
         end
-        local changes = apply_changes(7, 5, n)
-        local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'c', changes)
-        expire(ARGV[6])
-        redis.call('PUBLISH', ARGV[3], epoch .. ' ' .. seq .. ' ' .. changes)
-        return {'OK', tostring(seq)}
+        local results = {}
+        local published = {}
+        local at = 7
+        for w = 1, tonumber(ARGV[6]) do
+          local n = tonumber(ARGV[at])
+          local first = at + 1
+          local refused = refusal(first, n)
+          if refused then
+            results[w] = refused
+          else
+            local changes = apply_changes(first, 5, n)
+            seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+            redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'c', changes)
+            published[#published + 1] = ' ' .. seq .. ' ' .. #changes .. ':' .. changes
+            results[w] = {'OK', tostring(seq)}
+          end
+          at = first + n * 5
+        end
+        if #published > 0 then
+          redis.call('PUBLISH', ARGV[3], '*' .. epoch .. table.concat(published))
+        end
+        expire(ARGV[5])
+        return {'OK', tostring(seq), results}
         """;
 
     /// <summary>
