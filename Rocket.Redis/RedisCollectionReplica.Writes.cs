@@ -29,9 +29,11 @@ internal sealed partial class RedisCollectionReplica
     private readonly List<PendingWrite> _queued = [];
     private bool _writing;
 
-    // A write waiting for its batch, then for its answer. Its caller's continuation runs on the thread pool, not on the
-    // batch's, so callers never hold up the next batch.
-    private sealed class PendingWrite(ChangeSet changes) : TaskCompletionSource<Cursor>(TaskCreationOptions.RunContinuationsAsynchronously)
+    // A write waiting for its batch, then for its answer. Answers are given on one thread-pool work item per batch (see
+    // Answer), where the callers' continuations run one after another: not on the batch loop, which a caller could
+    // otherwise hold up or wait on, and not one work item per write, whose thread wake-ups cost more CPU than the
+    // continuations themselves.
+    private sealed class PendingWrite(ChangeSet changes) : TaskCompletionSource<Cursor>
     {
         public ChangeSet Changes { get; } = changes;
 
@@ -89,14 +91,20 @@ internal sealed partial class RedisCollectionReplica
             }
             catch (Exception e)
             {
-                foreach (var write in batch)
+                Answer(() =>
                 {
-                    write.TrySetException(e);
-                }
+                    foreach (var write in batch)
+                    {
+                        write.TrySetException(e);
+                    }
+                });
             }
 #pragma warning restore CA1031
         }
     }
+
+    // Gives a batch's answers on a thread-pool work item of their own (see PendingWrite).
+    private static void Answer(Action answers) => ThreadPool.UnsafeQueueUserWorkItem(static answers => answers(), answers, preferLocal: false);
 
     // One script call for the batch; every write gets its answer, or goes back to the front of the queue (in its order)
     // when the batch met another epoch and it may try again.
@@ -113,6 +121,7 @@ internal sealed partial class RedisCollectionReplica
         }
 
         var again = new List<PendingWrite>(batch.Count);
+        var givenUp = new List<PendingWrite>();
         foreach (var write in batch)
         {
             if (write.Attempt < EpochAttempts)
@@ -122,8 +131,20 @@ internal sealed partial class RedisCollectionReplica
             }
             else
             {
-                write.TrySetException(new SourceUnavailableException($"Collection '{Collection.Name}' was recreated in Redis while this write was made; nothing was written.", null, TimeSpan.FromSeconds(1)));
+                givenUp.Add(write);
             }
+        }
+
+        if (givenUp.Count > 0)
+        {
+            var recreated = new SourceUnavailableException($"Collection '{Collection.Name}' was recreated in Redis while this write was made; nothing was written.", null, TimeSpan.FromSeconds(1));
+            Answer(() =>
+            {
+                foreach (var write in givenUp)
+                {
+                    write.TrySetException(recreated);
+                }
+            });
         }
 
         if (again.Count == 0)
@@ -147,11 +168,13 @@ internal sealed partial class RedisCollectionReplica
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            foreach (var write in again)
+            Answer(() =>
             {
-                write.TrySetException(e);
-            }
-
+                foreach (var write in again)
+                {
+                    write.TrySetException(e);
+                }
+            });
             return;
         }
 
@@ -202,26 +225,29 @@ internal sealed partial class RedisCollectionReplica
             _gate.Release();
         }
 
-        for (var i = 0; i < batch.Count; i++)
+        Answer(() =>
         {
-            var result = outcomes[i];
-            if (result is null)
+            for (var i = 0; i < batch.Count; i++)
             {
-                batch[i].TrySetException(failure!);
+                var result = outcomes[i];
+                if (result is null)
+                {
+                    batch[i].TrySetException(failure!);
+                }
+                else if ((string)result[0]! != "OK")
+                {
+                    batch[i].TrySetException(Refusal((string)result[0]!, int.Parse((string)result[1]!, System.Globalization.CultureInfo.InvariantCulture), (string)result[2]!));
+                }
+                else if (failure is not null)
+                {
+                    batch[i].TrySetException(failure);
+                }
+                else
+                {
+                    batch[i].TrySetResult(new Cursor(epoch, (long)result[1]));
+                }
             }
-            else if ((string)result[0]! != "OK")
-            {
-                batch[i].TrySetException(Refusal((string)result[0]!, int.Parse((string)result[1]!, System.Globalization.CultureInfo.InvariantCulture), (string)result[2]!));
-            }
-            else if (failure is not null)
-            {
-                batch[i].TrySetException(failure);
-            }
-            else
-            {
-                batch[i].TrySetResult(new Cursor(epoch, (long)result[1]));
-            }
-        }
+        });
     }
 
     private RedisValue[] BatchArguments(Cursor local, List<PendingWrite> batch)

@@ -89,17 +89,19 @@ internal sealed partial class RedisCollectionReplica : IHistorySource, IDisposab
     /// <summary>Commits <paramref name="changes"/> in Redis and returns its cursor once this node's replica has it.</summary>
     /// <remarks>
     /// The write joins the collection's next batch (see <see cref="WriteBatchesAsync"/>): writes made while a batch is in
-    /// Redis go together in one script call, each still committed or refused on its own.
+    /// Redis go together in one script call, each still committed or refused on its own. The token is observed until the
+    /// write is queued; from then on the write is committed or refused whatever the caller does, and the caller is
+    /// answered which (as a command sent to Redis cannot be called back, waiting on a token would only hide the answer).
     /// </remarks>
     /// <exception cref="ChangeRefusedException">The changes do not apply to the collection's state in Redis.</exception>
     /// <exception cref="SourceUnavailableException">Redis cannot be reached; nothing was written.</exception>
     public ValueTask<Cursor> CommitAsync(ChangeSet changes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(changes);
+        cancellationToken.ThrowIfCancellationRequested();
         var write = new PendingWrite(changes);
         Enqueue(write);
-        var task = write.Task;
-        return new ValueTask<Cursor>(cancellationToken.CanBeCanceled && !task.IsCompleted ? task.WaitAsync(cancellationToken) : task);
+        return new ValueTask<Cursor>(write.Task);
     }
 
     /// <summary>Applies a published event, after any it skipped; an event of another epoch reloads the replica.</summary>
