@@ -231,13 +231,7 @@ internal sealed class SignalREventFramer : IEventFramer
     {
         var span = output.GetSpan(64 + target.Length + quotedName.Length + cursor.Length + third.Length + escaped);
         var at = 0;
-        Put(span, ref at, "{\"type\":1,\"target\":\""u8);
-        Put(span, ref at, target);
-        Put(span, ref at, "\",\"arguments\":["u8);
-        Put(span, ref at, quotedName);
-        Put(span, ref at, ",\""u8);
-        Put(span, ref at, cursor);
-        Put(span, ref at, "\","u8);
+        PutJsonHead(span, ref at, target, quotedName, cursor);
         Put(span, ref at, third);
         Put(span, ref at, ",\""u8);
         while (!slice.IsEmpty)
@@ -437,13 +431,7 @@ internal sealed class SignalREventFramer : IEventFramer
         var length = 64 + target.Length + quotedName.Length + second.Length + third.Length + last.Length;
         var span = output.GetSpan(length);
         var at = 0;
-        Put(span, ref at, "{\"type\":1,\"target\":\""u8);
-        Put(span, ref at, target);
-        Put(span, ref at, "\",\"arguments\":["u8);
-        Put(span, ref at, quotedName);
-        Put(span, ref at, ",\""u8);
-        Put(span, ref at, second);
-        Put(span, ref at, "\","u8);
+        PutJsonHead(span, ref at, target, quotedName, second);
         if (!patchIsString)
         {
             Put(span, ref at, third);
@@ -529,6 +517,18 @@ internal sealed class SignalREventFramer : IEventFramer
         }
 
         Put(span, ref at, utf8);
+    }
+
+    // A JSON protocol invocation up to its third argument: {"type":1,"target":"<target>","arguments":[<name>,"<second>",
+    private static void PutJsonHead(Span<byte> span, ref int at, ReadOnlySpan<byte> target, ReadOnlySpan<byte> quotedName, ReadOnlySpan<byte> second)
+    {
+        Put(span, ref at, "{\"type\":1,\"target\":\""u8);
+        Put(span, ref at, target);
+        Put(span, ref at, "\",\"arguments\":["u8);
+        Put(span, ref at, quotedName);
+        Put(span, ref at, ",\""u8);
+        Put(span, ref at, second);
+        Put(span, ref at, "\","u8);
     }
 
     private static void Put(Span<byte> span, ref int at, ReadOnlySpan<byte> bytes)
