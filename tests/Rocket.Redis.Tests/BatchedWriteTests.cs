@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using System.Threading;
 using System.Threading.Tasks;
 using System;
 using Rocket.Live;
@@ -194,6 +195,21 @@ public sealed class BatchedWriteTests : IAsyncLifetime
         Assert.Equal(10, again.Select(static c => c.Sequence).Distinct().Count());
         Assert.All(Enumerable.Range(0, 10), i => Assert.True(a.Live.TryGet($"new-{i}", out _)));
         Assert.False(a.Live.TryGet("lost-0", out _));
+    }
+
+    [Fact]
+    public async Task WriteWithACancelledToken_RefusedBeforeItIsQueued_NothingWritten()
+    {
+        await using var node = await RedisNode.StartAsync(_redis, Prefix());
+        var before = node.Live.Cursor;
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => node.Publisher.PublishAsync(RedisNode.Collection, ChangeSet.Create(RecordChange.Create("c", """{"v":1}""")), cancelled.Token).AsTask());
+
+        var next = await node.Publisher.PublishAsync(RedisNode.Collection, ChangeSet.Create(RecordChange.Create("d", """{"v":2}""")));
+        Assert.Equal(before.Sequence + 1, next.Sequence);
+        Assert.False(node.Live.TryGet("c", out _));
     }
 
     private static long ScriptCalls(ConnectionMultiplexer redis)
