@@ -154,6 +154,9 @@ internal sealed class RocketHubConnection
     /// <summary>SignalR has finished with the connection (the lifetime manager's <c>OnDisconnectedAsync</c>).</summary>
     public void Disconnected() => _disconnected.TrySetResult();
 
+    // How long a connection told to close is given to close it from its side before it is cut.
+    private static readonly TimeSpan ClientCloseWait = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// The host is stopping: each subscription is closed with <c>ShuttingDown</c> (its client gets the <c>close</c>
     /// message after what was in flight), then the connection is ended (the client gets SignalR's close message with an
@@ -189,8 +192,14 @@ internal sealed class RocketHubConnection
         {
         }
 
-        Connection.Abort();
-        await _disconnected.Task.ConfigureAwait(false);
+        // The client closes the connection once it has read the close message. Aborting at once could cut off what is
+        // still in the connection's pipe (the collections' close messages and this one), so the connection is aborted
+        // only if the client has not gone within the wait.
+        if (await Task.WhenAny(_disconnected.Task, Task.Delay(ClientCloseWait)).ConfigureAwait(false) != _disconnected.Task)
+        {
+            Connection.Abort();
+            await _disconnected.Task.ConfigureAwait(false);
+        }
     }
 
     /// <summary>Ends every subscription of the connection (it went away); later subscribes are refused.</summary>
